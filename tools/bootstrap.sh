@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Set up everything `make demo` and `make test` need: system tools (apt) and .venv (pip).
+# Idempotent: installs only what is missing. Downloads only from the package registries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PKGS=()
+need() { command -v "$1" >/dev/null 2>&1 || APT_PKGS+=("$2"); }
+need iverilog iverilog
+need verilator verilator
+need yosys yosys
+need g++ g++
+need make make
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || APT_PKGS+=(python3-venv)
+
+if [ ${#APT_PKGS[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: missing ${APT_PKGS[*]} and no apt-get here; install them with your package manager, then rerun" >&2
+    exit 1
+  fi
+  if [ "$(id -u)" -eq 0 ]; then SUDO=(); elif sudo -n true 2>/dev/null; then SUDO=(sudo -n); else
+    echo "bootstrap: run 'sudo apt-get update && sudo apt-get install -y ${APT_PKGS[*]}', then rerun" >&2
+    exit 1
+  fi
+  echo "bootstrap: installing ${APT_PKGS[*]} with apt"
+  "${SUDO[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "${APT_PKGS[@]}" >/dev/null
+fi
+
+stamp=".venv/.winoadder-$(cat pyproject.toml | sha256sum | cut -c1-16)"
+if [ ! -x .venv/bin/python ]; then
+  echo "bootstrap: creating .venv"
+  python3 -m venv .venv
+fi
+if [ ! -f "$stamp" ]; then
+  echo "bootstrap: installing winoadder and its dependencies into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[test,lint,bench,train]' tox
+  rm -f .venv/.winoadder-*
+  touch "$stamp"
+fi
