@@ -34,8 +34,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if [ ! -f "$stamp" ]; then
   echo "bootstrap: installing winoadder and its dependencies into .venv"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[test,lint,bench,train]' tox
+  log=.venv/install.log
+  if ! { .venv/bin/python -m pip install -q --upgrade pip &&
+         .venv/bin/python -m pip install -q -e '.[test,lint,bench,train]' tox; } >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    echo "bootstrap: pip install failed (full log: $log)" >&2
+    exit 1
+  fi
   rm -f .venv/.winoadder-*
   touch "$stamp"
 fi
