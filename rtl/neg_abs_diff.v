@@ -1,0 +1,31 @@
+// neg_abs_diff: M = -|U - Va| for N element pairs (16 per Winograd lane), combinational.
+// D = U - Va is formed modulo 2^WE, WE = max(WD, WU, WVA); D fits in WD bits, so this is exact.
+// M is the negative of the magnitude (M = D if D < 0, else -D), which never overflows; M fits in
+// WM <= WD bits, so its low WM bits are exact.
+module neg_abs_diff #(
+    parameter N = 16,
+    parameter WU = 12,
+    parameter WVA = 12,
+    parameter WD = 13,
+    parameter WM = 13
+) (
+    input [N*WU-1:0] u,
+    input [N*WVA-1:0] va,
+    output [N*WM-1:0] m
+);
+    localparam WMAX_IN = (WU > WVA) ? WU : WVA;
+    localparam WE = (WD > WMAX_IN) ? WD : WMAX_IN;
+
+    genvar e;
+    generate
+        for (e = 0; e < N; e = e + 1) begin : g_unit
+            wire [WU-1:0] u_e = u[WU*e +: WU];
+            wire [WVA-1:0] va_e = va[WVA*e +: WVA];
+            wire [WE-1:0] u_ext = {{(WE-WU+1){u_e[WU-1]}}, u_e[WU-2:0]};
+            wire [WE-1:0] va_ext = {{(WE-WVA+1){va_e[WVA-1]}}, va_e[WVA-2:0]};
+            wire [WE-1:0] diff = u_ext - va_ext;
+            wire [WE-1:0] neg_mag = diff[WE-1] ? diff : -diff;
+            assign m[WM*e +: WM] = neg_mag[WM-1:0];
+        end
+    endgenerate
+endmodule

@@ -1,0 +1,147 @@
+// winoadder_core: the Winograd-adder accelerator (docs/datapath.md, docs/rtl.md).
+// One input transform shared by P output-channel lanes; per lane align, neg_abs_diff (16 units), a
+// 16-entry Winograd-domain channel accumulator, output transform and 4 requantizers.
+//
+// A transaction (in_tile, P weight tiles in_u, in_first, in_last) is accepted when in_valid & in_ready.
+// Only transactions with in_last produce an output beat (out_y, P x 2x2 results). Flow control is a
+// global stall: every pipeline register advances when the output register is empty or being read
+// (advance = ~out_valid | out_ready), so in_ready depends combinationally on out_ready. Fully
+// pipelined: one transaction per cycle while not stalled. Latency: the output of a last transaction
+// accepted at clock edge t is presented (out_valid = 1) after edge t + 4, i.e. 5 register stages:
+//   1 V = input_transform(in_tile), U delayed     2 M = neg_abs_diff(U, align(V))
+//   3 acc = channel_accumulate(M)                 4 Y = output_transform(acc)
+//   5 out_y = requantize(Y)
+module winoadder_core #(
+    parameter P = 4,
+    parameter WA = 8,
+    parameter A_SIGNED = 1,
+    parameter K = 2,
+    parameter WU = 12,
+    parameter WV = 10,
+    parameter WVA = 12,
+    parameter WD = 13,
+    parameter WM = 13,
+    parameter WS = 19,
+    parameter ACC_SAT = 1,
+    parameter WY = 22,
+    parameter WO = 8,
+    parameter O_SIGNED = 1,
+    parameter SHIFT = 2,
+    parameter ROUND = 4,
+    parameter OVF = 1,
+    parameter [31:0] BT = 32'hC4341431,
+    parameter [15:0] AT = 16'hD435
+) (
+    input clk,
+    input rst,
+    input in_valid,
+    output in_ready,
+    input [16*WA-1:0] in_tile,
+    input [P*16*WU-1:0] in_u,
+    input in_first,
+    input in_last,
+    output out_valid,
+    input out_ready,
+    output [P*4*WO-1:0] out_y
+);
+    wire advance = ~out_valid | out_ready;
+    assign in_ready = advance & ~rst;
+
+    // Stage 1: input transform (shared by all lanes); the weight tiles travel alongside.
+    wire [16*WV-1:0] v;
+    input_transform #(.WA(WA), .A_SIGNED(A_SIGNED), .WV(WV), .BT(BT)) u_input_transform (
+        .d(in_tile),
+        .v(v)
+    );
+    reg s1_valid, s1_first, s1_last;
+    reg [16*WV-1:0] s1_v;
+    reg [P*16*WU-1:0] s1_u;
+
+    // Stage 2: align, neg_abs_diff per lane.
+    wire [16*WVA-1:0] va;
+    align #(.WV(WV), .K(K), .WVA(WVA)) u_align (
+        .v(s1_v),
+        .va(va)
+    );
+    wire [P*16*WM-1:0] m;
+    reg s2_valid, s2_first, s2_last;
+    reg [P*16*WM-1:0] s2_m;
+
+    // Stage 3: channel accumulators (state) and their output-valid flag.
+    wire [P*16*WS-1:0] acc;
+    reg s3_valid;
+
+    // Stage 4: output transform; stage 5: requantize (the output register).
+    wire [P*4*WY-1:0] y;
+    reg s4_valid;
+    reg [P*4*WY-1:0] s4_y;
+    wire [P*4*WO-1:0] q;
+    reg s5_valid;
+    reg [P*4*WO-1:0] s5_q;
+
+    genvar p, e;
+    generate
+        for (p = 0; p < P; p = p + 1) begin : g_lane
+            neg_abs_diff #(.N(16), .WU(WU), .WVA(WVA), .WD(WD), .WM(WM)) u_neg_abs_diff (
+                .u(s1_u[16*WU*p +: 16*WU]),
+                .va(va),
+                .m(m[16*WM*p +: 16*WM])
+            );
+            channel_accumulate #(.N(16), .WM(WM), .WS(WS), .ACC_SAT(ACC_SAT)) u_channel_accumulate (
+                .clk(clk),
+                .rst(rst),
+                .en(advance & s2_valid),
+                .first(s2_first),
+                .m(s2_m[16*WM*p +: 16*WM]),
+                .acc(acc[16*WS*p +: 16*WS])
+            );
+            output_transform #(.WS(WS), .WY(WY), .AT(AT)) u_output_transform (
+                .s(acc[16*WS*p +: 16*WS]),
+                .y(y[4*WY*p +: 4*WY])
+            );
+            for (e = 0; e < 4; e = e + 1) begin : g_out
+                requantize #(
+                    .WY(WY), .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT), .ROUND(ROUND), .OVF(OVF)
+                ) u_requantize (
+                    .y(s4_y[WY*(4*p+e) +: WY]),
+                    .q(q[WO*(4*p+e) +: WO])
+                );
+            end
+        end
+    endgenerate
+
+    // Valid flags: reset, advance with the pipeline.
+    always @(posedge clk) begin
+        if (rst) begin
+            s1_valid <= 1'b0;
+            s2_valid <= 1'b0;
+            s3_valid <= 1'b0;
+            s4_valid <= 1'b0;
+            s5_valid <= 1'b0;
+        end else if (advance) begin
+            s1_valid <= in_valid;
+            s2_valid <= s1_valid;
+            s3_valid <= s2_valid & s2_last;
+            s4_valid <= s3_valid;
+            s5_valid <= s4_valid;
+        end
+    end
+
+    // Data registers: no reset, loaded whenever the pipeline advances.
+    always @(posedge clk) begin
+        if (advance) begin
+            s1_v <= v;
+            s1_u <= in_u;
+            s1_first <= in_first;
+            s1_last <= in_last;
+            s2_m <= m;
+            s2_first <= s1_first;
+            s2_last <= s1_last;
+            s4_y <= y;
+            s5_q <= q;
+        end
+    end
+
+    assign out_valid = s5_valid;
+    assign out_y = s5_q;
+endmodule
