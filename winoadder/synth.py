@@ -1,0 +1,407 @@
+"""`winoadder synth`: synthesis area of the RTL (yosys) and the op-count energy model, per bit width.
+
+Each (design, target, parameters) is synthesized once by yosys (``synth_ice40`` or generic ``synth``),
+at most two runs at a time, and the report is cached under ``CACHE_DIR/synth/<hash>`` keyed by the RTL
+contents, the parameters, the script and the yosys version (built in a temp dir and renamed into place,
+so concurrent runs never see half an entry).
+
+Throughput is counted in *output channel-steps per cycle*: one output value of one output channel
+advanced by one input channel. ``winoadder_core`` accepts one transaction per cycle, and a transaction
+is one input-channel step of a 2×2 tile for P output channels: 4·P per cycle. ``adder_pe_direct``
+advances its outputs by one input channel (9 |x − w| each) per cycle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from winoadder.errors import UsageError
+from winoadder.paths import CACHE_DIR
+
+HELP = "synthesize the RTL with yosys (ice40, generic) and print area and op-count energy tables"
+
+TARGETS = {"ice40": "synth_ice40 -top {top}", "generic": "synth -flatten -top {top}"}
+DESIGNS = ("winoadder_core", "adder_pe_direct")
+MAX_PARALLEL = 2
+# Li et al., ICML 2021 (abstract): Winograd AdderNet uses about 52.4 % less energy than AdderNet on FPGA.
+PAPER_ENERGY_SAVING_VS_ADDERNET = 0.524
+YOSYS_TIMEOUT_S = 3600
+
+_PROBLEMS = re.compile(r"^Found and reported (\d+) problems\.", re.M)
+_LATCH = re.compile(r"^Latch inferred for signal", re.M)
+_WARNINGS = re.compile(r"^Warnings: \d+ unique messages, (\d+) total", re.M)
+
+
+# ------------------------------------------------------------------------------------------- yosys
+
+
+def require_yosys() -> str:
+    """Path of the yosys executable; UsageError naming the install command if it is missing."""
+    path = shutil.which("yosys")
+    if path is None:
+        raise UsageError("yosys not found on PATH: install it with 'apt-get install yosys' (0.23 tested)")
+    return path
+
+
+def yosys_version() -> str:
+    proc = subprocess.run([require_yosys(), "-V"], capture_output=True, text=True)
+    return proc.stdout.strip() or proc.stderr.strip()
+
+
+@dataclass(frozen=True)
+class SynthJob:
+    """One synthesis run: ``top`` from ``sources`` with parameter overrides, for one target."""
+
+    top: str
+    target: str
+    sources: tuple[Path, ...]
+    params: tuple[tuple[str, int], ...] = ()
+
+    def __post_init__(self):
+        if self.target not in TARGETS:
+            raise UsageError(f"target: unknown {self.target!r}; valid: {', '.join(TARGETS)}")
+
+    def script(self, stat_path: str = "stat.json") -> str:
+        """The yosys script: elaborate, check, synthesize, check again, write ``stat -json``."""
+        from winoadder.hdl import format_param
+
+        sets = " ".join(f"-set {name} {format_param(value)}" for name, value in self.params)
+        lines = [
+            "read_verilog -DSYNTHESIS " + " ".join(str(s) for s in self.sources),
+            f"chparam {sets} {self.top}" if sets else "",
+            f"hierarchy -check -top {self.top}",
+            "proc",
+            "tee -q -o check_rtl.txt check",
+            TARGETS[self.target].format(top=self.top),
+            "tee -q -o check_netlist.txt check",
+            f"tee -q -o {stat_path} stat -json",
+        ]
+        return "\n".join(line for line in lines if line) + "\n"
+
+    def cache_key(self, version: str) -> str:
+        h = hashlib.sha256()
+        h.update(json.dumps([version, self.top, self.target, list(self.params), self.script("")]).encode())
+        for src in self.sources:
+            h.update(Path(src).name.encode() + b"\0" + Path(src).read_bytes() + b"\0")
+        return h.hexdigest()[:32]
+
+
+def parse_stat(report: Mapping, top: str, target: str) -> dict:
+    """Cell counts from a yosys ``stat -json`` report (whole design, or ``top`` if not flattened)."""
+    entry = report.get("design") or report["modules"]["\\" + top]
+    by_type = {str(k): int(v) for k, v in entry["num_cells_by_type"].items()}
+
+    def count(predicate) -> int:
+        return sum(n for cell, n in by_type.items() if predicate(cell))
+
+    ice40 = target == "ice40"
+    return {
+        "lut4": by_type.get("SB_LUT4", 0) if ice40 else None,
+        "carry": by_type.get("SB_CARRY", 0) if ice40 else None,
+        "ff": count(lambda cell: "DFF" in cell),
+        "latch_cells": count(lambda cell: "DLATCH" in cell or "LATCH" in cell),
+        "cells": int(entry["num_cells"]),
+        "cells_by_type": by_type,
+    }
+
+
+def parse_log(log: str, check_rtl: str, check_netlist: str) -> dict:
+    """Design problems: latches inferred (yosys log), problems found by ``check`` on the elaborated RTL
+    and on the synthesized netlist (undriven or multiply-driven wires, logic loops), and all warnings."""
+    warnings = _WARNINGS.search(log)
+    return {
+        "latches": len(_LATCH.findall(log)),
+        "check_problems": sum(int(n) for n in _PROBLEMS.findall(check_rtl + check_netlist)),
+        "warnings": int(warnings.group(1)) if warnings else 0,
+    }
+
+
+def synthesize(job: SynthJob, cache_dir: Path | None = None) -> dict:
+    """Run (or reuse) one synthesis; returns the parsed counts, problems and run time."""
+    yosys = require_yosys()
+    sources = tuple(Path(s).resolve() for s in job.sources)
+    for src in sources:
+        if not src.is_file():
+            raise UsageError(f"sources: {src} does not exist")
+    job = SynthJob(job.top, job.target, sources, tuple(sorted(job.params)))
+    root = Path(cache_dir) if cache_dir is not None else CACHE_DIR / "synth"
+    final = root / job.cache_key(yosys_version())
+    cached = (final / "meta.json").is_file()
+    if not cached:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".run-", dir=root))
+        try:
+            _run_yosys(yosys, job, tmp)
+            try:
+                os.rename(tmp, final)
+            except OSError:  # another process cached the same run first: keep theirs
+                if not (final / "meta.json").is_file():
+                    raise
+                shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    meta = json.loads((final / "meta.json").read_text())
+    stat = json.loads((final / "stat.json").read_text())
+    problems = parse_log(
+        *((final / name).read_text() for name in ("yosys.log", "check_rtl.txt", "check_netlist.txt"))
+    )
+    return {
+        "top": job.top,
+        "target": job.target,
+        "params": dict(job.params),
+        **parse_stat(stat, job.top, job.target),
+        **problems,
+        "seconds": meta["seconds"],
+        "cached": cached,
+    }
+
+
+def _run_yosys(yosys: str, job: SynthJob, directory: Path) -> None:
+    (directory / "script.ys").write_text(job.script())
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [yosys, "-q", "-l", "yosys.log", "-s", "script.ys"],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=YOSYS_TIMEOUT_S,
+    )
+    if proc.returncode != 0:
+        errors = [line for line in (proc.stderr + proc.stdout).splitlines() if "ERROR" in line]
+        detail = errors[-1].strip() if errors else f"exit code {proc.returncode}"
+        raise RuntimeError(f"yosys failed on {job.top} ({job.target}): {detail}")
+    meta = {"seconds": round(time.perf_counter() - start, 3), "top": job.top, "target": job.target}
+    (directory / "meta.json").write_text(json.dumps(meta))
+
+
+def synthesize_all(jobs: Iterable[SynthJob], cache_dir: Path | None = None) -> list[dict]:
+    """Synthesize every job, at most MAX_PARALLEL yosys processes at once; results in job order."""
+    with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
+        return list(pool.map(lambda job: synthesize(job, cache_dir), jobs))
+
+
+# ------------------------------------------------------------------------------------- the designs
+
+
+def declared_parameters(source: Path, module: str) -> list[str]:
+    """Names of the ``parameter``s (not localparams) declared by ``module`` in ``source``."""
+    text = Path(source).read_text()
+    match = re.search(rf"\bmodule\s+{re.escape(module)}\b(.*?)\bendmodule\b", text, re.S)
+    if match is None:
+        raise UsageError(f"sources: module {module} not found in {source}")
+    return re.findall(r"\bparameter\s+(?:signed\s+)?(?:\[[^\]]*\]\s*)?(\w+)\s*=", match.group(1))
+
+
+def outputs_per_cycle(design: str, params: Mapping[str, int]) -> int:
+    """Output channel-steps per cycle (module docstring): 4·P for the core, P for the direct PE."""
+    lanes = int(params.get("P", 1))
+    return 4 * lanes if design == "winoadder_core" else lanes
+
+
+def design_config(act_width: int, lanes: int):
+    """The default DatapathConfig with activations s{w}.{w//2} and P lanes."""
+    from fixedpoint import Fmt
+    from simulator import DatapathConfig
+
+    return DatapathConfig.default().replace(act_fmt=Fmt(act_width, act_width // 2, True), lanes=lanes)
+
+
+def design_jobs(act_width: int, lanes: int, target: str, designs: Iterable[str] = DESIGNS) -> list[SynthJob]:
+    """Synthesis jobs for the RTL designs at one activation width and lane count."""
+    from winoadder.rtl import rtl_parameters, rtl_sources
+
+    params = rtl_parameters(design_config(act_width, lanes))
+    sources = tuple(rtl_sources())
+    jobs = []
+    for design in designs:
+        source = next((s for s in sources if s.stem == design), None)
+        if source is None:
+            raise UsageError(f"sources: no rtl/{design}.v among the RTL sources")
+        names = declared_parameters(source, design)
+        jobs.append(SynthJob(design, target, sources, tuple((n, params[n]) for n in names if n in params)))
+    return jobs
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+
+def _int_list(text: str, name: str, lo: int, hi: int) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise UsageError(f"--{name}: expected comma-separated integers, got {text!r}") from None
+    if not values or any(not lo <= v <= hi for v in values):
+        raise UsageError(f"--{name}: every value must be in {lo}..{hi}, got {text!r}")
+    return values
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--widths", default="8,12,16", help="activation widths (default 8,12,16)")
+    parser.add_argument("--lanes", default="1,4", help="output-channel lanes P (default 1,4)")
+    parser.add_argument("--target", default="ice40,generic", help="yosys targets (default ice40,generic)")
+    parser.add_argument("--channels", default="64,64", help="C_in,C_out of the energy model (default 64,64)")
+    parser.add_argument("--model-only", action="store_true", help="print the op-count energy model only")
+    parser.add_argument("--json", type=Path, help="also write everything as JSON to this path")
+
+
+def synthesis_row(act_width: int, lanes: int, result: Mapping) -> dict:
+    """A synthesis result with its design point and its cost per output channel-step per cycle."""
+    throughput = outputs_per_cycle(result["top"], result["params"])
+    row = {"design": result["top"], "act_width": act_width, "lanes": lanes, **result}
+    row.pop("top")
+    row["outputs_per_cycle"] = throughput
+    for name in ("lut4", "ff", "cells"):
+        row[f"{name}_per_output"] = None if row[name] is None else row[name] / throughput
+    return row
+
+
+def format_synthesis(rows: Iterable[Mapping]) -> str:
+    from tabulate import tabulate
+
+    def num(value):
+        return "–" if value is None else value
+
+    table = [
+        [
+            r["design"],
+            r["target"],
+            r["act_width"],
+            r["lanes"],
+            num(r["lut4"]),
+            num(r["carry"]),
+            r["ff"],
+            r["cells"],
+            r["outputs_per_cycle"],
+            num(r["lut4_per_output"]),
+            r["ff_per_output"],
+            r["cells_per_output"],
+            r["latches"],
+            r["check_problems"],
+        ]
+        for r in rows
+    ]
+    headers = [
+        "design",
+        "target",
+        "WA",
+        "P",
+        "LUT4",
+        "carry",
+        "FF",
+        "cells",
+        "out/cyc",
+        "LUT4/out",
+        "FF/out",
+        "cells/out",
+        "latches",
+        "check",
+    ]
+    return tabulate(table, headers, floatfmt=".1f", disable_numparse=False)
+
+
+def format_energy(rows: list[Mapping]) -> str:
+    from tabulate import tabulate
+
+    table = [
+        [
+            r["act_width"],
+            r["design"],
+            r["mul"],
+            r["add_sub_abs"],
+            r["energy_pj_per_tile"],
+            r["energy_pj_per_output"],
+            r["vs_adder_direct"],
+            r["vs_cnn_direct"],
+        ]
+        for r in rows
+    ]
+    headers = [
+        "WA",
+        "design",
+        "mul",
+        "add/sub/abs",
+        "pJ/tile",
+        "pJ/output",
+        "vs adder_direct",
+        "vs cnn_direct",
+    ]
+    c_in, c_out = rows[0]["c_in"], rows[0]["c_out"]
+    lines = [
+        f"Arithmetic per 2x2 output tile, C_in={c_in}, C_out={c_out} "
+        "(Horowitz ISSCC 2014, 45 nm; memory, control and LUT mapping not modeled):",
+        tabulate(table, headers, floatfmt=("", "", "", "", ".0f", ".2f", ".3f", ".3f")),
+    ]
+    for r in rows:
+        if r["design"] == "adder_winograd":
+            lines.append(
+                f"WA={r['act_width']}: adder_winograd uses {100 * (1 - r['vs_adder_direct']):.1f} % less "
+                f"arithmetic energy than adder_direct (paper: about "
+                f"{100 * PAPER_ENERGY_SAVING_VS_ADDERNET:.1f} % less on FPGA)"
+            )
+    return "\n".join(lines)
+
+
+def _write_json(path: Path, report: Mapping) -> None:
+    """Write atomically: a temp file beside ``path``, then rename."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(report, fh, indent=2)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run(args: argparse.Namespace) -> int:
+    from winoadder import opcount
+
+    widths = _int_list(args.widths, "widths", 2, 32)
+    lanes = _int_list(args.lanes, "lanes", 1, 64)
+    channels = _int_list(args.channels, "channels", 1, 1 << 16)
+    if len(channels) != 2:
+        raise UsageError(f"--channels: expected C_in,C_out, got {args.channels!r}")
+    targets = [t.strip() for t in args.target.split(",") if t.strip()]
+    unknown = [t for t in targets if t not in TARGETS]
+    if not targets or unknown:
+        raise UsageError(f"--target: unknown {unknown or targets!r}; valid: {', '.join(TARGETS)}")
+    if args.json is not None and not args.json.parent.resolve().is_dir():
+        raise UsageError(f"--json: directory {args.json.parent} does not exist")
+
+    report: dict = {"channels": {"c_in": channels[0], "c_out": channels[1]}}
+    if not args.model_only:
+        require_yosys()
+        plan = [(w, p, job) for w in widths for p in lanes for t in targets for job in design_jobs(w, p, t)]
+        try:
+            results = synthesize_all([job for _, _, job in plan])
+        except RuntimeError as exc:
+            print(f"winoadder synth: error: {exc}", file=sys.stderr)
+            return 1
+        report["yosys"] = yosys_version()
+        report["synthesis"] = [synthesis_row(w, p, r) for (w, p, _), r in zip(plan, results, strict=True)]
+        print(format_synthesis(report["synthesis"]))
+        print()
+    report["energy"] = [
+        row for w in widths for row in opcount.energy_table(design_config(w, 1), channels[0], channels[1])
+    ]
+    report["paper_energy_saving_vs_adder_direct"] = PAPER_ENERGY_SAVING_VS_ADDERNET
+    print(format_energy(report["energy"]))
+    if args.json is not None:
+        _write_json(args.json, report)
+        print(f"\nwrote {args.json}")
+    return 0
