@@ -1,0 +1,219 @@
+"""The RTL side of the contract: Verilog parameters from a DatapathConfig, the sources, and a check that
+the Verilog's declared parameters and port widths agree with the config (docs/datapath.md, docs/rtl.md).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from fixedpoint.fmt import Fmt
+from fixedpoint.modes import OVERFLOW_CODE, ROUNDING_CODE, Overflow
+from winoadder.paths import RTL_DIR
+
+CORE_TOP = "winoadder_core"
+DIRECT_TOP = "adder_pe_direct"
+STAGE_MODULES = ("input_transform", "align", "neg_abs_diff", "channel_accumulate", "output_transform",
+                 "requantize")
+CORE_PARAMETERS = ("P", "WA", "A_SIGNED", "K", "WU", "WV", "WVA", "WD", "WM", "WS", "ACC_SAT", "WY", "WO",
+                   "O_SIGNED", "SHIFT", "ROUND", "OVF", "BT", "AT")
+CORE_LATENCY = 5  # register stages from an accepted last transaction to out_valid (docs/rtl.md)
+DIRECT_LATENCY = 4
+_SIGN_CODE = {0: 0b00, 1: 0b01, -1: 0b11}
+
+
+def pack_signs(matrix) -> int:
+    """Pack a {-1,0,1} matrix row-major, 2 bits per entry, entry [i][j] at bit 2·(ncols·i + j)."""
+    value = 0
+    rows = [list(map(int, row)) for row in matrix]
+    ncols = len(rows[0])
+    for i, row in enumerate(rows):
+        for j, entry in enumerate(row):
+            if entry not in _SIGN_CODE:
+                raise ValueError(f"matrices: entries must be in {{-1, 0, 1}}, got {entry} at [{i}][{j}]")
+            value |= _SIGN_CODE[entry] << (2 * (ncols * i + j))
+    return value
+
+
+def rtl_parameters(cfg) -> dict[str, int]:
+    """The winoadder_core parameter values for a DatapathConfig (names as in docs/datapath.md)."""
+    w = cfg.widths
+    return {
+        "P": cfg.lanes,
+        "WA": w.WA,
+        "A_SIGNED": int(cfg.act_fmt.signed),
+        "K": cfg.u_extra_frac,
+        "WU": w.WU,
+        "WV": w.WV,
+        "WVA": w.WVA,
+        "WD": w.WD,
+        "WM": w.WM,
+        "WS": w.WS,
+        "ACC_SAT": int(cfg.acc_overflow == Overflow.SAT),
+        "WY": w.WY,
+        "WO": w.WO,
+        "O_SIGNED": int(cfg.out_fmt.signed),
+        "SHIFT": w.SHIFT,
+        "ROUND": ROUNDING_CODE[cfg.rounding],
+        "OVF": OVERFLOW_CODE[cfg.overflow],
+        "BT": pack_signs(cfg.transform.BT),
+        "AT": pack_signs(cfg.transform.AT),
+    }
+
+
+def direct_pe_parameters(cfg) -> dict[str, int]:
+    """adder_pe_direct parameters for the same activations, channels, modes and output format.
+
+    Weights share the activation grid (signed, WA + [unsigned act] bits); D = x − w, each output sums 9
+    values M = −|D| per channel, and the exact accumulator holds max_channels of those sums. The output
+    shift is fa − fo (no extra U fraction bits in the direct form).
+    """
+    act, out = cfg.act_fmt, cfg.out_fmt
+    if out.frac > act.frac:
+        raise ValueError(f"out_fmt: the direct PE needs out_fmt.frac <= act_fmt.frac = {act.frac}")
+    g_fmt = Fmt(act.width + (0 if act.signed else 1), act.frac, True)
+    dlo, dhi = act.min_raw - g_fmt.max_raw, act.max_raw - g_fmt.min_raw
+    mlo = -max(abs(dlo), abs(dhi))
+    return {
+        "P": cfg.lanes,
+        "WA": act.width,
+        "A_SIGNED": int(act.signed),
+        "WG": g_fmt.width,
+        "WDIF": Fmt.signed_width_for(dlo, dhi),
+        "WP": Fmt.signed_width_for(9 * mlo, 0),
+        "WS": Fmt.signed_width_for(9 * mlo * cfg.max_channels, 0),
+        "ACC_SAT": int(cfg.acc_overflow == Overflow.SAT),
+        "WO": out.width,
+        "O_SIGNED": int(out.signed),
+        "SHIFT": act.frac - out.frac,
+        "ROUND": ROUNDING_CODE[cfg.rounding],
+        "OVF": OVERFLOW_CODE[cfg.overflow],
+    }
+
+
+def rtl_sources() -> list[Path]:
+    """Every RTL module file, stage modules first: enough for either top (core or direct PE)."""
+    names = [*STAGE_MODULES, CORE_TOP, DIRECT_TOP]
+    return [RTL_DIR / f"{name}.v" for name in names]
+
+
+def expected_core_ports(params: dict[str, int]) -> dict[str, tuple[str, int]]:
+    """winoadder_core's ports as name -> (direction, width) implied by the parameter values."""
+    one = 1
+    return {
+        "clk": ("input", one),
+        "rst": ("input", one),
+        "in_valid": ("input", one),
+        "in_ready": ("output", one),
+        "in_tile": ("input", 16 * params["WA"]),
+        "in_u": ("input", params["P"] * 16 * params["WU"]),
+        "in_first": ("input", one),
+        "in_last": ("input", one),
+        "out_valid": ("output", one),
+        "out_ready": ("input", one),
+        "out_y": ("output", params["P"] * 4 * params["WO"]),
+    }
+
+
+def parse_module_interface(path: Path, module: str) -> tuple[dict, dict]:
+    """Parse ``path`` with pyverilog; return (parameter name -> (msb, lsb) width AST or None,
+    port name -> (direction, (msb, lsb) AST or None)) of ``module``. Parser files go to a temp dir."""
+    from pyverilog.vparser import ast as vast
+    from pyverilog.vparser.parser import VerilogCodeParser
+
+    with tempfile.TemporaryDirectory(prefix="winoadder-pyverilog-") as tmp:
+        parser = VerilogCodeParser([str(path)], preprocess_output=str(Path(tmp) / "preprocess.output"),
+                                   outputdir=tmp, debug=False)
+        tree = parser.parse()
+    modules = [d for d in tree.description.definitions if isinstance(d, vast.ModuleDef) and d.name == module]
+    if not modules:
+        raise ValueError(f"{path}: no module named {module}")
+    mod = modules[0]
+    params = {}
+    for decl in mod.paramlist.params:
+        for item in decl.list:
+            if isinstance(item, vast.Parameter):
+                params[item.name] = _width_pair(item.width)
+    ports = {}
+    for port in mod.portlist.ports:
+        first = port.first if isinstance(port, vast.Ioport) else port
+        direction = {vast.Input: "input", vast.Output: "output", vast.Inout: "inout"}.get(type(first))
+        ports[first.name] = (direction, _width_pair(first.width))
+    return params, ports
+
+
+def check_rtl_parameters(cfg, path: Path | None = None) -> None:
+    """Raise ValueError naming the first disagreement between winoadder_core.v and the config.
+
+    The RTL's parameter set must equal rtl_parameters' keys, each value must fit its declared width,
+    and every port width (evaluated from the parsed width expressions with the config's values) must
+    equal the width the config implies.
+    """
+    path = Path(path) if path is not None else RTL_DIR / f"{CORE_TOP}.v"
+    values = rtl_parameters(cfg)
+    declared, ports = parse_module_interface(path, CORE_TOP)
+    missing = sorted(set(values) - set(declared))
+    extra = sorted(set(declared) - set(values))
+    if missing:
+        raise ValueError(f"parameter {missing[0]}: derived from the config but not declared in {path.name}")
+    if extra:
+        raise ValueError(f"parameter {extra[0]}: declared in {path.name} but not derived from the config")
+    for name, width in declared.items():
+        if width is not None:
+            bits = _evaluate(width[0], values) - _evaluate(width[1], values) + 1
+            if values[name] >= (1 << bits):
+                raise ValueError(f"parameter {name}: value {values[name]} does not fit its {bits}-bit width")
+    expected = expected_core_ports(values)
+    for name in sorted(set(expected) | set(ports)):
+        if name not in ports:
+            raise ValueError(f"port {name}: expected by the contract but missing from {path.name}")
+        if name not in expected:
+            raise ValueError(f"port {name}: present in {path.name} but not in the contract")
+        direction, width = ports[name]
+        bits = 1 if width is None else _evaluate(width[0], values) - _evaluate(width[1], values) + 1
+        want_dir, want_bits = expected[name]
+        if direction != want_dir:
+            raise ValueError(f"port {name}: is an {direction} in {path.name}, the contract says {want_dir}")
+        if bits != want_bits:
+            raise ValueError(f"port {name}: {bits} bits in {path.name} with these parameters, "
+                             f"the config implies {want_bits}")
+
+
+def _width_pair(width):
+    return None if width is None else (width.msb, width.lsb)
+
+
+_BINARY = {
+    "Plus": lambda a, b: a + b,
+    "Minus": lambda a, b: a - b,
+    "Times": lambda a, b: a * b,
+    "Divide": lambda a, b: int(a / b),
+    "Mod": lambda a, b: a % b,
+    "Sll": lambda a, b: a << b,
+    "Srl": lambda a, b: a >> b,
+}
+
+
+def _evaluate(node, values: dict[str, int]) -> int:
+    """Evaluate a pyverilog constant expression (integers, parameters, + - * / % << >>, unary -)."""
+    kind = type(node).__name__
+    if kind == "IntConst":
+        return _verilog_int(node.value)
+    if kind == "Identifier":
+        if node.name not in values:
+            raise ValueError(f"parameter {node.name}: used in a width but has no value")
+        return values[node.name]
+    if kind == "Uminus":
+        return -_evaluate(node.right, values)
+    if kind in _BINARY:
+        return _BINARY[kind](_evaluate(node.left, values), _evaluate(node.right, values))
+    raise ValueError(f"width expression: unsupported construct {kind}")
+
+
+def _verilog_int(text: str) -> int:
+    text = text.replace("_", "").lower()
+    if "'" not in text:
+        return int(text)
+    digits = text.split("'", 1)[1].lstrip("s")
+    base = {"d": 10, "h": 16, "b": 2, "o": 8}[digits[0]]
+    return int(digits[1:], base)
