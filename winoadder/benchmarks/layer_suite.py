@@ -106,9 +106,11 @@ def plain_numpy_layer(x: np.ndarray, u: np.ndarray, bt: np.ndarray, at: np.ndarr
 def python_loop_layer(cfg, x: np.ndarray, u: np.ndarray, padding: int = 1) -> np.ndarray:
     """The bit-accurate datapath the naive way: a Python loop over tiles, output and input channels."""
     import fixedpoint
+    from fixedpoint import Fmt
 
     bt, at = np.asarray(cfg.transform.BT, np.int64), np.asarray(cfg.transform.AT, np.int64)
     acc_fmt, y_fmt, out_fmt = cfg.acc_fmt, cfg.y_fmt, cfg.out_fmt
+    sum_fmt = Fmt(max(acc_fmt.width, cfg.widths.WM) + 1, acc_fmt.frac)  # acc + M before the overflow mode
     d, shape = input_tiles(x, padding)
     t_count, c_count = d.shape[:2]
     out = np.empty((t_count, u.shape[0], 2, 2), np.int64)
@@ -118,7 +120,7 @@ def python_loop_layer(cfg, x: np.ndarray, u: np.ndarray, padding: int = 1) -> np
             acc = np.zeros((4, 4), np.int64)
             for c in range(c_count):
                 acc = fixedpoint.cast(
-                    acc - np.abs(u[o, c] - va[c]), acc_fmt, acc_fmt, overflow=cfg.acc_overflow
+                    acc - np.abs(u[o, c] - va[c]), sum_fmt, acc_fmt, overflow=cfg.acc_overflow
                 )
             y = at @ acc @ at.T
             out[t, o] = fixedpoint.cast(y, y_fmt, out_fmt, cfg.rounding, cfg.overflow)
