@@ -1,0 +1,124 @@
+"""Shared machinery of the layer and the float references: the tile grid, the separable input
+transform, blocking over tiles, the per-position l1 kernel (scipy cdist) and reassembly of outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial.distance import cdist
+
+BLOCK_BYTES = 48 << 20  # working set of one tile block (V, S and Y buffers)
+
+
+@dataclass(frozen=True)
+class TileGrid:
+    """Stride-1 'same'-style grid: output Ho×Wo = (H+2p−2)×(W+2p−2) covered by nth×ntw 2×2 tiles."""
+
+    n: int
+    h: int
+    w: int
+    padding: int
+    ho: int
+    wo: int
+    nth: int
+    ntw: int
+
+    @classmethod
+    def for_input(cls, shape: tuple[int, ...], padding: int) -> TileGrid:
+        if isinstance(padding, bool) or not isinstance(padding, int | np.integer) or padding < 0:
+            raise ValueError(f"padding: must be a non-negative integer, got {padding!r}")
+        n, _, h, w = shape
+        ho, wo = h + 2 * padding - 2, w + 2 * padding - 2
+        if ho < 1 or wo < 1:
+            raise ValueError(f"x: a {h}×{w} input with padding {padding} gives no 3×3 window (output {ho}×{wo})")
+        return cls(n, h, w, int(padding), ho, wo, -(-ho // 2), -(-wo // 2))
+
+    @property
+    def tiles(self) -> int:
+        return self.n * self.nth * self.ntw
+
+    def padded(self, x: np.ndarray) -> np.ndarray:
+        """(N, Hp, Wp, C) channels-last, zero padded so the tile grid covers it exactly."""
+        p = self.padding
+        hp, wp = 2 * self.nth + 2, 2 * self.ntw + 2
+        xp = np.zeros((self.n, hp, wp, x.shape[1]), dtype=x.dtype)
+        xp[:, p : p + self.h, p : p + self.w, :] = x.transpose(0, 2, 3, 1)
+        return xp
+
+    def blocks(self, per_tile_bytes: int) -> Iterator[tuple[int, int, int, int]]:
+        """(n0, n1, r0, r1): images n0..n1−1, tile rows r0..r1−1, at most ~BLOCK_BYTES of work each."""
+        max_tiles = max(1, BLOCK_BYTES // max(1, per_tile_bytes))
+        per_image = self.nth * self.ntw
+        if per_image <= max_tiles:
+            step = max_tiles // per_image
+            for n0 in range(0, self.n, step):
+                yield n0, min(self.n, n0 + step), 0, self.nth
+        else:
+            rows = max(1, max_tiles // self.ntw)
+            for n0 in range(self.n):
+                for r0 in range(0, self.nth, rows):
+                    yield n0, n0 + 1, r0, min(self.nth, r0 + rows)
+
+    def untile(self, y: np.ndarray) -> np.ndarray:
+        """(4, T, O) tile outputs, (i,j) = 2i+j, tiles in (n, row, col) order → (N, O, Ho, Wo)."""
+        o = y.shape[-1]
+        full = y.reshape(2, 2, self.n, self.nth, self.ntw, o).transpose(2, 5, 3, 0, 4, 1)
+        return full.reshape(self.n, o, 2 * self.nth, 2 * self.ntw)[:, :, : self.ho, : self.wo]
+
+
+def _signed_sum(terms: list[tuple[int, np.ndarray]], out: np.ndarray) -> np.ndarray:
+    """out = Σ c·x for c in {−1, 0, 1} with adds and subtracts only."""
+    out[...] = 0
+    for c, x in terms:
+        if c > 0:
+            out += x
+        elif c < 0:
+            out -= x
+    return out
+
+
+def transform_tiles(xp: np.ndarray, BT: np.ndarray, nth: int, ntw: int, out: np.ndarray) -> np.ndarray:
+    """V = Bᵀ d B for every tile of channels-last xp (N, 2nth+2, 2ntw+2, C), separably.
+
+    ``out`` is (16, N·nth·ntw, C) with position 4i+j first (the layout the l1 kernel wants)."""
+    n, _, wp, c = xp.shape
+    rows = np.empty((4, n, nth, wp, c), dtype=out.dtype)
+    for i in range(4):
+        _signed_sum([(BT[i, a], xp[:, a : a + 2 * nth : 2]) for a in range(4)], rows[i])
+    view = out.reshape(4, 4, n, nth, ntw, c)
+    for i in range(4):
+        for j in range(4):
+            _signed_sum([(BT[j, b], rows[i][:, :, b : b + 2 * ntw : 2]) for b in range(4)], view[i, j])
+    return out
+
+
+def l1_sums(v16: np.ndarray, u16: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out[pos, t, o] = Σ_c |U[pos, o, c] − V[pos, t, c]| (float64, exact on integers below 2^53)."""
+    for pos in range(v16.shape[0]):
+        cdist(v16[pos], u16[pos], "cityblock", out=out[pos])
+    return out
+
+
+def l1_sums_int(v16: np.ndarray, u16: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Exact int64 version of ``l1_sums`` (for widths where float64 sums would not be exact)."""
+    t, o = v16.shape[1], u16.shape[1]
+    step = max(1, (8 << 20) // max(1, o * v16.shape[2] * 8))
+    for pos in range(v16.shape[0]):
+        for t0 in range(0, t, step):
+            diff = v16[pos, t0 : t0 + step, None, :] - u16[pos, None, :, :]
+            out[pos, t0 : t0 + step] = np.abs(diff).sum(axis=-1)
+    return out
+
+
+def output_coefficients(AT: np.ndarray) -> np.ndarray:
+    """(4, 16) matrix of Y = Aᵀ S A on flattened S: row 2i+j, column 4a+b holds Aᵀ[i,a]·Aᵀ[j,b]."""
+    AT = np.asarray(AT)
+    return np.einsum("ia,jb->ijab", AT, AT).reshape(4, 16)
+
+
+def to_position_major(w: np.ndarray, dtype) -> np.ndarray:
+    """(O, C, 4, 4) → contiguous (16, O, C)."""
+    o, c = w.shape[:2]
+    return np.ascontiguousarray(w.reshape(o, c, 16).transpose(2, 0, 1), dtype=dtype)
