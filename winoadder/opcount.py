@@ -2,8 +2,9 @@
 
 Designs (one layer, ``c_in`` input and ``c_out`` output channels, 3×3 kernel, one m×m output tile):
 
-- ``cnn_direct``: every output is Σ x·w over taps·c_in products.
-- ``adder_direct`` (AdderNet): every output is −Σ |x − w| over taps·c_in terms.
+- ``cnn_direct``: every output sums its taps products x·w per input channel (window sum), then
+  accumulates over input channels.
+- ``adder_direct`` (AdderNet, the RTL's ``adder_pe_direct``): as ``cnn_direct`` with −|x − w| terms.
 - ``cnn_winograd``: V = BᵀdB per input channel, c_in·c_out element-wise products U⊙V, accumulation over
   input channels in the Winograd domain, Y = AᵀSA once per output channel.
 - ``adder_winograd``: as ``cnn_winograd`` with −|U − V| in place of U⊙V (the winoadder datapath).
@@ -20,7 +21,7 @@ The model counts arithmetic only: no memory traffic, registers, control or FPGA 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -135,10 +136,13 @@ def tile_op_counts(design: str, geometry: TileGeometry, c_in: int, c_out: int) -
     pairs = c_in * c_out
     if design in ("cnn_direct", "adder_direct"):
         terms = g.outputs * g.taps * pairs
-        accumulate = ("accumulate", ("add", g.outputs * c_out * (g.taps * c_in - 1)))
+        sums = [
+            ("window_sum", ("add", g.outputs * (g.taps - 1) * pairs)),
+            ("accumulate", ("add", g.outputs * c_out * (c_in - 1))),
+        ]
         if design == "cnn_direct":
-            return dict([("multiply", ("mul", terms)), accumulate])
-        return dict([("difference", ("sub", terms)), ("abs", ("abs", terms)), accumulate])
+            return dict([("multiply", ("mul", terms)), *sums])
+        return dict([("difference", ("sub", terms)), ("abs", ("abs", terms)), *sums])
     front = [("input_transform", ("add", g.input_transform_adds * c_in))]
     back = [
         ("accumulate", ("add", g.elements * c_out * (c_in - 1))),
@@ -181,9 +185,10 @@ def _kernel_range(cfg) -> tuple[int, int]:
 def stage_widths(design: str, cfg) -> dict[str, tuple[int, ...]]:
     """Operand widths of every stage of ``design`` for a DatapathConfig (exact interval analysis).
 
-    ``adder_winograd`` uses the contract's widths (``cfg.widths``); the other designs are analysed the
-    same way: activations in ``cfg.act_fmt``, a direct kernel on the activation grid, U in ``cfg.u_fmt``,
-    sums of up to ``cfg.max_channels`` input channels. Each add is taken at the width of its result.
+    ``adder_winograd`` uses the contract's widths (``cfg.widths``), ``adder_direct`` those of the RTL
+    baseline (``winoadder.rtl.direct_pe_parameters``); the CNNs are analysed the same way: activations in
+    ``cfg.act_fmt``, a direct kernel on the activation grid, U in ``cfg.u_fmt``, sums of up to
+    ``cfg.max_channels`` input channels. Each add is taken at the width of its result.
     """
     w = cfg.widths
     x = cfg.ranges["input"]
@@ -198,19 +203,21 @@ def stage_widths(design: str, cfg) -> dict[str, tuple[int, ...]]:
             "output_transform": (w.WY,),
         }
     if design == "adder_direct":
-        k = _kernel_range(cfg)
-        dlo, dhi = x[0] - k[1], x[1] - k[0]
-        mlo = -max(abs(dlo), abs(dhi))
+        from winoadder.rtl import direct_pe_parameters
+
+        pe = direct_pe_parameters(cfg)
         return {
-            "difference": (_width(dlo, dhi),),
-            "abs": (_width(mlo, 0),),
-            "accumulate": (_width(taps * cmax * mlo, 0),),
+            "difference": (pe["WDIF"],),
+            "abs": (pe["WDIF"],),
+            "window_sum": (pe["WP"],),
+            "accumulate": (pe["WS"],),
         }
     if design == "cnn_direct":
         k = _kernel_range(cfg)
         plo, phi = _product_range(x, k)
         return {
-            "multiply": (cfg.act_fmt.width + (0 if cfg.act_fmt.signed else 1), _width(*k)),
+            "multiply": (_width(*x), _width(*k)),
+            "window_sum": (_width(taps * plo, taps * phi),),
             "accumulate": (_width(taps * cmax * plo, taps * cmax * phi),),
         }
     if design == "cnn_winograd":
@@ -254,7 +261,7 @@ def energy_table(cfg, c_in: int, c_out: int) -> list[dict]:
                 "add_sub_abs": sum(op.count for op in ops if op.kind != "mul"),
                 "energy_pj_per_tile": energy,
                 "energy_pj_per_output": energy / (geometry.outputs * c_out),
-                "ops": [op.__dict__ | {"widths": list(op.widths), "energy_pj": op.energy_pj} for op in ops],
+                "ops": [asdict(op) | {"widths": list(op.widths), "energy_pj": op.energy_pj} for op in ops],
             }
         )
     reference = {r["design"]: r["energy_pj_per_tile"] for r in rows}

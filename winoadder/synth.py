@@ -6,14 +6,15 @@ contents, the parameters, the script and the yosys version (built in a temp dir 
 so concurrent runs never see half an entry).
 
 Throughput is counted in *output channel-steps per cycle*: one output value of one output channel
-advanced by one input channel. ``winoadder_core`` accepts one transaction per cycle, and a transaction
-is one input-channel step of a 2×2 tile for P output channels: 4·P per cycle. ``adder_pe_direct``
-advances its outputs by one input channel (9 |x − w| each) per cycle.
+advanced by one input channel. Both designs accept one transaction per cycle, and a transaction is one
+input-channel step of a 2×2 output tile for P output channels, so both do 4·P per cycle:
+``winoadder_core`` with 16 −|U − V| per lane, ``adder_pe_direct`` with 36 −|x − w| per lane.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -56,7 +57,9 @@ def require_yosys() -> str:
     return path
 
 
+@functools.cache
 def yosys_version() -> str:
+    """yosys's version banner (part of the cache key)."""
     proc = subprocess.run([require_yosys(), "-V"], capture_output=True, text=True)
     return proc.stdout.strip() or proc.stderr.strip()
 
@@ -73,6 +76,8 @@ class SynthJob:
     def __post_init__(self):
         if self.target not in TARGETS:
             raise UsageError(f"target: unknown {self.target!r}; valid: {', '.join(TARGETS)}")
+        object.__setattr__(self, "sources", tuple(Path(s) for s in self.sources))
+        object.__setattr__(self, "params", tuple(sorted((str(k), v) for k, v in self.params)))
 
     def script(self, stat_path: str = "stat.json") -> str:
         """The yosys script: elaborate, check, synthesize, check again, write ``stat -json``."""
@@ -93,7 +98,8 @@ class SynthJob:
 
     def cache_key(self, version: str) -> str:
         h = hashlib.sha256()
-        h.update(json.dumps([version, self.top, self.target, list(self.params), self.script("")]).encode())
+        names = tuple(Path(Path(s).name) for s in self.sources)
+        h.update(json.dumps([version, SynthJob(self.top, self.target, names, self.params).script()]).encode())
         for src in self.sources:
             h.update(Path(src).name.encode() + b"\0" + Path(src).read_bytes() + b"\0")
         return h.hexdigest()[:32]
@@ -136,7 +142,7 @@ def synthesize(job: SynthJob, cache_dir: Path | None = None) -> dict:
     for src in sources:
         if not src.is_file():
             raise UsageError(f"sources: {src} does not exist")
-    job = SynthJob(job.top, job.target, sources, tuple(sorted(job.params)))
+    job = SynthJob(job.top, job.target, sources, job.params)
     root = Path(cache_dir) if cache_dir is not None else CACHE_DIR / "synth"
     final = root / job.cache_key(yosys_version())
     cached = (final / "meta.json").is_file()
@@ -206,10 +212,9 @@ def declared_parameters(source: Path, module: str) -> list[str]:
     return re.findall(r"\bparameter\s+(?:signed\s+)?(?:\[[^\]]*\]\s*)?(\w+)\s*=", match.group(1))
 
 
-def outputs_per_cycle(design: str, params: Mapping[str, int]) -> int:
-    """Output channel-steps per cycle (module docstring): 4·P for the core, P for the direct PE."""
-    lanes = int(params.get("P", 1))
-    return 4 * lanes if design == "winoadder_core" else lanes
+def outputs_per_cycle(params: Mapping[str, int]) -> int:
+    """Output channel-steps per cycle (module docstring): a 2×2 tile for each of P lanes, 4·P."""
+    return 4 * int(params["P"])
 
 
 def design_config(act_width: int, lanes: int):
@@ -221,18 +226,22 @@ def design_config(act_width: int, lanes: int):
 
 
 def design_jobs(act_width: int, lanes: int, target: str, designs: Iterable[str] = DESIGNS) -> list[SynthJob]:
-    """Synthesis jobs for the RTL designs at one activation width and lane count."""
-    from winoadder.rtl import rtl_parameters, rtl_sources
+    """Synthesis jobs for the RTL designs at one activation width and lane count (default config)."""
+    from winoadder.rtl import direct_pe_parameters, rtl_parameters, rtl_sources
 
-    params = rtl_parameters(design_config(act_width, lanes))
+    cfg = design_config(act_width, lanes)
+    parameters = {"winoadder_core": rtl_parameters, "adder_pe_direct": direct_pe_parameters}
     sources = tuple(rtl_sources())
     jobs = []
     for design in designs:
-        source = next((s for s in sources if s.stem == design), None)
-        if source is None:
-            raise UsageError(f"sources: no rtl/{design}.v among the RTL sources")
-        names = declared_parameters(source, design)
-        jobs.append(SynthJob(design, target, sources, tuple((n, params[n]) for n in names if n in params)))
+        if design not in parameters:
+            raise UsageError(f"design: unknown {design!r}; valid: {', '.join(DESIGNS)}")
+        params = parameters[design](cfg)
+        declared = declared_parameters(next(s for s in sources if s.stem == design), design)
+        missing = sorted(set(params) - set(declared))
+        if missing:
+            raise ValueError(f"rtl/{design}.v: does not declare parameter(s) {', '.join(missing)}")
+        jobs.append(SynthJob(design, target, sources, tuple(sorted(params.items()))))
     return jobs
 
 
@@ -260,7 +269,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def synthesis_row(act_width: int, lanes: int, result: Mapping) -> dict:
     """A synthesis result with its design point and its cost per output channel-step per cycle."""
-    throughput = outputs_per_cycle(result["top"], result["params"])
+    throughput = outputs_per_cycle(result["params"])
     row = {"design": result["top"], "act_width": act_width, "lanes": lanes, **result}
     row.pop("top")
     row["outputs_per_cycle"] = throughput
