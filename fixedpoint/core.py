@@ -9,12 +9,14 @@ the result is exact for every input; float input is handled exactly as well (see
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from .fmt import MAX_WIDTH, Fmt
 from .modes import Overflow, Rounding
 
+_CLIP_MIN_SIZE = 20000  # np.clip is faster than minimum + maximum above this many elements
 _SENTINEL = 1 << 62  # outside every format's raw range (|raw| <= 2**62 - 1), still safe in int64 arithmetic
 
 
@@ -74,7 +76,8 @@ def _out_buffer(x: np.ndarray, out) -> np.ndarray:
     return out
 
 
-# Rounding as (x + bias) >> s. The bias for a non-negative / negative x, in units where half = 2**(s-1).
+# Rounding as (x + bias) >> s: the biases for a non-negative and a negative x (None: parity-dependent).
+@lru_cache(maxsize=1024)
 def _sign_biases(rounding: Rounding, s: int) -> tuple[int, int] | None:
     half, full = 1 << (s - 1), (1 << s) - 1
     return {
@@ -159,7 +162,11 @@ def _apply_overflow(
         else:
             np.bitwise_and(q, (1 << dst.width) - 1, out=q)
     elif overflow in (Overflow.SAT, Overflow.SAT_SYM):
-        np.clip(q, lo, hi, out=q)
+        if q.size > _CLIP_MIN_SIZE:
+            np.clip(q, lo, hi, out=q)
+        else:  # less call overhead on small arrays
+            np.minimum(q, hi, out=q)
+            np.maximum(q, lo, out=q)
     elif overflow is Overflow.SAT_ZERO and n_bad:
         q[bad] = 0
 

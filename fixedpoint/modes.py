@@ -12,9 +12,9 @@ class _NamedMode(str, Enum):
         if isinstance(value, cls):
             return value
         if isinstance(value, str):
-            key = value.strip().upper()
-            if key in cls.__members__:
-                return cls[key]
+            member = cls.__members__.get(value) or cls.__members__.get(value.strip().upper())
+            if member is not None:
+                return member
         valid = ", ".join(cls.__members__)
         field = "rounding" if cls.__name__ == "Rounding" else "overflow"
         raise ValueError(f"{field}: unknown mode {value!r}; valid: {valid}")

@@ -1,0 +1,106 @@
+"""Full-precision fixed-point arithmetic: the result format holds every possible result exactly.
+
+Each function returns ``(raw, fmt)``. Formats are inferred from the exact range of the operation over the
+operand formats (fraction bits: the larger of the operands'); a result that would need more than 62 bits
+raises ValueError. Inputs are trusted to lie in their formats (every ``cast``, ``from_float`` and
+``from_hex`` result does), so valid operands always give valid results; nothing here re-checks them.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from .fmt import MAX_WIDTH, Fmt
+
+
+def fmt_for_range(lo: int, hi: int, frac: int, signed: bool, op: str = "result") -> Fmt:
+    """The narrowest format with ``frac`` fraction bits and given signedness whose raw range holds
+    [lo, hi]; ValueError naming ``op`` if that needs more than 62 bits."""
+    if signed:
+        width = 1 + builtins.max(hi.bit_length() if hi > 0 else 0, (~lo).bit_length() if lo < 0 else 0, 1)
+    else:
+        if lo < 0:
+            raise ValueError(f"{op}: an unsigned format cannot hold {lo}")
+        width = builtins.max(hi.bit_length(), 1)
+    if width > MAX_WIDTH:
+        raise ValueError(f"{op}: the exact result needs {width} bits; the limit is {MAX_WIDTH}")
+    return Fmt(width, frac, signed)
+
+
+def _raw(a) -> np.ndarray:
+    x = np.asarray(a)
+    if x.dtype != np.int64:
+        if x.dtype.kind not in "iu":
+            raise ValueError(f"raw: expected integers, got dtype {x.dtype}")
+        x = x.astype(np.int64)
+    return x
+
+
+def _aligned(x: np.ndarray, fmt: Fmt, frac: int) -> np.ndarray:
+    return x if fmt.frac == frac else np.left_shift(x, frac - fmt.frac)
+
+
+def _add_or_sub(a, a_fmt, b, b_fmt, subtract: bool, out):
+    a_fmt, b_fmt = Fmt.parse(a_fmt), Fmt.parse(b_fmt)
+    frac = builtins.max(a_fmt.frac, b_fmt.frac)
+    sa, sb = frac - a_fmt.frac, frac - b_fmt.frac
+    a_lo, a_hi = a_fmt.min_raw << sa, a_fmt.max_raw << sa
+    b_lo, b_hi = b_fmt.min_raw << sb, b_fmt.max_raw << sb
+    lo, hi = (a_lo - b_hi, a_hi - b_lo) if subtract else (a_lo + b_lo, a_hi + b_hi)
+    fmt = fmt_for_range(lo, hi, frac, a_fmt.signed or b_fmt.signed or lo < 0, "sub" if subtract else "add")
+    x, y = _aligned(_raw(a), a_fmt, frac), _aligned(_raw(b), b_fmt, frac)
+    return (np.subtract if subtract else np.add)(x, y, out=out), fmt
+
+
+def add(a, a_fmt: Fmt | str, b, b_fmt: Fmt | str, *, out=None) -> tuple[np.ndarray, Fmt]:
+    """a + b exactly (numpy broadcasting applies)."""
+    return _add_or_sub(a, a_fmt, b, b_fmt, False, out)
+
+
+def sub(a, a_fmt: Fmt | str, b, b_fmt: Fmt | str, *, out=None) -> tuple[np.ndarray, Fmt]:
+    """a - b exactly; the result is signed."""
+    return _add_or_sub(a, a_fmt, b, b_fmt, True, out)
+
+
+def neg(a, fmt: Fmt | str, *, out=None) -> tuple[np.ndarray, Fmt]:
+    """-a exactly (one more bit: -min_raw does not fit the input format)."""
+    fmt = Fmt.parse(fmt)
+    res = fmt_for_range(-fmt.max_raw, -fmt.min_raw, fmt.frac, True, "neg")
+    return np.negative(_raw(a), out=out), res
+
+
+def abs(a, fmt: Fmt | str, *, out=None) -> tuple[np.ndarray, Fmt]:  # noqa: A001 - public API name
+    """|a| exactly; keeps the signedness (a signed input gains one bit for |min_raw|)."""
+    fmt = Fmt.parse(fmt)
+    res = fmt_for_range(0, builtins.max(-fmt.min_raw, fmt.max_raw), fmt.frac, fmt.signed, "abs")
+    return np.abs(_raw(a), out=out), res
+
+
+def neg_abs(a, fmt: Fmt | str, *, out=None) -> tuple[np.ndarray, Fmt]:
+    """-|a| exactly; a signed input keeps its format (-|x| fits wherever x fits)."""
+    fmt = Fmt.parse(fmt)
+    res = fmt_for_range(-builtins.max(-fmt.min_raw, fmt.max_raw), 0, fmt.frac, True, "neg_abs")
+    r = np.abs(_raw(a), out=out)
+    return np.negative(r, out=r), res
+
+
+def shift(a, fmt: Fmt | str, n: int) -> tuple[np.ndarray, Fmt]:
+    """a * 2**n exactly: the raw integers are unchanged (copied), the binary point moves."""
+    fmt = Fmt.parse(fmt)
+    return np.array(_raw(a), copy=True), Fmt(fmt.width, fmt.frac - int(n), fmt.signed)
+
+
+def sum(a, fmt: Fmt | str, axis=None) -> tuple[np.ndarray, Fmt]:  # noqa: A001 - public API name
+    """The exact sum along ``axis`` (all axes if None); the width grows by ceil(log2 n)."""
+    fmt = Fmt.parse(fmt)
+    x = _raw(a)
+    axes = range(x.ndim) if axis is None else np.atleast_1d(axis)
+    n = int(np.prod([x.shape[int(ax)] for ax in axes], dtype=np.int64))
+    growth = builtins.max(n - 1, 0).bit_length()
+    if fmt.width + growth > MAX_WIDTH:
+        raise ValueError(
+            f"sum: {n} terms of {fmt} need {fmt.width + growth} bits; the limit is {MAX_WIDTH}"
+        )
+    return np.sum(x, axis=axis, dtype=np.int64), Fmt(fmt.width + growth, fmt.frac, fmt.signed)
