@@ -1,0 +1,200 @@
+// tb_winoadder_core: self-checking testbench for winoadder_core, driven by a `winoadder vectors` set.
+//
+// Plusargs:
+//   +vectors=DIR   vector set directory (reads in_tile.hex, in_u.hex, in_flags.hex, expected_out.hex)
+//   +n_in=N        transactions in the set          +n_out=N   outputs (in_last transactions) in the set
+//   +actual=PATH   where the actual out_y words are written ($writememh, one output a line)
+//   +seed=S        seed of the input-gap / output-backpressure generator (default 1)
+//   +gap=PCT       percent of cycles with in_valid held low (default 25)
+//   +stall=PCT     percent of cycles with out_ready held low (default 25)
+//   +show=N        mismatches printed in full (default 10)
+//   +timeout=C     watchdog: cycles before a hung run fails (default 64 * (n_in + n_out) + 1000)
+// Every out_y beat is compared with the next expected word. The run ends with the line
+// "<passed> passed, <failed> failed"; any mismatch, missing or extra output or watchdog expiry ends it
+// with $fatal (non-zero exit status). DEPTH (a parameter) bounds the rows held in memory.
+`timescale 1ns / 1ps
+module tb_winoadder_core #(
+    parameter P = 4,
+    parameter WA = 8,
+    parameter A_SIGNED = 1,
+    parameter K = 2,
+    parameter WU = 12,
+    parameter WV = 10,
+    parameter WVA = 12,
+    parameter WD = 13,
+    parameter WM = 13,
+    parameter WS = 19,
+    parameter ACC_SAT = 1,
+    parameter WY = 22,
+    parameter WO = 8,
+    parameter O_SIGNED = 1,
+    parameter SHIFT = 2,
+    parameter ROUND = 4,
+    parameter OVF = 1,
+    parameter [31:0] BT = 32'hC4341431,
+    parameter [15:0] AT = 16'hD435,
+    parameter DEPTH = 1024
+);
+    localparam WT = 16 * WA;
+    localparam WUP = P * 16 * WU;
+    localparam WOUT = P * 4 * WO;
+    localparam DRAIN = 32;  // idle cycles after the last expected output, to catch extra outputs
+
+    reg [WT-1:0] tile_mem [0:DEPTH-1];
+    reg [WUP-1:0] u_mem [0:DEPTH-1];
+    reg [1:0] flag_mem [0:DEPTH-1];
+    reg [WOUT-1:0] exp_mem [0:DEPTH-1];
+    reg [WOUT-1:0] act_mem [0:DEPTH-1];
+
+    reg clk;
+    reg rst;
+    reg [8*1024-1:0] dir;
+    reg [8*1024-1:0] path;
+    reg [8*1024-1:0] actual_path;
+    integer n_in, n_out, seed, gap_pct, stall_pct, show, timeout;
+    integer in_idx, out_idx, passed, failed, cycles, drain;
+    reg [31:0] rnd;
+    reg [7:0] gap_threshold, stall_threshold;
+    reg gap, stall, done;
+
+    wire in_ready;
+    wire out_valid;
+    wire [WOUT-1:0] out_y;
+    wire in_valid = ~rst & ~done & (in_idx < n_in) & ~gap;
+    wire out_ready = ~stall;
+    wire [31:0] in_row = (in_idx < n_in) ? in_idx : 0;
+    wire [31:0] out_row = (out_idx < n_out) ? out_idx : 0;
+    wire [WOUT-1:0] expected = exp_mem[out_row];
+
+    winoadder_core #(
+        .P(P), .WA(WA), .A_SIGNED(A_SIGNED), .K(K), .WU(WU), .WV(WV), .WVA(WVA), .WD(WD), .WM(WM), .WS(WS),
+        .ACC_SAT(ACC_SAT), .WY(WY), .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT), .ROUND(ROUND), .OVF(OVF),
+        .BT(BT), .AT(AT)
+    ) dut (
+        .clk(clk),
+        .rst(rst),
+        .in_valid(in_valid),
+        .in_ready(in_ready),
+        .in_tile(tile_mem[in_row]),
+        .in_u(u_mem[in_row]),
+        .in_first(flag_mem[in_row][0]),
+        .in_last(flag_mem[in_row][1]),
+        .out_valid(out_valid),
+        .out_ready(out_ready),
+        .out_y(out_y)
+    );
+
+    function [31:0] xorshift32(input [31:0] x);
+        reg [31:0] a, b;
+        begin
+            a = x ^ (x << 13);
+            b = a ^ (a >> 17);
+            xorshift32 = b ^ (b << 5);
+        end
+    endfunction
+
+    function [7:0] threshold(input integer pct);
+        begin
+            if (pct <= 0) threshold = 8'd0;
+            else if (pct >= 100) threshold = 8'd255;
+            else threshold = (pct * 256) / 100;
+        end
+    endfunction
+
+    task finish_run;
+        begin
+            if (out_idx > 0) $writememh(actual_path, act_mem, 0, out_idx - 1);
+            $display("%0d passed, %0d failed", passed, failed);
+            if (failed != 0) $fatal(1, "tb_winoadder_core: %0d of %0d outputs failed", failed, n_out);
+            $finish;
+        end
+    endtask
+
+    initial begin
+        if (!$value$plusargs("vectors=%s", dir)) $fatal(1, "tb_winoadder_core: +vectors=DIR is required");
+        if (!$value$plusargs("n_in=%d", n_in)) $fatal(1, "tb_winoadder_core: +n_in=N is required");
+        if (!$value$plusargs("n_out=%d", n_out)) $fatal(1, "tb_winoadder_core: +n_out=N is required");
+        if (!$value$plusargs("actual=%s", actual_path)) actual_path = "actual_out.hex";
+        if (!$value$plusargs("seed=%d", seed)) seed = 1;
+        if (!$value$plusargs("gap=%d", gap_pct)) gap_pct = 25;
+        if (!$value$plusargs("stall=%d", stall_pct)) stall_pct = 25;
+        if (!$value$plusargs("show=%d", show)) show = 10;
+        if (!$value$plusargs("timeout=%d", timeout)) timeout = 64 * (n_in + n_out) + 1000;
+        if (n_in > DEPTH || n_out > DEPTH)
+            $fatal(1, "tb_winoadder_core: %0d transactions / %0d outputs exceed DEPTH = %0d", n_in, n_out, DEPTH);
+        if (n_in > 0) begin
+            $sformat(path, "%0s/in_tile.hex", dir);
+            $readmemh(path, tile_mem, 0, n_in - 1);
+            $sformat(path, "%0s/in_u.hex", dir);
+            $readmemh(path, u_mem, 0, n_in - 1);
+            $sformat(path, "%0s/in_flags.hex", dir);
+            $readmemh(path, flag_mem, 0, n_in - 1);
+        end else begin
+            tile_mem[0] = {WT{1'b0}};
+            u_mem[0] = {WUP{1'b0}};
+            flag_mem[0] = 2'b00;
+        end
+        if (n_out > 0) begin
+            $sformat(path, "%0s/expected_out.hex", dir);
+            $readmemh(path, exp_mem, 0, n_out - 1);
+        end else begin
+            exp_mem[0] = {WOUT{1'b0}};
+        end
+        gap_threshold = threshold(gap_pct);
+        stall_threshold = threshold(stall_pct);
+        rnd = xorshift32((seed ^ 32'h9E3779B9) | 32'h1);
+        in_idx = 0;
+        out_idx = 0;
+        passed = 0;
+        failed = 0;
+        cycles = 0;
+        drain = 0;
+        gap = 1'b0;
+        stall = 1'b0;
+        done = 1'b0;
+        clk = 1'b0;
+        rst = 1'b1;
+        repeat (4) #5 clk = ~clk;
+        rst = 1'b0;
+        forever #5 clk = ~clk;
+    end
+
+    always @(posedge clk) begin
+        if (!rst) begin
+            cycles <= cycles + 1;
+            rnd <= xorshift32(rnd);
+            gap <= rnd[7:0] < gap_threshold;
+            stall <= rnd[15:8] < stall_threshold;
+            if (in_valid && in_ready) in_idx <= in_idx + 1;
+            if (out_valid && out_ready) begin
+                if (out_idx >= n_out) begin
+                    failed <= failed + 1;
+                    $display("extra output %0d: got %h (only %0d expected)", out_idx, out_y, n_out);
+                end else begin
+                    act_mem[out_idx] <= out_y;
+                    if (out_y === expected) begin
+                        passed <= passed + 1;
+                    end else begin
+                        failed <= failed + 1;
+                        if (failed < show)
+                            $display("mismatch output %0d: expected %h got %h", out_idx, expected, out_y);
+                    end
+                end
+                out_idx <= out_idx + 1;
+            end
+            if (in_idx >= n_in && out_idx >= n_out) begin
+                drain <= drain + 1;
+                if (drain == DRAIN) begin
+                    done <= 1'b1;
+                    finish_run;
+                end
+            end
+            if (cycles >= timeout) begin
+                $display("watchdog: no completion after %0d cycles: %0d/%0d transactions in, %0d/%0d outputs",
+                         cycles, in_idx, n_in, out_idx, n_out);
+                $display("%0d passed, %0d failed", passed, failed + (n_out - out_idx));
+                $fatal(1, "tb_winoadder_core: watchdog expired");
+            end
+        end
+    end
+endmodule

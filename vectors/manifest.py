@@ -1,0 +1,269 @@
+"""A vector set on disk: hex files, one .npz, and manifest.json (config, layout of every file, sha256).
+
+``write_vector_set`` builds the whole directory in a temporary sibling and renames it into place, so a
+reader never sees a half-written set; ``read_vector_set`` checks the schema and every file's sha256
+before anything is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from vectors.layout import Field, pack_hex, unpack_hex
+from winoadder.errors import UsageError
+
+SCHEMA = "winoadder-vectors/1"
+MANIFEST = "manifest.json"
+NPZ = "vectors.npz"
+
+_TILE = "element (r, c) at bits [{w}*(4r+c) +: {w}]"
+_LANES = "lane p, element (r, c) at bits [{w}*(16p+4r+c) +: {w}]"
+_OUT = "lane p, element (i, j) at bits [{w}*(4p+2i+j) +: {w}]"
+# name: (file, rows ("transactions" | "outputs"), width key, signedness key, frac key, packing, description)
+FILES = {
+    "in_tile": ("in_tile.hex", "transactions", "WA", "act", "act", _TILE, "activation tile d -> in_tile"),
+    "in_u": ("in_u.hex", "transactions", "WU", True, "u", _LANES, "weight tiles U of the P lanes -> in_u"),
+    "in_flags": ("in_flags.hex", "transactions", None, False, None, "bit 0 = in_first, bit 1 = in_last",
+                 "accumulation flags -> ports in_first, in_last"),
+    "expected_out": ("expected_out.hex", "outputs", "WO", "out", "out", _OUT,
+                     "expected out_y of each accumulation (one line per in_last transaction)"),
+    "V": ("V.hex", "transactions", "WV", True, "act", _TILE, "debug: input transform V = BT d B"),
+    "M": ("M.hex", "transactions", "WM", True, "u", _LANES, "debug: M = -|U - Va| per lane"),
+    "S": ("S.hex", "transactions", "WS", True, "u", _LANES, "debug: accumulator S after the transaction"),
+    "Y": ("Y.hex", "outputs", "WY", True, "u", _OUT, "debug: Y = AT S A of each accumulation"),
+}
+# Row shape of each file; "lanes" files hold P tiles per row.
+_SHAPES = {"in_tile": (4, 4), "V": (4, 4), "in_flags": (2,)}
+_LANE_SHAPES = {"expected_out": (2, 2), "Y": (2, 2), "in_u": (4, 4), "M": (4, 4), "S": (4, 4)}
+
+
+@dataclass(frozen=True)
+class VectorSet:
+    """A loaded, checked vector set."""
+
+    directory: Path
+    manifest: dict
+    cfg: object  # simulator.DatapathConfig
+
+    def field(self, name: str) -> Field:
+        spec = self.manifest["files"][name]
+        return Field(name, tuple(spec["shape"]), spec["element_bits"], spec["signed"])
+
+    def read(self, name: str) -> np.ndarray:
+        path = self.directory / self.manifest["files"][name]["path"]
+        return unpack_hex(path.read_bytes(), self.field(name))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        with np.load(self.directory / NPZ) as data:
+            return {k: data[k] for k in data.files}
+
+    @property
+    def transactions(self) -> int:
+        return int(self.manifest["transactions"])
+
+    @property
+    def outputs(self) -> int:
+        return int(self.manifest["outputs"])
+
+
+def file_fields(cfg) -> dict[str, Field]:
+    """The Field (shape, element width, signedness) of every hex file for a config."""
+    widths = cfg.widths
+    fields = {}
+    for name, (_path, _rows, width_key, signed_key, _frac, _packing, _doc) in FILES.items():
+        shape = _SHAPES[name] if name in _SHAPES else (cfg.lanes, *_LANE_SHAPES[name])
+        width = 1 if width_key is None else getattr(widths, width_key)
+        signed = {"act": cfg.act_fmt.signed, "out": cfg.out_fmt.signed}.get(signed_key, signed_key)
+        fields[name] = Field(name, shape, width, bool(signed))
+    return fields
+
+
+def build_arrays(cfg, tx, res) -> dict[str, np.ndarray]:
+    """Every array of the set: inputs, flags, per-transaction intermediates and per-output results."""
+    outputs = np.flatnonzero(tx.last)
+    return {
+        "d": tx.d, "u": tx.u, "first": tx.first, "last": tx.last, "class_index": tx.class_index,
+        "V": res.V, "Va": res.Va, "M": res.M, "S": res.S,
+        "out_index": outputs, "Y": res.Y[outputs], "out": res.out[outputs],
+    }
+
+
+def hex_payloads(cfg, arrays: dict[str, np.ndarray]) -> dict[str, bytes]:
+    fields = file_fields(cfg)
+    flags = np.stack([arrays["first"], arrays["last"]], axis=1).astype(np.int64)
+    values = {"in_tile": arrays["d"], "in_u": arrays["u"], "in_flags": flags, "expected_out": arrays["out"],
+              "V": arrays["V"], "M": arrays["M"], "S": arrays["S"], "Y": arrays["Y"]}
+    return {name: pack_hex(values[name], fields[name]) for name in FILES}
+
+
+def deterministic_npz(arrays: dict[str, np.ndarray]) -> bytes:
+    """An .npz (np.load-able) with fixed timestamps, so equal arrays give equal bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, array in arrays.items():
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, member.getvalue())
+    return buffer.getvalue()
+
+
+def build_manifest(cfg, tx, arrays, payloads: dict[str, bytes], npz: bytes, *, seed, count, coverage,
+                   stage_ranges) -> dict:
+    from winoadder import __version__
+    from winoadder.rtl import rtl_parameters
+
+    fields = file_fields(cfg)
+    rows = {"transactions": len(tx), "outputs": int(tx.last.sum())}
+    files = {}
+    for name, (path, row_kind, _wk, _sk, frac_key, packing, doc) in FILES.items():
+        field = fields[name]
+        frac = {"act": cfg.act_fmt.frac, "u": cfg.u_fmt.frac, "out": cfg.out_fmt.frac}.get(frac_key)
+        files[name] = {
+            "path": path, "description": doc, "rows": rows[row_kind], "row_kind": row_kind,
+            "shape": list(field.shape), "element_bits": field.width, "word_bits": field.word_bits,
+            "hex_digits": field.digits, "signed": field.signed, "frac": frac,
+            "packing": packing.format(w=field.width), "sha256": _sha256(payloads[name]),
+        }
+    files["npz"] = {
+        "path": NPZ, "description": "all arrays for Python users (np.load)", "sha256": _sha256(npz),
+        "arrays": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()},
+    }
+    starts = np.searchsorted(tx.class_index, np.arange(len(tx.classes)))
+    classes = []
+    for index, name in enumerate(tx.classes):
+        mask = tx.class_index == index
+        classes.append({"name": name, "first_transaction": int(starts[index]),
+                        "transactions": int(mask.sum()), "outputs": int((mask & tx.last).sum())})
+    transform = cfg.transform
+    return {
+        "schema": SCHEMA,
+        "tool": f"winoadder {__version__}",
+        "seed": seed,
+        "count": count,
+        "transactions": rows["transactions"],
+        "outputs": rows["outputs"],
+        "config": cfg.to_dict(),
+        "rtl_parameters": rtl_parameters(cfg),
+        "matrices": {
+            "name": transform.name,
+            "BT": np.asarray(transform.BT, dtype=np.int64).tolist(),
+            "G": [[str(Fraction(x)) for x in row] for row in np.asarray(transform.G)],
+            "AT": np.asarray(transform.AT, dtype=np.int64).tolist(),
+        },
+        "classes": classes,
+        "files": files,
+        "coverage": coverage,
+        "stage_ranges": stage_ranges,
+    }
+
+
+def write_vector_set(out_dir, cfg, tx, res, *, seed, count, coverage, stage_ranges, force=False) -> dict:
+    """Write the set atomically into ``out_dir``; refuse a non-empty ``out_dir`` unless ``force``."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"out: {out_dir} exists and is not a directory")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+        raise UsageError(f"out: {out_dir} is not empty; pass --force to replace it")
+    arrays = build_arrays(cfg, tx, res)
+    payloads = hex_payloads(cfg, arrays)
+    npz = deterministic_npz(arrays)
+    manifest = build_manifest(cfg, tx, arrays, payloads, npz, seed=seed, count=count, coverage=coverage,
+                              stage_ranges=stage_ranges)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        for name, payload in payloads.items():
+            (tmp / FILES[name][0]).write_bytes(payload)
+        (tmp / NPZ).write_bytes(npz)
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        os.chmod(tmp, 0o755)
+        _replace_dir(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Rename ``new`` onto ``target``; an existing (forced) target is moved aside first, then removed."""
+    if target.is_dir() and any(target.iterdir()):
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
+        os.replace(target, old / "set")
+        os.replace(new, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(new, target)
+
+
+def read_vector_set(directory) -> VectorSet:
+    """Load and check a set: schema, required keys, every file present with its recorded sha256 and size."""
+    from simulator import DatapathConfig
+
+    directory = Path(directory)
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise UsageError(f"vectors: {path} not found (is {directory} a vector set from 'winoadder vectors'?)")
+    try:
+        manifest = json.loads(path.read_text())
+    except ValueError as exc:
+        raise UsageError(f"manifest: {path} is not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA:
+        found = manifest.get("schema") if isinstance(manifest, dict) else None
+        raise UsageError(f"manifest: schema must be {SCHEMA!r}, found {found!r}")
+    for key in ("config", "files", "transactions", "outputs", "rtl_parameters"):
+        if key not in manifest:
+            raise UsageError(f"manifest: missing key {key!r}")
+    missing = [n for n in (*FILES, "npz") if n not in manifest["files"]]
+    if missing:
+        raise UsageError(f"manifest: files entry lacks {', '.join(missing)}")
+    for spec in manifest["files"].values():
+        file = directory / spec["path"]
+        if not file.is_file():
+            raise UsageError(f"vectors: {file} listed in the manifest is missing")
+        if _sha256(file.read_bytes()) != spec["sha256"]:
+            raise UsageError(f"vectors: sha256 of {file} does not match the manifest (changed or corrupt)")
+    try:
+        cfg = DatapathConfig.from_dict(manifest["config"])
+    except ValueError as exc:
+        raise UsageError(f"manifest: config is invalid: {exc}") from None
+    vset = VectorSet(directory, manifest, cfg)
+    expected = file_fields(cfg)
+    for name in FILES:
+        spec = manifest["files"][name]
+        field = vset.field(name)
+        rows = manifest[spec["row_kind"]]
+        if field != expected[name] or spec["rows"] != rows:
+            raise UsageError(f"manifest: layout of {name} does not match its config ({expected[name]})")
+    return vset
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def create_vector_set(out_dir, cfg, *, count: int, seed: int, classes="random,directed", force=False) -> dict:
+    """Generate the transactions, run the bit-exact model, compute coverage and write the set."""
+    from simulator.datapath import run_stream
+    from vectors.coverage import coverage, stage_ranges
+    from vectors.generator import generate
+
+    out_dir = Path(out_dir)
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+        raise UsageError(f"out: {out_dir} is not empty; pass --force to replace it")
+    tx = generate(cfg, count, seed, classes)
+    res = run_stream(cfg, tx.d, tx.u, tx.first, tx.last)
+    return write_vector_set(out_dir, cfg, tx, res, seed=seed, count=count, coverage=coverage(cfg, tx, res),
+                            stage_ranges=stage_ranges(cfg, tx, res), force=force)

@@ -1,0 +1,200 @@
+"""`winoadder verify`: run a vector set through winoadder_core on Icarus and/or Verilator, bit-exact.
+
+Checks before simulating: the manifest schema and every file's sha256, the manifest's RTL parameters
+against the config, and (pyverilog) the RTL's declared parameters and port widths against the config.
+Then compiles the self-checking testbench (cached by content + parameters), runs it, and compares the
+actual outputs it wrote with the expected ones in Python too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+HELP = "run a vector set on winoadder_core (Icarus and/or Verilator) and compare bit-exactly"
+TB_TOP = "tb_winoadder_core"
+MIN_DEPTH = 4096  # testbench memory rows: a power of two >= the set, so few distinct builds
+_CLOSING = re.compile(r"^(\d+) passed, (\d+) failed$", re.MULTILINE)
+
+
+@dataclass
+class SimResult:
+    """One simulator's run of a vector set."""
+
+    sim: str
+    transactions: int
+    outputs: int
+    passed: int
+    failed: int
+    build_seconds: float
+    cached_build: bool
+    run_seconds: float
+    returncode: int
+    tb_summary: str  # the testbench's closing line, or what went wrong
+    actual: np.ndarray  # (outputs read, P, 2, 2)
+    mismatches: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # output indices
+    log: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and self.passed == self.outputs and self.returncode == 0
+
+    @property
+    def vectors_per_second(self) -> float:
+        return self.transactions / self.run_seconds if self.run_seconds > 0 else float("inf")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("directory", metavar="DIR", help="vector set written by 'winoadder vectors'")
+    parser.add_argument("--sim", default="all", choices=("iverilog", "verilator", "all"),
+                        help="simulator(s) to run (default all)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the testbench's gaps/backpressure")
+    parser.add_argument("--gap", type=int, default=25, metavar="PCT", help="input gap percent (default 25)")
+    parser.add_argument("--stall", type=int, default=25, metavar="PCT",
+                        help="output backpressure percentage (default 25)")
+    parser.add_argument("--show", type=int, default=10, metavar="N", help="mismatches to list (default 10)")
+
+
+def run(args) -> int:
+    from tabulate import tabulate
+
+    from winoadder.errors import UsageError
+
+    for name in ("gap", "stall"):
+        if not 0 <= getattr(args, name) <= 100:
+            raise UsageError(f"{name}: must be a percentage 0..100, got {getattr(args, name)}")
+    sims = ("iverilog", "verilator") if args.sim == "all" else (args.sim,)
+    vset = load_checked(args.directory, sims)
+    print(f"{args.directory}: {vset.transactions} transactions, {vset.outputs} outputs ({vset.cfg})")
+    results = [run_simulator(vset, sim, seed=args.seed, gap=args.gap, stall=args.stall, show=args.show)
+               for sim in sims]
+    print(tabulate(summary_rows(results), headers=SUMMARY_HEADERS, floatfmt=".2f"))
+    status = 0
+    for result in results:
+        if not result.ok:
+            status = 1
+            print(f"\n{result.sim}: FAILED ({result.tb_summary}; exit status {result.returncode})")
+            rows = mismatch_rows(vset, result, limit=args.show)
+            if rows:
+                print(tabulate(rows, headers=MISMATCH_HEADERS))
+            elif result.log:
+                print(result.log[-2000:])
+    return status
+
+
+def load_checked(directory, sims=()):
+    """Read the set (schema, sha256) and check the RTL against its config; fail before any simulation."""
+    from vectors.manifest import read_vector_set
+    from winoadder.errors import UsageError
+    from winoadder.hdl import require_simulator
+    from winoadder.rtl import check_rtl_parameters, rtl_parameters
+
+    vset = read_vector_set(directory)
+    params = rtl_parameters(vset.cfg)
+    recorded = vset.manifest["rtl_parameters"]
+    for name in sorted(set(params) | set(recorded)):
+        if params.get(name) != recorded.get(name):
+            raise UsageError(f"manifest: rtl_parameters.{name} = {recorded.get(name)} but its config gives "
+                             f"{params.get(name)}")
+    try:
+        check_rtl_parameters(vset.cfg)
+    except ValueError as exc:
+        raise UsageError(f"RTL does not match the manifest's config: {exc}") from None
+    for sim in sims:
+        require_simulator(sim)
+    return vset
+
+
+def testbench_depth(vset) -> int:
+    rows = max(vset.transactions, vset.outputs, 1)
+    return max(MIN_DEPTH, 1 << (rows - 1).bit_length())
+
+
+def build_testbench(sim: str, cfg, depth: int):
+    from winoadder.hdl import build
+    from winoadder.paths import TB_DIR
+    from winoadder.rtl import rtl_parameters, rtl_sources
+
+    sources = [*rtl_sources(), TB_DIR / f"{TB_TOP}.v"]
+    return build(sim, TB_TOP, sources, {**rtl_parameters(cfg), "DEPTH": depth})
+
+
+def run_simulator(vset, sim: str, *, seed: int = 1, gap: int = 25, stall: int = 25, show: int = 10
+                  ) -> SimResult:
+    """Build (cached) and run the testbench on one simulator; compare its written outputs in Python."""
+    from vectors.layout import read_memh
+
+    tb = build_testbench(sim, vset.cfg, testbench_depth(vset))
+    expected = vset.read("expected_out")
+    with tempfile.TemporaryDirectory(prefix="winoadder-verify-") as tmp:
+        actual_path = Path(tmp) / "actual_out.hex"
+        plusargs = {"vectors": vset.directory.resolve(), "n_in": vset.transactions, "n_out": vset.outputs,
+                    "actual": actual_path, "seed": seed, "gap": gap, "stall": stall, "show": show}
+        start = time.perf_counter()
+        proc = tb.run(plusargs, timeout=120 + vset.transactions / 500, check=False)
+        seconds = time.perf_counter() - start
+        text = actual_path.read_text() if actual_path.exists() else ""
+    actual, known = read_memh(text, vset.field("expected_out"))
+    log = proc.stdout + proc.stderr
+    closing = _CLOSING.findall(proc.stdout)
+    tb_summary = f"{closing[-1][0]} passed, {closing[-1][1]} failed" if closing else "no closing line"
+    rows = min(len(actual), len(expected))
+    equal = known[:rows] & np.all((actual[:rows] == expected[:rows]).reshape(rows, -1), axis=1)
+    mismatches = np.flatnonzero(~equal)
+    passed = int(equal.sum())
+    failed = int(len(mismatches)) + (vset.outputs - rows) + max(len(actual) - vset.outputs, 0)
+    if closing and (int(closing[-1][0]), int(closing[-1][1])) != (passed, failed) and failed == 0:
+        failed = 1  # the testbench saw something the written outputs do not show: never pass silently
+        tb_summary += " (disagrees with the written outputs)"
+    return SimResult(sim, vset.transactions, vset.outputs, passed, failed, tb.build_seconds, tb.cached,
+                     seconds, proc.returncode, tb_summary, actual, mismatches, log)
+
+
+SUMMARY_HEADERS = ["simulator", "vectors", "outputs", "passed", "failed", "build s", "seconds", "vectors/s"]
+
+
+def summary_rows(results: list[SimResult]) -> list[list]:
+    return [[r.sim, r.transactions, r.outputs, r.passed, r.failed,
+             f"{r.build_seconds:.1f}{' (cached)' if r.cached_build else ''}", r.run_seconds,
+             round(r.vectors_per_second)] for r in results]
+
+
+MISMATCH_HEADERS = ["output", "transaction", "class", "channels", "lane", "(i,j)", "Y expected",
+                    "out expected", "out actual", "likely stage"]
+
+
+def mismatch_rows(vset, result: SimResult, limit: int = 10) -> list[list]:
+    """The first mismatching elements with the expected intermediates and the stage they point at."""
+    arrays = vset.arrays()
+    out_index, first = arrays["out_index"], arrays["first"]
+    starts = np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))
+    classes = [c["name"] for c in vset.manifest["classes"]]
+    expected, y = arrays["out"], arrays["Y"]
+    out_fmt = vset.cfg.out_fmt
+    rows = []
+    for k in result.mismatches:
+        tx = int(out_index[k])
+        diff = np.argwhere(result.actual[k] != expected[k])
+        for p, i, j in diff:
+            want, got = int(expected[k, p, i, j]), int(result.actual[k, p, i, j])
+            channels = tx - int(starts[tx]) + 1
+            rows.append([int(k), tx, classes[int(arrays["class_index"][tx])], channels, int(p), f"({i},{j})",
+                         int(y[k, p, i, j]), want, got, _likely_stage(want, got, out_fmt)])
+            if len(rows) >= limit:
+                return rows
+    return rows
+
+
+def _likely_stage(want: int, got: int, out_fmt) -> str:
+    bounds = (out_fmt.min_raw, out_fmt.max_raw, 0, -out_fmt.max_raw)
+    if abs(want - got) == 1:
+        return "requantize rounding (1 LSB)"
+    if want in bounds or got in bounds:
+        return "requantize overflow / saturation"
+    return "upstream of requantize (accumulate / transforms)"
