@@ -82,9 +82,9 @@ def output_transform(s: np.ndarray, AT: np.ndarray) -> np.ndarray:
     return AT @ np.asarray(s, dtype=np.int64) @ AT.T
 
 
-def requantize(y: np.ndarray, cfg: DatapathConfig, stats: CastStats | None = None) -> np.ndarray:
+def requantize(y: np.ndarray, cfg: DatapathConfig, stats: CastStats | None = None, out=None) -> np.ndarray:
     """out = fixedpoint.cast(Y, y_fmt → out_fmt) with the configured rounding and overflow."""
-    return cast(y, cfg.y_fmt, cfg.out_fmt, cfg.rounding, cfg.overflow, stats=stats)
+    return cast(y, cfg.y_fmt, cfg.out_fmt, cfg.rounding, cfg.overflow, stats=stats, out=out)
 
 
 @dataclass

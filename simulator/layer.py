@@ -37,27 +37,28 @@ class LayerResult:
 
 
 def _closest_distance(v16: np.ndarray, u16: np.ndarray) -> int:
-    """min over (pos, c, t, o) of |U[pos,o,c] − V[pos,t,c]| (int64 inputs), via sorted search per group."""
+    """min over (pos, c, t, o) of |U[pos,o,c] − V[pos,t,c]|: U sorted per (pos, c) group, V searched in it."""
     groups = v16.shape[0] * v16.shape[2]
     span = int(max(np.abs(v16).max(), np.abs(u16).max())) * 4 + 4
     offset = (np.arange(groups, dtype=np.int64) * span)[:, None]
-    u_keys = np.sort(u16.transpose(0, 2, 1).reshape(groups, -1), axis=1) + offset
-    v_keys = (v16.transpose(0, 2, 1).reshape(groups, -1) + offset).ravel()
-    u_flat = u_keys.ravel()
-    idx = np.searchsorted(u_flat, v_keys)
-    above = u_flat[np.minimum(idx, u_flat.size - 1)]
-    below = u_flat[np.maximum(idx - 1, 0)]
-    return int(np.minimum(np.abs(above - v_keys), np.abs(v_keys - below)).min())
+    v_keys = (np.sort(v16.transpose(0, 2, 1).reshape(groups, -1), axis=1) + offset).ravel()
+    u_keys = (u16.transpose(0, 2, 1).reshape(groups, -1) + offset).ravel()
+    idx = np.searchsorted(v_keys, u_keys)
+    above = v_keys[np.minimum(idx, v_keys.size - 1)]
+    below = v_keys[np.maximum(idx - 1, 0)]
+    return int(np.minimum(np.abs(above - u_keys), np.abs(u_keys - below)).min())
 
 
-def _record_differences(stats, v16: np.ndarray, u16: np.ndarray, n_pairs: int) -> None:
-    """Exact min/max of D = U − Va and M = −|D| over all (tile, output, channel, position) pairs."""
-    v_lo, v_hi = v16.min(axis=1), v16.max(axis=1)  # (16, C)
+def _record_differences(stats, va16: np.ndarray, u16: np.ndarray, n_pairs: int, exact_max: bool) -> None:
+    """Min/max of D = U − Va and M = −|D| over all (tile, output, channel, position) pairs, from the
+    per-(position, channel) extremes; M's max (−min |D|) needs a sorted search, done if ``exact_max``."""
+    v_lo, v_hi = va16.min(axis=1).astype(np.int64), va16.max(axis=1).astype(np.int64)  # (16, C)
     u_lo, u_hi = u16.min(axis=1), u16.max(axis=1)
     d_lo, d_hi = u_lo - v_hi, u_hi - v_lo
     stats["neg_abs_diff_diff"].record_range(d_lo.min(), d_hi.max(), n_pairs)
     m_lo = -int(np.maximum(np.abs(d_lo), np.abs(d_hi)).max())
-    stats["neg_abs_diff"].record_range(m_lo, -_closest_distance(v16, u16), n_pairs)
+    m_hi = -_closest_distance(va16.astype(np.int64, copy=False), u16) if exact_max else None
+    stats["neg_abs_diff"].record_range(m_lo, m_hi, n_pairs)
 
 
 def _stage_arrays(cfg: DatapathConfig, xp: np.ndarray, grid: TileGrid, u: np.ndarray, keep: int) -> dict:
@@ -77,11 +78,13 @@ def _stage_arrays(cfg: DatapathConfig, xp: np.ndarray, grid: TileGrid, u: np.nda
             "Y": Y, "out": requantize(Y, cfg)}
 
 
-def conv_layer(cfg: DatapathConfig, x_raw, u_raw, padding: int = 1, keep_stages: bool | int = False) -> LayerResult:
+def conv_layer(cfg: DatapathConfig, x_raw, u_raw, padding: int = 1, keep_stages: bool | int = False,
+               exact_stats: bool = False) -> LayerResult:
     """Stride-1 convolution of raw activations x (N,C,H,W) with raw U (O,C,4,4), zero padding ``padding``.
 
     Output (N, O, H+2p−2, W+2p−2); odd sizes are computed on a padded tile grid and cropped. With
     ``keep_stages`` (True, or a number of tiles) the stage arrays of the first tiles are returned too.
+    ``exact_stats`` also finds the largest M (the smallest |U − Va|), which costs a sorted search.
     """
     x = check_raw("x", x_raw, cfg.act_fmt)
     u = check_raw("u", u_raw, cfg.u_fmt)
@@ -95,54 +98,47 @@ def conv_layer(cfg: DatapathConfig, x_raw, u_raw, padding: int = 1, keep_stages:
     grid = TileGrid.for_input(x.shape, padding)
     xp = grid.padded(x)
     stats = new_stats()
-    d_lo, d_hi = cfg.ranges["neg_abs_diff_diff"]
-    max_sum = c * max(abs(d_lo), abs(d_hi))  # bound of every channel sum
-    float_sums = max_sum < FLOAT_EXACT
-    float_y = cfg.widths.WS + 4 < 53
-    acc_can_overflow = max_sum > -cfg.acc_fmt.min_raw
-    u16 = to_position_major(u, np.int64)
-    u16_sums = u16.astype(np.float64) if float_sums else u16
-    neg_coef = -output_coefficients(cfg.transform.AT)
     stats["weights"].record(u)
     stats["input"].record_range(min(int(xp.min()), 0), xp.max(), grid.tiles * c * 16)
+    d_lo, d_hi = cfg.ranges["neg_abs_diff_diff"]
+    max_sum = c * max(abs(d_lo), abs(d_hi))  # bound of every channel sum
+    exact_float = max_sum < FLOAT_EXACT and cfg.widths.WY < 53  # float64 sums and Y are exact integers
+    work = np.float64 if exact_float else np.int64
+    acc_can_overflow = max_sum > -cfg.acc_fmt.min_raw
+    scale = 1 << cfg.u_extra_frac
+    xp_aligned = xp.astype(work) * scale  # align before the (linear) input transform: Va = Bᵀ(d·2^K)B
+    u16 = to_position_major(u, np.int64)
+    u16_work = u16.astype(work)
+    neg_coef = -output_coefficients(cfg.transform.AT).astype(work)
     y_tiles = np.empty((4, grid.tiles, o), dtype=np.int64)
     out_tiles = np.empty((4, grid.tiles, o), dtype=np.int64)
     cast_stats = CastStats()
     t0 = 0
     for n0, n1, r0, r1 in grid.blocks(16 * 8 * (o + c) * 2):
-        sub = xp[n0:n1, 2 * r0 : 2 * r1 + 2]
         tb = (n1 - n0) * (r1 - r0) * grid.ntw
-        v16 = transform_tiles(sub, cfg.transform.BT, r1 - r0, grid.ntw, np.empty((16, tb, c), dtype=np.int64))
-        stats["input_transform"].record(v16)
-        va16 = align(v16, cfg.u_extra_frac)
-        stats["align"].record(va16)
-        _record_differences(stats, va16, u16, tb * o * c * 16)
-        dist = np.empty((16, tb, o), dtype=np.float64 if float_sums else np.int64)
-        if float_sums:
-            l1_sums(va16.astype(np.float64), u16_sums, dist)
-        else:
-            l1_sums_int(va16, u16, dist)
-        if acc_can_overflow or not float_y:
+        va16 = np.empty((16, tb, c), dtype=work)
+        transform_tiles(xp_aligned[n0:n1, 2 * r0 : 2 * r1 + 2], cfg.transform.BT, r1 - r0, grid.ntw, va16)
+        va_lo, va_hi = int(va16.min()), int(va16.max())
+        stats["input_transform"].record_range(va_lo // scale, va_hi // scale, va16.size)
+        stats["align"].record_range(va_lo, va_hi, va16.size)
+        _record_differences(stats, va16, u16, tb * o * c * 16, exact_stats)
+        dist = np.empty((16, tb, o), dtype=work)
+        (l1_sums if exact_float else l1_sums_int)(va16, u16_work, dist)
+        if acc_can_overflow:
             s = accumulator_result(-dist.astype(np.int64), cfg.acc_fmt, cfg.acc_overflow,
                                    stats["channel_accumulate"])
-            neg_source = -s  # the l1 sums as the accumulator holds them (negated)
+            dist = (-s).astype(work)  # the accumulators, negated
         else:
             stats["channel_accumulate"].record_range(-dist.max(), -dist.min(), dist.size)
-            neg_source = dist
-        flat = neg_source.reshape(16, tb * o)
-        if float_y:
-            y = (neg_coef.astype(np.float64) @ flat.astype(np.float64, copy=False)).astype(np.int64)
-        else:
-            y = neg_coef @ flat.astype(np.int64, copy=False)
-        y = y.reshape(4, tb, o)
+        y = np.dot(neg_coef, dist.reshape(16, tb * o)).astype(np.int64).reshape(4, tb, o)
         stats["output_transform"].record(y)
         y_tiles[:, t0 : t0 + tb] = y
-        out_tiles[:, t0 : t0 + tb] = requantize(y, cfg, stats=cast_stats)
+        requantize(y, cfg, stats=cast_stats, out=out_tiles[:, t0 : t0 + tb])
         t0 += tb
-    out = np.ascontiguousarray(grid.untile(out_tiles))
     stats["requantize"].record(out_tiles, overflows=cast_stats.overflows, zeroed=cast_stats.zeroed)
     stages = None
     if keep_stages is not False and keep_stages is not None:
         keep = grid.tiles if keep_stages is True else int(keep_stages)
         stages = _stage_arrays(cfg, xp, grid, u, keep)
-    return LayerResult(out=out, y=np.ascontiguousarray(grid.untile(y_tiles)), stats=stats, stages=stages)
+    return LayerResult(out=np.ascontiguousarray(grid.untile(out_tiles)),
+                       y=np.ascontiguousarray(grid.untile(y_tiles)), stats=stats, stages=stages)

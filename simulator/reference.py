@@ -43,7 +43,7 @@ def _winograd_tiles(x: np.ndarray, transform: Transform, padding: int) -> tuple[
 
 def _winograd_output(grid: TileGrid, s16: np.ndarray, transform: Transform) -> np.ndarray:
     o = s16.shape[-1]
-    y = output_coefficients(transform.AT).astype(np.float64) @ s16.reshape(16, -1)
+    y = np.dot(output_coefficients(transform.AT).astype(np.float64), s16.reshape(16, -1))
     return np.ascontiguousarray(grid.untile(y.reshape(4, grid.tiles, o)))
 
 

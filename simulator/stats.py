@@ -9,9 +9,16 @@ import numpy as np
 from simulator.config import STAGES
 
 
+def _merge(old, new, pick, first: bool):
+    if new is None or (old is None and not first):
+        return None
+    return int(new) if first else pick(old, int(new))
+
+
 @dataclass
 class StageStats:
-    """Raw range and counts of one stage, accumulated over calls (``min``/``max`` None until a value)."""
+    """Raw range and counts of one stage, accumulated over calls (``min``/``max`` None until a value;
+    a bound recorded as None stays unknown)."""
 
     count: int = 0
     min: int | None = None
@@ -21,9 +28,9 @@ class StageStats:
 
     def record_range(self, lo, hi, count: int, overflows: int = 0, zeroed: int = 0) -> None:
         if count:
-            lo, hi = int(lo), int(hi)
-            self.min = lo if self.min is None else min(self.min, lo)
-            self.max = hi if self.max is None else max(self.max, hi)
+            first = self.count == 0
+            self.min = _merge(self.min, lo, min, first)
+            self.max = _merge(self.max, hi, max, first)
         self.count += int(count)
         self.overflows += int(overflows)
         self.zeroed += int(zeroed)

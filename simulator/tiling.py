@@ -70,12 +70,19 @@ class TileGrid:
 
 def _signed_sum(terms: list[tuple[int, np.ndarray]], out: np.ndarray) -> np.ndarray:
     """out = Σ c·x for c in {−1, 0, 1} with adds and subtracts only."""
-    out[...] = 0
+    started = False
     for c, x in terms:
-        if c > 0:
+        if c == 0:
+            continue
+        if not started:
+            np.copyto(out, x) if c > 0 else np.negative(x, out=out)
+            started = True
+        elif c > 0:
             out += x
-        elif c < 0:
+        else:
             out -= x
+    if not started:
+        out[...] = 0
     return out
 
 
