@@ -9,12 +9,14 @@ raises ValueError. Inputs are trusted to lie in their formats (every ``cast``, `
 from __future__ import annotations
 
 import builtins
+from functools import lru_cache
 
 import numpy as np
 
 from .fmt import MAX_WIDTH, Fmt
 
 
+@lru_cache(maxsize=4096)
 def fmt_for_range(lo: int, hi: int, frac: int, signed: bool, op: str = "result") -> Fmt:
     """The narrowest format with ``frac`` fraction bits and given signedness whose raw range holds
     [lo, hi]; ValueError naming ``op`` if that needs more than 62 bits."""
@@ -42,15 +44,20 @@ def _aligned(x: np.ndarray, fmt: Fmt, frac: int) -> np.ndarray:
     return x if fmt.frac == frac else np.left_shift(x, frac - fmt.frac)
 
 
-def _add_or_sub(a, a_fmt, b, b_fmt, subtract: bool, out):
-    a_fmt, b_fmt = Fmt.parse(a_fmt), Fmt.parse(b_fmt)
+@lru_cache(maxsize=4096)
+def _add_or_sub_fmt(a_fmt: Fmt, b_fmt: Fmt, subtract: bool) -> Fmt:
     frac = builtins.max(a_fmt.frac, b_fmt.frac)
     sa, sb = frac - a_fmt.frac, frac - b_fmt.frac
     a_lo, a_hi = a_fmt.min_raw << sa, a_fmt.max_raw << sa
     b_lo, b_hi = b_fmt.min_raw << sb, b_fmt.max_raw << sb
     lo, hi = (a_lo - b_hi, a_hi - b_lo) if subtract else (a_lo + b_lo, a_hi + b_hi)
-    fmt = fmt_for_range(lo, hi, frac, a_fmt.signed or b_fmt.signed or lo < 0, "sub" if subtract else "add")
-    x, y = _aligned(_raw(a), a_fmt, frac), _aligned(_raw(b), b_fmt, frac)
+    return fmt_for_range(lo, hi, frac, a_fmt.signed or b_fmt.signed or lo < 0, "sub" if subtract else "add")
+
+
+def _add_or_sub(a, a_fmt, b, b_fmt, subtract: bool, out):
+    a_fmt, b_fmt = Fmt.parse(a_fmt), Fmt.parse(b_fmt)
+    fmt = _add_or_sub_fmt(a_fmt, b_fmt, subtract)
+    x, y = _aligned(_raw(a), a_fmt, fmt.frac), _aligned(_raw(b), b_fmt, fmt.frac)
     return (np.subtract if subtract else np.add)(x, y, out=out), fmt
 
 

@@ -310,3 +310,40 @@ def test_float_round_trip_is_exact(data):
     assert [Fraction(v) for v in values.tolist()] == exact
     for rounding in Rounding:
         assert np.array_equal(from_float(values, fmt, rounding, "ERROR"), raw)
+
+
+EXTREME_PAIRS = [
+    (Fmt(62, 70), Fmt(8, 0)),  # right shift by 70 > 62
+    (Fmt(62, 0), Fmt(62, -62)),  # right shift by 62
+    (Fmt(62, 1, False), Fmt(2, 0)),  # unsigned 62-bit source, widest ties
+    (Fmt(4, 0), Fmt(62, 70)),  # left shift by 70 (everything nonzero overflows)
+    (Fmt(40, 0), Fmt(62, 30)),  # left shift whose intermediate exceeds 62 bits
+    (Fmt(62, 0), Fmt(62, 0, False)),
+    (Fmt(62, 0, False), Fmt(62, 0)),
+    (Fmt(1, 0, False), Fmt(62, 61)),
+]
+
+
+@pytest.mark.parametrize(("src", "dst"), EXTREME_PAIRS, ids=[f"{s}-{d}" for s, d in EXTREME_PAIRS])
+@pytest.mark.parametrize("rounding", list(Rounding))
+def test_cast_extreme_formats_match_oracle(src, dst, rounding):
+    candidates = [src.min_raw, src.min_raw + 1, -3, -2, -1, 0, 1, 2, 3, src.max_raw - 1, src.max_raw]
+    s = src.frac - dst.frac
+    if 0 < s < 62:
+        candidates += [(1 << (s - 1)), -(1 << (s - 1)), 3 << (s - 1), -(3 << (s - 1))]
+    raw = [r for r in candidates if src.min_raw <= r <= src.max_raw]
+    values = [Fraction(r) / Fraction(2) ** src.frac for r in raw]
+    x = np.array(raw, dtype=np.int64)
+    run = lambda ovf, stats: cast(x, src, dst, rounding, ovf, stats=stats)  # noqa: E731
+    check_against_oracle(run, values, dst, rounding)
+
+
+def test_fmt_parse_and_print():
+    assert Fmt.parse("s8.4") == Fmt(8, 4) and str(Fmt(8, 4)) == "s8.4"
+    assert Fmt.parse("u12.-2") == Fmt(12, -2, False)
+    assert Fmt.parse("ap_fixed<8,3>") == Fmt(8, 5) and Fmt(8, 5).ap_type() == "ap_fixed<8,3>"
+    assert Fmt.parse("ap_ufixed<8, 10>") == Fmt(8, -2, False)
+    assert (Fmt(8, 4).min_raw, Fmt(8, 4).max_raw, Fmt(8, 4).lsb) == (-128, 127, 0.0625)
+    assert (Fmt(8, 4, False).min_raw, Fmt(8, 4, False).max_raw) == (0, 255)
+    with pytest.raises(ValueError, match="format: cannot parse 'q8.4'"):
+        Fmt.parse("q8.4")
