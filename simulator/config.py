@@ -88,8 +88,15 @@ def default_u_width(transform: Transform, act_fmt: Fmt, k: int) -> int:
     return Fmt.signed_width_for(math.floor(min(lo)), math.ceil(max(hi)))
 
 
-def analyse(transform: Transform, act_fmt: Fmt, k: int, u_fmt: Fmt, max_channels: int,
-            acc_width: int | None, acc_overflow: Overflow) -> dict[str, tuple[int, int]]:
+def analyse(
+    transform: Transform,
+    act_fmt: Fmt,
+    k: int,
+    u_fmt: Fmt,
+    max_channels: int,
+    acc_width: int | None,
+    acc_overflow: Overflow,
+) -> dict[str, tuple[int, int]]:
     """Raw (lo, hi) of every stage; acc_width None means the exact accumulator."""
     r = {"input": (act_fmt.min_raw, act_fmt.max_raw)}
     r["input_transform"] = _span(*linear_range(_kron_coefficients(transform.BT), *r["input"]))
@@ -198,25 +205,38 @@ class DatapathConfig:
             )
         if self.acc_width is not None:
             put("acc_width", _check_int("acc_width", self.acc_width, 2, MAX_WIDTH))
-        ranges = analyse(self.transform, self.act_fmt, k, self.u_fmt, self.max_channels,
-                         self.acc_width, self.acc_overflow)
+        ranges = analyse(
+            self.transform, self.act_fmt, k, self.u_fmt, self.max_channels, self.acc_width, self.acc_overflow
+        )
         exact_ws = Fmt.signed_width_for(*ranges["channel_accumulate"])
         if self.acc_width is None:
             derived.add("acc_width")
             if exact_ws > MAX_WIDTH:
-                raise ValueError(f"max_channels: the exact accumulator needs {exact_ws} bits > {MAX_WIDTH} "
-                                 "(int64 raw); lower max_channels or set acc_width")
+                raise ValueError(
+                    f"max_channels: the exact accumulator needs {exact_ws} bits > {MAX_WIDTH} "
+                    "(int64 raw); lower max_channels or set acc_width"
+                )
             put("acc_width", exact_ws)
         ranges["requantize"] = (self.out_fmt.min_raw, self.out_fmt.max_raw)
         w = {name: Fmt.signed_width_for(*ranges[name]) for name in STAGES[1:-1]}
         if w["output_transform"] > MAX_WIDTH:
             wy = w["output_transform"]
-            raise ValueError(f"max_channels: output_transform needs {wy} bits > {MAX_WIDTH} (int64 raw); "
-                             "lower max_channels or acc_width")
+            raise ValueError(
+                f"max_channels: output_transform needs {wy} bits > {MAX_WIDTH} (int64 raw); "
+                "lower max_channels or acc_width"
+            )
         widths = StageWidths(
-            WA=self.act_fmt.width, WV=w["input_transform"], WVA=w["input_transform"] + k, WU=self.u_width,
-            WD=w["neg_abs_diff_diff"], WM=w["neg_abs_diff"], WS=self.acc_width, WY=w["output_transform"],
-            WO=self.out_fmt.width, SHIFT=fa + k - self.out_fmt.frac, ranges=ranges,
+            WA=self.act_fmt.width,
+            WV=w["input_transform"],
+            WVA=w["input_transform"] + k,
+            WU=self.u_width,
+            WD=w["neg_abs_diff_diff"],
+            WM=w["neg_abs_diff"],
+            WS=self.acc_width,
+            WY=w["output_transform"],
+            WO=self.out_fmt.width,
+            SHIFT=fa + k - self.out_fmt.frac,
+            ranges=ranges,
         )
         put("_derived", frozenset(derived))
         put("_widths", widths)
@@ -245,8 +265,15 @@ class DatapathConfig:
     @property
     def exact_acc_width(self) -> int:
         """The accumulator width at which channel_accumulate can never overflow."""
-        r = analyse(self.transform, self.act_fmt, self.u_extra_frac, self.u_fmt, self.max_channels, None,
-                    self.acc_overflow)
+        r = analyse(
+            self.transform,
+            self.act_fmt,
+            self.u_extra_frac,
+            self.u_fmt,
+            self.max_channels,
+            None,
+            self.acc_overflow,
+        )
         return Fmt.signed_width_for(*r["channel_accumulate"])
 
     # ---- construction and serialisation ------------------------------------------------------------
@@ -320,7 +347,9 @@ class DatapathConfig:
 
     def __str__(self) -> str:
         w = self.widths
-        return (f"{self.transform.name} act={self.act_fmt} K={self.u_extra_frac} U={self.u_fmt} "
-                f"Cmax={self.max_channels} acc={self.acc_fmt}/{self.acc_overflow.value} out={self.out_fmt} "
-                f"{self.rounding.value}/{self.overflow.value} P={self.lanes} "
-                f"(WV={w.WV} WD={w.WD} WS={w.WS} WY={w.WY})")
+        return (
+            f"{self.transform.name} act={self.act_fmt} K={self.u_extra_frac} U={self.u_fmt} "
+            f"Cmax={self.max_channels} acc={self.acc_fmt}/{self.acc_overflow.value} out={self.out_fmt} "
+            f"{self.rounding.value}/{self.overflow.value} P={self.lanes} "
+            f"(WV={w.WV} WD={w.WD} WS={w.WS} WY={w.WY})"
+        )

@@ -66,8 +66,9 @@ def accumulator_result(exact_sum: np.ndarray, acc_fmt: Fmt, acc_overflow, stats:
     return result
 
 
-def channel_accumulate(m: np.ndarray, acc_fmt: Fmt, acc_overflow, axis: int = 0,
-                       stats: StageStats | None = None) -> np.ndarray:
+def channel_accumulate(
+    m: np.ndarray, acc_fmt: Fmt, acc_overflow, axis: int = 0, stats: StageStats | None = None
+) -> np.ndarray:
     """S = Σ_c M[c] along ``axis`` in the accumulator format, as a hardware accumulator adding in channel
     order with overflow applied after every addition (closed form; needs every M ≤ 0)."""
     m = np.asarray(m, dtype=np.int64)
@@ -115,7 +116,11 @@ def check_flags(first, last, max_channels: int) -> tuple[np.ndarray, np.ndarray]
     bad = np.flatnonzero(first != must_start)
     if bad.size:
         i = int(bad[0])
-        why = "must start a new accumulation" if must_start[i] else "starts an accumulation before the last one ended"
+        why = (
+            "must start a new accumulation"
+            if must_start[i]
+            else "starts an accumulation before the last one ended"
+        )
         raise ValueError(f"first: transaction {i} {why}")
     if not last[-1]:
         raise ValueError(f"last: the stream ends inside an accumulation (transaction {n - 1} has last=0)")
@@ -123,8 +128,10 @@ def check_flags(first, last, max_channels: int) -> tuple[np.ndarray, np.ndarray]
     lengths = np.diff(np.append(starts, n))
     if lengths.max() > max_channels:
         j = int(np.argmax(lengths > max_channels))
-        raise ValueError(f"first/last: accumulation starting at transaction {int(starts[j])} has "
-                         f"{int(lengths[j])} channels > max_channels={max_channels}")
+        raise ValueError(
+            f"first/last: accumulation starting at transaction {int(starts[j])} has "
+            f"{int(lengths[j])} channels > max_channels={max_channels}"
+        )
     return first, last
 
 

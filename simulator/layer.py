@@ -23,7 +23,14 @@ from simulator.datapath import (
     requantize,
 )
 from simulator.stats import StageStats, new_stats
-from simulator.tiling import TileGrid, l1_sums, l1_sums_int, output_coefficients, to_position_major, transform_tiles
+from simulator.tiling import (
+    TileGrid,
+    l1_sums,
+    l1_sums_int,
+    output_coefficients,
+    to_position_major,
+    transform_tiles,
+)
 
 FLOAT_EXACT = 1 << 53
 
@@ -74,12 +81,27 @@ def _stage_arrays(cfg: DatapathConfig, xp: np.ndarray, grid: TileGrid, u: np.nda
     M = neg_abs_diff(u[None], Va[:, None])  # (T, O, C, 4, 4)
     S = accumulator_result(M.sum(axis=2), cfg.acc_fmt, cfg.acc_overflow)
     Y = output_transform(S, cfg.transform.AT)
-    return {"tiles": np.stack([n, row, col], axis=1), "d": d, "V": V, "Va": Va, "U": u, "M": M, "S": S,
-            "Y": Y, "out": requantize(Y, cfg)}
+    return {
+        "tiles": np.stack([n, row, col], axis=1),
+        "d": d,
+        "V": V,
+        "Va": Va,
+        "U": u,
+        "M": M,
+        "S": S,
+        "Y": Y,
+        "out": requantize(Y, cfg),
+    }
 
 
-def conv_layer(cfg: DatapathConfig, x_raw, u_raw, padding: int = 1, keep_stages: bool | int = False,
-               exact_stats: bool = False) -> LayerResult:
+def conv_layer(
+    cfg: DatapathConfig,
+    x_raw,
+    u_raw,
+    padding: int = 1,
+    keep_stages: bool | int = False,
+    exact_stats: bool = False,
+) -> LayerResult:
     """Stride-1 convolution of raw activations x (N,C,H,W) with raw U (O,C,4,4), zero padding ``padding``.
 
     Output (N, O, H+2p−2, W+2p−2); odd sizes are computed on a padded tile grid and cropped. With
@@ -125,8 +147,9 @@ def conv_layer(cfg: DatapathConfig, x_raw, u_raw, padding: int = 1, keep_stages:
         dist = np.empty((16, tb, o), dtype=work)
         (l1_sums if exact_float else l1_sums_int)(va16, u16_work, dist)
         if acc_can_overflow:
-            s = accumulator_result(-dist.astype(np.int64), cfg.acc_fmt, cfg.acc_overflow,
-                                   stats["channel_accumulate"])
+            s = accumulator_result(
+                -dist.astype(np.int64), cfg.acc_fmt, cfg.acc_overflow, stats["channel_accumulate"]
+            )
             dist = (-s).astype(work)  # the accumulators, negated
         else:
             stats["channel_accumulate"].record_range(-dist.max(), -dist.min(), dist.size)
@@ -140,5 +163,9 @@ def conv_layer(cfg: DatapathConfig, x_raw, u_raw, padding: int = 1, keep_stages:
     if keep_stages is not False and keep_stages is not None:
         keep = grid.tiles if keep_stages is True else int(keep_stages)
         stages = _stage_arrays(cfg, xp, grid, u, keep)
-    return LayerResult(out=np.ascontiguousarray(grid.untile(out_tiles)),
-                       y=np.ascontiguousarray(grid.untile(y_tiles)), stats=stats, stages=stages)
+    return LayerResult(
+        out=np.ascontiguousarray(grid.untile(out_tiles)),
+        y=np.ascontiguousarray(grid.untile(y_tiles)),
+        stats=stats,
+        stages=stages,
+    )

@@ -32,7 +32,9 @@ class TileGrid:
         n, _, h, w = shape
         ho, wo = h + 2 * padding - 2, w + 2 * padding - 2
         if ho < 1 or wo < 1:
-            raise ValueError(f"x: a {h}×{w} input with padding {padding} gives no 3×3 window (output {ho}×{wo})")
+            raise ValueError(
+                f"x: a {h}×{w} input with padding {padding} gives no 3×3 window (output {ho}×{wo})"
+            )
         return cls(n, h, w, int(padding), ho, wo, -(-ho // 2), -(-wo // 2))
 
     @property

@@ -139,8 +139,10 @@ class Transform:
         return hash((self.name, self.BT.tobytes(), self.AT.tobytes(), tuple(self.G.ravel())))
 
     def same_matrices(self, other: Transform) -> bool:
-        return np.array_equal(self.BT, other.BT) and np.array_equal(self.AT, other.AT) and bool(
-            np.all(self.G == other.G)
+        return (
+            np.array_equal(self.BT, other.BT)
+            and np.array_equal(self.AT, other.AT)
+            and bool(np.all(self.G == other.G))
         )
 
     @property

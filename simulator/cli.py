@@ -1,0 +1,161 @@
+"""`winoadder simulate`: one convolution layer through the bit-accurate datapath."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from winoadder.errors import UsageError
+
+HELP = "run a conv layer through the bit-accurate Winograd-adder datapath (raw .npy in, raw .npy out)"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument(
+        "--config", metavar="C", help="DatapathConfig JSON (default: DatapathConfig.default())"
+    )
+    parser.add_argument(
+        "--input",
+        metavar="X.npy",
+        help="activations (N,C,H,W) or (C,H,W): integers are raw values in act_fmt, floats "
+        "are real values (quantized with the config's rounding, saturated)",
+    )
+    parser.add_argument(
+        "--weights",
+        metavar="W.npy",
+        help="float kernels (O,C,3,3) (prepared with weight_rounding) or raw integer U (O,C,4,4)",
+    )
+    parser.add_argument("--out", metavar="Y.npy", help="raw outputs (N,O,Ho,Wo) in out_fmt, int64")
+    parser.add_argument("--padding", type=int, default=1, help="zero padding (default 1: same size)")
+    parser.add_argument("--stats", action="store_true", help="print per-stage ranges and overflow counts")
+    parser.add_argument(
+        "--family",
+        metavar="MATRICES",
+        help="instead of simulating: list the sign-flip family of a preset or matrices JSON "
+        "with each member's output coefficient sums",
+    )
+
+
+def _load_array(path: str, option: str):
+    import numpy as np
+
+    try:
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise UsageError(f"{option}: no such file: {path}") from None
+    except (ValueError, OSError, EOFError) as exc:
+        raise UsageError(f"{option}: {path} is not a .npy array ({str(exc).splitlines()[0]})") from None
+
+
+def _activations(x, cfg, stats):
+    import numpy as np
+
+    from fixedpoint import CastStats, Overflow, from_float
+
+    if x.ndim not in (3, 4):
+        raise UsageError(f"--input: expected shape (N, C, H, W) or (C, H, W), got {x.shape}")
+    if x.dtype.kind in "iu":
+        raw = x.astype(np.int64)
+        lo, hi = int(raw.min()), int(raw.max())
+        if lo < cfg.act_fmt.min_raw or hi > cfg.act_fmt.max_raw:
+            raise UsageError(
+                f"--input: raw values [{lo}, {hi}] outside act_fmt {cfg.act_fmt} "
+                f"[{cfg.act_fmt.min_raw}, {cfg.act_fmt.max_raw}]"
+            )
+    elif x.dtype.kind == "f":
+        cast_stats = CastStats()
+        raw = from_float(x, cfg.act_fmt, cfg.rounding, Overflow.SAT, stats=cast_stats)
+        stats.update(overflows=cast_stats.overflows, zeroed=cast_stats.zeroed)
+    else:
+        raise UsageError(f"--input: expected integer or float values, got dtype {x.dtype}")
+    return raw if raw.ndim == 4 else raw[None]
+
+
+def _weights(w, cfg, stats):
+    import numpy as np
+
+    from fixedpoint import CastStats
+    from simulator.weights import prepare_weights
+
+    if w.ndim == 4 and w.shape[2:] == (3, 3) and w.dtype.kind in "fiu":
+        cast_stats = CastStats()
+        u = prepare_weights(w, cfg, stats=cast_stats)
+        stats.update(overflows=cast_stats.overflows, zeroed=cast_stats.zeroed)
+        return u
+    if w.ndim == 4 and w.shape[2:] == (4, 4):
+        if w.dtype.kind not in "iu":
+            raise UsageError(
+                f"--weights: a (O, C, 4, 4) array is raw U and must hold integers, got {w.dtype}"
+            )
+        u = w.astype(np.int64)
+        lo, hi = int(u.min()), int(u.max())
+        if lo < cfg.u_fmt.min_raw or hi > cfg.u_fmt.max_raw:
+            raise UsageError(
+                f"--weights: raw U values [{lo}, {hi}] outside u_fmt {cfg.u_fmt} "
+                f"[{cfg.u_fmt.min_raw}, {cfg.u_fmt.max_raw}]"
+            )
+        return u
+    raise UsageError(f"--weights: expected float kernels (O, C, 3, 3) or raw U (O, C, 4, 4), got {w.shape}")
+
+
+def save_npy_atomic(path: Path, array) -> None:
+    """np.save to a temporary file beside ``path``, then rename it into place."""
+    import numpy as np
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".npy", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, array)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _print_family(matrices: str) -> int:
+    from simulator.transforms import format_family, resolve, sign_flip_family
+
+    print(format_family(sign_flip_family(resolve(matrices))))
+    return 0
+
+
+def run(args) -> int:
+    if args.family:
+        return _print_family(args.family)
+    missing = [f"--{name}" for name in ("input", "weights", "out") if not getattr(args, name)]
+    if missing:
+        raise UsageError(f"{', '.join(missing)}: required (or use --family)")
+    from simulator.config import DatapathConfig
+    from simulator.layer import conv_layer
+    from simulator.stats import format_stats
+
+    if args.config:
+        if not Path(args.config).is_file():
+            raise UsageError(f"--config: no such file: {args.config}")
+        cfg = DatapathConfig.load(args.config)
+    else:
+        cfg = DatapathConfig.default()
+    out_path = Path(args.out)
+    if not out_path.parent.is_dir():
+        raise UsageError(f"--out: directory does not exist: {out_path.parent}")
+    input_counts, weight_counts = {}, {}
+    x_file = _load_array(args.input, "--input")
+    x = _activations(x_file, cfg, input_counts)
+    u = _weights(_load_array(args.weights, "--weights"), cfg, weight_counts)
+    if u.shape[1] != x.shape[1]:
+        raise UsageError(f"--weights: {u.shape[1]} input channels, but --input has {x.shape[1]}")
+    if x.shape[1] > cfg.max_channels:
+        raise UsageError(
+            f"--input: {x.shape[1]} channels exceed the config's max_channels={cfg.max_channels}"
+        )
+    result = conv_layer(cfg, x, u, padding=args.padding, exact_stats=args.stats)
+    for name, counts in (("input", input_counts), ("weights", weight_counts)):
+        if counts:
+            result.stats[name].record_range(0, 0, 0, **counts)
+    out = result.out if x_file.ndim == 4 else result.out[0]
+    save_npy_atomic(out_path, out)
+    if args.stats:
+        print(format_stats(result.stats, cfg))
+    print(f"wrote {out_path}: shape {tuple(out.shape)}, raw {cfg.out_fmt}")
+    return 0
