@@ -1,0 +1,105 @@
+"""`winoadder train`: train the study network's variants (PyTorch, optional extra) and save .npz models.
+
+Writes ``<out>/<variant>-<schedule>.npz`` (parameters + metadata: variant, schedule, seed, epochs,
+channels, float train/test accuracy of the numpy inference path). ``winoadder train --out
+winoadder/models`` plus ``--variants wino_balanced --schedules linear,step`` reproduces the shipped models.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from winoadder.errors import UsageError
+
+HELP = "train the study network (cnn, adder, Winograd-adder variants; l2-to-l1 schedules); needs torch"
+DEFAULT_EPOCHS = 40
+
+
+def parse_list(text: str, option: str, allowed: tuple[str, ...]) -> list[str]:
+    """Comma-separated names, each one of ``allowed``."""
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    bad = [s for s in items if s not in allowed]
+    if not items or bad:
+        raise UsageError(f"{option}: {'unknown ' + repr(bad[0]) if bad else 'empty list'}; "
+                         f"valid: {', '.join(allowed)} (comma-separated)")
+    return list(dict.fromkeys(items))
+
+
+def parse_channels(text: str) -> tuple[int, ...]:
+    try:
+        channels = tuple(int(s) for s in text.split(","))
+    except ValueError:
+        channels = ()
+    if not channels or any(not 1 <= c <= 256 for c in channels):
+        raise UsageError(f"--channels: expected comma-separated integers 1..256, got {text!r}")
+    return channels
+
+
+def positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+        return value
+    return parse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from winoadder.nets.model import VARIANTS
+    from winoadder.nets.schedules import SCHEDULES
+
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help=f"comma-separated from {', '.join(VARIANTS)}")
+    parser.add_argument("--schedules", default="cosine,p1",
+                        help=f"exponent schedules for the adder variants, from {', '.join(SCHEDULES)} "
+                             "(cnn always trains once, as p1)")
+    parser.add_argument("--seed", type=int, default=0, help="torch and shuffling seed (default 0)")
+    parser.add_argument("--epochs", type=positive(int), default=DEFAULT_EPOCHS, help="epochs (default 40)")
+    parser.add_argument("--max-steps", type=positive(int), default=None, help="stop after this many steps")
+    parser.add_argument("--batch-size", type=positive(int), default=64, help="batch size (default 64)")
+    parser.add_argument("--lr", type=positive(float), default=0.1,
+                        help="initial SGD learning rate (cosine decay)")
+    parser.add_argument("--channels", default="16,32", help="channels of the 3×3 layers (default 16,32)")
+    parser.add_argument("--data", default=None,
+                        help=".npz with images (N×C×H×W) and labels (N); default digits")
+    parser.add_argument("--out", default="winoadder-models",
+                        help="output directory (default ./winoadder-models)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    from tabulate import tabulate
+
+    from winoadder.nets import data as data_mod
+    from winoadder.nets.model import VARIANTS
+    from winoadder.nets.schedules import SCHEDULES
+
+    variants = parse_list(args.variants, "--variants", VARIANTS)
+    schedules = parse_list(args.schedules, "--schedules", SCHEDULES)
+    channels = parse_channels(args.channels)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out: {out} exists and is not a directory")
+    try:
+        from winoadder.nets import torch_net
+    except ImportError:
+        raise UsageError("torch is not installed: pip install 'winoadder[train]' (CPU PyTorch)") from None
+    dataset = data_mod.load(args.data)
+    out.mkdir(parents=True, exist_ok=True)
+    runs = [(v, "p1" if v == "cnn" else s) for v in variants for s in (["p1"] if v == "cnn" else schedules)]
+    rows = []
+    for variant, schedule in runs:
+        net = torch_net.train_and_export(variant, schedule, dataset, seed=args.seed, epochs=args.epochs,
+                                         max_steps=args.max_steps, batch_size=args.batch_size, lr=args.lr,
+                                         channels=channels, progress=not args.quiet)
+        path = out / f"{net.name}.npz"
+        net.save(path)
+        m = net.meta
+        rows.append([variant, schedule, m["seed"], f"{100 * m['float_train_accuracy']:.2f}",
+                     f"{100 * m['float_test_accuracy']:.2f}", m["train_seconds"], str(path)])
+    print(tabulate(rows, headers=["variant", "schedule", "seed", "train %", "test %", "seconds", "file"]))
+    return 0
