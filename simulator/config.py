@@ -9,6 +9,7 @@ union over its positions; its width is the fewest signed bits holding that range
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -80,6 +81,7 @@ def _span(lo, hi) -> tuple[int, int]:
     return int(min(lo)), int(max(hi))
 
 
+@functools.lru_cache(maxsize=256)
 def default_u_width(transform: Transform, act_fmt: Fmt, k: int) -> int:
     """Fewest signed bits for U = G g Gᵀ·2^K with g raw in the signed format (WA + [unsigned act], fa)."""
     g_fmt = Fmt(act_fmt.width + (0 if act_fmt.signed else 1), act_fmt.frac, True)

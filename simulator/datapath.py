@@ -60,7 +60,7 @@ def accumulator_result(exact_sum: np.ndarray, acc_fmt: Fmt, acc_overflow, stats:
     elif Overflow.parse(acc_overflow) == Overflow.SAT:
         result = np.maximum(exact_sum, acc_fmt.min_raw)
     else:
-        result = cast(exact_sum, Fmt(62, 0), acc_fmt, overflow=Overflow.WRAP)
+        result = cast(exact_sum, Fmt(62, acc_fmt.frac), acc_fmt, overflow=Overflow.WRAP)
     if stats is not None:
         stats.record(result, overflows=n_over)
     return result
