@@ -115,8 +115,10 @@ def test_channel_order_never_matters(fields, seed):
     first, last = flags.copy(), flags.copy()
     first[0] = last[-1] = True
     M = neg_abs_diff(u, align(input_transform(d, cfg.transform.BT), cfg.u_extra_frac)[:, None])
-    finals = {tuple(order): sequential_accumulator(M[order], first, cfg.acc_fmt, cfg.acc_overflow.value)[-1]
-              for order in (np.arange(c), np.arange(c)[::-1], rng.permutation(c))}
+    finals = {
+        tuple(order): sequential_accumulator(M[order], first, cfg.acc_fmt, cfg.acc_overflow.value)[-1]
+        for order in (np.arange(c), np.arange(c)[::-1], rng.permutation(c))
+    }
     closed = channel_accumulate(M, cfg.acc_fmt, cfg.acc_overflow, axis=0)
     for final in finals.values():
         assert np.array_equal(final, closed)
