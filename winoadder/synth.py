@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,10 +194,20 @@ def _run_yosys(yosys: str, job: SynthJob, directory: Path) -> None:
     (directory / "meta.json").write_text(json.dumps(meta))
 
 
-def synthesize_all(jobs: Iterable[SynthJob], cache_dir: Path | None = None) -> list[dict]:
-    """Synthesize every job, at most MAX_PARALLEL yosys processes at once; results in job order."""
+def synthesize_all(jobs: Iterable[SynthJob], cache_dir: Path | None = None, progress=None) -> list[dict]:
+    """Synthesize every job, at most MAX_PARALLEL yosys processes at once; results in job order.
+
+    ``progress(done, total, result)`` is called as each job finishes.
+    """
+    jobs = list(jobs)
     with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
-        return list(pool.map(lambda job: synthesize(job, cache_dir), jobs))
+        futures = {pool.submit(synthesize, job, cache_dir): i for i, job in enumerate(jobs)}
+        results: list = [None] * len(jobs)
+        for done, future in enumerate(as_completed(futures), 1):
+            results[futures[future]] = future.result()
+            if progress is not None:
+                progress(done, len(jobs), results[futures[future]])
+    return results
 
 
 # ------------------------------------------------------------------------------------- the designs
@@ -278,81 +288,38 @@ def synthesis_row(act_width: int, lanes: int, result: Mapping) -> dict:
     return row
 
 
-def format_synthesis(rows: Iterable[Mapping]) -> str:
+_SYNTHESIS_COLUMNS = (
+    ("design", "design"), ("target", "target"), ("WA", "act_width"), ("P", "lanes"), ("LUT4", "lut4"),
+    ("carry", "carry"), ("FF", "ff"), ("cells", "cells"), ("out/cycle", "outputs_per_cycle"),
+    ("LUT4/out", "lut4_per_output"), ("FF/out", "ff_per_output"), ("cells/out", "cells_per_output"),
+    ("latches", "latches"), ("check", "check_problems"),
+)  # fmt: skip
+_ENERGY_COLUMNS = (
+    ("WA", "act_width"), ("design", "design"), ("mul", "mul"), ("add/sub/abs", "add_sub_abs"),
+    ("pJ/tile", "energy_pj_per_tile"), ("pJ/output", "energy_pj_per_output"),
+    ("vs adder_direct", "vs_adder_direct"), ("vs cnn_direct", "vs_cnn_direct"),
+)  # fmt: skip
+
+
+def format_synthesis(rows: Iterable[Mapping], tablefmt: str = "simple") -> str:
+    """The synthesis rows as a table (``tablefmt="github"`` for Markdown); "–" where not applicable."""
     from tabulate import tabulate
 
-    def num(value):
-        return "–" if value is None else value
-
-    table = [
-        [
-            r["design"],
-            r["target"],
-            r["act_width"],
-            r["lanes"],
-            num(r["lut4"]),
-            num(r["carry"]),
-            r["ff"],
-            r["cells"],
-            r["outputs_per_cycle"],
-            num(r["lut4_per_output"]),
-            r["ff_per_output"],
-            r["cells_per_output"],
-            r["latches"],
-            r["check_problems"],
-        ]
-        for r in rows
-    ]
-    headers = [
-        "design",
-        "target",
-        "WA",
-        "P",
-        "LUT4",
-        "carry",
-        "FF",
-        "cells",
-        "out/cyc",
-        "LUT4/out",
-        "FF/out",
-        "cells/out",
-        "latches",
-        "check",
-    ]
-    return tabulate(table, headers, floatfmt=".1f", disable_numparse=False)
+    table = [["–" if r[key] is None else r[key] for _, key in _SYNTHESIS_COLUMNS] for r in rows]
+    return tabulate(table, [h for h, _ in _SYNTHESIS_COLUMNS], tablefmt=tablefmt, floatfmt=".1f")
 
 
-def format_energy(rows: list[Mapping]) -> str:
+def format_energy(rows: list[Mapping], tablefmt: str = "simple") -> str:
+    """The energy-model rows as a table, then one line per width comparing with the paper's headline."""
     from tabulate import tabulate
 
-    table = [
-        [
-            r["act_width"],
-            r["design"],
-            r["mul"],
-            r["add_sub_abs"],
-            r["energy_pj_per_tile"],
-            r["energy_pj_per_output"],
-            r["vs_adder_direct"],
-            r["vs_cnn_direct"],
-        ]
-        for r in rows
-    ]
-    headers = [
-        "WA",
-        "design",
-        "mul",
-        "add/sub/abs",
-        "pJ/tile",
-        "pJ/output",
-        "vs adder_direct",
-        "vs cnn_direct",
-    ]
+    table = [[r[key] for _, key in _ENERGY_COLUMNS] for r in rows]
+    floatfmt = ("", "", "", "", ".0f", ".2f", ".3f", ".3f")
     c_in, c_out = rows[0]["c_in"], rows[0]["c_out"]
     lines = [
         f"Arithmetic per 2x2 output tile, C_in={c_in}, C_out={c_out} "
         "(Horowitz ISSCC 2014, 45 nm; memory, control and LUT mapping not modeled):",
-        tabulate(table, headers, floatfmt=("", "", "", "", ".0f", ".2f", ".3f", ".3f")),
+        tabulate(table, [h for h, _ in _ENERGY_COLUMNS], tablefmt=tablefmt, floatfmt=floatfmt),
     ]
     for r in rows:
         if r["design"] == "adder_winograd":
@@ -362,6 +329,16 @@ def format_energy(rows: list[Mapping]) -> str:
                 f"{100 * PAPER_ENERGY_SAVING_VS_ADDERNET:.1f} % less on FPGA)"
             )
     return "\n".join(lines)
+
+
+def _report_progress(done: int, total: int, result: Mapping) -> None:
+    how = "cached" if result["cached"] else f"{result['seconds']:.1f} s"
+    params = result["params"]
+    print(
+        f"[{done}/{total}] {result['top']} {result['target']} WA={params['WA']} P={params['P']}: {how}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _write_json(path: Path, report: Mapping) -> None:
@@ -397,7 +374,7 @@ def run(args: argparse.Namespace) -> int:
         require_yosys()
         plan = [(w, p, job) for w in widths for p in lanes for t in targets for job in design_jobs(w, p, t)]
         try:
-            results = synthesize_all([job for _, _, job in plan])
+            results = synthesize_all([job for _, _, job in plan], progress=_report_progress)
         except RuntimeError as exc:
             print(f"winoadder synth: error: {exc}", file=sys.stderr)
             return 1
