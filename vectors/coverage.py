@@ -70,7 +70,7 @@ def event_masks(cfg, tx, res) -> dict[str, tuple[bool, str, np.ndarray]]:
     arrays = {"d": tx.d, "u": tx.u, "V": res.V, "Va": res.Va, "D": tx.u - res.Va[:, None], "M": res.M,
               "S": res.S, "Y": res.Y, "out": res.out}
     for stage, key, per_output, targeted in STAGE_EXTREMES:
-        lo, hi = (int(b) for b in cfg.ranges[stage])
+        lo, hi = reachable_bounds(cfg, stage)
         flat = arrays[key].reshape(n, -1)
         gate = last if per_output else np.ones(n, dtype=bool)
         events[f"{stage}_min"] = (targeted, f"{stage} reaches its range minimum {lo}",
@@ -88,8 +88,16 @@ def stage_ranges(cfg, tx, res) -> dict[str, dict]:
     for stage, key, _per_output, _targeted in STAGE_EXTREMES:
         values = arrays[key]
         observed = [int(values.min()), int(values.max())] if values.size else None
-        table[stage] = {"bound": [int(b) for b in cfg.ranges[stage]], "observed": observed}
+        table[stage] = {"bound": list(reachable_bounds(cfg, stage)), "observed": observed}
     return table
+
+
+def reachable_bounds(cfg, stage: str) -> tuple[int, int]:
+    """cfg.ranges[stage]; a SAT_SYM signed output never holds the format minimum: its bound is -max."""
+    lo, hi = (int(b) for b in cfg.ranges[stage])
+    if stage == "requantize" and str(cfg.overflow) == "SAT_SYM" and cfg.out_fmt.signed:
+        lo = max(lo, -cfg.out_fmt.max_raw)
+    return lo, hi
 
 
 def coverage(cfg, tx, res) -> dict[str, dict]:

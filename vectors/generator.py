@@ -295,17 +295,27 @@ def _ties(sp: _Space, rng, n):
 
 
 def _acc_overflow(sp: _Space, rng, n):
-    """d = 0, U = ulo gives M = ulo everywhere; lengths around the first one that leaves the accumulator."""
+    """d = 0, U = ulo gives M = ulo everywhere; lengths around the first one that leaves the accumulator,
+    and exact sums of acc_min and acc_min - 1 (SAT: the minimum; WRAP: the maximum)."""
     acc_min = sp.cfg.acc_fmt.min_raw
     crossing = -acc_min // -sp.ulo + 1
     lengths = _distinct_lengths((crossing - 1, crossing, crossing + 1, sp.C), sp.C)
     tiles_d = np.full((len(lengths), 4, 4), 0, dtype=np.int64)
     tiles_u = sp.u_full(sp.ulo, len(lengths))
     d, u, lengths = _repeat_accumulations(tiles_d, tiles_u, lengths)
+    parts_u, parts_len = [u], list(lengths)
+    for target in (acc_min, acc_min - 1):
+        full, rest = target // sp.ulo, target % sp.ulo  # target = full·ulo + rest, ulo < rest <= 0
+        channels = [sp.ulo] * full + ([rest] if rest else [])
+        if 1 <= len(channels) <= sp.C:
+            parts_u.append(np.stack([sp.u_full(m)[0] for m in channels]))
+            parts_len.append(len(channels))
+    u = np.concatenate(parts_u)
+    d = np.zeros((len(u), 4, 4), dtype=np.int64)
     # Random activations against the U bound farthest from each Va: the largest |D| for that input.
     dr = sp.d_uniform(rng, sp.C)
     ur = np.where(sp.aligned(dr) >= 0, sp.ulo, sp.uhi)[:, None].repeat(sp.P, axis=1)
-    return np.concatenate([d, dr]), np.concatenate([u, ur]), np.append(lengths, sp.C)
+    return np.concatenate([d, dr]), np.concatenate([u, ur]), parts_len + [sp.C]
 
 
 def _channels(sp: _Space, rng, n):

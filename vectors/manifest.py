@@ -256,14 +256,20 @@ def _sha256(data: bytes) -> str:
 
 def create_vector_set(out_dir, cfg, *, count: int, seed: int, classes="random,directed", force=False) -> dict:
     """Generate the transactions, run the bit-exact model, compute coverage and write the set."""
-    from simulator.datapath import run_stream
-    from vectors.coverage import coverage, stage_ranges
     from vectors.generator import generate
 
     out_dir = Path(out_dir)
     if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
         raise UsageError(f"out: {out_dir} is not empty; pass --force to replace it")
     tx = generate(cfg, count, seed, classes)
+    return write_transactions(out_dir, cfg, tx, seed=seed, count=count, force=force)
+
+
+def write_transactions(out_dir, cfg, tx, *, seed: int, count: int, force=False) -> dict:
+    """Run the bit-exact model on ``tx``, compute coverage and write the set."""
+    from simulator.datapath import run_stream
+    from vectors.coverage import coverage, stage_ranges
+
     res = run_stream(cfg, tx.d, tx.u, tx.first, tx.last)
     return write_vector_set(out_dir, cfg, tx, res, seed=seed, count=count, coverage=coverage(cfg, tx, res),
                             stage_ranges=stage_ranges(cfg, tx, res), force=force)

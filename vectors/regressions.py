@@ -1,0 +1,29 @@
+"""Regression vector sets under vectors/regression/: save a (shrunk) failing example, list the saved sets.
+
+CI replays every saved set on both simulators (tests/test_rtl_equivalence.py). A set is an ordinary
+vector set (manifest + hex + npz), so `winoadder verify vectors/regression/NAME` replays one by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from vectors.manifest import MANIFEST, write_transactions
+from winoadder.paths import REGRESSION_DIR
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def regression_sets(root: Path = REGRESSION_DIR) -> list[Path]:
+    """Every saved set (a directory holding a manifest), sorted by name."""
+    return sorted(p.parent for p in Path(root).glob(f"*/{MANIFEST}"))
+
+
+def save_regression(name: str, cfg, tx, *, seed: int = 0, root: Path = REGRESSION_DIR) -> Path:
+    """Write ``tx`` (a generator.Transactions) as the regression set ``root/name`` (replacing it)."""
+    if not _NAME.match(name):
+        raise ValueError(f"name: {name!r} must be letters, digits, '_', '-' or '.' (a directory name)")
+    out = Path(root) / name
+    write_transactions(out, cfg, tx, seed=seed, count=len(tx), force=True)
+    return out
