@@ -91,7 +91,9 @@ def sqnr_db(reference: np.ndarray, test: np.ndarray, center: np.ndarray) -> floa
     ``center`` (batch norm's running mean: the large constant offset of −Σ|·| carries no information)."""
     signal = float(np.sum((reference - center[:, None, None]) ** 2))
     noise = float(np.sum((test - reference) ** 2))
-    return float("inf") if noise == 0 else 10 * np.log10(signal / noise)
+    if noise == 0 or signal == 0:
+        return float("inf") if noise == 0 else float("-inf")
+    return float(10 * np.log10(signal / noise))
 
 
 def study_model(net, dataset, widths, bar=None) -> dict:

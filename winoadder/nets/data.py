@@ -43,7 +43,7 @@ def split(name: str, images: np.ndarray, labels: np.ndarray, seed: int = SPLIT_S
     test_mask = np.zeros(len(labels), dtype=bool)
     for cls in np.unique(labels):
         idx = np.flatnonzero(labels == cls)
-        n_test = int(round(TEST_FRACTION * len(idx)))
+        n_test = max(int(round(TEST_FRACTION * len(idx))), int(len(idx) >= 2))
         test_mask[rng.permutation(idx)[:n_test]] = True
     return Dataset(name, images[~test_mask], labels[~test_mask], images[test_mask], labels[test_mask])
 
