@@ -12,7 +12,7 @@ from fixedpoint import Fmt, Overflow, Rounding, to_hex
 from simulator import DatapathConfig
 from simulator.datapath import run_stream
 from vectors.coverage import missed
-from vectors.generator import ALL_CLASSES, flags_from_lengths, generate, parse_classes
+from vectors.generator import ALL_CLASSES, RANDOM_CLASSES, flags_from_lengths, generate, parse_classes
 from vectors.layout import Field, pack_hex, read_memh, unpack_hex
 from vectors.manifest import FILES, MANIFEST, NPZ, create_vector_set, read_vector_set
 from winoadder.cli import main
@@ -23,8 +23,9 @@ NARROW_WRAP = DatapathConfig.default().replace(
     max_channels=16, lanes=2, acc_width=15, acc_overflow=Overflow.WRAP, rounding=Rounding.RND_CONV,
     overflow=Overflow.SAT_SYM)
 NARROW_SAT = NARROW_WRAP.replace(acc_overflow=Overflow.SAT, rounding=Rounding.RND_ZERO, overflow=Overflow.SAT)
-UNSIGNED = DatapathConfig.default().replace(act_fmt=Fmt(6, 2, False), out_fmt=Fmt(6, 1, False), max_channels=4,
-                                            lanes=1, rounding=Rounding.RND_MIN_INF, overflow=Overflow.SAT_ZERO)
+UNSIGNED = DatapathConfig.default().replace(
+    act_fmt=Fmt(6, 2, False), out_fmt=Fmt(6, 1, False), max_channels=4, lanes=1,
+    rounding=Rounding.RND_MIN_INF, overflow=Overflow.SAT_ZERO)
 
 
 @st.composite
@@ -88,7 +89,7 @@ def test_generated_stream_is_valid_for_the_model(cfg):
     tx = generate(cfg, 300, 5)
     assert tx.d.min() >= cfg.act_fmt.min_raw and tx.d.max() <= cfg.act_fmt.max_raw
     assert tx.u.min() >= cfg.u_fmt.min_raw and tx.u.max() <= cfg.u_fmt.max_raw
-    random_rows = np.isin(tx.class_index, [tx.classes.index(c) for c in ("uniform", "relu", "heavy_tail", "near")])
+    random_rows = np.isin(tx.class_index, [tx.classes.index(c) for c in RANDOM_CLASSES])
     assert random_rows.sum() == 300
     run_stream(cfg, tx.d, tx.u, tx.first, tx.last)  # validates the flags and the channel counts
 
@@ -108,7 +109,7 @@ def test_same_arguments_give_byte_identical_sets(tmp_path):
     b = create_vector_set(tmp_path / "b", SMALL, count=200, seed=3)
     assert a == b
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
-    c = create_vector_set(tmp_path / "c", SMALL, count=200, seed=4)
+    create_vector_set(tmp_path / "c", SMALL, count=200, seed=4)
     assert _digest(tmp_path / "c")["in_tile.hex"] != _digest(tmp_path / "a")["in_tile.hex"]
 
 
@@ -116,7 +117,7 @@ def test_set_files_agree_with_manifest_and_npz(tmp_path):
     manifest = create_vector_set(tmp_path / "v", NARROW_WRAP, count=100, seed=1)
     vset = read_vector_set(tmp_path / "v")
     arrays = vset.arrays()
-    for name, spec in manifest["files"].items():
+    for spec in manifest["files"].values():
         assert hashlib.sha256((tmp_path / "v" / spec["path"]).read_bytes()).hexdigest() == spec["sha256"]
     assert np.array_equal(vset.read("in_tile"), arrays["d"])
     assert np.array_equal(vset.read("in_u"), arrays["u"])
@@ -188,7 +189,8 @@ def test_ties_are_exact_half_lsbs_of_both_signs(tmp_path):
 
 def test_cli_writes_set_and_prints_coverage(tmp_path, capsys):
     out = tmp_path / "v"
-    assert main(["vectors", "--count", "50", "--seed", "2", "--classes", "uniform,ties", "--out", str(out)]) == 0
+    args = ["vectors", "--count", "50", "--seed", "2", "--classes", "uniform,ties", "--out", str(out)]
+    assert main(args) == 0
     text = capsys.readouterr().out
     assert "tie_positive" in text and "hit by" in text and "reached max" in text
     assert main(["vectors", "--count", "50", "--out", str(out)]) == 2

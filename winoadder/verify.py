@@ -145,7 +145,7 @@ def run_simulator(vset, sim: str, *, seed: int = 1, gap: int = 25, stall: int = 
     closing = _CLOSING.findall(proc.stdout)
     tb_summary = f"{closing[-1][0]} passed, {closing[-1][1]} failed" if closing else "no closing line"
     rows = min(len(actual), len(expected))
-    equal = known[:rows] & np.all((actual[:rows] == expected[:rows]).reshape(rows, -1), axis=1)
+    equal = known[:rows] & np.all(actual[:rows] == expected[:rows], axis=(1, 2, 3))
     mismatches = np.flatnonzero(~equal)
     passed = int(equal.sum())
     failed = int(len(mismatches)) + (vset.outputs - rows) + max(len(actual) - vset.outputs, 0)
@@ -175,7 +175,7 @@ def mismatch_rows(vset, result: SimResult, limit: int = 10) -> list[list]:
     out_index, first = arrays["out_index"], arrays["first"]
     starts = np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))
     classes = [c["name"] for c in vset.manifest["classes"]]
-    expected, y = arrays["out"], arrays["Y"]
+    expected, y = vset.read("expected_out"), arrays["Y"]
     out_fmt = vset.cfg.out_fmt
     rows = []
     for k in result.mismatches:

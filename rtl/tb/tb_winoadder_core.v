@@ -192,6 +192,7 @@ module tb_winoadder_core #(
             if (cycles >= timeout) begin
                 $display("watchdog: no completion after %0d cycles: %0d/%0d transactions in, %0d/%0d outputs",
                          cycles, in_idx, n_in, out_idx, n_out);
+                if (out_idx > 0) $writememh(actual_path, act_mem, 0, out_idx - 1);
                 $display("%0d passed, %0d failed", passed, failed + (n_out - out_idx));
                 $fatal(1, "tb_winoadder_core: watchdog expired");
             end
