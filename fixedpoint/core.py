@@ -17,6 +17,7 @@ from .fmt import MAX_WIDTH, Fmt
 from .modes import Overflow, Rounding
 
 _CLIP_MIN_SIZE = 20000  # np.clip is faster than minimum + maximum above this many elements
+_FLOAT_CHUNK = 1 << 17  # elements per from_float chunk
 _SENTINEL = 1 << 62  # outside every format's raw range (|raw| <= 2**62 - 1), still safe in int64 arithmetic
 
 
@@ -42,7 +43,9 @@ class CastStats:
 
 def _first_index(mask: np.ndarray) -> tuple[int, ...] | int:
     flat = int(np.argmax(mask.ravel()))
-    if mask.ndim <= 1:
+    if mask.ndim == 0:
+        return ()
+    if mask.ndim == 1:
         return flat
     return tuple(int(i) for i in np.unravel_index(flat, mask.shape))
 
@@ -138,20 +141,21 @@ def _overflow_limits(dst: Fmt, overflow: Overflow) -> tuple[int, int]:
 
 def _apply_overflow(
     q: np.ndarray, dst: Fmt, overflow: Overflow, stats: CastStats | None, forced: np.ndarray | None = None
-) -> None:
-    """Bring q (|q| <= 2**62) into dst in place; ``forced`` marks elements known to overflow already."""
+) -> tuple[int, int]:
+    """Bring q (|q| <= 2**62) into dst in place; ``forced`` marks elements known to overflow already.
+
+    Returns (overflow count, flat index of the first overflow) when the mode or ``stats`` needed the
+    count, else (0, -1). ``ERROR`` leaves q unchanged: the caller raises (see ``_overflow_error``).
+    """
     lo, hi = _overflow_limits(dst, overflow)
-    need_mask = stats is not None or overflow in (Overflow.ERROR, Overflow.SAT_ZERO)
-    if need_mask:
+    n_bad, first = 0, -1
+    if stats is not None or overflow in (Overflow.ERROR, Overflow.SAT_ZERO):
         bad = np.subtract(q, lo).view(np.uint64) > np.uint64(hi - lo)
         if forced is not None:
             bad |= forced
         n_bad = int(np.count_nonzero(bad))
-        if overflow is Overflow.ERROR and n_bad:
-            idx = _first_index(bad)
-            raise FixedPointOverflowError(
-                f"overflow: {n_bad} of {q.size} values do not fit {dst} [{lo}, {hi}], first at index {idx}"
-            )
+        if n_bad:
+            first = int(np.argmax(bad.ravel()))
         if stats is not None:
             stats.overflows += n_bad
     if overflow is Overflow.WRAP:
@@ -169,6 +173,16 @@ def _apply_overflow(
             np.maximum(q, lo, out=q)
     elif overflow is Overflow.SAT_ZERO and n_bad:
         q[bad] = 0
+    return n_bad, first
+
+
+def _overflow_error(n_bad: int, shape: tuple[int, ...], first: int, dst: Fmt) -> FixedPointOverflowError:
+    lo, hi = _overflow_limits(dst, Overflow.ERROR)
+    idx = first if len(shape) == 1 else tuple(int(i) for i in np.unravel_index(first, shape))
+    size = int(np.prod(shape, dtype=np.int64))
+    return FixedPointOverflowError(
+        f"overflow: {n_bad} of {size} values do not fit {dst} [{lo}, {hi}], first at index {idx}"
+    )
 
 
 def _count_zeroed(stats: CastStats | None, before: np.ndarray, rounded: np.ndarray) -> None:
@@ -219,7 +233,9 @@ def cast(
                 q[pos] = _SENTINEL
                 q[forced & ~pos] = -_SENTINEL
                 forced = None
-    _apply_overflow(q, dst, overflow, stats, forced)
+    n_bad, first = _apply_overflow(q, dst, overflow, stats, forced)
+    if overflow is Overflow.ERROR and n_bad:
+        raise _overflow_error(n_bad, q.shape, first, dst)
     return q
 
 
@@ -232,33 +248,55 @@ def _check_finite(x: np.ndarray) -> None:
 
 
 def _round_float(y: np.ndarray, rounding: Rounding) -> np.ndarray:
-    """Round exact float64 values (|y| < 2**63) to integral float64 values, exactly."""
+    """Round exact finite float64 values to integral values, exactly. ``y`` is scratch: it
+    may be overwritten and may be the returned array."""
     if rounding is Rounding.TRN:
-        return np.floor(y)
+        return np.floor(y, out=y)
     if rounding is Rounding.TRN_INF:
-        return np.ceil(y)
+        return np.ceil(y, out=y)
     if rounding is Rounding.TRN_ZERO:
-        return np.trunc(y)
+        return np.trunc(y, out=y)
     if rounding is Rounding.TRN_AWAY:
-        return np.copysign(np.ceil(np.abs(y)), y)
-    q = np.rint(y)  # nearest, ties to even; y - q is exact, so a tie is |y - q| == 0.5
+        q = np.ceil(np.abs(y))
+        return np.copysign(q, y, out=q)
+    q = np.rint(y)  # nearest, ties to even; y - q is exact, so a tie is y - q == +-0.5
     if rounding is Rounding.RND_CONV:
         return q
-    d = y - q
-    tie = np.abs(d) == 0.5
+    d = np.subtract(y, q, out=y)
+    tie = d == 0.5
+    tie |= d == -0.5
     if not tie.any():
         return q
+    # At a tie q is the even neighbour and q + 2d the odd one; move to it where the mode says so.
     if rounding is Rounding.RND:
-        tie_value = y + 0.5
+        tie &= d > 0
     elif rounding is Rounding.RND_MIN_INF:
-        tie_value = y - 0.5
-    elif rounding is Rounding.RND_ZERO:
-        tie_value = y - np.copysign(0.5, y)
+        tie &= d < 0
+    elif rounding is Rounding.RND_ZERO:  # move only when q + 2d is nearer zero
+        tie &= q * d < 0
     elif rounding is Rounding.RND_INF:
-        tie_value = y + np.copysign(0.5, y)
-    else:  # RND_CONV_ODD: the other neighbour
-        tie_value = y + d
-    return np.where(tie, tie_value, q)
+        tie &= q * d >= 0
+    np.multiply(d, tie, out=d)  # unmasked arithmetic is much faster than where=
+    np.multiply(d, 2.0, out=d)
+    return np.add(q, d, out=q)
+
+
+def _scaled(x: np.ndarray, frac: int) -> np.ndarray:
+    """x * 2**frac, exact except for values below a quarter (which then carry only their sign) and
+    beyond the float range (which become +-2**100), finite."""
+    if frac >= 0:  # scaling up is exact (no underflow); it may overflow to inf
+        y = x * 2.0**frac if frac <= 1023 else np.ldexp(x, frac)
+        if y.size and (y.max() == np.inf or y.min() == -np.inf):
+            # The exact value is a multiple of 2**970 or more: any huge power of two has the same sign
+            # and the same (zero) low 62 bits.
+            np.nan_to_num(y, copy=False, posinf=2.0**100, neginf=-(2.0**100))
+        return y
+    # Scaling down can underflow and lose bits; below a quarter LSB only the sign matters for rounding.
+    y = np.ldexp(x, frac)
+    tiny = np.abs(y) < 0.25
+    if tiny.any():
+        y = np.where(tiny, np.copysign(0.25, x) * (x != 0), y)
+    return y
 
 
 def from_float(
@@ -268,39 +306,55 @@ def from_float(
     overflow: Overflow | str = Overflow.WRAP,
     *,
     stats: CastStats | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Quantize reals to raw values of ``fmt``, exactly: x * 2**frac is rounded from its exact value.
 
     NaN or infinity raises ValueError naming the first bad index. Values far outside the format still
     saturate (or wrap, keeping the exact low bits) correctly; there is no float-to-int wrap-around.
+    ``out`` takes a preallocated int64 array of x's shape.
     """
     fmt = Fmt.parse(fmt)
     rounding, overflow = Rounding.parse(rounding), Overflow.parse(overflow)
     x = np.asarray(x, dtype=np.float64)
     _check_finite(x)
+    r = np.empty(x.shape, dtype=np.int64) if out is None else _out_buffer(x, out)
     if stats is not None:
         stats.total += x.size
-    # |x * 2**frac| < 1/4: rounding depends only on the sign, and ldexp could lose bits to underflow.
-    tiny = np.abs(x) < np.ldexp(1.0, min(max(-fmt.frac - 2, -1100), 1100))
-    with np.errstate(over="ignore", invalid="ignore"):
-        y = np.ldexp(x, fmt.frac)  # exact wherever not tiny (or overflowing to inf, handled below)
-        if tiny.any():
-            y = np.where(tiny, np.copysign(0.25, x) * (x != 0), y)
+    # Chunks keep the float temporaries small and reused (fresh large buffers cost page faults).
+    flat_x = x.reshape(-1)
+    flat_r = r.reshape(-1) if r.flags.c_contiguous else np.empty(x.size, dtype=np.int64)
+    n_bad, first = 0, -1
+    for start in range(0, x.size, _FLOAT_CHUNK):
+        stop = start + _FLOAT_CHUNK
+        n, f = _quantize_chunk(flat_x[start:stop], flat_r[start:stop], fmt, rounding, overflow, stats)
+        if n and first < 0:
+            first = start + f
+        n_bad += n
+    if overflow is Overflow.ERROR and n_bad:
+        raise _overflow_error(n_bad, x.shape, first, fmt)
+    if not r.flags.c_contiguous:
+        r[...] = flat_r.reshape(r.shape)
+    return r
+
+
+def _quantize_chunk(x, r, fmt: Fmt, rounding: Rounding, overflow: Overflow, stats) -> tuple[int, int]:
+    """r = from_float(x) for one 1-D chunk; returns (overflow count, first overflow index)."""
+    with np.errstate(over="ignore"):
+        y = _scaled(x, fmt.frac)
         q = _round_float(y, rounding)
         _count_zeroed(stats, x, q)
-        huge = ~(np.abs(q) < _SENTINEL)  # beyond every format, possibly inf after scaling
         forced = None
-        if huge.any():
+        if q.size and (q.max() >= _SENTINEL or q.min() <= -_SENTINEL):
+            huge = ~(np.abs(q) < _SENTINEL)  # beyond every format
             if overflow is Overflow.WRAP:
-                # q is a multiple of 2**10 or more here: fmod keeps its low 62 bits exactly; inf means
-                # the exact value is a multiple of 2**900 or so, whose low bits are all zero.
-                q = np.where(huge, np.where(np.isinf(q), 0.0, np.fmod(q, float(_SENTINEL))), q)
+                # q is a multiple of 2**10 or more here: fmod keeps its low 62 bits exactly.
+                q = np.where(huge, np.fmod(q, float(_SENTINEL)), q)
                 forced = huge
             else:
                 q = np.where(huge, np.copysign(float(_SENTINEL), q), q)
-    r = q.astype(np.int64)
-    _apply_overflow(r, fmt, overflow, stats, forced)
-    return r
+    np.copyto(r, q, casting="unsafe")  # exact: q is integral and |q| <= 2**62
+    return _apply_overflow(r, fmt, overflow, stats, forced)
 
 
 def to_float(raw, fmt: Fmt | str) -> np.ndarray:
