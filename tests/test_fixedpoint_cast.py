@@ -347,3 +347,30 @@ def test_fmt_parse_and_print():
     assert (Fmt(8, 4, False).min_raw, Fmt(8, 4, False).max_raw) == (0, 255)
     with pytest.raises(ValueError, match="format: cannot parse 'q8.4'"):
         Fmt.parse("q8.4")
+
+
+@pytest.mark.parametrize("rounding", list(Rounding))
+def test_from_float_chunks_match_oracle(monkeypatch, rounding):
+    """Chunk boundaries (shrunk to 3 elements here), a non-contiguous 2-D input and output, stats and
+    the ERROR index all agree with the element-wise oracle."""
+    import fixedpoint.core
+
+    monkeypatch.setattr(fixedpoint.core, "_FLOAT_CHUNK", 3)
+    fmt = Fmt(6, 2)
+    base = [0.125, -0.125, 0.375, -0.375, 7.875, 8.0, -8.125, -8.0, 1e300, -1e-300, 0.0, 2.6, -2.6, 5.0]
+    x = np.array(base + base[::-1]).reshape(2, 14).T  # (14, 2), not C-contiguous
+    flat = x.ravel().tolist()
+    for overflow in Overflow:
+        expected, n_over, n_zeroed = oracle_quantize([Fraction(v) for v in flat], fmt, rounding, overflow)
+        stats = CastStats()
+        if overflow is Overflow.ERROR:
+            first = next(i for i, v in enumerate(expected) if v is None)
+            message = rf"{n_over} of 28 values .* index \({first // 2}, {first % 2}\)"
+            with pytest.raises(FixedPointOverflowError, match=message):
+                from_float(x, fmt, rounding, overflow)
+            continue
+        out = np.empty((2, 14), dtype=np.int64).T
+        got = from_float(x, fmt, rounding, overflow, stats=stats, out=out)
+        assert got is out
+        assert got.ravel().tolist() == expected
+        assert (stats.total, stats.overflows, stats.zeroed) == (28, n_over, n_zeroed)
