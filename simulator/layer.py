@@ -56,15 +56,18 @@ def _closest_distance(v16: np.ndarray, u16: np.ndarray) -> int:
     return int(np.minimum(np.abs(above - u_keys), np.abs(u_keys - below)).min())
 
 
-def _record_differences(stats, va16: np.ndarray, u16: np.ndarray, n_pairs: int, exact_max: bool) -> None:
-    """Min/max of D = U − Va and M = −|D| over all (tile, output, channel, position) pairs, from the
-    per-(position, channel) extremes; M's max (−min |D|) needs a sorted search, done if ``exact_max``."""
+def _record_differences(stats, va16: np.ndarray, u16: np.ndarray, n_pairs: int, exact_max: bool, scale: int):
+    """Record V, Va, D = U − Va and M = −|D| ranges over all (tile, output, channel, position) pairs from
+    the per-(position, channel) extremes; M's max (−min |D|) needs a sorted search, done if ``exact_max``."""
     v_lo, v_hi = va16.min(axis=1).astype(np.int64), va16.max(axis=1).astype(np.int64)  # (16, C)
-    u_lo, u_hi = u16.min(axis=1), u16.max(axis=1)
+    va_lo, va_hi = int(v_lo.min()), int(v_hi.max())
+    stats["input_transform"].record_range(va_lo // scale, va_hi // scale, va16.size)
+    stats["align"].record_range(va_lo, va_hi, va16.size)
+    u_lo, u_hi = u16.min(axis=1).astype(np.int64), u16.max(axis=1).astype(np.int64)
     d_lo, d_hi = u_lo - v_hi, u_hi - v_lo
     stats["neg_abs_diff_diff"].record_range(d_lo.min(), d_hi.max(), n_pairs)
     m_lo = -int(np.maximum(np.abs(d_lo), np.abs(d_hi)).max())
-    m_hi = -_closest_distance(va16.astype(np.int64, copy=False), u16) if exact_max else None
+    m_hi = -_closest_distance(va16.astype(np.int64), u16.astype(np.int64)) if exact_max else None
     stats["neg_abs_diff"].record_range(m_lo, m_hi, n_pairs)
 
 
@@ -118,34 +121,32 @@ def conv_layer(
     if c > cfg.max_channels:
         raise ValueError(f"x: {c} input channels exceed max_channels={cfg.max_channels}")
     grid = TileGrid.for_input(x.shape, padding)
-    xp = grid.padded(x)
     stats = new_stats()
     stats["weights"].record(u)
-    stats["input"].record_range(min(int(xp.min()), 0), xp.max(), grid.tiles * c * 16)
+    x_lo, x_hi = (int(x.min()), int(x.max())) if x.size else (0, 0)
+    if padding or grid.padded_shape[1:3] != (grid.h, grid.w):  # the tile grid also reads zeros
+        x_lo, x_hi = min(x_lo, 0), max(x_hi, 0)
+    stats["input"].record_range(x_lo, x_hi, grid.tiles * c * 16)
     d_lo, d_hi = cfg.ranges["neg_abs_diff_diff"]
     max_sum = c * max(abs(d_lo), abs(d_hi))  # bound of every channel sum
     exact_float = max_sum < FLOAT_EXACT and cfg.widths.WY < 53  # float64 sums and Y are exact integers
     work = np.float64 if exact_float else np.int64
     acc_can_overflow = max_sum > -cfg.acc_fmt.min_raw
     scale = 1 << cfg.u_extra_frac
-    xp_aligned = xp.astype(work) * scale  # align before the (linear) input transform: Va = Bᵀ(d·2^K)B
-    u16 = to_position_major(u, np.int64)
-    u16_work = u16.astype(work)
+    xp_aligned = grid.padded(x, work)  # align before the (linear) input transform: Va = Bᵀ(d·2^K)B
+    xp_aligned *= scale
+    u16 = to_position_major(u, work)
     neg_coef = -output_coefficients(cfg.transform.AT).astype(work)
-    y_tiles = np.empty((4, grid.tiles, o), dtype=np.int64)
-    out_tiles = np.empty((4, grid.tiles, o), dtype=np.int64)
+    y_full, y_tiles = grid.nchw_tiles(o)  # results are written through tile-layout views
+    out_full, out_tiles = grid.nchw_tiles(o)
     cast_stats = CastStats()
-    t0 = 0
     for n0, n1, r0, r1 in grid.blocks(16 * 8 * (o + c) * 2):
         tb = (n1 - n0) * (r1 - r0) * grid.ntw
         va16 = np.empty((16, tb, c), dtype=work)
         transform_tiles(xp_aligned[n0:n1, 2 * r0 : 2 * r1 + 2], cfg.transform.BT, r1 - r0, grid.ntw, va16)
-        va_lo, va_hi = int(va16.min()), int(va16.max())
-        stats["input_transform"].record_range(va_lo // scale, va_hi // scale, va16.size)
-        stats["align"].record_range(va_lo, va_hi, va16.size)
-        _record_differences(stats, va16, u16, tb * o * c * 16, exact_stats)
+        _record_differences(stats, va16, u16, tb * o * c * 16, exact_stats, scale)
         dist = np.empty((16, tb, o), dtype=work)
-        (l1_sums if exact_float else l1_sums_int)(va16, u16_work, dist)
+        (l1_sums if exact_float else l1_sums_int)(va16, u16, dist)
         if acc_can_overflow:
             s = accumulator_result(
                 -dist.astype(np.int64), cfg.acc_fmt, cfg.acc_overflow, stats["channel_accumulate"]
@@ -153,19 +154,15 @@ def conv_layer(
             dist = (-s).astype(work)  # the accumulators, negated
         else:
             stats["channel_accumulate"].record_range(-dist.max(), -dist.min(), dist.size)
-        y = np.dot(neg_coef, dist.reshape(16, tb * o)).astype(np.int64).reshape(4, tb, o)
+        y = y_tiles[:, :, n0:n1, r0:r1]
+        np.copyto(y, np.dot(neg_coef, dist.reshape(16, tb * o)).reshape(y.shape), casting="unsafe")
         stats["output_transform"].record(y)
-        y_tiles[:, t0 : t0 + tb] = y
-        requantize(y, cfg, stats=cast_stats, out=out_tiles[:, t0 : t0 + tb])
-        t0 += tb
-    stats["requantize"].record(out_tiles, overflows=cast_stats.overflows, zeroed=cast_stats.zeroed)
+        out = out_tiles[:, :, n0:n1, r0:r1]
+        requantize(y, cfg, stats=cast_stats, out=out)
+        stats["requantize"].record(out)
+    stats["requantize"].overflows, stats["requantize"].zeroed = cast_stats.overflows, cast_stats.zeroed
     stages = None
     if keep_stages is not False and keep_stages is not None:
         keep = grid.tiles if keep_stages is True else int(keep_stages)
-        stages = _stage_arrays(cfg, xp, grid, u, keep)
-    return LayerResult(
-        out=np.ascontiguousarray(grid.untile(out_tiles)),
-        y=np.ascontiguousarray(grid.untile(y_tiles)),
-        stats=stats,
-        stages=stages,
-    )
+        stages = _stage_arrays(cfg, grid.padded(x), grid, u, keep)
+    return LayerResult(out=grid.crop(out_full), y=grid.crop(y_full), stats=stats, stages=stages)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from simulator.tiling import TileGrid, l1_sums, output_coefficients, to_position_major, transform_tiles
+from simulator.tiling import TileGrid, output_coefficients, to_position_major, transform_tiles
 from simulator.transforms import Transform, resolve
 
 
@@ -35,16 +35,33 @@ def kernel_transform(g, transform) -> np.ndarray:
     return G @ np.asarray(g, dtype=np.float64) @ G.T
 
 
-def _winograd_tiles(x: np.ndarray, transform: Transform, padding: int) -> tuple[TileGrid, np.ndarray]:
+def _winograd_layer(x: np.ndarray, u16: np.ndarray, transform: Transform, padding: int, position_sums, sign):
+    """Y = Aᵀ S A per tile with S[pos] = sign · position_sums(V[pos] (T,C), U[pos] (O,C), out=(T,O)),
+    blocked over tiles."""
     grid = TileGrid.for_input(x.shape, padding)
-    v16 = np.empty((16, grid.tiles, x.shape[1]), dtype=np.float64)
-    return grid, transform_tiles(grid.padded(x), transform.BT, grid.nth, grid.ntw, v16)
+    xp = grid.padded(x)
+    c, o = x.shape[1], u16.shape[1]
+    coef = sign * output_coefficients(transform.AT).astype(np.float64)
+    full, tiles = grid.nchw_tiles(o, np.float64)
+    for n0, n1, r0, r1 in grid.blocks(16 * 8 * (o + c) * 2):
+        tb = (n1 - n0) * (r1 - r0) * grid.ntw
+        v16 = transform_tiles(
+            xp[n0:n1, 2 * r0 : 2 * r1 + 2], transform.BT, r1 - r0, grid.ntw, np.empty((16, tb, c))
+        )
+        s16 = np.empty((16, tb, o))
+        for pos in range(16):
+            position_sums(v16[pos], u16[pos], s16[pos])
+        block = tiles[:, :, n0:n1, r0:r1]
+        block[...] = np.dot(coef, s16.reshape(16, tb * o)).reshape(block.shape)
+    return grid.crop(full)
 
 
-def _winograd_output(grid: TileGrid, s16: np.ndarray, transform: Transform) -> np.ndarray:
-    o = s16.shape[-1]
-    y = np.dot(output_coefficients(transform.AT).astype(np.float64), s16.reshape(16, -1))
-    return np.ascontiguousarray(grid.untile(y.reshape(4, grid.tiles, o)))
+def _l1(v: np.ndarray, u: np.ndarray, out: np.ndarray) -> None:
+    cdist(v, u, "cityblock", out=out)
+
+
+def _dot(v: np.ndarray, u: np.ndarray, out: np.ndarray) -> None:
+    np.dot(v, u.T, out=out)
 
 
 def winograd_adder_conv(x, U_or_g, transform="balanced", padding: int = 1) -> np.ndarray:
@@ -52,18 +69,15 @@ def winograd_adder_conv(x, U_or_g, transform="balanced", padding: int = 1) -> np
     x, transform = _float_input(x), resolve(transform)
     w = _kernels(U_or_g, x.shape[1], ((3, 3), (4, 4)))
     U = kernel_transform(w, transform) if w.shape[2:] == (3, 3) else w
-    grid, v16 = _winograd_tiles(x, transform, padding)
-    s16 = l1_sums(v16, to_position_major(U, np.float64), np.empty((16, grid.tiles, U.shape[0])))
-    return -_winograd_output(grid, s16, transform)
+    return _winograd_layer(x, to_position_major(U, np.float64), transform, padding, _l1, -1.0)
 
 
 def winograd_cnn(x, g, transform="balanced", padding: int = 1) -> np.ndarray:
     """Y = Aᵀ(Σ_c U[o,c] ⊙ Bᵀ d B)A per tile: equals ``correlate`` for every valid transform."""
     x, transform = _float_input(x), resolve(transform)
     g = _kernels(g, x.shape[1], ((3, 3),))
-    grid, v16 = _winograd_tiles(x, transform, padding)
     u16 = to_position_major(kernel_transform(g, transform), np.float64)
-    return _winograd_output(grid, np.matmul(v16, u16.transpose(0, 2, 1)), transform)
+    return _winograd_layer(x, u16, transform, padding, _dot, 1.0)
 
 
 def _patches(x: np.ndarray, padding: int) -> tuple[np.ndarray, tuple[int, int]]:

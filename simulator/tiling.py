@@ -41,11 +41,14 @@ class TileGrid:
     def tiles(self) -> int:
         return self.n * self.nth * self.ntw
 
-    def padded(self, x: np.ndarray) -> np.ndarray:
+    @property
+    def padded_shape(self) -> tuple[int, int, int]:
+        return self.n, 2 * self.nth + 2, 2 * self.ntw + 2
+
+    def padded(self, x: np.ndarray, dtype=None) -> np.ndarray:
         """(N, Hp, Wp, C) channels-last, zero padded so the tile grid covers it exactly."""
         p = self.padding
-        hp, wp = 2 * self.nth + 2, 2 * self.ntw + 2
-        xp = np.zeros((self.n, hp, wp, x.shape[1]), dtype=x.dtype)
+        xp = np.zeros((*self.padded_shape, x.shape[1]), dtype=dtype or x.dtype)
         xp[:, p : p + self.h, p : p + self.w, :] = x.transpose(0, 2, 3, 1)
         return xp
 
@@ -63,11 +66,13 @@ class TileGrid:
                 for r0 in range(0, self.nth, rows):
                     yield n0, n0 + 1, r0, min(self.nth, r0 + rows)
 
-    def untile(self, y: np.ndarray) -> np.ndarray:
-        """(4, T, O) tile outputs, (i,j) = 2i+j, tiles in (n, row, col) order → (N, O, Ho, Wo)."""
-        o = y.shape[-1]
-        full = y.reshape(2, 2, self.n, self.nth, self.ntw, o).transpose(2, 5, 3, 0, 4, 1)
-        return full.reshape(self.n, o, 2 * self.nth, 2 * self.ntw)[:, :, : self.ho, : self.wo]
+    def nchw_tiles(self, o: int, dtype=np.int64) -> tuple[np.ndarray, np.ndarray]:
+        """A new (N, O, 2nth, 2ntw) array and its view as (2, 2, N, nth, ntw, O) tile outputs."""
+        full = np.empty((self.n, o, 2 * self.nth, 2 * self.ntw), dtype=dtype)
+        return full, full.reshape(self.n, o, self.nth, 2, self.ntw, 2).transpose(3, 5, 0, 2, 4, 1)
+
+    def crop(self, full: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(full[:, :, : self.ho, : self.wo])
 
 
 def _signed_sum(terms: list[tuple[int, np.ndarray]], out: np.ndarray) -> np.ndarray:
@@ -93,13 +98,12 @@ def transform_tiles(xp: np.ndarray, BT: np.ndarray, nth: int, ntw: int, out: np.
 
     ``out`` is (16, N·nth·ntw, C) with position 4i+j first (the layout the l1 kernel wants)."""
     n, _, wp, c = xp.shape
-    rows = np.empty((4, n, nth, wp, c), dtype=out.dtype)
-    for i in range(4):
-        _signed_sum([(BT[i, a], xp[:, a : a + 2 * nth : 2]) for a in range(4)], rows[i])
+    row = np.empty((n, nth, wp, c), dtype=out.dtype)
     view = out.reshape(4, 4, n, nth, ntw, c)
     for i in range(4):
+        _signed_sum([(BT[i, a], xp[:, a : a + 2 * nth : 2]) for a in range(4)], row)
         for j in range(4):
-            _signed_sum([(BT[j, b], rows[i][:, :, b : b + 2 * ntw : 2]) for b in range(4)], view[i, j])
+            _signed_sum([(BT[j, b], row[:, :, b : b + 2 * ntw : 2]) for b in range(4)], view[i, j])
     return out
 
 
