@@ -321,6 +321,8 @@ EXTREME_PAIRS = [
     (Fmt(62, 0), Fmt(62, 0, False)),
     (Fmt(62, 0, False), Fmt(62, 0)),
     (Fmt(1, 0, False), Fmt(62, 61)),
+    (Fmt(62, 62, False), Fmt(8, 0)),  # the largest bias (2**62 - 1) on the largest raw value
+    (Fmt(62, 61, False), Fmt(4, -1, False)),
 ]
 
 
@@ -329,7 +331,7 @@ EXTREME_PAIRS = [
 def test_cast_extreme_formats_match_oracle(src, dst, rounding):
     candidates = [src.min_raw, src.min_raw + 1, -3, -2, -1, 0, 1, 2, 3, src.max_raw - 1, src.max_raw]
     s = src.frac - dst.frac
-    if 0 < s < 62:
+    if 0 < s <= 62:
         candidates += [(1 << (s - 1)), -(1 << (s - 1)), 3 << (s - 1), -(3 << (s - 1))]
     raw = [r for r in candidates if src.min_raw <= r <= src.max_raw]
     values = [Fraction(r) / Fraction(2) ** src.frac for r in raw]
