@@ -118,6 +118,10 @@ def conv_layer(
     if u.ndim != 4 or u.shape[2:] != (4, 4) or u.shape[1] != x.shape[1]:
         raise ValueError(f"u: expected shape (O, {x.shape[1]}, 4, 4), got {u.shape}")
     c, o = x.shape[1], u.shape[0]
+    if min(x.shape[0], c, o) < 1:
+        raise ValueError(
+            f"x/u: need at least one image, input and output channel; got x {x.shape}, u {u.shape}"
+        )
     if c > cfg.max_channels:
         raise ValueError(f"x: {c} input channels exceed max_channels={cfg.max_channels}")
     grid = TileGrid.for_input(x.shape, padding)

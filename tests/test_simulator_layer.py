@@ -160,6 +160,7 @@ def test_statistics_stay_inside_the_derived_ranges_and_count_requantize_overflow
         ((1, 3, 1, 4), (2, 3, 4, 4), 0, r"^x: a 1×4 input with padding 0"),
         ((1, 3, 4, 4), (2, 3, 4, 4), -1, r"^padding: "),
         ((1, 65, 4, 4), (2, 65, 4, 4), 1, r"^x: 65 input channels exceed max_channels=64"),
+        ((1, 0, 4, 4), (2, 0, 4, 4), 1, r"^x/u: need at least one image"),
     ],
 )
 def test_bad_layer_arguments_are_named(x_shape, u_shape, padding, message):
