@@ -23,6 +23,7 @@ def gamma(n: int) -> float:
 
 # ---- data -------------------------------------------------------------------------------------------
 
+
 def test_digits_is_sklearns_digits_with_a_fixed_stratified_split():
     from sklearn.datasets import load_digits
 
@@ -62,8 +63,14 @@ def test_npz_loader_reads_images_and_labels(tmp_path):
     "arrays, message",
     [
         ({"images": np.zeros((20, 1, 4, 4))}, "missing array(s) labels"),
-        ({"images": np.zeros((20, 16)), "labels": np.zeros(20, int)}, "'images' must be a real array N×C×H×W"),
-        ({"images": np.zeros((20, 1, 4, 4)), "labels": np.zeros(19, int)}, "'labels' must be integers of shape"),
+        (
+            {"images": np.zeros((20, 16)), "labels": np.zeros(20, int)},
+            "'images' must be a real array N×C×H×W",
+        ),
+        (
+            {"images": np.zeros((20, 1, 4, 4)), "labels": np.zeros(19, int)},
+            "'labels' must be integers of shape",
+        ),
         ({"images": np.zeros((20, 1, 4, 4)), "labels": np.zeros(20)}, "'labels' must be integers"),
         ({"images": np.zeros((20, 1, 4, 4)), "labels": -np.ones(20, int)}, "must be 0..K−1"),
         ({"images": np.full((20, 1, 4, 4), np.nan), "labels": np.zeros(20, int)}, "NaN"),
@@ -86,6 +93,7 @@ def test_npz_loader_rejects_missing_and_unreadable_files(tmp_path):
 
 # ---- p schedules ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("schedule", ["linear", "cosine", "step"])
 def test_l2_to_l1_schedules_start_at_2_end_at_1_and_never_rise(schedule):
     assert p_at(schedule, 0.0) == 2.0
@@ -104,6 +112,7 @@ def test_p1_schedule_is_one_throughout_and_unknown_names_are_rejected():
 
 
 # ---- numpy layers against the simulator's float references ----------------------------------------
+
 
 @pytest.fixture(scope="module")
 def small_layer_case():
@@ -163,13 +172,15 @@ def test_save_and_load_round_trip(tmp_path):
     net.save(tmp_path / "copy.npz")
     back = Net.load(tmp_path / "copy.npz")
     assert back.meta == net.meta
-    for a, b in zip(back.conv + [back.fc_weight, back.fc_bias], net.conv + [net.fc_weight, net.fc_bias],
-                    strict=True):
+    for a, b in zip(
+        back.conv + [back.fc_weight, back.fc_bias], net.conv + [net.fc_weight, net.fc_bias], strict=True
+    ):
         assert np.array_equal(a, b)
     assert not list(tmp_path.glob("*.tmp*"))
 
 
 # ---- numpy inference against torch ------------------------------------------------------------------
+
 
 def abs_forward(net: Net, x: np.ndarray) -> np.ndarray:
     """Σ|terms| bound of every logit: the network evaluated on absolute values with every subtraction
@@ -185,7 +196,7 @@ def abs_forward(net: Net, x: np.ndarray) -> np.ndarray:
             y = correlate(h, np.abs(w))
         elif kind == "adder":
             p = patches3(h)
-            y = (p.sum(axis=1)[:, None] + np.abs(w).reshape(len(w), -1).sum(axis=1)[None, :, None])
+            y = p.sum(axis=1)[:, None] + np.abs(w).reshape(len(w), -1).sum(axis=1)[None, :, None]
             y = y.reshape(n_img, len(w), height, width)
         else:
             t = net.transform

@@ -41,29 +41,36 @@ def layer_inputs(net, x):
 
 @pytest.mark.parametrize("variant", ["wino_lavin", "wino_balanced"])
 @pytest.mark.parametrize("width", [5, 8, 12])
-def test_simulator_layer_equals_the_float_reference_on_dequantized_inputs(nets, ranges, digits, variant, width):
+def test_simulator_layer_equals_the_float_reference_on_dequantized_inputs(
+    nets, ranges, digits, variant, width
+):
     """Before requantize the Winograd-adder datapath is exact (docs/datapath.md): Y·2^-(fa+K) equals the
     float64 Winograd-adder of the dequantized activations and U (dyadic values, sums far below 2^53)."""
     net = nets[variant]
     for i, x in enumerate(layer_inputs(net, digits.x_test[:40])):
         q = layer_formats(net, i, ranges[variant][i], width)
         x_raw, u_raw, y_raw, y_fmt = quantized_layer(net, i, q, x, raw=True)
-        want = reference.winograd_adder_conv(to_float(x_raw, q.act_fmt), to_float(u_raw, q.cfg.u_fmt),
-                                             preset_of(variant))
+        want = reference.winograd_adder_conv(
+            to_float(x_raw, q.act_fmt), to_float(u_raw, q.cfg.u_fmt), preset_of(variant)
+        )
         assert np.array_equal(to_float(y_raw, y_fmt), want)
         assert q.cfg.u_fmt.frac == q.act_fmt.frac + 2  # one shared scale: V aligned onto U's grid
         assert q.weight_stats.overflows == 0  # calibration covers the kernels
 
 
 @pytest.mark.parametrize("variant, ref", [("adder", reference.adder_conv), ("cnn", reference.correlate)])
-def test_direct_fixed_point_layers_are_exact_integer_versions_of_the_reference(nets, ranges, digits, variant, ref):
+def test_direct_fixed_point_layers_are_exact_integer_versions_of_the_reference(
+    nets, ranges, digits, variant, ref
+):
     net = nets[variant]
     for i, x in enumerate(layer_inputs(net, digits.x_test[:40])):
         q = layer_formats(net, i, ranges[variant][i], 8)
         x_raw, w_raw, y_raw, y_fmt = quantized_layer(net, i, q, x, raw=True)
-        assert np.array_equal(to_float(y_raw, y_fmt), ref(to_float(x_raw, q.act_fmt), to_float(w_raw, q.weight_fmt)))
+        assert np.array_equal(
+            to_float(y_raw, y_fmt), ref(to_float(x_raw, q.act_fmt), to_float(w_raw, q.weight_fmt))
+        )
         if variant == "adder":
-            assert q.weight_fmt.frac == q.act_fmt.frac  # shared scale
+            assert q.weight_fmt.frac == q.act_fmt.frac + 2  # shared scale, aligned like the Winograd path
 
 
 def test_calibrated_formats_hold_the_training_ranges(nets, ranges):
@@ -119,8 +126,22 @@ def run_cli(argv):
 
 def test_study_cli_writes_table_csv_json_and_png(tmp_path, capsys):
     out = tmp_path / "study"
-    rc = run_cli(["study", "--widths", "6,16", "--variants", "adder,wino_balanced", "--schedules", "p1",
-                  "--limit", "80", "--out", str(out), "--quiet"])
+    rc = run_cli(
+        [
+            "study",
+            "--widths",
+            "6,16",
+            "--variants",
+            "adder,wino_balanced",
+            "--schedules",
+            "p1",
+            "--limit",
+            "80",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     assert sorted(p.name for p in out.iterdir()) == ["study.csv", "study.json", "study.png", "study.txt"]
     printed = capsys.readouterr().out

@@ -60,9 +60,13 @@ def test_adder_sum_gradients_are_full_precision_for_weights_and_hardtanh_for_inp
     want_x = grad_x_terms.sum(axis=1)
     n_w = x.shape[0] * x.shape[2] + 2
     assert np.all(np.abs(wt.grad.numpy() - want_w) <= 2 * gamma(n_w) * np.abs(grad_w_terms).sum(axis=(0, 3)))
-    assert np.all(np.abs(xt.grad.numpy() - want_x) <= 2 * gamma(w.shape[0] + 2) * np.abs(grad_x_terms).sum(axis=1))
+    assert np.all(
+        np.abs(xt.grad.numpy() - want_x) <= 2 * gamma(w.shape[0] + 2) * np.abs(grad_x_terms).sum(axis=1)
+    )
     # the surrogate is not the true gradient of |w − x|: the weight gradient is not its sign
-    assert not np.allclose(want_w, (r[:, :, None] * np.sign(x[:, None] - w[None, :, :, None, :])).sum(axis=(0, 3)))
+    assert not np.allclose(
+        want_w, (r[:, :, None] * np.sign(x[:, None] - w[None, :, :, None, :])).sum(axis=(0, 3))
+    )
 
 
 def test_input_gradient_is_clipped_to_one():
@@ -101,16 +105,19 @@ def test_adaptive_learning_rate_sets_each_adder_layer_gradient_norm_to_eta_sqrt_
 
 
 def test_training_is_reproducible_and_reduces_the_loss(tiny):
-    runs = [train("wino_balanced", "cosine", tiny, seed=3, epochs=1, batch_size=32, max_steps=12,
-                  progress=False) for _ in range(2)]
+    runs = [
+        train("wino_balanced", "cosine", tiny, seed=3, epochs=1, batch_size=32, max_steps=12, progress=False)
+        for _ in range(2)
+    ]
     (m1, l1), (m2, l2) = runs
     assert l1 == l2
     for a, b in zip(m1.state_dict().values(), m2.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     assert np.mean(l1[-3:]) < l1[0]
     assert all(layer.p == 1.0 for layer in m1.adder_layers)  # ends at p = 1
-    other, _ = train("wino_balanced", "cosine", tiny, seed=4, epochs=1, batch_size=32, max_steps=2,
-                     progress=False)
+    other, _ = train(
+        "wino_balanced", "cosine", tiny, seed=4, epochs=1, batch_size=32, max_steps=2, progress=False
+    )
     assert not torch.equal(other.layers[0].weight, m1.layers[0].weight)
 
 
@@ -128,13 +135,35 @@ def test_cnn_has_no_exponent_schedule(tiny):
 
 def test_train_cli_writes_models_with_metadata(tmp_path, capsys):
     out = tmp_path / "models"
-    rc = cli.main(["train", "--variants", "cnn,adder", "--schedules", "step", "--max-steps", "2",
-                   "--epochs", "1", "--channels", "4,4", "--out", str(out), "--quiet", "--seed", "5"])
+    rc = cli.main(
+        [
+            "train",
+            "--variants",
+            "cnn,adder",
+            "--schedules",
+            "step",
+            "--max-steps",
+            "2",
+            "--epochs",
+            "1",
+            "--channels",
+            "4,4",
+            "--out",
+            str(out),
+            "--quiet",
+            "--seed",
+            "5",
+        ]
+    )
     assert rc == 0
     assert sorted(p.name for p in out.iterdir()) == ["adder-step.npz", "cnn-p1.npz"]
     net = Net.load(out / "adder-step.npz")
-    assert (net.meta["variant"], net.meta["schedule"], net.meta["seed"], net.meta["channels"]) == \
-        ("adder", "step", 5, [4, 4])
+    assert (net.meta["variant"], net.meta["schedule"], net.meta["seed"], net.meta["channels"]) == (
+        "adder",
+        "step",
+        5,
+        [4, 4],
+    )
     assert 0 <= net.meta["float_test_accuracy"] <= 1
     json.dumps(net.meta)
     assert "adder-step.npz" in capsys.readouterr().out

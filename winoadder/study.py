@@ -15,13 +15,16 @@ import io
 import json
 import os
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from winoadder.errors import UsageError
 
-HELP = "accuracy vs datapath width of the trained cnn / adder / Winograd-adder networks (table, CSV, JSON, PNG)"
+HELP = (
+    "accuracy vs datapath width of the trained cnn / adder / Winograd-adder networks (table, CSV, JSON, PNG)"
+)
 DEFAULT_WIDTHS = tuple(range(4, 17))
 MIN_WIDTH, MAX_WIDTH = 3, 24
 
@@ -36,7 +39,9 @@ def parse_widths(text: str) -> list[int]:
     except ValueError:
         widths = []
     if not widths or any(not MIN_WIDTH <= w <= MAX_WIDTH for w in widths):
-        raise UsageError(f"--widths: expected widths {MIN_WIDTH}..{MAX_WIDTH} as 'A..B' or 'A,B,C', got {text!r}")
+        raise UsageError(
+            f"--widths: expected widths {MIN_WIDTH}..{MAX_WIDTH} as 'A..B' or 'A,B,C', got {text!r}"
+        )
     return sorted(set(widths))
 
 
@@ -44,15 +49,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from winoadder.nets.model import VARIANTS
     from winoadder.nets.schedules import SCHEDULES
 
-    parser.add_argument("--widths", default="4..16", help="datapath widths, e.g. 4..16 or 6,8,12 (default 4..16)")
-    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated from {', '.join(VARIANTS)}")
-    parser.add_argument("--schedules", default=",".join(SCHEDULES),
-                        help=f"training schedules to include, from {', '.join(SCHEDULES)}")
+    parser.add_argument(
+        "--widths", default="4..16", help="datapath widths, e.g. 4..16 or 6,8,12 (default 4..16)"
+    )
+    parser.add_argument(
+        "--variants", default=",".join(VARIANTS), help=f"comma-separated from {', '.join(VARIANTS)}"
+    )
+    parser.add_argument(
+        "--schedules",
+        default=",".join(SCHEDULES),
+        help=f"training schedules to include, from {', '.join(SCHEDULES)}",
+    )
     parser.add_argument("--models", default=None, help="directory of trained .npz models (default: shipped)")
-    parser.add_argument("--data", default=None,
-                        help=".npz with images (N×C×H×W) and labels (N) matching the models; default digits")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help=".npz with images (N×C×H×W) and labels (N) matching the models; default digits",
+    )
     parser.add_argument("--limit", type=int, default=None, help="use only the first N test images")
-    parser.add_argument("--out", default="winoadder-study", help="output directory (default ./winoadder-study)")
+    parser.add_argument(
+        "--out", default="winoadder-study", help="output directory (default ./winoadder-study)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -71,8 +88,10 @@ def load_models(models_dir: Path, variants: list[str], schedules: list[str]):
                 except (KeyError, ValueError, OSError) as exc:
                     raise UsageError(f"--models: {path} is not a study model ({exc})") from None
     if not nets:
-        raise UsageError(f"--models: no <variant>-<schedule>.npz in {models_dir} for variants "
-                         f"{','.join(variants)} and schedules {','.join(schedules)}")
+        raise UsageError(
+            f"--models: no <variant>-<schedule>.npz in {models_dir} for variants "
+            f"{','.join(variants)} and schedules {','.join(schedules)}"
+        )
     return nets
 
 
@@ -83,7 +102,8 @@ def check_compatible(nets, dataset) -> None:
             raise UsageError(
                 f"--data: images {dataset.image_shape} with {dataset.num_classes} classes do not fit model "
                 f"{net.name} ({want}, {net.meta['num_classes']} classes); train models on this data with "
-                "`winoadder train --data FILE --out DIR` and pass --models DIR")
+                "`winoadder train --data FILE --out DIR` and pass --models DIR"
+            )
 
 
 def sqnr_db(reference: np.ndarray, test: np.ndarray, center: np.ndarray) -> float:
@@ -96,10 +116,16 @@ def sqnr_db(reference: np.ndarray, test: np.ndarray, center: np.ndarray) -> floa
     return float(10 * np.log10(signal / noise))
 
 
+def run_layer(net, quants, i: int, x: np.ndarray) -> np.ndarray:
+    from winoadder.nets.quantized import quantized_layer
+
+    return quantized_layer(net, i, quants[i], x)
+
+
 def study_model(net, dataset, widths, bar=None) -> dict:
     """Float accuracy and, per width, fixed-point accuracy with per-layer SQNR, formats and overflows."""
     from winoadder.nets.model import accuracy
-    from winoadder.nets.quantized import calibrate, layer_formats, quantized_layer
+    from winoadder.nets.quantized import calibrate, layer_formats
 
     ranges = calibrate(net, dataset.x_train)
     float_trace: list = []
@@ -108,27 +134,41 @@ def study_model(net, dataset, widths, bar=None) -> dict:
     for width in widths:
         quants = [layer_formats(net, i, r, width) for i, r in enumerate(ranges)]
         trace: list = []
-        logits = net.forward(dataset.x_test, layer=lambda i, x: quantized_layer(net, i, quants[i], x), trace=trace)
+        logits = net.forward(dataset.x_test, layer=partial(run_layer, net, quants), trace=trace)
         layers = []
         for i, (q, (_, y_q), (_, y_f)) in enumerate(zip(quants, trace, float_trace, strict=True)):
-            layers.append({"layer": i, "sqnr_db": sqnr_db(y_f, y_q, net.bn[i]["mean"]), **q.describe(),
-                           "overflow_total": q.overflows})
+            layers.append(
+                {
+                    "layer": i,
+                    "sqnr_db": sqnr_db(y_f, y_q, net.bn[i]["mean"]),
+                    **q.describe(),
+                    "overflow_total": q.overflows,
+                }
+            )
         rows.append({"width": width, "accuracy": accuracy(logits, dataset.y_test), "layers": layers})
         if bar is not None:
             bar.update(1)
-    return {"model": net.name, "variant": net.variant, "schedule": net.meta["schedule"], "seed": net.meta["seed"],
-            "float_accuracy": float_acc, "shipped_float_test_accuracy": net.meta.get("float_test_accuracy"),
-            "results": rows}
+    return {
+        "model": net.name,
+        "variant": net.variant,
+        "schedule": net.meta["schedule"],
+        "seed": net.meta["seed"],
+        "float_accuracy": float_acc,
+        "shipped_float_test_accuracy": net.meta.get("float_test_accuracy"),
+        "results": rows,
+    }
 
 
 def accuracy_table(report: dict) -> str:
     from tabulate import tabulate
 
     widths = report["widths"]
-    rows = [[m["model"], f"{100 * m['float_accuracy']:.1f}"] + [f"{100 * r['accuracy']:.1f}" for r in m["results"]]
-            for m in report["models"]]
-    return tabulate(rows, headers=["model", "float"] + [f"W={w}" for w in widths],
-                    stralign="right")
+    rows = [
+        [m["model"], f"{100 * m['float_accuracy']:.1f}"]
+        + [f"{100 * r['accuracy']:.1f}" for r in m["results"]]
+        for m in report["models"]
+    ]
+    return tabulate(rows, headers=["model", "float"] + [f"W={w}" for w in widths], stralign="right")
 
 
 def layer_table(report: dict) -> str:
@@ -148,17 +188,50 @@ def layer_table(report: dict) -> str:
 def csv_text(report: dict) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["model", "variant", "schedule", "seed", "width", "accuracy", "float_accuracy", "layer",
-                     "sqnr_db", "overflows", "input_overflows", "weight_overflows", "output_overflows",
-                     "act_fmt", "weight_fmt", "out_fmt"])
+    writer.writerow(
+        [
+            "model",
+            "variant",
+            "schedule",
+            "seed",
+            "width",
+            "accuracy",
+            "float_accuracy",
+            "layer",
+            "sqnr_db",
+            "overflows",
+            "input_overflows",
+            "weight_overflows",
+            "output_overflows",
+            "act_fmt",
+            "weight_fmt",
+            "out_fmt",
+        ]
+    )
     for m in report["models"]:
         for r in m["results"]:
             for layer in r["layers"]:
                 ovf = layer["overflows"]
-                writer.writerow([m["model"], m["variant"], m["schedule"], m["seed"], r["width"],
-                                 f"{r['accuracy']:.6f}", f"{m['float_accuracy']:.6f}", layer["layer"],
-                                 f"{layer['sqnr_db']:.3f}", layer["overflow_total"], ovf["input"], ovf["weights"],
-                                 ovf["output"], layer["act_fmt"], layer["weight_fmt"], layer["out_fmt"]])
+                writer.writerow(
+                    [
+                        m["model"],
+                        m["variant"],
+                        m["schedule"],
+                        m["seed"],
+                        r["width"],
+                        f"{r['accuracy']:.6f}",
+                        f"{m['float_accuracy']:.6f}",
+                        layer["layer"],
+                        f"{layer['sqnr_db']:.3f}",
+                        layer["overflow_total"],
+                        ovf["input"],
+                        ovf["weights"],
+                        ovf["output"],
+                        layer["act_fmt"],
+                        layer["weight_fmt"],
+                        layer["out_fmt"],
+                    ]
+                )
     return buf.getvalue()
 
 
@@ -172,8 +245,15 @@ def plot_png(report: dict, path: Path) -> None:
     colors = {"cnn": "tab:gray", "adder": "tab:blue", "wino_lavin": "tab:red", "wino_balanced": "tab:green"}
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=110)
     for m in report["models"]:
-        ax.plot(report["widths"], [100 * r["accuracy"] for r in m["results"]], marker="o", markersize=3,
-                linestyle=styles.get(m["schedule"], "-"), color=colors.get(m["variant"]), label=m["model"])
+        ax.plot(
+            report["widths"],
+            [100 * r["accuracy"] for r in m["results"]],
+            marker="o",
+            markersize=3,
+            linestyle=styles.get(m["schedule"], "-"),
+            color=colors.get(m["variant"]),
+            label=m["model"],
+        )
     ax.set_xlabel("datapath width W (bits): activations, outputs; U and accumulators derived")
     ax.set_ylabel("top-1 test accuracy (%)")
     ax.set_title(f"accuracy vs width ({report['data']}, {report['n_test']} test images)")
@@ -218,16 +298,29 @@ def run(args) -> int:
     dataset = data_mod.load(args.data)
     check_compatible(nets, dataset)
     if args.limit is not None:
-        dataset = data_mod.Dataset(dataset.name, dataset.x_train, dataset.y_train,
-                                   dataset.x_test[: args.limit], dataset.y_test[: args.limit])
-    report = {"data": dataset.name, "n_train": len(dataset.y_train), "n_test": len(dataset.y_test),
-              "widths": widths, "models": []}
+        dataset = data_mod.Dataset(
+            dataset.name,
+            dataset.x_train,
+            dataset.y_train,
+            dataset.x_test[: args.limit],
+            dataset.y_test[: args.limit],
+        )
+    report = {
+        "data": dataset.name,
+        "n_train": len(dataset.y_train),
+        "n_test": len(dataset.y_test),
+        "widths": widths,
+        "models": [],
+    }
     with tqdm(total=len(nets) * len(widths), desc="study", unit="run", disable=args.quiet) as bar:
         for net in nets:
             bar.set_postfix(model=net.name)
             report["models"].append(study_model(net, dataset, widths, bar))
-    text = (f"top-1 test accuracy (%), {dataset.name}, {report['n_test']} test images\n{accuracy_table(report)}\n\n"
-            f"per layer: SQNR vs float (dB) / overflow count\n{layer_table(report)}\n")
+    text = (
+        f"top-1 test accuracy (%), {dataset.name}, {report['n_test']} test images\n"
+        f"{accuracy_table(report)}\n\n"
+        f"per layer: SQNR vs float (dB) / overflow count\n{layer_table(report)}\n"
+    )
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "study.txt", lambda p: p.write_text(text))
     write_atomic(out / "study.csv", lambda p: p.write_text(csv_text(report)))

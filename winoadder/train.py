@@ -21,8 +21,10 @@ def parse_list(text: str, option: str, allowed: tuple[str, ...]) -> list[str]:
     items = [s.strip() for s in text.split(",") if s.strip()]
     bad = [s for s in items if s not in allowed]
     if not items or bad:
-        raise UsageError(f"{option}: {'unknown ' + repr(bad[0]) if bad else 'empty list'}; "
-                         f"valid: {', '.join(allowed)} (comma-separated)")
+        raise UsageError(
+            f"{option}: {'unknown ' + repr(bad[0]) if bad else 'empty list'}; "
+            f"valid: {', '.join(allowed)} (comma-separated)"
+        )
     return list(dict.fromkeys(items))
 
 
@@ -45,6 +47,7 @@ def positive(kind):
         if not value > 0:
             raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
         return value
+
     return parse
 
 
@@ -52,22 +55,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from winoadder.nets.model import VARIANTS
     from winoadder.nets.schedules import SCHEDULES
 
-    parser.add_argument("--variants", default=",".join(VARIANTS),
-                        help=f"comma-separated from {', '.join(VARIANTS)}")
-    parser.add_argument("--schedules", default="cosine,p1",
-                        help=f"exponent schedules for the adder variants, from {', '.join(SCHEDULES)} "
-                             "(cnn always trains once, as p1)")
+    parser.add_argument(
+        "--variants", default=",".join(VARIANTS), help=f"comma-separated from {', '.join(VARIANTS)}"
+    )
+    parser.add_argument(
+        "--schedules",
+        default="cosine,p1",
+        help=f"exponent schedules for the adder variants, from {', '.join(SCHEDULES)} "
+        "(cnn always trains once, as p1)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="torch and shuffling seed (default 0)")
     parser.add_argument("--epochs", type=positive(int), default=DEFAULT_EPOCHS, help="epochs (default 40)")
     parser.add_argument("--max-steps", type=positive(int), default=None, help="stop after this many steps")
     parser.add_argument("--batch-size", type=positive(int), default=64, help="batch size (default 64)")
-    parser.add_argument("--lr", type=positive(float), default=0.1,
-                        help="initial SGD learning rate (cosine decay)")
+    parser.add_argument(
+        "--lr", type=positive(float), default=0.1, help="initial SGD learning rate (cosine decay)"
+    )
     parser.add_argument("--channels", default="16,32", help="channels of the 3×3 layers (default 16,32)")
-    parser.add_argument("--data", default=None,
-                        help=".npz with images (N×C×H×W) and labels (N); default digits")
-    parser.add_argument("--out", default="winoadder-models",
-                        help="output directory (default ./winoadder-models)")
+    parser.add_argument(
+        "--data", default=None, help=".npz with images (N×C×H×W) and labels (N); default digits"
+    )
+    parser.add_argument(
+        "--out", default="winoadder-models", help="output directory (default ./winoadder-models)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -93,13 +103,31 @@ def run(args) -> int:
     runs = [(v, "p1" if v == "cnn" else s) for v in variants for s in (["p1"] if v == "cnn" else schedules)]
     rows = []
     for variant, schedule in runs:
-        net = torch_net.train_and_export(variant, schedule, dataset, seed=args.seed, epochs=args.epochs,
-                                         max_steps=args.max_steps, batch_size=args.batch_size, lr=args.lr,
-                                         channels=channels, progress=not args.quiet)
+        net = torch_net.train_and_export(
+            variant,
+            schedule,
+            dataset,
+            seed=args.seed,
+            epochs=args.epochs,
+            max_steps=args.max_steps,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            channels=channels,
+            progress=not args.quiet,
+        )
         path = out / f"{net.name}.npz"
         net.save(path)
         m = net.meta
-        rows.append([variant, schedule, m["seed"], f"{100 * m['float_train_accuracy']:.2f}",
-                     f"{100 * m['float_test_accuracy']:.2f}", m["train_seconds"], str(path)])
+        rows.append(
+            [
+                variant,
+                schedule,
+                m["seed"],
+                f"{100 * m['float_train_accuracy']:.2f}",
+                f"{100 * m['float_test_accuracy']:.2f}",
+                m["train_seconds"],
+                str(path),
+            ]
+        )
     print(tabulate(rows, headers=["variant", "schedule", "seed", "train %", "test %", "seconds", "file"]))
     return 0

@@ -83,11 +83,15 @@ def load_npz(path: str | Path) -> Dataset:
             raise
         raise UsageError(f"--data {path}: not a readable .npz file ({exc})") from None
     if images.ndim != 4 or not np.issubdtype(images.dtype, np.number) or np.iscomplexobj(images):
-        raise UsageError(f"--data {path}: 'images' must be a real array N×C×H×W, got shape {images.shape} "
-                         f"dtype {images.dtype}")
+        raise UsageError(
+            f"--data {path}: 'images' must be a real array N×C×H×W, got shape {images.shape} "
+            f"dtype {images.dtype}"
+        )
     if labels.shape != (images.shape[0],) or not np.issubdtype(labels.dtype, np.integer):
-        raise UsageError(f"--data {path}: 'labels' must be integers of shape ({images.shape[0]},), got shape "
-                         f"{labels.shape} dtype {labels.dtype}")
+        raise UsageError(
+            f"--data {path}: 'labels' must be integers of shape ({images.shape[0]},), got shape "
+            f"{labels.shape} dtype {labels.dtype}"
+        )
     if images.shape[0] < 10 or min(images.shape[2:]) < 2:
         raise UsageError(f"--data {path}: need at least 10 images of at least 2×2 pixels, got {images.shape}")
     if labels.min() < 0:

@@ -61,8 +61,11 @@ class Net:
         return self._transform
 
     def save(self, path: str | Path) -> None:
-        arrays = {"meta": np.array(json.dumps(self.meta, sort_keys=True)),
-                  "fc.weight": self.fc_weight, "fc.bias": self.fc_bias}
+        arrays = {
+            "meta": np.array(json.dumps(self.meta, sort_keys=True)),
+            "fc.weight": self.fc_weight,
+            "fc.bias": self.fc_bias,
+        }
         for i, (w, bn) in enumerate(zip(self.conv, self.bn, strict=True)):
             arrays[f"conv{i}.weight"] = w
             arrays.update({f"bn{i}.{k}": v for k, v in bn.items()})
@@ -77,8 +80,10 @@ class Net:
             meta = json.loads(str(npz["meta"]))
             n = len(meta["channels"])
             conv = [npz[f"conv{i}.weight"].astype(np.float64) for i in range(n)]
-            bn = [{k: npz[f"bn{i}.{k}"].astype(np.float64) for k in ("gamma", "beta", "mean", "var")}
-                  for i in range(n)]
+            bn = [
+                {k: npz[f"bn{i}.{k}"].astype(np.float64) for k in ("gamma", "beta", "mean", "var")}
+                for i in range(n)
+            ]
             net = cls(meta, conv, bn, npz["fc.weight"].astype(np.float64), npz["fc.bias"].astype(np.float64))
         layer_kind(net.variant)
         return net
@@ -100,8 +105,12 @@ class Net:
         z = (y - bn["mean"][:, None, None]) * scale[:, None, None] + bn["beta"][:, None, None]
         return max_pool2(np.maximum(z, 0.0))
 
-    def forward(self, x: np.ndarray, layer: Callable[[int, np.ndarray], np.ndarray] | None = None,
-                trace: list | None = None) -> np.ndarray:
+    def forward(
+        self,
+        x: np.ndarray,
+        layer: Callable[[int, np.ndarray], np.ndarray] | None = None,
+        trace: list | None = None,
+    ) -> np.ndarray:
         """Logits (N, classes). ``layer(i, x)`` replaces the 3×3 layers (default: float); ``trace``
         collects (layer input, layer output) per layer."""
         layer = layer or self.float_layer

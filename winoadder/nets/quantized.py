@@ -9,8 +9,10 @@ At a datapath width W, each 3×3 layer gets formats from range calibration (floa
 - Winograd-adder: the layer runs on the bit-accurate simulator (``simulator.layer.conv_layer``) with a
   ``DatapathConfig`` of that act_fmt, K = 2, Cmax = C (exact accumulator), out_fmt below, RND/SAT;
   U = prepare_weights(g) (exact on the U grid for K = 2);
-- direct adder: an equivalent fixed-point direct path (not the Winograd simulator): x and w cast onto the
-  shared grid, exact integer −Σ|x − w| over the 3×3×C window, then a RND/SAT cast to out_fmt;
+- direct adder: an equivalent fixed-point direct path (not the Winograd simulator) with the same alignment
+  as the Winograd datapath: w cast to the signed format (W + [unsigned act] + K, fa + K), x shifted left
+  by K onto w's grid (exact), exact integer −Σ|x − w| over the 3×3×C window, then a RND/SAT cast to
+  out_fmt;
 - cnn: x on its grid, w on its own signed W-bit grid (products need no shared scale), exact integer
   Σ x·w, RND/SAT cast to out_fmt;
 - out_fmt: signed W bits, fraction bits so the largest calibrated output magnitude fits (at most the
@@ -60,17 +62,26 @@ class LayerQuant:
         return self.input_stats.overflows + self.weight_stats.overflows + self.output_stats.overflows
 
     def describe(self) -> dict:
-        return {"act_fmt": str(self.act_fmt), "weight_fmt": str(self.weight_fmt), "out_fmt": str(self.out_fmt),
-                "overflows": {"input": self.input_stats.overflows, "weights": self.weight_stats.overflows,
-                              "output": self.output_stats.overflows}}
+        return {
+            "act_fmt": str(self.act_fmt),
+            "weight_fmt": str(self.weight_fmt),
+            "out_fmt": str(self.out_fmt),
+            "overflows": {
+                "input": self.input_stats.overflows,
+                "weights": self.weight_stats.overflows,
+                "output": self.output_stats.overflows,
+            },
+        }
 
 
 def calibrate(net: Net, x_train: np.ndarray) -> list[LayerRange]:
     """Ranges of every 3×3 layer of the float network over ``x_train``."""
     trace: list = []
     net.forward(x_train, trace=trace)
-    return [LayerRange(float(x.min()), float(np.abs(x).max()), float(np.abs(w).max()), float(np.abs(y).max()))
-            for (x, y), w in zip(trace, net.conv, strict=True)]
+    return [
+        LayerRange(float(x.min()), float(np.abs(x).max()), float(np.abs(w).max()), float(np.abs(y).max()))
+        for (x, y), w in zip(trace, net.conv, strict=True)
+    ]
 
 
 def int_bits(magnitude: float) -> int:
@@ -80,7 +91,7 @@ def int_bits(magnitude: float) -> int:
 
 def layer_formats(net: Net, i: int, r: LayerRange, width: int) -> LayerQuant:
     """Formats of layer ``i`` at datapath width ``width`` (see the module docstring)."""
-    from simulator import DatapathConfig, PRESETS
+    from simulator import PRESETS, DatapathConfig
 
     kind = layer_kind(net.variant)
     signed = r.x_min < 0
@@ -93,12 +104,19 @@ def layer_formats(net: Net, i: int, r: LayerRange, width: int) -> LayerQuant:
         out = Fmt(width, min(width - 1 - out_bits, fa + w_fmt.frac), True)
         return LayerQuant(act, w_fmt, out)
     if kind == "adder":
-        out = Fmt(width, min(width - 1 - out_bits, fa), True)
-        return LayerQuant(act, Fmt(width + int(not signed), fa, True), out)
+        out = Fmt(width, min(width - 1 - out_bits, fa + U_EXTRA_FRAC), True)
+        return LayerQuant(act, Fmt(width + int(not signed) + U_EXTRA_FRAC, fa + U_EXTRA_FRAC, True), out)
     out = Fmt(width, min(width - 1 - out_bits, fa + U_EXTRA_FRAC), True)
-    cfg = DatapathConfig(transform=PRESETS[preset_of(net.variant)], act_fmt=act, u_extra_frac=U_EXTRA_FRAC,
-                         max_channels=net.conv[i].shape[1], out_fmt=out, rounding=Rounding.RND,
-                         overflow=Overflow.SAT, weight_rounding=Rounding.RND)
+    cfg = DatapathConfig(
+        transform=PRESETS[preset_of(net.variant)],
+        act_fmt=act,
+        u_extra_frac=U_EXTRA_FRAC,
+        max_channels=net.conv[i].shape[1],
+        out_fmt=out,
+        rounding=Rounding.RND,
+        overflow=Overflow.SAT,
+        weight_rounding=Rounding.RND,
+    )
     return LayerQuant(act, cfg.u_fmt, out, cfg)
 
 
@@ -122,8 +140,11 @@ def quantized_layer(net: Net, i: int, q: LayerQuant, x: np.ndarray, *, raw: bool
         y_raw, y_fmt, out_raw = result.y, q.cfg.y_fmt, result.out
     else:
         w_raw = from_float(net.conv[i], q.weight_fmt, Rounding.RND, Overflow.SAT, stats=q.weight_stats)
-        y_raw = direct_int(kind, x_raw, w_raw)
-        y_fmt = Fmt(RAW_FMT_WIDTH, q.act_fmt.frac + (q.weight_fmt.frac if kind == "conv" else 0), True)
+        if kind == "conv":
+            y_raw, y_frac = direct_int(kind, x_raw, w_raw), q.act_fmt.frac + q.weight_fmt.frac
+        else:  # align x onto w's grid (fa + K), as the Winograd datapath aligns V onto U's
+            y_raw, y_frac = direct_int(kind, x_raw << U_EXTRA_FRAC, w_raw), q.weight_fmt.frac
+        y_fmt = Fmt(RAW_FMT_WIDTH, y_frac, True)
         out_raw = cast(y_raw, y_fmt, q.out_fmt, Rounding.RND, Overflow.SAT, stats=q.output_stats)
     if raw:
         return x_raw, w_raw, y_raw, y_fmt

@@ -110,8 +110,9 @@ class StudyNet(nn.Module):
             norms.append(nn.BatchNorm2d(cout))
             cin, h, w = cout, h // 2, w // 2
         if h < 1 or w < 1:
-            raise ValueError(f"images: {image_shape[1]}×{image_shape[2]} is too small for {len(channels)} "
-                             "pooling stages")
+            raise ValueError(
+                f"images: {image_shape[1]}×{image_shape[2]} is too small for {len(channels)} pooling stages"
+            )
         self.layers, self.norms = nn.ModuleList(layers), nn.ModuleList(norms)
         self.fc = nn.Linear(cin * h * w, num_classes)
         self.adder_layers = [m for m in layers if not isinstance(m, nn.Conv2d)]
@@ -127,10 +128,19 @@ class StudyNet(nn.Module):
 
     def to_net(self, meta: dict) -> Net:
         """Export the parameters (float32 values, stored as float32) to the numpy ``Net``."""
+
         def arr(t):
             return t.detach().cpu().numpy().astype(np.float32)
-        bn = [{"gamma": arr(b.weight), "beta": arr(b.bias), "mean": arr(b.running_mean),
-               "var": arr(b.running_var)} for b in self.norms]
+
+        bn = [
+            {
+                "gamma": arr(b.weight),
+                "beta": arr(b.bias),
+                "mean": arr(b.running_mean),
+                "var": arr(b.running_var),
+            }
+            for b in self.norms
+        ]
         conv = [arr(m.weight) for m in self.layers]
         return Net(dict(meta), conv, bn, arr(self.fc.weight), arr(self.fc.bias))
 
@@ -167,9 +177,19 @@ def configure_determinism(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def train(variant: str, schedule: str, data: Dataset, *, seed: int = 0, epochs: int = 30,
-          batch_size: int = 64, lr: float = 0.1, channels=DEFAULT_CHANNELS, max_steps: int | None = None,
-          progress: bool = True):
+def train(
+    variant: str,
+    schedule: str,
+    data: Dataset,
+    *,
+    seed: int = 0,
+    epochs: int = 30,
+    batch_size: int = 64,
+    lr: float = 0.1,
+    channels=DEFAULT_CHANNELS,
+    max_steps: int | None = None,
+    progress: bool = True,
+):
     """Train one variant; returns (torch model, per-step training losses). Seeded and reproducible."""
     from tqdm import tqdm
 
@@ -183,10 +203,12 @@ def train(variant: str, schedule: str, data: Dataset, *, seed: int = 0, epochs: 
     total = epochs * steps_per_epoch if max_steps is None else max_steps
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s / total, 1.0))))
+        opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s / total, 1.0)))
+    )
     losses, step = [], 0
-    bar = tqdm(total=total, desc=f"train {variant}-{schedule}", unit="step", disable=not progress,
-               leave=False)
+    bar = tqdm(
+        total=total, desc=f"train {variant}-{schedule}", unit="step", disable=not progress, leave=False
+    )
     model.train()
     while step < total:
         order = torch.randperm(len(x), generator=gen)
@@ -204,21 +226,38 @@ def train(variant: str, schedule: str, data: Dataset, *, seed: int = 0, epochs: 
             losses.append(loss.item())
             step += 1
             bar.update(1)
-            bar.set_postfix(loss=f"{losses[-1]:.3f}", p=f"{model.adder_layers[0].p:.2f}" if model.adder_layers
-                            else "-")
+            bar.set_postfix(
+                loss=f"{losses[-1]:.3f}", p=f"{model.adder_layers[0].p:.2f}" if model.adder_layers else "-"
+            )
     bar.close()
     model.set_p(1.0)
     model.eval()
     return model, losses
 
 
-def export(model: StudyNet, variant: str, schedule: str, data: Dataset, *, seed: int, epochs: int,
-           seconds: float | None = None) -> Net:
+def export(
+    model: StudyNet,
+    variant: str,
+    schedule: str,
+    data: Dataset,
+    *,
+    seed: int,
+    epochs: int,
+    seconds: float | None = None,
+) -> Net:
     """Numpy ``Net`` with metadata, its float accuracies measured by the numpy inference path."""
-    meta = {"variant": variant, "schedule": schedule, "seed": seed, "epochs": epochs,
-            "channels": [m.weight.shape[0] for m in model.layers], "image_shape": list(data.image_shape),
-            "num_classes": data.num_classes, "data": data.name, "torch_version": torch.__version__,
-            "p_final": 1.0}
+    meta = {
+        "variant": variant,
+        "schedule": schedule,
+        "seed": seed,
+        "epochs": epochs,
+        "channels": [m.weight.shape[0] for m in model.layers],
+        "image_shape": list(data.image_shape),
+        "num_classes": data.num_classes,
+        "data": data.name,
+        "torch_version": torch.__version__,
+        "p_final": 1.0,
+    }
     if seconds is not None:
         meta["train_seconds"] = round(seconds, 1)
     net = model.to_net(meta)
@@ -227,8 +266,16 @@ def export(model: StudyNet, variant: str, schedule: str, data: Dataset, *, seed:
     return net
 
 
-def train_and_export(variant: str, schedule: str, data: Dataset, *, seed: int = 0, epochs: int = 30,
-                     progress: bool = True, **kwargs) -> Net:
+def train_and_export(
+    variant: str,
+    schedule: str,
+    data: Dataset,
+    *,
+    seed: int = 0,
+    epochs: int = 30,
+    progress: bool = True,
+    **kwargs,
+) -> Net:
     start = time.perf_counter()
     model, _ = train(variant, schedule, data, seed=seed, epochs=epochs, progress=progress, **kwargs)
     seconds = time.perf_counter() - start
