@@ -7,6 +7,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from fixedpoint.fmt import Fmt
 from fixedpoint.modes import OVERFLOW_CODE, ROUNDING_CODE, Overflow
 from winoadder.paths import RTL_DIR
@@ -217,3 +219,37 @@ def _verilog_int(text: str) -> int:
     digits = text.split("'", 1)[1].lstrip("s")
     base = {"d": 10, "h": 16, "b": 2, "o": 8}[digits[0]]
     return int(digits[1:], base)
+
+
+def pack_words(fields) -> list[int]:
+    """Concatenate fields into one integer per row, the first field at the low end.
+
+    ``fields`` is a sequence of ``(raw, width)``: raw an integer array (N, k) (or (N,) for k = 1) of
+    two's-complement values; element e of a field sits at bits [offset + width·e +: width].
+    """
+    rows = None
+    shift = 0
+    for raw, width in fields:
+        raw = np.asarray(raw, dtype=np.int64)
+        raw = raw.reshape(raw.shape[0], -1)
+        unsigned = [[int(x) & ((1 << width) - 1) for x in row] for row in raw.tolist()]
+        if rows is None:
+            rows = [0] * len(unsigned)
+        for r, elements in enumerate(unsigned):
+            word = 0
+            for e, x in enumerate(elements):
+                word |= x << (width * e)
+            rows[r] |= word << shift
+        shift += width * raw.shape[1]
+    return rows or []
+
+
+def unpack_words(words, width: int, count: int, *, signed: bool = True, offset: int = 0) -> np.ndarray:
+    """The inverse of pack_words for one field: (N, count) int64 raw values from integer words."""
+    mask = (1 << width) - 1
+    out = np.empty((len(words), count), dtype=np.int64)
+    for r, word in enumerate(words):
+        for e in range(count):
+            x = (word >> (offset + width * e)) & mask
+            out[r, e] = x - (1 << width) if signed and x >> (width - 1) else x
+    return out

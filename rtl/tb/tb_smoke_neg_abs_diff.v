@@ -1,0 +1,47 @@
+// Smoke testbench: neg_abs_diff (16 units) on {Va, U} words read with $readmemh
+// (plusargs +neg_abs_diff_in, _out, _n); writes one line of hex M per word.
+module tb_smoke_neg_abs_diff;
+    parameter WU = 12;
+    parameter WVA = 12;
+    parameter WD = 13;
+    parameter WM = 13;
+    parameter STANDALONE = 1;  // 0 inside tb_smoke_all: set done instead of $finish
+    localparam NMAX = 4096;
+
+    reg [16*(WU+WVA)-1:0] stim [0:NMAX-1];
+    reg [16*WU-1:0] u;
+    reg [16*WVA-1:0] va;
+    wire [16*WM-1:0] m;
+    reg [8*512-1:0] in_path, out_path;
+    integer n, i, fd;
+    reg done;
+
+    neg_abs_diff #(.N(16), .WU(WU), .WVA(WVA), .WD(WD), .WM(WM)) dut (
+        .u(u),
+        .va(va),
+        .m(m)
+    );
+
+    initial begin
+        done = 1'b0;
+        n = 0;
+        if ($value$plusargs("neg_abs_diff_n=%d", n)
+            && !($value$plusargs("neg_abs_diff_in=%s", in_path)
+                 && $value$plusargs("neg_abs_diff_out=%s", out_path))) begin
+            $display("ERROR: +neg_abs_diff_n needs +neg_abs_diff_in and +neg_abs_diff_out");
+            n = 0;
+        end
+        if (n > 0) begin
+            $readmemh(in_path, stim);
+            fd = $fopen(out_path, "w");
+            for (i = 0; i < n; i = i + 1) begin
+                {va, u} = stim[i];
+                #1;
+                $fwrite(fd, "%h\n", m);
+            end
+            $fclose(fd);
+        end
+        done = 1'b1;
+        if (STANDALONE != 0) $finish;
+    end
+endmodule

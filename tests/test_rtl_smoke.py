@@ -1,0 +1,392 @@
+"""Per-module smoke testbenches (rtl/tb/tb_smoke_*.v) on Icarus and Verilator, bit-exact against the
+simulator's stage functions. Stimuli are random plus range extremes, passed through $readmemh files.
+
+Icarus builds each testbench on its own (cheap) for two configurations; Verilator builds them all at
+once (rtl/tb/tb_smoke_all.v, one slow build) for the default configuration and runs them concurrently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from fixedpoint import Fmt, Overflow, Rounding, cast
+from simulator import DatapathConfig
+from simulator import datapath as dp
+from winoadder import hdl
+from winoadder.paths import TB_DIR
+from winoadder.rtl import (
+    CORE_LATENCY,
+    DIRECT_LATENCY,
+    direct_pe_parameters,
+    pack_words,
+    rtl_parameters,
+    rtl_sources,
+    unpack_words,
+)
+
+pytestmark = pytest.mark.rtl
+
+DEFAULT = DatapathConfig.default()
+# Unsigned activations, lavin, K = 1, a narrow wrapping accumulator, unsigned output with SHIFT = 2.
+OTHER = DatapathConfig(transform="lavin", act_fmt=Fmt(6, 3, False), u_extra_frac=1, max_channels=8,
+                       acc_width=12, acc_overflow=Overflow.WRAP, out_fmt=Fmt(5, 1, False),
+                       rounding=Rounding.RND_CONV, overflow=Overflow.SAT_SYM, lanes=2)
+CASES = [("iverilog", "default"), ("iverilog", "other"), ("verilator", "default")]
+CASE_IDS = [f"{sim}-{name}" for sim, name in CASES]
+CONFIGS = {"default": DEFAULT, "other": OTHER}
+N_VECTORS = 300
+N_TRANSACTIONS = 160
+PATTERN_CYCLES = 613
+OUT_OVERFLOWS = [Overflow.WRAP, Overflow.SAT, Overflow.SAT_ZERO, Overflow.SAT_SYM]  # codes 0..3
+
+
+@dataclass
+class Case:
+    """One testbench run: its parameters, stimulus words and a check of its output."""
+
+    params: dict[str, int]
+    words: list[int]
+    width: int  # bits per stimulus word
+    check: Callable  # combinational: check(lines); streaming: check(accepts, beats, gaps)
+    streaming: bool = False
+
+
+def _rng(*salt) -> np.random.Generator:
+    return np.random.default_rng([20260529, *salt])
+
+
+def _values(rng, lo: int, hi: int, shape) -> np.ndarray:
+    """Random raw values in [lo, hi], a quarter of them pinned to the extremes."""
+    x = rng.integers(lo, hi + 1, size=shape, dtype=np.int64)
+    pick = rng.random(shape)
+    x[pick < 0.125] = lo
+    x[(pick >= 0.125) & (pick < 0.25)] = hi
+    return x
+
+
+def _tiles(rng, fmt: Fmt, n: int) -> np.ndarray:
+    return _values(rng, fmt.min_raw, fmt.max_raw, (n, 4, 4))
+
+
+def _extreme_tiles(BT, fmt: Fmt) -> np.ndarray:
+    """For each V position the two tiles reaching its lowest and highest value (32 tiles)."""
+    coef = np.einsum("ia,jb->ijab", BT, BT).reshape(16, 4, 4)
+    high = np.where(coef > 0, fmt.max_raw, fmt.min_raw)
+    low = np.where(coef > 0, fmt.min_raw, fmt.max_raw)
+    return np.concatenate([low, high]).astype(np.int64)
+
+
+def _hex(lines, column: int = 0) -> list[int]:
+    return [int(line.split()[column], 16) for line in lines]
+
+
+# ---- combinational and accumulator cases ----------------------------------------------------------
+
+def case_input_transform(cfg) -> Case:
+    p = rtl_parameters(cfg)
+    extremes = _extreme_tiles(cfg.transform.BT, cfg.act_fmt)
+    d = np.concatenate([extremes, _tiles(_rng(1), cfg.act_fmt, N_VECTORS)])
+
+    def check(lines):
+        got = unpack_words(_hex(lines), p["WV"], 16).reshape(-1, 4, 4)
+        assert np.array_equal(got, dp.input_transform(d, cfg.transform.BT))
+        assert (got.min(), got.max()) == cfg.ranges["input_transform"]  # both extremes reached
+
+    params = {k: p[k] for k in ("WA", "A_SIGNED", "WV", "BT")}
+    return Case(params, pack_words([(d, p["WA"])]), 16 * p["WA"], check)
+
+
+def case_align(cfg) -> Case:
+    p = rtl_parameters(cfg)
+    v = _values(_rng(2), *cfg.ranges["input_transform"], (N_VECTORS, 16))
+
+    def check(lines):
+        assert np.array_equal(unpack_words(_hex(lines), p["WVA"], 16), dp.align(v, cfg.u_extra_frac))
+
+    params = {k: p[k] for k in ("WV", "K", "WVA")}
+    return Case(params, pack_words([(v, p["WV"])]), 16 * p["WV"], check)
+
+
+def case_neg_abs_diff(cfg) -> Case:
+    p = rtl_parameters(cfg)
+    rng = _rng(3)
+    u = _values(rng, cfg.u_fmt.min_raw, cfg.u_fmt.max_raw, (N_VECTORS, 16))
+    va = dp.align(_values(rng, *cfg.ranges["input_transform"], (N_VECTORS, 16)), cfg.u_extra_frac)
+
+    def check(lines):
+        got = unpack_words(_hex(lines), p["WM"], 16)
+        assert np.array_equal(got, dp.neg_abs_diff(u, va))
+        assert got.min() == cfg.ranges["neg_abs_diff"][0]
+
+    params = {k: p[k] for k in ("WU", "WVA", "WD", "WM")}
+    return Case(params, pack_words([(u, p["WU"]), (va, p["WVA"])]), 16 * (p["WU"] + p["WVA"]), check)
+
+
+def case_output_transform(cfg) -> Case:
+    p = rtl_parameters(cfg)
+    s = _values(_rng(4), *cfg.ranges["channel_accumulate"], (N_VECTORS, 4, 4))
+
+    def check(lines):
+        got = unpack_words(_hex(lines), p["WY"], 4).reshape(-1, 2, 2)
+        assert np.array_equal(got, dp.output_transform(s, cfg.transform.AT))
+
+    params = {k: p[k] for k in ("WS", "WY", "AT")}
+    return Case(params, pack_words([(s, p["WS"])]), 16 * p["WS"], check)
+
+
+def case_requantize(cfg) -> Case:
+    """All 40 (overflow, rounding) modes at once, on wide values and values near the output range."""
+    p = rtl_parameters(cfg)
+    rng = _rng(5)
+    lo, hi = cfg.ranges["output_transform"]
+    out = cfg.out_fmt
+    near = (rng.integers(out.min_raw - 3, out.max_raw + 4, N_VECTORS) << p["SHIFT"]) + rng.integers(
+        0, 1 << p["SHIFT"], N_VECTORS)
+    y = np.concatenate([_values(rng, lo, hi, N_VECTORS), np.clip(near, lo, hi)])
+
+    def check(lines):
+        got = unpack_words(_hex(lines), p["WO"], 40, signed=out.signed)
+        for o, overflow in enumerate(OUT_OVERFLOWS):
+            for r, rounding in enumerate(Rounding):
+                want = dp.requantize(y, cfg.replace(rounding=rounding, overflow=overflow))
+                assert np.array_equal(got[:, 10 * o + r], want), (rounding, overflow)
+
+    params = {k: p[k] for k in ("WY", "WO", "O_SIGNED", "SHIFT")}
+    return Case(params, pack_words([(y, p["WY"])]), p["WY"], check)
+
+
+def accumulator_test_width(cfg) -> int:
+    """Deliberately narrow (WM + 2 bits), so a few channels overflow it in both modes."""
+    return rtl_parameters(cfg)["WM"] + 2
+
+
+def case_channel_accumulate(cfg) -> Case:
+    """A random first/enable stream into one WRAP and one SAT accumulator."""
+    p = rtl_parameters(cfg)
+    ws = accumulator_test_width(cfg)
+    rng = _rng(6)
+    m = _values(rng, cfg.ranges["neg_abs_diff"][0], 0, (N_VECTORS, 16))
+    enable = rng.random(N_VECTORS) < 0.8
+    first = rng.random(N_VECTORS) < 0.08
+    first[0] = enable[0] = True
+
+    def check(lines):
+        got_wrap = unpack_words(_hex(lines, 0), ws, 16)
+        got_sat = unpack_words(_hex(lines, 1), ws, 16)
+        acc_fmt = Fmt(ws, 0)
+        start, saturated = 0, 0
+        for i in range(N_VECTORS):
+            if enable[i] and first[i]:
+                start = i
+            taken = m[start:i + 1][enable[start:i + 1]]
+            assert np.array_equal(got_wrap[i], dp.channel_accumulate(taken, acc_fmt, Overflow.WRAP)), i
+            want_sat = dp.channel_accumulate(taken, acc_fmt, Overflow.SAT)
+            assert np.array_equal(got_sat[i], want_sat), i
+            saturated += int(np.count_nonzero(want_sat == acc_fmt.min_raw))
+        assert saturated > 0
+
+    words = pack_words([(m, p["WM"]), (first.astype(np.int64), 1), (enable.astype(np.int64), 1)])
+    return Case({"WM": p["WM"], "WS": ws}, words, 16 * p["WM"] + 2, check)
+
+
+# ---- streaming cases (core and direct PE) ---------------------------------------------------------
+
+def _flags(rng, n: int, max_channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random accumulation lengths 1..min(max_channels, 6) covering n transactions."""
+    first = np.zeros(n, dtype=bool)
+    i = 0
+    while i < n:
+        first[i] = True
+        i += int(rng.integers(1, min(max_channels, 6) + 1))
+    return first, np.append(first[1:], True)
+
+
+def stream_pattern(gaps: bool) -> np.ndarray:
+    """Per-cycle bits {out_ready, offer a transaction}: random gaps and bursts of backpressure, or all on."""
+    if not gaps:
+        return np.array([3], dtype=np.int64)
+    rng = _rng(7)
+    offer = rng.random(PATTERN_CYCLES) < 0.7
+    bursts = np.repeat(rng.random(PATTERN_CYCLES // 8 + 1) < 0.6, 8)[:PATTERN_CYCLES]
+    ready = bursts | (rng.random(PATTERN_CYCLES) < 0.3)
+    return offer.astype(np.int64) | (ready.astype(np.int64) << 1)
+
+
+def _stream_check(want, last, p, latency):
+    """Outputs equal ``want`` in order; without gaps also one transaction per cycle at fixed latency."""
+    def check(accepts, beats, gaps):
+        assert len(accepts) == len(last)
+        got = unpack_words([y for _, y in beats], p["WO"], p["P"] * 4, signed=bool(p["O_SIGNED"]))
+        assert np.array_equal(got, want.reshape(len(want), -1))
+        if not gaps:
+            assert accepts == list(range(len(last)))
+            assert [c for c, _ in beats] == [c + latency for c, end in zip(accepts, last, strict=True) if end]
+    return check
+
+
+def _bits(flags) -> tuple[np.ndarray, int]:
+    return np.asarray(flags, dtype=np.int64), 1
+
+
+def case_winoadder_core(cfg) -> Case:
+    p = rtl_parameters(cfg)
+    rng = _rng(8)
+    n = N_TRANSACTIONS
+    d = _tiles(rng, cfg.act_fmt, n)
+    u = _values(rng, cfg.u_fmt.min_raw, cfg.u_fmt.max_raw, (n, cfg.lanes, 4, 4))
+    first, last = _flags(rng, n, cfg.max_channels)
+    want = dp.run_stream(cfg, d, u, first, last).out[last]
+    words = pack_words([(d, p["WA"]), (u, p["WU"]), _bits(first), _bits(last)])
+    width = 16 * p["WA"] + cfg.lanes * 16 * p["WU"] + 2
+    return Case(p, words, width, _stream_check(want, last, p, CORE_LATENCY), streaming=True)
+
+
+def direct_reference(cfg, d, g, first, last) -> np.ndarray:
+    """Direct AdderNet per channel step (Σ_ab −|x − w| per output), accumulated and requantized."""
+    p = direct_pe_parameters(cfg)
+    windows = np.lib.stride_tricks.sliding_window_view(d, (3, 3), axis=(1, 2))  # (N, 2, 2, 3, 3)
+    m = -np.abs(windows[:, None] - g[:, :, None, None]).sum(axis=(-2, -1))  # (N, P, 2, 2)
+    start = np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))
+    partial = np.cumsum(m, axis=0)
+    before = np.concatenate([np.zeros_like(partial[:1]), partial[:-1]])
+    acc_fmt = Fmt(p["WS"], cfg.act_fmt.frac)
+    acc = dp.accumulator_result((partial - before[start])[last], Fmt(p["WS"], 0), cfg.acc_overflow)
+    return cast(acc, acc_fmt, cfg.out_fmt, cfg.rounding, cfg.overflow)
+
+
+def case_adder_pe_direct(cfg) -> Case:
+    p = direct_pe_parameters(cfg)
+    rng = _rng(9)
+    n = N_TRANSACTIONS
+    d = _tiles(rng, cfg.act_fmt, n)
+    g_fmt = Fmt(p["WG"], cfg.act_fmt.frac)
+    g = _values(rng, g_fmt.min_raw, g_fmt.max_raw, (n, cfg.lanes, 3, 3))
+    first, last = _flags(rng, n, cfg.max_channels)
+    want = direct_reference(cfg, d, g, first, last)
+    words = pack_words([(d, p["WA"]), (g, p["WG"]), _bits(first), _bits(last)])
+    width = 16 * p["WA"] + cfg.lanes * 9 * p["WG"] + 2
+    return Case(p, words, width, _stream_check(want, last, p, DIRECT_LATENCY), streaming=True)
+
+
+CASE_BUILDERS = {
+    "input_transform": case_input_transform,
+    "align": case_align,
+    "neg_abs_diff": case_neg_abs_diff,
+    "channel_accumulate": case_channel_accumulate,
+    "output_transform": case_output_transform,
+    "requantize": case_requantize,
+    "winoadder_core": case_winoadder_core,
+    "adder_pe_direct": case_adder_pe_direct,
+}
+
+
+# ---- running ----------------------------------------------------------------------------------------
+
+def _plusargs(module: str, case: Case, directory, tag: str, pattern=None) -> dict:
+    """Write the case's stimulus (and pattern) files; return the testbench's plusargs."""
+    digits = -(-case.width // 4)
+    stim = directory / f"{module}_{tag}.in"
+    stim.write_text("".join(f"{w:0{digits}x}\n" for w in case.words))
+    args = {f"{module}_in": stim, f"{module}_out": directory / f"{module}_{tag}.out",
+            f"{module}_n": len(case.words)}
+    if pattern is not None:
+        pat = directory / f"{module}_{tag}.pattern"
+        pat.write_text("".join(f"{x:x}\n" for x in pattern))
+        args.update({f"{module}_pattern": pat, f"{module}_npat": len(pattern)})
+    return args
+
+
+def _read_output(module: str, case: Case, args: dict):
+    text = args[f"{module}_out"].read_text()
+    if not case.streaming:
+        lines = text.splitlines()
+        assert len(lines) == len(case.words)
+        return lines
+    accepts, beats = [], []
+    for line in text.splitlines():
+        fields = line.split()
+        if fields[0] == "A":
+            accepts.append(int(fields[1]))
+        else:
+            beats.append((int(fields[1]), int(fields[2], 16)))
+    return accepts, beats
+
+
+def _run(build, plusargs: dict) -> None:
+    proc = build.run(plusargs)
+    assert "ERROR" not in proc.stdout, proc.stdout
+
+
+def _run_standalone(sim: str, module: str, case: Case, directory) -> None:
+    """Build tb_smoke_<module> alone and run its check (twice, with and without gaps, if streaming)."""
+    build = hdl.build(sim, f"tb_smoke_{module}", [*rtl_sources(), TB_DIR / f"tb_smoke_{module}.v"],
+                      case.params)
+    if not case.streaming:
+        args = _plusargs(module, case, directory, "run")
+        _run(build, args)
+        case.check(_read_output(module, case, args))
+        return
+    for gaps in (True, False):
+        args = _plusargs(module, case, directory, f"gaps{int(gaps)}", stream_pattern(gaps))
+        _run(build, args)
+        case.check(*_read_output(module, case, args), gaps)
+
+
+def tb_smoke_all_parameters(cfg) -> dict[str, int]:
+    direct = direct_pe_parameters(cfg)
+    params = rtl_parameters(cfg)
+    params.update({f"D_{k}": direct[k] for k in ("WG", "WDIF", "WP", "WS", "SHIFT")})
+    params["CA_WS"] = accumulator_test_width(cfg)
+    return params
+
+
+@pytest.fixture(scope="module")
+def verilator_outputs(tmp_path_factory):
+    """Run every smoke testbench in one Verilator build of tb_smoke_all (default config).
+
+    Returns module -> a callable that runs the module's check (streams: with gaps, then without).
+    """
+    directory = tmp_path_factory.mktemp("verilator_smoke")
+    build = hdl.build("verilator", "tb_smoke_all", [*rtl_sources(), *sorted(TB_DIR.glob("tb_smoke_*.v"))],
+                      tb_smoke_all_parameters(DEFAULT))
+    cases = {module: make(DEFAULT) for module, make in CASE_BUILDERS.items()}
+    runs = {}
+    for gaps in (True, False):
+        plusargs, args_of = {}, {}
+        for module, case in cases.items():
+            if case.streaming or gaps:
+                pattern = stream_pattern(gaps) if case.streaming else None
+                args_of[module] = _plusargs(module, case, directory, f"gaps{int(gaps)}", pattern)
+                plusargs.update(args_of[module])
+        _run(build, plusargs)
+        runs[gaps] = {module: _read_output(module, cases[module], args) for module, args in args_of.items()}
+
+    def checker(module):
+        case = cases[module]
+        if not case.streaming:
+            return lambda: case.check(runs[True][module])
+        return lambda: [case.check(*runs[gaps][module], gaps) for gaps in (True, False)]
+
+    return {module: checker(module) for module in cases}
+
+
+@pytest.mark.parametrize("module", list(CASE_BUILDERS))
+@pytest.mark.parametrize("sim,config", CASES, ids=CASE_IDS)
+def test_smoke(sim, config, module, tmp_path, request):
+    """Every module's smoke testbench, bit-exact with the simulator (core/direct PE: under gaps and
+    backpressure, and at one transaction per cycle with the documented latency)."""
+    if sim == "verilator":
+        request.getfixturevalue("verilator_outputs")[module]()
+    else:
+        _run_standalone(sim, module, CASE_BUILDERS[module](CONFIGS[config]), tmp_path)
+
+
+def test_requantize_shift_zero_on_icarus(tmp_path):
+    """SHIFT = 0 (output keeps every fraction bit): no rounding, only the overflow modes act."""
+    cfg = DEFAULT.replace(out_fmt=Fmt(12, 6, True))
+    assert rtl_parameters(cfg)["SHIFT"] == 0
+    _run_standalone("iverilog", "requantize", case_requantize(cfg), tmp_path)
