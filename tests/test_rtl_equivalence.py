@@ -1,0 +1,123 @@
+"""Property-based RTL equivalence: winoadder_core on Icarus/Verilator equals the bit-exact model.
+
+Hypothesis draws configurations (activation widths 2..16 signed/unsigned, K, accumulator widths down to
+too-narrow ones with WRAP and SAT, every rounding and output overflow mode, both presets, P 1..4,
+1..64 channels) and transaction batches (random classes plus one directed class). Every example is
+simulated on Icarus (a build per parameter set, cached by content); Verilator runs a bounded set of two
+parameter sets. Set WINOADDER_SAVE_REGRESSION=1 to save a failing example (the shrunk one is written
+last) as vectors/regression/property-<test>; every saved set is replayed on both simulators below.
+"""
+
+import os
+import tempfile
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fixedpoint import Fmt, Overflow, Rounding
+from simulator import PRESETS, DatapathConfig
+from simulator.datapath import run_stream
+from vectors.generator import DIRECTED_CLASSES, RANDOM_CLASSES, Transactions, generate
+from vectors.manifest import read_vector_set, write_transactions
+from vectors.regressions import regression_sets, save_regression, shipped_sets
+from winoadder.verify import run_simulator
+
+pytestmark = pytest.mark.rtl
+
+MAX_TRANSACTIONS = 96
+OUT_OVERFLOWS = (Overflow.WRAP, Overflow.SAT, Overflow.SAT_ZERO, Overflow.SAT_SYM)
+# The bounded Verilator set: the default config and a narrow-accumulator WRAP config (both also used by
+# the shipped regression sets, so their builds are shared).
+VERILATOR_CONFIGS = tuple(cfg for cfg, _classes in shipped_sets().values())
+
+
+@st.composite
+def configs(draw):
+    signed = draw(st.booleans())
+    width = draw(st.integers(2, 16))
+    frac = draw(st.integers(0, width))
+    k = draw(st.integers(0, 2))
+    out_width = draw(st.integers(2, 12))
+    out_frac = draw(st.integers(max(frac + k - 6, -2), frac + k))
+    cfg = DatapathConfig.default().replace(
+        transform=PRESETS[draw(st.sampled_from(sorted(PRESETS)))],
+        act_fmt=Fmt(width, frac, signed),
+        u_extra_frac=k,
+        max_channels=draw(st.integers(1, 64)),
+        lanes=draw(st.integers(1, 4)),
+        acc_overflow=draw(st.sampled_from((Overflow.WRAP, Overflow.SAT))),
+        out_fmt=Fmt(out_width, out_frac, draw(st.booleans())),
+        rounding=draw(st.sampled_from(list(Rounding))),
+        overflow=draw(st.sampled_from(OUT_OVERFLOWS)),
+    )
+    narrower = draw(st.integers(0, cfg.exact_acc_width - 2))  # 0: exact; more: too narrow, overflows
+    return cfg.replace(acc_width=cfg.exact_acc_width - narrower)
+
+
+@st.composite
+def batches(draw, cfg):
+    """A batch: some random-class transactions, then the first accumulations of one directed class."""
+    seed = draw(st.integers(0, 2**16))
+    count = draw(st.integers(1, 40))
+    randoms = generate(cfg, count, seed, [draw(st.sampled_from(RANDOM_CLASSES))])
+    directed = generate(cfg, 0, seed, [draw(st.sampled_from(DIRECTED_CLASSES))])
+    return _concatenate(randoms, _leading_accumulations(directed, MAX_TRANSACTIONS - len(randoms)))
+
+
+def _leading_accumulations(tx: Transactions, limit: int) -> Transactions:
+    """The longest prefix of whole accumulations with at most ``limit`` transactions (at least one)."""
+    ends = np.flatnonzero(tx.last) + 1
+    fitting = ends[ends <= limit]
+    end = int(fitting[-1]) if len(fitting) else int(ends[0]) if len(ends) else 0
+    return Transactions(tx.d[:end], tx.u[:end], tx.first[:end], tx.last[:end], tx.class_index[:end],
+                        tx.classes)
+
+
+def _concatenate(a: Transactions, b: Transactions) -> Transactions:
+    classes = a.classes + b.classes
+    return Transactions(np.concatenate([a.d, b.d]), np.concatenate([a.u, b.u]),
+                        np.concatenate([a.first, b.first]), np.concatenate([a.last, b.last]),
+                        np.concatenate([a.class_index, b.class_index + len(a.classes)]), classes)
+
+
+def _assert_rtl_equals_model(cfg, tx, sim, test_name):
+    expected = run_stream(cfg, tx.d, tx.u, tx.first, tx.last).out[tx.last]
+    with tempfile.TemporaryDirectory(prefix="winoadder-equiv-") as tmp:
+        write_transactions(f"{tmp}/set", cfg, tx, seed=0, count=len(tx))
+        result = run_simulator(read_vector_set(f"{tmp}/set"), sim, seed=len(tx))
+    equal = result.ok and result.actual.shape == expected.shape and np.array_equal(result.actual, expected)
+    if not equal and os.environ.get("WINOADDER_SAVE_REGRESSION"):
+        save_regression(f"property-{test_name}-{sim}", cfg, tx)
+    assert equal, f"{sim}: {result.tb_summary}, exit {result.returncode}, config {cfg}\n{result.log[-1500:]}"
+
+
+@settings(max_examples=30)
+@given(st.data())
+def test_icarus_matches_model_on_random_configs(data):
+    cfg = data.draw(configs(), label="config")
+    tx = data.draw(batches(cfg), label="transactions")
+    _assert_rtl_equals_model(cfg, tx, "iverilog", "icarus")
+
+
+@settings(max_examples=4)
+@given(st.data())
+def test_verilator_matches_model_on_bounded_configs(data):
+    cfg = data.draw(st.sampled_from(VERILATOR_CONFIGS), label="config")
+    tx = data.draw(batches(cfg), label="transactions")
+    _assert_rtl_equals_model(cfg, tx, "verilator", "verilator")
+
+
+def test_regression_sets_are_shipped():
+    names = {p.name for p in regression_sets()}
+    assert set(shipped_sets()) <= names
+
+
+@pytest.mark.parametrize("sim", ["iverilog", "verilator"])
+@pytest.mark.parametrize("directory", regression_sets(), ids=lambda p: p.name)
+def test_regression_set_replays_bit_exact(directory, sim):
+    vset = read_vector_set(directory)
+    result = run_simulator(vset, sim)
+    assert result.ok, f"{directory.name} on {sim}: {result.tb_summary}\n{result.log[-1500:]}"
+    assert np.array_equal(result.actual, vset.read("expected_out"))
