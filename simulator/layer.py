@@ -28,6 +28,7 @@ from simulator.tiling import (
     l1_sums,
     l1_sums_int,
     output_coefficients,
+    output_matmul,
     to_position_major,
     transform_tiles,
 )
@@ -159,7 +160,7 @@ def conv_layer(
         else:
             stats["channel_accumulate"].record_range(-dist.max(), -dist.min(), dist.size)
         y = y_tiles[:, :, n0:n1, r0:r1]
-        np.copyto(y, np.dot(neg_coef, dist.reshape(16, tb * o)).reshape(y.shape), casting="unsafe")
+        np.copyto(y, output_matmul(neg_coef, dist.reshape(16, tb * o)).reshape(y.shape), casting="unsafe")
         stats["output_transform"].record(y)
         out = out_tiles[:, :, n0:n1, r0:r1]
         requantize(y, cfg, stats=cast_stats, out=out)

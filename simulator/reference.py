@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from simulator.tiling import TileGrid, output_coefficients, to_position_major, transform_tiles
+from simulator.tiling import TileGrid, output_coefficients, output_matmul, to_position_major, transform_tiles
 from simulator.transforms import Transform, resolve
 
 
@@ -52,7 +52,7 @@ def _winograd_layer(x: np.ndarray, u16: np.ndarray, transform: Transform, paddin
         for pos in range(16):
             position_sums(v16[pos], u16[pos], s16[pos])
         block = tiles[:, :, n0:n1, r0:r1]
-        block[...] = np.dot(coef, s16.reshape(16, tb * o)).reshape(block.shape)
+        block[...] = output_matmul(coef, s16.reshape(16, tb * o)).reshape(block.shape)
     return grid.crop(full)
 
 

@@ -131,6 +131,11 @@ def output_coefficients(AT: np.ndarray) -> np.ndarray:
     return np.einsum("ia,jb->ijab", AT, AT).reshape(4, 16)
 
 
+def output_matmul(coef: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """(4,16) @ (16,n) without BLAS: a product this thin gains nothing from BLAS threads, which only spin."""
+    return np.einsum("ij,jk->ik", coef, s)
+
+
 def to_position_major(w: np.ndarray, dtype) -> np.ndarray:
     """(O, C, 4, 4) → contiguous (16, O, C)."""
     o, c = w.shape[:2]
