@@ -133,3 +133,31 @@ def test_default_widths_are_minimal():
         lo, hi = cfg.ranges[name]
         narrower = Fmt(width - 1, 0)
         assert lo < narrower.min_raw or hi > narrower.max_raw, name
+
+
+def reachable_output_range(cfg):
+    """Exact end-to-end range of Y for exact accumulators, by enumerating the tile's vertices.
+
+    Each channel contributes independently; for a fixed tile the best U per position gives
+    M = −max(Va − Ulo, Uhi − Va) where the output coefficient is positive (to minimise Y) and M = 0 where
+    it is negative (Va lies inside U's range for the defaults). The per-channel optimum is concave/convex
+    in the tile, so it is attained at a vertex of the input box."""
+    a = cfg.act_fmt
+    bits = (np.arange(2**16)[:, None] >> np.arange(16)) & 1
+    va = np.where(bits == 1, a.max_raw, a.min_raw) @ _kron_coefficients(cfg.transform.BT).astype(np.int64).T
+    va = va << cfg.u_extra_frac
+    assert cfg.u_fmt.min_raw <= va.min() and va.max() <= cfg.u_fmt.max_raw
+    far = np.maximum(va - cfg.u_fmt.min_raw, cfg.u_fmt.max_raw - va)
+    coef = _kron_coefficients(cfg.transform.AT).astype(np.int64)
+    lo = min(int((-far * np.maximum(c, 0)).sum(axis=1).min()) for c in coef)
+    hi = max(int((far * np.maximum(-c, 0)).sum(axis=1).max()) for c in coef)
+    return lo * cfg.max_channels, hi * cfg.max_channels
+
+
+def test_end_to_end_output_range_is_inside_the_stage_wise_one():
+    balanced = DatapathConfig.default()
+    lo, hi = reachable_output_range(balanced)
+    dlo, dhi = balanced.ranges["output_transform"]
+    assert dlo < lo and hi < dhi and Fmt.signed_width_for(lo, hi) == balanced.widths.WY
+    lavin = balanced.replace(matrices="lavin")
+    assert Fmt.signed_width_for(*reachable_output_range(lavin)) == lavin.widths.WY - 1
