@@ -1,7 +1,8 @@
 // channel_accumulate: N accumulators (16 Winograd-domain entries per lane) summing M over input channels.
 // On en: acc <= overflow((first ? 0 : acc) + m), the overflow mode applied after every addition:
 // ACC_SAT = 0 wraps to WS bits (two's complement), ACC_SAT = 1 clamps to [-2^(WS-1), 2^(WS-1)-1].
-// The sum is formed exactly in WX = max(WS, WM) + 1 bits. Synchronous active-high reset clears acc.
+// SAT forms the sum exactly in WX = max(WS, WM) + 1 bits; WRAP adds modulo 2^WS.
+// Synchronous active-high reset clears acc.
 module channel_accumulate #(
     parameter N = 16,
     parameter WM = 13,
@@ -28,14 +29,16 @@ module channel_accumulate #(
         for (e = 0; e < N; e = e + 1) begin : g_entry
             wire [WS-1:0] base = first ? {WS{1'b0}} : acc_q[WS*e +: WS];
             wire [WM-1:0] m_e = m[WM*e +: WM];
-            wire [WX-1:0] sum = {{(WX-WS+1){base[WS-1]}}, base[WS-2:0]}
-                              + {{(WX-WM+1){m_e[WM-1]}}, m_e[WM-2:0]};
-            // The sum fits in WS bits iff bits [WX-1 : WS-1] are all equal.
-            wire fits = (&sum[WX-1:WS-1]) | ~(|sum[WX-1:WS-1]);
             if (ACC_SAT != 0) begin : g_sat
+                wire [WX-1:0] sum = {{(WX-WS+1){base[WS-1]}}, base[WS-2:0]}
+                                  + {{(WX-WM+1){m_e[WM-1]}}, m_e[WM-2:0]};
+                // The sum fits in WS bits iff bits [WX-1 : WS-1] are all equal.
+                wire fits = (&sum[WX-1:WS-1]) | ~(|sum[WX-1:WS-1]);
                 assign acc_next[WS*e +: WS] = fits ? sum[WS-1:0] : (sum[WX-1] ? ACC_MIN : ACC_MAX);
-            end else begin : g_wrap
-                assign acc_next[WS*e +: WS] = sum[WS-1:0];
+            end else if (WS > WM) begin : g_wrap
+                assign acc_next[WS*e +: WS] = base + {{(WS-WM+1){m_e[WM-1]}}, m_e[WM-2:0]};
+            end else begin : g_wrap_narrow
+                assign acc_next[WS*e +: WS] = base + m_e[WS-1:0];
             end
         end
     endgenerate

@@ -7,7 +7,7 @@ module input_transform #(
     parameter WA = 8,
     parameter A_SIGNED = 1,
     parameter WV = 10,
-    parameter [31:0] BT = 32'hC4341431
+    parameter BT = 32'hC4341431
 ) (
     input [16*WA-1:0] d,
     output [16*WV-1:0] v

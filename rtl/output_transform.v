@@ -5,7 +5,7 @@
 module output_transform #(
     parameter WS = 19,
     parameter WY = 22,
-    parameter [15:0] AT = 16'hD435
+    parameter AT = 16'hD435
 ) (
     input [16*WS-1:0] s,
     output [4*WY-1:0] y

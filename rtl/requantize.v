@@ -32,10 +32,17 @@ module requantize #(
             wire [WR-1:0] floored = {{SHIFT{y_ext[WR-1]}}, y_ext[WR-1:SHIFT]};
             wire negative = y[WY-1];
             wire [SHIFT-1:0] rest = y[SHIFT-1:0];
-            wire [SHIFT-1:0] half = {1'b1, {(SHIFT-1){1'b0}}};
             wire inexact = |rest;
-            wire tie = (rest == half);
-            wire above_half = (rest > half);
+            wire tie;         // rest is exactly half an output LSB
+            wire above_half;  // rest is more than half
+            if (SHIFT == 1) begin : g_one
+                assign tie = rest[0];
+                assign above_half = 1'b0;
+            end else begin : g_more
+                wire below_half_bits = |rest[SHIFT-2:0];
+                assign tie = rest[SHIFT-1] & ~below_half_bits;
+                assign above_half = rest[SHIFT-1] & below_half_bits;
+            end
             wire round_up =
                 (ROUND == 1) ? (negative & inexact) :                     // TRN_ZERO
                 (ROUND == 2) ? inexact :                                  // TRN_INF

@@ -29,8 +29,8 @@ module winoadder_core #(
     parameter SHIFT = 2,
     parameter ROUND = 4,
     parameter OVF = 1,
-    parameter [31:0] BT = 32'hC4341431,
-    parameter [15:0] AT = 16'hD435
+    parameter BT = 32'hC4341431,
+    parameter AT = 16'hD435
 ) (
     input clk,
     input rst,

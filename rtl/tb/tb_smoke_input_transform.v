@@ -5,7 +5,7 @@ module tb_smoke_input_transform;
     parameter WA = 8;
     parameter A_SIGNED = 1;
     parameter WV = 10;
-    parameter [31:0] BT = 32'hC4341431;
+    parameter BT = 32'hC4341431;
     parameter STANDALONE = 1;  // 0 inside tb_smoke_all: set done instead of $finish
     localparam NMAX = 4096;
 

@@ -3,7 +3,7 @@
 module tb_smoke_output_transform;
     parameter WS = 19;
     parameter WY = 22;
-    parameter [15:0] AT = 16'hD435;
+    parameter AT = 16'hD435;
     parameter STANDALONE = 1;  // 0 inside tb_smoke_all: set done instead of $finish
     localparam NMAX = 4096;
 

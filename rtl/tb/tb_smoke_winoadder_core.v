@@ -24,8 +24,8 @@ module tb_smoke_winoadder_core;
     parameter SHIFT = 2;
     parameter ROUND = 4;
     parameter OVF = 1;
-    parameter [31:0] BT = 32'hC4341431;
-    parameter [15:0] AT = 16'hD435;
+    parameter BT = 32'hC4341431;
+    parameter AT = 16'hD435;
     parameter STANDALONE = 1;  // 0 inside tb_smoke_all: set done instead of $finish
     localparam NMAX = 4096;
     localparam TXW = 2 + P*16*WU + 16*WA;
