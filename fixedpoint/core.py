@@ -101,18 +101,18 @@ def _round_shift(x: np.ndarray, s: int, rounding: Rounding, out: np.ndarray) -> 
         # |x / 2**s| < 1/2: no ties, the result only depends on the sign of x; 2 bits stand in for s.
         np.sign(x, out=out)
         x, s = out.copy(), 2
-    elif np.may_share_memory(x, out):
-        x = x.copy()
     biases = _sign_biases(rounding, s)
+    if biases is not None and biases[0] == biases[1]:  # one bias: element-wise, safe in place
+        if biases[0]:
+            np.add(x, biases[0], out=out)
+            np.right_shift(out, s, out=out)
+        else:
+            np.right_shift(x, s, out=out)
+        return
+    if np.may_share_memory(x, out):  # the kernels below read x after writing out
+        x = x.copy()
     if biases is not None:
         b_pos, b_neg = biases
-        if b_pos == b_neg:
-            if b_pos:
-                np.add(x, b_pos, out=out)
-                np.right_shift(out, s, out=out)
-            else:
-                np.right_shift(x, s, out=out)
-            return
         np.right_shift(x, 63, out=out)  # -1 where negative, 0 elsewhere
         np.bitwise_and(out, b_neg - b_pos, out=out)
         np.add(out, x, out=out)
@@ -185,9 +185,9 @@ def _overflow_error(n_bad: int, shape: tuple[int, ...], first: int, dst: Fmt) ->
     )
 
 
-def _count_zeroed(stats: CastStats | None, before: np.ndarray, rounded: np.ndarray) -> None:
+def _count_zeroed(stats: CastStats | None, zeros_before: int, rounded: np.ndarray) -> None:
     if stats is not None:
-        stats.zeroed += int(np.count_nonzero(rounded == 0)) - int(np.count_nonzero(before == 0))
+        stats.zeroed += int(np.count_nonzero(rounded == 0)) - zeros_before
 
 
 def cast(
@@ -214,8 +214,9 @@ def cast(
     s = src.frac - dst.frac
     forced = None
     if s > 0:
+        zeros_before = int(np.count_nonzero(x == 0)) if stats is not None else 0  # q may be x
         _round_shift(x, s, rounding, q)
-        _count_zeroed(stats, x, q)
+        _count_zeroed(stats, zeros_before, q)
     elif s == 0:
         if q is not x:
             np.copyto(q, x)
@@ -343,7 +344,7 @@ def _quantize_chunk(x, r, fmt: Fmt, rounding: Rounding, overflow: Overflow, stat
     with np.errstate(over="ignore"):
         y = _scaled(x, fmt.frac)
         q = _round_float(y, rounding)
-        _count_zeroed(stats, x, q)
+        _count_zeroed(stats, int(np.count_nonzero(x == 0)) if stats is not None else 0, q)
         forced = None
         if q.size and (q.max() >= _SENTINEL or q.min() <= -_SENTINEL):
             huge = ~(np.abs(q) < _SENTINEL)  # beyond every format

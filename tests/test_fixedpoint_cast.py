@@ -273,9 +273,14 @@ def test_out_buffer_and_in_place():
     out = np.empty_like(x)
     assert cast(x, Fmt(10, 3), Fmt(6, 1), "RND_CONV", "SAT", out=out) is out
     assert np.array_equal(out, expected)
-    y = x.copy()
-    cast(y, Fmt(10, 3), Fmt(6, 1), "RND_CONV", "SAT", out=y)
-    assert np.array_equal(y, expected)
+    for rounding in Rounding:  # in place, with the counts of a separate output
+        separate, in_place = CastStats(), CastStats()
+        expected = cast(x, Fmt(10, 3), Fmt(6, 1), rounding, "SAT", stats=separate)
+        y = x.copy()
+        cast(y, Fmt(10, 3), Fmt(6, 1), rounding, "SAT", stats=in_place, out=y)
+        assert np.array_equal(y, expected)
+        assert in_place == separate
+        assert (separate.zeroed > 0) == (rounding is not Rounding.TRN_AWAY)  # away from zero never zeroes
     with pytest.raises(ValueError, match="out: must be an int64 array of shape"):
         cast(x, Fmt(10, 3), Fmt(6, 1), out=np.empty(3, dtype=np.int64))
 
