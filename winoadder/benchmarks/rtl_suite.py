@@ -1,11 +1,93 @@
-"""rtl suite (waiting for its dependencies)."""
+"""rtl suite: transactions per second of the self-checking testbench on Icarus and Verilator.
+
+A vector set of the default config (`vectors.manifest.create_vector_set`, random classes) runs on
+`winoadder verify`'s build of rtl/tb/tb_winoadder_core.v (`winoadder.verify.build_testbench`, cached),
+with no input gaps and no output backpressure, so the core can take one transaction a cycle; a run
+counts only when the testbench checked every output and reported no failure. The rate is transactions
+per CPU-second of the simulator process (user + system time of the child, so other load on a shared
+machine does not count against it), less the CPU time of the same build run on an empty set (process
+start, elaboration): what remains is reading the vectors ($readmemh), simulating and checking every
+output. Build (compile) time is its own row.
+"""
 
 from __future__ import annotations
 
-from winoadder.benchmarks.core import Row, Timing, unavailable
+import functools
+import resource
+import tempfile
+
+from winoadder.benchmarks.core import Goal, Row, Timing, dependency_reason, unavailable
 
 SUITE = "rtl"
+SIMULATORS = {"verilator": "Verilator", "iverilog": "Icarus"}
+GOALS = {"verilator": Goal(200e3, on="ours", unit="tx/s"), "iverilog": Goal(10e3, on="ours", unit="tx/s")}
+COUNT = {  # vector --count per simulator, keyed by quick
+    True: {"verilator": 4_000, "iverilog": 200},
+    False: {"verilator": 30_000, "iverilog": 1_000},
+}
+SEED = 1
 
 
 def run(quick: bool, timing: Timing) -> list[Row]:
-    return [unavailable(SUITE, "rtl", "—", "tx/s", "not wired yet")]
+    try:
+        from simulator import DatapathConfig
+        from vectors.manifest import create_vector_set, read_vector_set  # noqa: F401
+        from winoadder.verify import run_simulator  # noqa: F401
+    except ImportError as exc:
+        reason = dependency_reason(exc)
+        return [unavailable(SUITE, f"{name} simulation", "—", "tx/s", reason, GOALS[sim])
+                for sim, name in SIMULATORS.items()]  # fmt: skip
+    cfg = DatapathConfig.default()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="winoadder-bench-rtl-") as tmp:
+        for sim in SIMULATORS:
+            rows.extend(simulator_rows(cfg, sim, COUNT[quick][sim], f"{tmp}/{sim}"))
+    return rows
+
+
+def simulator_rows(cfg, sim: str, count: int, directory: str) -> list[Row]:
+    """The simulation-rate row and the build-time row of one simulator."""
+    from vectors.manifest import create_vector_set, read_vector_set
+    from winoadder.verify import build_testbench, testbench_depth
+
+    name = SIMULATORS[sim]
+    what = f"{name} simulation, default config"
+    try:
+        create_vector_set(directory, cfg, count=count, seed=SEED, classes="random")
+        vset = read_vector_set(directory)
+        build = build_testbench(sim, cfg, testbench_depth(vset))
+        run = functools.partial(build.run, timeout=600, check=False)
+        plusargs = {
+            "vectors": directory,
+            "actual": f"{directory}/actual.hex",
+            "seed": SEED,
+            "gap": 0,
+            "stall": 0,
+        }
+        startup, _ = child_cpu_seconds(lambda: run({**plusargs, "n_in": 0, "n_out": 0}))
+        cpu, proc = child_cpu_seconds(
+            lambda: run({**plusargs, "n_in": vset.transactions, "n_out": vset.outputs})
+        )
+    except Exception as exc:  # a missing tool or a build failure is a row, not a crash
+        return [unavailable(SUITE, what, f"{count} tx", "tx/s", dependency_reason(exc), GOALS[sim])]
+    size = f"{vset.transactions} tx"
+    closing = f"{vset.outputs} passed, 0 failed"
+    if proc.returncode != 0 or closing not in proc.stdout:
+        last = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
+        return [Row(SUITE, what, size, "tx/s", goal=GOALS[sim], status=f"FAILED: {last[0][:80]}")]
+    rate = vset.transactions / max(cpu - startup, 1e-3)
+    note = f"CPU {cpu:.2f} s less {startup:.2f} s startup (empty run); testbench: {closing}; gap=stall=0"
+    cached = "cached build, compile time as recorded when built" if build.cached else "fresh build"
+    extra = {"cpu_seconds": cpu, "startup_cpu_seconds": startup}
+    return [
+        Row(SUITE, what, size, "tx/s", rate, goal=GOALS[sim], note=note, extra=extra),
+        Row(SUITE, f"{name} build (compile)", "testbench + core", "s", build.build_seconds, note=cached),
+    ]
+
+
+def child_cpu_seconds(fn):
+    """(user + system CPU seconds of the child processes ``fn`` runs and waits for, ``fn``'s result)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = fn()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), result
