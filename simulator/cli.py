@@ -65,7 +65,10 @@ def _activations(x, cfg, stats):
             )
     elif x.dtype.kind == "f":
         cast_stats = CastStats()
-        raw = from_float(x, cfg.act_fmt, cfg.rounding, Overflow.SAT, stats=cast_stats)
+        try:
+            raw = from_float(x, cfg.act_fmt, cfg.rounding, Overflow.SAT, stats=cast_stats)
+        except ValueError as exc:
+            raise UsageError(f"--input: {exc}") from None
         stats.update(overflows=cast_stats.overflows, zeroed=cast_stats.zeroed)
     else:
         raise UsageError(f"--input: expected integer or float values, got dtype {x.dtype}")
