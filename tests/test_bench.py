@@ -191,3 +191,49 @@ def test_apytypes_and_python_loop_layers_agree_bit_for_bit():
 def test_tile_channel_ops_counts_output_tiles_times_channel_pairs():
     assert layer_suite.tile_channel_ops((64, 64, 32, 32)) == 16 * 16 * 64 * 64
     assert layer_suite.tile_channel_ops((3, 2, 5, 7)) == 3 * 4 * 3 * 2
+
+
+def test_apytypes_layer_matches_the_simulators_conv_layer():
+    from simulator import DatapathConfig
+    from simulator.layer import conv_layer
+
+    cfg = DatapathConfig.default()
+    x, u = layer_suite.random_layer(cfg, (3, 2, 5, 7), seed=11)
+    assert np.array_equal(layer_suite.apytypes_layer(cfg, x, u), conv_layer(cfg, x, u, padding=1).out)
+
+
+def test_layer_suite_rows_at_tiny_sizes(monkeypatch):
+    monkeypatch.setattr(layer_suite, "MAIN_LAYER", (4, 4, 6, 6))
+    monkeypatch.setitem(layer_suite.SMALL_LAYER, True, (2, 2, 4, 4))
+    rows = layer_suite.run(quick=True, timing=INSTANT)
+    assert [r.anchor for r in rows] == ["plain numpy f64", "float reference", "APyTypes datapath",
+                                        "per-tile Python loop"]  # fmt: skip
+    assert [r.goal.threshold if r.goal else None for r in rows] == [2.0, 1.0, None, None]
+    for r in rows:
+        assert r.status == "ok" and r.ours > 0 and r.anchor_value > 0 and "DIFFER" not in r.note
+
+
+def test_memory_row_measures_a_child_process(monkeypatch):
+    monkeypatch.setattr(layer_suite, "MEMORY_LAYER", (4, 4, 8, 8))
+    row = layer_suite.memory_row()
+    assert row.status == "ok" and row.unit == "MiB"
+    assert 10 < row.ours < layer_suite.MEMORY_LIMIT_MIB and row.met is True
+    assert "numpy-traced peak" in row.note
+
+
+def test_rtl_rows_on_icarus_with_a_tiny_vector_set(tmp_path):
+    from simulator import DatapathConfig
+    from winoadder.benchmarks import rtl_suite
+
+    rate, build = rtl_suite.simulator_rows(DatapathConfig.default(), "iverilog", 8, str(tmp_path / "vs"))
+    assert rate.status == "ok" and rate.ours > 0 and rate.goal.threshold == 10e3
+    assert "passed, 0 failed" in rate.note
+    assert build.unit == "s" and build.ours >= 0 and build.goal is None
+
+
+def test_vectors_suite_reports_transactions_written_per_second(monkeypatch):
+    from winoadder.benchmarks import vectors_suite
+
+    monkeypatch.setitem(vectors_suite.COUNT, True, 16)
+    (row,) = vectors_suite.run(quick=True, timing=INSTANT)
+    assert row.status == "ok" and row.unit == "tx/s" and row.ours > 0 and row.goal is None
