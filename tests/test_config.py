@@ -100,3 +100,13 @@ def test_invalid_values_name_the_field(changes, field):
         DatapathConfig.from_dict(changes)
     with pytest.raises(ValueError, match=f"^{field}: "):
         DatapathConfig.default().replace(**changes)
+
+
+def test_custom_matrices_round_trip_through_json_and_a_path(tmp_path):
+    member = PRESETS["lavin"].flipped((-1, 1, 1, -1))
+    cfg = DatapathConfig.default().replace(matrices=member)
+    again = DatapathConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
+    assert again == cfg and again.transform.same_matrices(member) and again.transform.is_balanced
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(member.to_dict()))
+    assert DatapathConfig.from_dict({"matrices": str(path)}).transform == member
