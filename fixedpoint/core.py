@@ -132,6 +132,7 @@ def _round_shift(x: np.ndarray, s: int, rounding: Rounding, out: np.ndarray) -> 
     np.right_shift(out, s, out=out)
 
 
+@lru_cache(maxsize=1024)
 def _overflow_limits(dst: Fmt, overflow: Overflow) -> tuple[int, int]:
     lo, hi = dst.min_raw, dst.max_raw
     if overflow is Overflow.SAT_SYM and dst.signed:

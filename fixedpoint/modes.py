@@ -9,10 +9,9 @@ class _NamedMode(str, Enum):
     @classmethod
     def parse(cls, value):
         """Accept a member or its name (case-insensitive); an unknown name lists the valid ones."""
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, str):
-            member = cls.__members__.get(value) or cls.__members__.get(value.strip().upper())
+        if isinstance(value, str):  # members are strs equal to their names, so they are found too
+            members = cls._member_map_
+            member = members.get(value) or members.get(value.strip().upper())
             if member is not None:
                 return member
         valid = ", ".join(cls.__members__)
