@@ -45,16 +45,27 @@ class LayerResult:
 
 
 def _closest_distance(v16: np.ndarray, u16: np.ndarray) -> int:
-    """min over (pos, c, t, o) of |U[pos,o,c] − V[pos,t,c]|: U sorted per (pos, c) group, V searched in it."""
-    groups = v16.shape[0] * v16.shape[2]
-    span = int(max(np.abs(v16).max(), np.abs(u16).max())) * 4 + 4
-    offset = (np.arange(groups, dtype=np.int64) * span)[:, None]
-    v_keys = (np.sort(v16.transpose(0, 2, 1).reshape(groups, -1), axis=1) + offset).ravel()
-    u_keys = (u16.transpose(0, 2, 1).reshape(groups, -1) + offset).ravel()
-    idx = np.searchsorted(v_keys, u_keys)
-    above = v_keys[np.minimum(idx, v_keys.size - 1)]
-    below = v_keys[np.maximum(idx - 1, 0)]
-    return int(np.minimum(np.abs(above - u_keys), np.abs(u_keys - below)).min())
+    """min over (pos, c, t, o) of |U[pos,o,c] − V[pos,t,c]| (int64 inputs).
+
+    The (pos, c) groups are laid side by side on one number line (offset ``span`` apart, so neighbours
+    from other groups are never closest): V sorted, every U searched in it, in chunks of groups that keep
+    the offsets inside int64."""
+    v_groups = v16.transpose(0, 2, 1).reshape(-1, v16.shape[1])
+    u_groups = u16.transpose(0, 2, 1).reshape(-1, u16.shape[1])
+    span = 4 * int(max(np.abs(v16).max(), np.abs(u16).max())) + 4
+    chunk = max(1, (1 << 62) // span // 2)
+    best = None
+    for g0 in range(0, v_groups.shape[0], chunk):
+        v_part, u_part = v_groups[g0 : g0 + chunk], u_groups[g0 : g0 + chunk]
+        offset = (np.arange(v_part.shape[0], dtype=np.int64) * span)[:, None]
+        v_keys = (np.sort(v_part, axis=1) + offset).ravel()
+        u_keys = (u_part + offset).ravel()
+        idx = np.searchsorted(v_keys, u_keys)
+        above = v_keys[np.minimum(idx, v_keys.size - 1)]
+        below = v_keys[np.maximum(idx - 1, 0)]
+        closest = int(np.minimum(np.abs(above - u_keys), np.abs(u_keys - below)).min())
+        best = closest if best is None else min(best, closest)
+    return best
 
 
 def _record_differences(stats, va16: np.ndarray, u16: np.ndarray, n_pairs: int, exact_max: bool, scale: int):

@@ -117,9 +117,10 @@ def test_int64_path_for_widths_beyond_float64():
     assert cfg.widths.WY >= 53
     rng = np.random.default_rng(5)
     x, u = raw(rng, cfg.act_fmt, (1, 3, 5, 4), 0.5), raw(rng, cfg.u_fmt, (2, 3, 4, 4), 0.5)
-    r = conv_layer(cfg, x, u)
-    y, out, _ = by_hand(cfg, x, u, 1)
+    r = conv_layer(cfg, x, u, exact_stats=True)
+    y, out, m = by_hand(cfg, x, u, 1)
     assert np.array_equal(r.y, y) and np.array_equal(r.out, out)
+    assert (r.stats["neg_abs_diff"].min, r.stats["neg_abs_diff"].max) == (m.min(), m.max())
 
 
 def test_keep_stages_returns_the_stage_arrays_of_the_first_tiles():
