@@ -290,6 +290,8 @@ def test_stats_accumulate_over_calls():
     cast([1, 2, 4], Fmt(8, 2), Fmt(4, 0), "TRN", "SAT", stats=stats)  # 1/4, 2/4 -> 0; nothing overflows
     from_float([100.0, -100.0], Fmt(4, 0), "TRN", "SAT", stats=stats)
     assert stats == CastStats(total=5, overflows=2, zeroed=2)
+    stats += CastStats(total=1, overflows=1, zeroed=1)
+    assert stats == CastStats(total=6, overflows=3, zeroed=3)
 
 
 @given(data=st.data())
