@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import simulator.tiling
-from fixedpoint import Fmt
+from fixedpoint import Fmt, to_float
 from simulator import DatapathConfig
 from simulator.datapath import (
     align,
@@ -17,6 +17,7 @@ from simulator.datapath import (
     requantize,
 )
 from simulator.layer import conv_layer
+from simulator.reference import winograd_adder_conv
 
 
 def raw(rng, fmt: Fmt, shape, extreme_share=0.2):
@@ -87,6 +88,9 @@ def test_layer_equals_windows_cut_out_by_hand(shape, matrices, act, k, narrow, a
     assert (nm.min, nm.max, nm.count) == (m.min(), m.max(), m.size)
     # the accumulator overflows exactly where the exact channel sum leaves its format
     assert r.stats["channel_accumulate"].overflows == np.count_nonzero(m.sum(axis=3) < cfg.acc_fmt.min_raw)
+    if not narrow:  # exact widths: Y is the float64 reference on the dequantized values, times 2^frac(Y)
+        ref = winograd_adder_conv(to_float(x, cfg.act_fmt), to_float(u, cfg.u_fmt), cfg.transform, padding)
+        assert np.array_equal(ref * 2.0**cfg.y_fmt.frac, r.y)
 
 
 def test_channel_permutation_leaves_the_layer_unchanged():
