@@ -136,17 +136,30 @@ class Timing:
 
     def seconds_per_call(self, fn: Callable[[], object]) -> float:
         """Best (smallest) mean time of one call over ``repeats`` samples, after one warm-up call."""
+        return self.interleaved([fn])[0]
+
+    def interleaved(self, fns: list[Callable[[], object]]) -> list[float]:
+        """``seconds_per_call`` of each function, their samples taken in turns.
+
+        Taking the samples round-robin exposes every function to the same load on a shared machine, so
+        the ratios between them hold better than the absolute times.
+        """
+        calls = [self._calibrate(fn) for fn in fns]
+        best = [float("inf")] * len(fns)
+        for _ in range(self.repeats):
+            for i, fn in enumerate(fns):
+                best[i] = min(best[i], _sample(fn, calls[i]) / calls[i])
+        return best
+
+    def _calibrate(self, fn: Callable[[], object]) -> int:
+        """Calls per sample: enough to last ``min_sample`` seconds (after one warm-up call)."""
         fn()
         calls = 1
         while True:
             elapsed = _sample(fn, calls)
             if elapsed >= self.min_sample or calls >= 1 << 20:
-                break
+                return calls
             calls = max(calls * 2, int(calls * self.min_sample / max(elapsed, 1e-9) * 1.2))
-        best = elapsed
-        for _ in range(self.repeats - 1):
-            best = min(best, _sample(fn, calls))
-        return best / calls
 
 
 def _sample(fn: Callable[[], object], calls: int) -> float:

@@ -124,42 +124,39 @@ def fxpmath_kernel(op: str, a: np.ndarray, b: np.ndarray):
 
 
 def measure_op(op: str, a: np.ndarray, b: np.ndarray, timing: Timing, fxpmath_elements: int) -> list[Row]:
-    """Rows for one operation at one size: ours against raw numpy, APyTypes and fxpmath."""
+    """Rows for one operation at one size: ours against raw numpy, APyTypes and fxpmath (timed in turns)."""
     n = a.size
-    size = _size(n)
     ours_fn = ours_kernel(op, a, b)
-    ours = n / timing.seconds_per_call(ours_fn)
     ours_raw = np.asarray(ours_fn()).copy()
-
-    def row(anchor: str, **kw) -> Row:
-        return Row(
-            SUITE, WHAT[op], size, "elem/s", ours=ours, anchor=anchor, goal=GOALS.get((op, anchor)), **kw
-        )
-
     np_fn = numpy_kernel(op, a, b)
-    np_rate = n / timing.seconds_per_call(np_fn)
-    rows = [row("numpy", anchor_value=np_rate, note=_agreement(ours_raw, np_fn()))]
-
+    # anchor -> (function, elements per call, note); an anchor that cannot be imported gets a status
+    anchors, missing = {"numpy": (np_fn, n, _agreement(ours_raw, np_fn()))}, {}
     try:
         apy_fn, apy_raw = apytypes_kernel(op, a, b)
+        anchors["APyTypes"] = (apy_fn, n, _agreement(ours_raw, apy_raw(apy_fn())))
     except ImportError:
-        rows.append(row("APyTypes", anchor_status="not installed"))
-    else:
-        apy_rate = n / timing.seconds_per_call(apy_fn)
-        rows.append(row("APyTypes", anchor_value=apy_rate, note=_agreement(ours_raw, apy_raw(apy_fn()))))
-
+        missing["APyTypes"] = "not installed"
     try:
         fxp_fn = fxpmath_kernel(op, a[:fxpmath_elements], b[:fxpmath_elements])
-    except ImportError:
-        rows.append(row("fxpmath", anchor_status="not installed"))
-    else:
-        fxp_rate = fxpmath_elements / timing.seconds_per_call(fxp_fn)
         note = f"fxpmath timed on {fxpmath_elements} elements"
         if op == "cast":
             note += "; rounding='around' (ties to even)"
         else:
             note = "; ".join(filter(None, [note, _agreement(ours_raw[:fxpmath_elements], fxp_fn().val)]))
-        rows.append(row("fxpmath", anchor_value=fxp_rate, note=note))
+        anchors["fxpmath"] = (fxp_fn, fxpmath_elements, note)
+    except ImportError:
+        missing["fxpmath"] = "not installed"
+
+    seconds = timing.interleaved([ours_fn, *(fn for fn, _, _ in anchors.values())])
+    ours = n / seconds[0]
+    rows = [
+        Row(SUITE, WHAT[op], _size(n), "elem/s", ours, name, elements / t, GOALS.get((op, name)), note=note)
+        for (name, (_, elements, note)), t in zip(anchors.items(), seconds[1:], strict=True)
+    ]
+    rows += [
+        Row(SUITE, WHAT[op], _size(n), "elem/s", ours, name, goal=GOALS.get((op, name)), anchor_status=status)
+        for name, status in missing.items()
+    ]
     return rows
 
 

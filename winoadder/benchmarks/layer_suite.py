@@ -25,6 +25,7 @@ from winoadder.benchmarks.core import Goal, Row, Timing, dependency_reason, unav
 
 SUITE = "layer"
 UNIT = "tile-ch op/s"
+WHAT = "bit-accurate conv_layer"
 MAIN_LAYER = (64, 64, 32, 32)  # (C in, O out, H, W), batch 1
 SMALL_LAYER = {True: (8, 8, 8, 8), False: (16, 16, 8, 8)}  # keyed by quick: APyTypes and Python loop
 MEMORY_LAYER = (256, 256, 56, 56)
@@ -34,10 +35,7 @@ ADDRESS_SPACE_LIMIT = 6 << 30  # the memory child fails cleanly instead of exhau
 
 def run(quick: bool, timing: Timing) -> list[Row]:
     try:
-        from simulator.layer import conv_layer  # noqa: F401
-        from simulator.reference import winograd_adder_conv  # noqa: F401
-
-        from simulator import DatapathConfig
+        from simulator import DatapathConfig, layer, reference  # noqa: F401
     except ImportError as exc:
         reason = dependency_reason(exc)
         return [unavailable(SUITE, "bit-accurate layer", _size(MAIN_LAYER), UNIT, reason)]
@@ -172,38 +170,21 @@ def main_layer_rows(cfg, timing: Timing) -> list[Row]:
     ops = tile_channel_ops(MAIN_LAYER)
     size = _size(MAIN_LAYER)
 
-    ours = conv_layer(cfg, x, u, padding=1)
-    ours_rate = ops / timing.seconds_per_call(lambda: conv_layer(cfg, x, u, padding=1))
-    y_float = np.asarray(ours.y) * cfg.y_fmt.lsb
-
+    y_float = np.asarray(conv_layer(cfg, x, u, padding=1).y) * cfg.y_fmt.lsb
     plain = plain_numpy_layer(xf, uf, bt, at)
-    plain_rate = ops / timing.seconds_per_call(lambda: plain_numpy_layer(xf, uf, bt, at))
     reference = winograd_adder_conv(xf, uf, cfg.transform, padding=1)
-    ref_rate = ops / timing.seconds_per_call(lambda: winograd_adder_conv(xf, uf, cfg.transform, padding=1))
-    what = "bit-accurate conv_layer"
+    seconds = timing.interleaved(
+        [
+            lambda: conv_layer(cfg, x, u, padding=1),
+            lambda: plain_numpy_layer(xf, uf, bt, at),
+            lambda: winograd_adder_conv(xf, uf, cfg.transform, padding=1),
+        ]
+    )
+    ours, plain_rate, ref_rate = (ops / t for t in seconds)
+    plain_note, ref_note = _agreement(y_float, plain, "Y"), _agreement(y_float, reference, "Y")
     return [
-        Row(
-            SUITE,
-            what,
-            size,
-            UNIT,
-            ours_rate,
-            "plain numpy f64",
-            plain_rate,
-            Goal(2.0),
-            note=_agreement(y_float, plain, "Y"),
-        ),
-        Row(
-            SUITE,
-            what,
-            size,
-            UNIT,
-            ours_rate,
-            "float reference",
-            ref_rate,
-            Goal(1.0),
-            note=_agreement(y_float, reference, "Y"),
-        ),
+        Row(SUITE, WHAT, size, UNIT, ours, "plain numpy f64", plain_rate, Goal(2.0), note=plain_note),
+        Row(SUITE, WHAT, size, UNIT, ours, "float reference", ref_rate, Goal(1.0), note=ref_note),
     ]
 
 
@@ -214,54 +195,23 @@ def small_layer_rows(cfg, layer, ours_rate: float, timing: Timing) -> list[Row]:
     x, u = random_layer(cfg, layer, seed=1)
     expected = np.asarray(conv_layer(cfg, x, u, padding=1).out)
     ops = tile_channel_ops(layer)
-    note = f"anchor on {_size(layer)}, rate per tile-ch op"
-    rows = []
-    what = "bit-accurate conv_layer"
+
+    def row(anchor: str, anchor_fn=None, loop_timing: Timing = timing) -> Row:
+        if anchor_fn is None:
+            return Row(SUITE, WHAT, _size(MAIN_LAYER), UNIT, ours_rate, anchor, anchor_status="not installed")
+        rate = ops / loop_timing.seconds_per_call(anchor_fn)
+        check = _agreement(expected, anchor_fn(), "out", exact=True)
+        note = "; ".join(filter(None, [f"anchor on {_size(layer)}, rate per tile-ch op", check]))
+        return Row(SUITE, WHAT, _size(MAIN_LAYER), UNIT, ours_rate, anchor, rate, note=note)
+
     try:
         import apytypes  # noqa: F401
     except ImportError:
-        rows.append(
-            Row(
-                SUITE,
-                what,
-                _size(MAIN_LAYER),
-                UNIT,
-                ours_rate,
-                "APyTypes datapath",
-                anchor_status="not installed",
-            )
-        )
+        apy_row = row("APyTypes datapath")
     else:
-        apy_rate = ops / timing.seconds_per_call(lambda: apytypes_layer(cfg, x, u))
-        check = _agreement(expected, apytypes_layer(cfg, x, u), "out", exact=True)
-        rows.append(
-            Row(
-                SUITE,
-                what,
-                _size(MAIN_LAYER),
-                UNIT,
-                ours_rate,
-                "APyTypes datapath",
-                apy_rate,
-                note="; ".join(filter(None, [note, check])),
-            )
-        )
-    loop_timing = Timing(repeats=min(timing.repeats, 3), min_sample=0.0)
-    loop_rate = ops / loop_timing.seconds_per_call(lambda: python_loop_layer(cfg, x, u))
-    check = _agreement(expected, python_loop_layer(cfg, x, u), "out", exact=True)
-    rows.append(
-        Row(
-            SUITE,
-            what,
-            _size(MAIN_LAYER),
-            UNIT,
-            ours_rate,
-            "per-tile Python loop",
-            loop_rate,
-            note="; ".join(filter(None, [note, check])),
-        )
-    )
-    return rows
+        apy_row = row("APyTypes datapath", lambda: apytypes_layer(cfg, x, u))
+    slow = Timing(repeats=min(timing.repeats, 3), min_sample=0.0)  # one call per sample: it is slow
+    return [apy_row, row("per-tile Python loop", lambda: python_loop_layer(cfg, x, u), slow)]
 
 
 def tile_channel_ops(layer) -> int:
