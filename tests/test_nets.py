@@ -176,7 +176,7 @@ def test_save_and_load_round_trip(tmp_path):
         back.conv + [back.fc_weight, back.fc_bias], net.conv + [net.fc_weight, net.fc_bias], strict=True
     ):
         assert np.array_equal(a, b)
-    assert not list(tmp_path.glob("*.tmp*"))
+    assert [p.name for p in tmp_path.iterdir()] == ["copy.npz"]
 
 
 # ---- numpy inference against torch ------------------------------------------------------------------
