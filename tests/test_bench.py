@@ -46,7 +46,7 @@ def test_goal_text_names_direction_and_threshold():
     assert Goal(5.0).text() == "≥ 5×"
     assert Goal(0.5).text() == "≥ 0.5×"
     assert Goal(200e3, on="ours", unit="tx/s").text() == "≥ 200k tx/s"
-    assert Goal(1024, on="ours", at_most=True, unit="MiB").text() == "≤ 1.02k MiB"
+    assert Goal(1024, on="ours", at_most=True, unit="MiB").text() == "≤ 1024 MiB"
     with pytest.raises(ValueError, match="on"):
         Goal(1.0, on="anchor")
 

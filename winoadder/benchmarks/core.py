@@ -27,7 +27,9 @@ class Goal:
         sign = "≤" if self.at_most else "≥"
         if self.on == "ratio":
             return f"{sign} {self.threshold:g}×"
-        return f"{sign} {human(self.threshold)} {self.unit}".rstrip()
+        small_whole = self.threshold < 1e4 and float(self.threshold).is_integer()
+        value = f"{self.threshold:g}" if small_whole else human(self.threshold)
+        return f"{sign} {value} {self.unit}".rstrip()
 
     def met(self, ours: float | None, ratio: float | None) -> bool | None:
         """True or False when the measured quantity exists, None when it does not."""

@@ -236,7 +236,7 @@ resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
 from simulator import DatapathConfig
 from simulator.layer import conv_layer
 from winoadder.benchmarks.layer_suite import random_layer
-cfg = DatapathConfig.default()
+cfg = DatapathConfig.default().replace(max_channels=max({layer}[0], DatapathConfig.default().max_channels))
 x, u = random_layer(cfg, {layer})
 tracemalloc.start()
 start = time.perf_counter()
