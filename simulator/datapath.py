@@ -143,7 +143,7 @@ def run_stream(cfg: DatapathConfig, d, u, first, last) -> StreamResult:
         raise ValueError(f"d: expected shape (N, 4, 4), got {d.shape}")
     if u.ndim != 4 or u.shape[0] != d.shape[0] or u.shape[2:] != (4, 4):
         raise ValueError(f"u: expected shape ({d.shape[0]}, P, 4, 4), got {u.shape}")
-    first, _ = check_flags(first, last, cfg.max_channels)
+    first, last = check_flags(first, last, cfg.max_channels)
     stats = new_stats()
     stats["input"].record(d)
     V = input_transform(d, cfg.transform.BT)
@@ -151,22 +151,30 @@ def run_stream(cfg: DatapathConfig, d, u, first, last) -> StreamResult:
     Va = align(V, cfg.u_extra_frac)
     stats["align"].record(Va)
     stats["weights"].record(u)
-    D = u - Va[:, None]
-    stats["neg_abs_diff_diff"].record(D)
-    M = -np.abs(D)
+    M = u - Va[:, None]  # D, turned into M = −|D| in place
+    stats["neg_abs_diff_diff"].record(M)
+    np.negative(np.abs(M, out=M), out=M)
     stats["neg_abs_diff"].record(M)
-    partial = np.cumsum(M, axis=0)
-    start = np.maximum.accumulate(np.where(first, np.arange(first.size), 0))
-    before = np.concatenate([np.zeros_like(partial[:1]), partial[:-1]])
-    exact = partial - before[start]
-    ends = np.asarray(last, dtype=bool)
+    exact = accumulation_prefixes(M, first)
     S = accumulator_result(exact, cfg.acc_fmt, cfg.acc_overflow)
-    n_over = int(np.count_nonzero(exact[ends] < cfg.acc_fmt.min_raw))
-    stats["channel_accumulate"].record(S[ends], overflows=n_over)
+    n_over = int(np.count_nonzero(exact[last] < cfg.acc_fmt.min_raw))
+    stats["channel_accumulate"].record(S[last], overflows=n_over)
     Y = output_transform(S, cfg.transform.AT)
-    stats["output_transform"].record(Y[ends])
+    stats["output_transform"].record(Y[last])
     cast_stats = CastStats()
     out = requantize(Y, cfg)
-    requantize(Y[ends], cfg, stats=cast_stats)
-    stats["requantize"].record(out[ends], overflows=cast_stats.overflows, zeroed=cast_stats.zeroed)
+    requantize(Y[last], cfg, stats=cast_stats)
+    stats["requantize"].record(out[last], overflows=cast_stats.overflows, zeroed=cast_stats.zeroed)
     return StreamResult(V=V, Va=Va, M=M, S=S, Y=Y, out=out, stats=stats)
+
+
+def accumulation_prefixes(m: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Exact running sums of m along axis 0, restarting where ``first``: one vectorised step per channel
+    index k (all accumulations at once), so the cost is one pass however the stream is cut."""
+    exact = m.copy()
+    starts = np.flatnonzero(first)
+    lengths = np.diff(np.append(starts, first.size))
+    for k in range(1, int(lengths.max(initial=1))):
+        idx = starts[lengths > k] + k
+        exact[idx] += exact[idx - 1]
+    return exact
