@@ -53,7 +53,8 @@ module tb_smoke_channel_accumulate;
             for (i = 0; i < n; i = i + 1) begin
                 {en, first, m} = stim[i];
                 #5 clk = 1'b1;
-                #1 $fwrite(fd, "%h %h\n", acc_wrap, acc_sat);
+                #1;
+                $fwrite(fd, "%h %h\n", acc_wrap, acc_sat);
                 #4 clk = 1'b0;
             end
             $fclose(fd);
