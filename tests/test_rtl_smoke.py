@@ -385,8 +385,16 @@ def test_smoke(sim, config, module, tmp_path, request):
         _run_standalone(sim, module, CASE_BUILDERS[module](CONFIGS[config]), tmp_path)
 
 
-def test_requantize_shift_zero_on_icarus(tmp_path):
-    """SHIFT = 0 (output keeps every fraction bit): no rounding, only the overflow modes act."""
-    cfg = DEFAULT.replace(out_fmt=Fmt(12, 6, True))
-    assert rtl_parameters(cfg)["SHIFT"] == 0
+@pytest.mark.parametrize("out_fmt,shift", [(Fmt(12, 6, True), 0), (Fmt(8, -15, True), 21),
+                                           (Fmt(3, 1, False), 5)])
+def test_requantize_extreme_shifts_on_icarus(out_fmt, shift, tmp_path):
+    """SHIFT = 0 (no rounding, only overflow acts), SHIFT = WY − 1 (the largest the RTL takes), and
+    a narrow unsigned output."""
+    cfg = DEFAULT.replace(out_fmt=out_fmt)
+    assert rtl_parameters(cfg)["SHIFT"] == shift
     _run_standalone("iverilog", "requantize", case_requantize(cfg), tmp_path)
+
+
+def test_rtl_rejects_a_shift_beyond_the_output_transform_width():
+    with pytest.raises(ValueError, match="out_fmt: the RTL needs SHIFT"):
+        rtl_parameters(DEFAULT.replace(out_fmt=Fmt(8, -16, True)))
