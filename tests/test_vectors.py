@@ -13,7 +13,7 @@ from simulator import DatapathConfig
 from simulator.datapath import run_stream
 from vectors.coverage import missed
 from vectors.generator import ALL_CLASSES, RANDOM_CLASSES, flags_from_lengths, generate, parse_classes
-from vectors.layout import Field, pack_hex, read_memh, unpack_hex
+from vectors.layout import Field, pack_bin, pack_hex, read_memh, unpack_hex
 from vectors.manifest import FILES, MANIFEST, NPZ, create_vector_set, read_vector_set
 from winoadder.cli import main
 from winoadder.errors import UsageError
@@ -53,6 +53,8 @@ def test_pack_hex_places_element_e_at_bits_w_times_e(case):
     assert np.array_equal(unpack_hex(text, field), values)
     decoded, known = read_memh("// header\n@0\n" + text.decode().upper(), field)
     assert known.all() and np.array_equal(decoded, values)
+    row_bytes = -(-field.word_bits // 8)
+    assert pack_bin(values, field) == b"".join(int(line, 16).to_bytes(row_bytes, "big") for line in lines)
 
 
 def test_single_element_field_matches_fixedpoint_to_hex():

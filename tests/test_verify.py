@@ -4,6 +4,7 @@ import hashlib
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from simulator import DatapathConfig
@@ -44,6 +45,15 @@ def test_verify_passes_on_both_simulators(base_set, capsys):
     outputs = read_vector_set(base_set).outputs
     lines = [ln.split() for ln in out.splitlines() if ln.startswith(("iverilog", "verilator"))]
     assert [(ln[3], ln[4]) for ln in lines] == [(str(outputs), "0")] * 2
+
+
+@pytest.mark.parametrize("sim", ["iverilog", "verilator"])
+def test_hex_and_binary_loading_agree(base_set, sim):
+    vset = read_vector_set(base_set)
+    results = [run_simulator(vset, sim, load=load, seed=7, gap=50, stall=50) for load in ("hex", "bin")]
+    assert all(r.ok for r in results)
+    assert np.array_equal(results[0].actual, results[1].actual)
+    assert np.array_equal(results[0].actual, vset.read("expected_out"))
 
 
 def test_wrong_expectation_fails_with_mismatch_table(base_set, tmp_path, capsys):

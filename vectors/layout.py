@@ -69,6 +69,22 @@ def _pack_chunk(flat: np.ndarray, field: Field) -> bytes:
     return text.tobytes()
 
 
+def pack_bin(values: np.ndarray, field: Field) -> bytes:
+    """The same words as raw bytes for Verilog ``$fread``: ceil(word_bits/8) bytes a row, most significant
+    first (a simulator-side fast path; the hex files remain the interchange format)."""
+    values = np.asarray(values, dtype=np.int64)
+    flat = values.reshape(len(values), field.elements)
+    nbytes = -(-field.word_bits // 8)
+    chunks = []
+    for i in range(0, len(flat), _CHUNK_ROWS):
+        part = flat[i : i + _CHUNK_ROWS]
+        bits = ((part[:, :, None] >> np.arange(field.width, dtype=np.int64)) & 1).astype(np.uint8)
+        padded = np.zeros((len(part), nbytes * 8), dtype=np.uint8)
+        padded[:, : field.word_bits] = bits.reshape(len(part), field.word_bits)
+        chunks.append(np.packbits(padded[:, ::-1], axis=1).tobytes())
+    return b"".join(chunks)
+
+
 def unpack_hex(data: bytes, field: Field) -> np.ndarray:
     """Decode strict hex lines as written by ``pack_hex`` into (rows, *field.shape) int64."""
     line = field.digits + 1

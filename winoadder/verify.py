@@ -125,17 +125,28 @@ def build_testbench(sim: str, cfg, depth: int):
     return build(sim, TB_TOP, sources, {**rtl_parameters(cfg), "DEPTH": depth})
 
 
-def run_simulator(vset, sim: str, *, seed: int = 1, gap: int = 25, stall: int = 25, show: int = 10
-                  ) -> SimResult:
-    """Build (cached) and run the testbench on one simulator; compare its written outputs in Python."""
+def run_simulator(vset, sim: str, *, seed: int = 1, gap: int = 25, stall: int = 25, show: int = 10,
+                  load: str = "auto") -> SimResult:
+    """Build (cached) and run the testbench on one simulator; compare its written outputs in Python.
+
+    ``load``: ``hex`` ($readmemh on the set's files), ``bin`` ($fread of the same words converted to raw
+    bytes in a temp dir: Verilator's $readmemh costs O(digits x words) per row) or ``auto`` (bin on
+    Verilator, hex on Icarus).
+    """
     from vectors.layout import read_memh
 
+    if load not in ("auto", "hex", "bin"):
+        raise ValueError(f"load: must be auto, hex or bin, got {load!r}")
+    use_bin = load == "bin" or (load == "auto" and sim == "verilator")
     tb = build_testbench(sim, vset.cfg, testbench_depth(vset))
     expected = vset.read("expected_out")
     with tempfile.TemporaryDirectory(prefix="winoadder-verify-") as tmp:
         actual_path = Path(tmp) / "actual_out.hex"
         plusargs = {"vectors": vset.directory.resolve(), "n_in": vset.transactions, "n_out": vset.outputs,
                     "actual": actual_path, "seed": seed, "gap": gap, "stall": stall, "show": show}
+        if use_bin:
+            _write_binary_inputs(vset, Path(tmp))
+            plusargs["bindir"] = tmp
         start = time.perf_counter()
         proc = tb.run(plusargs, timeout=120 + vset.transactions / 500, check=False)
         seconds = time.perf_counter() - start
@@ -154,6 +165,13 @@ def run_simulator(vset, sim: str, *, seed: int = 1, gap: int = 25, stall: int = 
         tb_summary += " (disagrees with the written outputs)"
     return SimResult(sim, vset.transactions, vset.outputs, passed, failed, tb.build_seconds, tb.cached,
                      seconds, proc.returncode, tb_summary, actual, mismatches, log)
+
+
+def _write_binary_inputs(vset, directory: Path) -> None:
+    from vectors.layout import pack_bin
+
+    for name in ("in_tile", "in_u", "in_flags", "expected_out"):
+        (directory / f"{name}.bin").write_bytes(pack_bin(vset.read(name), vset.field(name)))
 
 
 SUMMARY_HEADERS = ["simulator", "vectors", "outputs", "passed", "failed", "build s", "seconds", "vectors/s"]

@@ -9,6 +9,8 @@
 //   +stall=PCT     percent of cycles with out_ready held low (default 25)
 //   +show=N        mismatches printed in full (default 10)
 //   +timeout=C     watchdog: cycles before a hung run fails (default 64 * (n_in + n_out) + 1000)
+//   +bindir=DIR    optional fast path: load the same words from DIR/<name>.bin with $fread (raw bytes,
+//                  ceil(width/8) per row, most significant first) instead of $readmemh on the hex files
 // Every out_y beat is compared with the next expected word. The run ends with the line
 // "<passed> passed, <failed> failed"; any mismatch, missing or extra output or watchdog expiry ends it
 // with $fatal (non-zero exit status). DEPTH (a parameter) bounds the rows held in memory.
@@ -51,10 +53,12 @@ module tb_winoadder_core #(
     reg [8*1024-1:0] dir;
     reg [8*1024-1:0] path;
     reg [8*1024-1:0] actual_path;
+    reg [8*1024-1:0] bindir;
+    reg use_bin;
     integer n_in, n_out, seed, gap_pct, stall_pct, show, timeout;
-    integer in_idx, out_idx, passed, failed, cycles, drain;
+    integer in_idx, out_idx, passed, failed, cycles, drain, fd, got;
     reg [31:0] rnd;
-    reg [7:0] gap_threshold, stall_threshold;
+    reg [8:0] gap_threshold, stall_threshold;  // 0..256: a cycle gaps/stalls when 8 random bits are below
     reg gap, stall, done;
 
     wire in_ready;
@@ -93,13 +97,28 @@ module tb_winoadder_core #(
         end
     endfunction
 
-    function [7:0] threshold(input integer pct);
+    function [8:0] threshold(input integer pct);
         begin
-            if (pct <= 0) threshold = 8'd0;
-            else if (pct >= 100) threshold = 8'd255;
+            if (pct <= 0) threshold = 9'd0;
+            else if (pct >= 100) threshold = 9'd256;
             else threshold = (pct * 256) / 100;
         end
     endfunction
+
+    // Load rows 0..rows-1 of a memory from DIR/<name>.hex ($readmemh) or BINDIR/<name>.bin ($fread).
+    `define TB_LOAD(mem, name, rows, row_bytes) \
+        if (use_bin) begin \
+            $sformat(path, "%0s/%0s.bin", bindir, name); \
+            fd = $fopen(path, "rb"); \
+            if (fd == 0) $fatal(1, "tb_winoadder_core: cannot open %0s", path); \
+            got = $fread(mem, fd, 0, rows); \
+            $fclose(fd); \
+            if (got != (rows) * (row_bytes)) \
+                $fatal(1, "tb_winoadder_core: %0s holds %0d bytes, expected %0d", path, got, (rows) * (row_bytes)); \
+        end else begin \
+            $sformat(path, "%0s/%0s.hex", dir, name); \
+            $readmemh(path, mem, 0, (rows) - 1); \
+        end
 
     task finish_run;
         begin
@@ -122,21 +141,18 @@ module tb_winoadder_core #(
         if (!$value$plusargs("timeout=%d", timeout)) timeout = 64 * (n_in + n_out) + 1000;
         if (n_in > DEPTH || n_out > DEPTH)
             $fatal(1, "tb_winoadder_core: %0d transactions / %0d outputs exceed DEPTH = %0d", n_in, n_out, DEPTH);
+        use_bin = $value$plusargs("bindir=%s", bindir);
         if (n_in > 0) begin
-            $sformat(path, "%0s/in_tile.hex", dir);
-            $readmemh(path, tile_mem, 0, n_in - 1);
-            $sformat(path, "%0s/in_u.hex", dir);
-            $readmemh(path, u_mem, 0, n_in - 1);
-            $sformat(path, "%0s/in_flags.hex", dir);
-            $readmemh(path, flag_mem, 0, n_in - 1);
+            `TB_LOAD(tile_mem, "in_tile", n_in, (WT + 7) / 8)
+            `TB_LOAD(u_mem, "in_u", n_in, (WUP + 7) / 8)
+            `TB_LOAD(flag_mem, "in_flags", n_in, 1)
         end else begin
             tile_mem[0] = {WT{1'b0}};
             u_mem[0] = {WUP{1'b0}};
             flag_mem[0] = 2'b00;
         end
         if (n_out > 0) begin
-            $sformat(path, "%0s/expected_out.hex", dir);
-            $readmemh(path, exp_mem, 0, n_out - 1);
+            `TB_LOAD(exp_mem, "expected_out", n_out, (WOUT + 7) / 8)
         end else begin
             exp_mem[0] = {WOUT{1'b0}};
         end
@@ -149,8 +165,8 @@ module tb_winoadder_core #(
         failed = 0;
         cycles = 0;
         drain = 0;
-        gap = 1'b0;
-        stall = 1'b0;
+        gap = {1'b0, rnd[7:0]} < gap_threshold;
+        stall = {1'b0, rnd[15:8]} < stall_threshold;
         done = 1'b0;
         clk = 1'b0;
         rst = 1'b1;
@@ -163,8 +179,8 @@ module tb_winoadder_core #(
         if (!rst) begin
             cycles <= cycles + 1;
             rnd <= xorshift32(rnd);
-            gap <= rnd[7:0] < gap_threshold;
-            stall <= rnd[15:8] < stall_threshold;
+            gap <= {1'b0, rnd[7:0]} < gap_threshold;
+            stall <= {1'b0, rnd[15:8]} < stall_threshold;
             if (in_valid && in_ready) in_idx <= in_idx + 1;
             if (out_valid && out_ready) begin
                 if (out_idx >= n_out) begin
@@ -198,4 +214,5 @@ module tb_winoadder_core #(
             end
         end
     end
+    `undef TB_LOAD
 endmodule
