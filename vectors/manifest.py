@@ -108,16 +108,28 @@ def hex_payloads(cfg, arrays: dict[str, np.ndarray]) -> dict[str, bytes]:
 
 
 def deterministic_npz(arrays: dict[str, np.ndarray]) -> bytes:
-    """An .npz (np.load-able) with fixed timestamps, so equal arrays give equal bytes."""
+    """An uncompressed .npz (np.load-able) with fixed timestamps, so equal arrays give equal bytes.
+
+    Integer arrays are stored in the narrowest signed dtype holding their values (int8..int64).
+    """
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as zf:
         for name, array in arrays.items():
             member = io.BytesIO()
-            np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, member.getvalue())
+            np.lib.format.write_array(member, np.ascontiguousarray(_narrowest(array)), allow_pickle=False)
+            zf.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), member.getvalue())
     return buffer.getvalue()
+
+
+def _narrowest(array: np.ndarray) -> np.ndarray:
+    if array.dtype.kind != "i":
+        return array
+    lo, hi = (int(array.min()), int(array.max())) if array.size else (0, 0)
+    for dtype in (np.int8, np.int16, np.int32):
+        info = np.iinfo(dtype)
+        if info.min <= lo and hi <= info.max:
+            return array.astype(dtype)
+    return array.astype(np.int64)
 
 
 def build_manifest(cfg, tx, arrays, payloads: dict[str, bytes], npz: bytes, *, seed, count, coverage,
@@ -139,7 +151,7 @@ def build_manifest(cfg, tx, arrays, payloads: dict[str, bytes], npz: bytes, *, s
         }
     files["npz"] = {
         "path": NPZ, "description": "all arrays for Python users (np.load)", "sha256": _sha256(npz),
-        "arrays": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()},
+        "arrays": {k: {"shape": list(v.shape), "dtype": str(_narrowest(v).dtype)} for k, v in arrays.items()},
     }
     starts = np.searchsorted(tx.class_index, np.arange(len(tx.classes)))
     classes = []
