@@ -7,7 +7,10 @@ counts only when the testbench checked every output and reported no failure. The
 per CPU-second of the simulator process (user + system time of the child, so other load on a shared
 machine does not count against it), less the CPU time of the same build run on an empty set (process
 start, elaboration): what remains is reading the vectors ($readmemh), simulating and checking every
-output. Build (compile) time is its own row.
+output. A rerun with half the input cycles idle (+gap=50: about one extra idle cycle per transaction,
+the same file I/O) gives the cost of a clock cycle without new data (in the note): a cycle-based
+simulator (Verilator) pays about that for every cycle, so the rest of its time is file I/O and checking;
+an event-driven one (Icarus) pays mostly for the data changing. Build (compile) time is its own row.
 """
 
 from __future__ import annotations
@@ -65,9 +68,10 @@ def simulator_rows(cfg, sim: str, count: int, directory: str) -> list[Row]:
             "stall": 0,
         }
         startup, _ = child_cpu_seconds(lambda: run({**plusargs, "n_in": 0, "n_out": 0}))
-        cpu, proc = child_cpu_seconds(
-            lambda: run({**plusargs, "n_in": vset.transactions, "n_out": vset.outputs})
-        )
+        full = {**plusargs, "n_in": vset.transactions, "n_out": vset.outputs}
+        cpu, proc = child_cpu_seconds(lambda: run(full))
+        # Half the cycles idle on the input: about one extra cycle per transaction, same file I/O.
+        cpu_gapped, _ = child_cpu_seconds(lambda: run({**full, "gap": 50}))
     except Exception as exc:  # a missing tool or a build failure is a row, not a crash
         return [unavailable(SUITE, what, f"{count} tx", "tx/s", dependency_reason(exc), GOALS[sim])]
     size = f"{vset.transactions} tx"
@@ -76,9 +80,13 @@ def simulator_rows(cfg, sim: str, count: int, directory: str) -> list[Row]:
         last = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
         return [Row(SUITE, what, size, "tx/s", goal=GOALS[sim], status=f"FAILED: {last[0][:80]}")]
     rate = vset.transactions / max(cpu - startup, 1e-3)
-    note = f"CPU {cpu:.2f} s less {startup:.2f} s startup (empty run); testbench: {closing}; gap=stall=0"
+    idle_us = (cpu_gapped - cpu) / vset.transactions * 1e6
+    note = (
+        f"CPU {cpu:.2f} s less {startup:.2f} s startup (empty run); testbench: {closing}; gap=stall=0; "
+        f"an idle input cycle costs {idle_us:.2f} µs (+gap=50 rerun: {cpu_gapped:.2f} s)"
+    )
     cached = "cached build, compile time as recorded when built" if build.cached else "fresh build"
-    extra = {"cpu_seconds": cpu, "startup_cpu_seconds": startup}
+    extra = {"cpu_seconds": cpu, "startup_cpu_seconds": startup, "gap50_cpu_seconds": cpu_gapped}
     return [
         Row(SUITE, what, size, "tx/s", rate, goal=GOALS[sim], note=note, extra=extra),
         Row(SUITE, f"{name} build (compile)", "testbench + core", "s", build.build_seconds, note=cached),
