@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -237,3 +238,19 @@ def test_vectors_suite_reports_transactions_written_per_second(monkeypatch):
     monkeypatch.setitem(vectors_suite.COUNT, True, 16)
     (row,) = vectors_suite.run(quick=True, timing=INSTANT)
     assert row.status == "ok" and row.unit == "tx/s" and row.ours > 0 and row.goal is None
+
+
+def test_missing_optional_anchors_are_reported_not_installed(monkeypatch):
+    monkeypatch.setitem(sys.modules, "apytypes", None)  # makes `import apytypes` raise ImportError
+    monkeypatch.setitem(sys.modules, "fxpmath", None)
+    a, b = fixedpoint_suite.operands(32)
+    rows = {r.anchor: r for r in fixedpoint_suite.measure_op("cast", a, b, INSTANT, fxpmath_elements=32)}
+    assert rows["numpy"].status == "ok" and rows["numpy"].ratio > 0
+    for name in ("APyTypes", "fxpmath"):
+        assert rows[name].anchor_status == "not installed" and rows[name].anchor_value is None
+        assert rows[name].met is None and rows[name].table_row()[3] == f"{name}: not installed"
+    assert bench.machine_info()["apytypes"] is None and bench.machine_info()["fxpmath"] is None
+    from simulator import DatapathConfig
+
+    layer_rows = layer_suite.small_layer_rows(DatapathConfig.default(), (2, 2, 4, 4), 1e6, INSTANT)
+    assert layer_rows[0].anchor_status == "not installed" and layer_rows[1].anchor_value > 0
