@@ -124,7 +124,9 @@ def test_quick_fixedpoint_run_prints_the_table_and_writes_json(tmp_path, monkeyp
         assert "DIFFER" not in r["note"]
         if r["goal"] is not None:
             assert r["met"] == (r["ratio"] >= r["goal"]["threshold"])
-    goals = {(r["what"].split()[0], r["anchor"]): r["goal"]["threshold"] for r in rows if r["goal"]}
+    with_goal = [r for r in rows if r["goal"]]
+    assert f"goals met: {sum(r['met'] for r in with_goal)} of {len(with_goal)}" in printed
+    goals = {(r["what"].split()[0], r["anchor"]): r["goal"]["threshold"] for r in with_goal}
     assert goals == {("cast", "APyTypes"): 5, ("add", "numpy"): 0.5, ("abs", "numpy"): 0.5} | {
         (op, "fxpmath"): 100 for op in fixedpoint_suite.OPS
     }

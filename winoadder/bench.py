@@ -72,7 +72,8 @@ def run(args) -> int:
             )
         )
     mode = "quick" if args.quick else "full"
-    print(f"\n{describe_machine(machine)}; {mode} run took {seconds:.0f} s")
+    print(f"\n{goal_summary(rows)}")
+    print(f"{describe_machine(machine)}; {mode} run took {seconds:.0f} s")
     report = {
         "schema_version": SCHEMA_VERSION,
         "mode": mode,
@@ -86,6 +87,15 @@ def run(args) -> int:
     print(f"wrote {args.json}")
     failed = [r for r in rows if r.met is False or r.status != "ok"]
     return 1 if args.strict and failed else 0
+
+
+def goal_summary(rows: list) -> str:
+    """One line: how many goals were met, and which rows missed theirs or could not be measured."""
+    with_goal = [r for r in rows if r.goal is not None]
+    missed = [f"{r.suite} {r.what} {r.size} vs {r.anchor or r.goal.text()}".replace("  ", " ")
+              for r in with_goal if r.met is not True]  # fmt: skip
+    text = f"goals met: {len(with_goal) - len(missed)} of {len(with_goal)}"
+    return f"{text}; missed or unmeasured: {'; '.join(missed)}" if missed else text
 
 
 def parse_only(text: str | None) -> list[str]:
