@@ -221,7 +221,7 @@ def test_memory_row_measures_a_child_process(monkeypatch):
     row = layer_suite.memory_row()
     assert row.status == "ok" and row.unit == "MiB"
     assert 10 < row.ours < layer_suite.MEMORY_LIMIT_MIB and row.met is True
-    assert "numpy-traced peak" in row.note
+    assert "own traced peak" in row.note
 
 
 def test_rtl_rows_on_icarus_with_a_tiny_vector_set(tmp_path):

@@ -243,7 +243,7 @@ start = time.perf_counter()
 try:
     conv_layer(cfg, x, u, padding=1)
     error = None
-except MemoryError as exc:
+except MemoryError:
     error = "MemoryError"
 seconds = time.perf_counter() - start
 peak = tracemalloc.get_traced_memory()[1]
@@ -278,7 +278,7 @@ def memory_row() -> Row:
         )
     ops = tile_channel_ops(MEMORY_LAYER)
     note = (
-        f"whole-process max RSS; numpy-traced peak {result['traced_peak_mib']:.0f} MiB; "
+        f"whole-process max RSS; conv_layer's own traced peak {result['traced_peak_mib']:.0f} MiB; "
         f"layer took {result['seconds']:.1f} s ({ops / result['seconds'] / 1e6:.1f} M tile-ch op/s, "
         f"child {time.perf_counter() - start:.0f} s)"
     )
