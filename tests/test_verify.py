@@ -70,6 +70,7 @@ def test_wrong_expectation_fails_with_mismatch_table(base_set, tmp_path, capsys)
     outputs = read_vector_set(directory).outputs
     assert f"{outputs - 1} passed, 1 failed" in out
     assert "likely stage" in out and "requantize rounding (1 LSB)" in out and "Y expected" in out
+    assert "S after the last channel" in out
 
 
 def test_changed_file_is_an_error_before_simulating(base_set, tmp_path, capsys, monkeypatch):

@@ -83,6 +83,7 @@ def run(args) -> int:
             rows = mismatch_rows(vset, result, limit=args.show)
             if rows:
                 print(tabulate(rows, headers=MISMATCH_HEADERS))
+                print(first_mismatch_detail(vset, result))
             elif result.log:
                 print(result.log[-2000:])
     return status
@@ -145,7 +146,7 @@ def run_simulator(vset, sim: str, *, seed: int = 1, gap: int = 25, stall: int = 
         plusargs = {"vectors": vset.directory.resolve(), "n_in": vset.transactions, "n_out": vset.outputs,
                     "actual": actual_path, "seed": seed, "gap": gap, "stall": stall, "show": show}
         if use_bin:
-            _write_binary_inputs(vset, Path(tmp))
+            write_binary_inputs(vset, Path(tmp))
             plusargs["bindir"] = tmp
         start = time.perf_counter()
         proc = tb.run(plusargs, timeout=120 + vset.transactions / 500, check=False)
@@ -167,11 +168,12 @@ def run_simulator(vset, sim: str, *, seed: int = 1, gap: int = 25, stall: int = 
                      seconds, proc.returncode, tb_summary, actual, mismatches, log)
 
 
-def _write_binary_inputs(vset, directory: Path) -> None:
+def write_binary_inputs(vset, directory) -> None:
+    """The testbench's +bindir files: in_tile/in_u/in_flags/expected_out words as raw bytes ($fread)."""
     from vectors.layout import pack_bin
 
     for name in ("in_tile", "in_u", "in_flags", "expected_out"):
-        (directory / f"{name}.bin").write_bytes(pack_bin(vset.read(name), vset.field(name)))
+        (Path(directory) / f"{name}.bin").write_bytes(pack_bin(vset.read(name), vset.field(name)))
 
 
 SUMMARY_HEADERS = ["simulator", "vectors", "outputs", "passed", "failed", "build s", "seconds", "vectors/s"]
@@ -207,6 +209,23 @@ def mismatch_rows(vset, result: SimResult, limit: int = 10) -> list[list]:
             if len(rows) >= limit:
                 return rows
     return rows
+
+
+def first_mismatch_detail(vset, result: SimResult) -> str:
+    """The expected intermediates of the first mismatching output's first wrong lane, and their file rows."""
+    arrays = vset.arrays()
+    k = int(result.mismatches[0])
+    tx = int(arrays["out_index"][k])
+    start = int(np.flatnonzero(arrays["first"][: tx + 1])[-1])
+    expected = vset.read("expected_out")[k]
+    p = int(np.argwhere(result.actual[k] != expected)[0][0])
+    return "\n".join([
+        f"output {k}, lane {p}: transactions {start}..{tx} (rows of in_*.hex, V.hex, M.hex, S.hex), "
+        f"row {k} of Y.hex and expected_out.hex",
+        f"  S after the last channel (4x4): {arrays['S'][tx, p].astype(np.int64).tolist()}",
+        f"  Y expected (2x2): {arrays['Y'][k, p].astype(np.int64).tolist()}",
+        f"  out expected: {expected[p].tolist()}   actual: {result.actual[k, p].tolist()}",
+    ])
 
 
 def _likely_stage(want: int, got: int, out_fmt) -> str:
