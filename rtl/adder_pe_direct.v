@@ -37,74 +37,94 @@ module adder_pe_direct #(
     wire advance = ~out_valid | out_ready;
     assign in_ready = advance & ~rst;
 
-    // The 36 (x, w) pairs of one lane: unit 9*(2i+j) + 3a + b pairs d[i+a][j+b] with g[a][b].
-    wire [36*WX-1:0] x_pairs;
-    genvar p, i, j, a, b;
-    generate
-        for (i = 0; i < 2; i = i + 1) begin : g_i
-            for (j = 0; j < 2; j = j + 1) begin : g_j
-                for (a = 0; a < 3; a = a + 1) begin : g_a
-                    for (b = 0; b < 3; b = b + 1) begin : g_b
-                        wire [WA-1:0] x = in_tile[WA*(4*(i+a)+(j+b)) +: WA];
-                        assign x_pairs[WX*(9*(2*i+j)+3*a+b) +: WX] = {(A_SIGNED != 0) & x[WA-1], x};
+    // The 36 (x, w) pairs of a lane: unit 9*(2i+j) + 3a + b pairs d[i+a][j+b] with g[a][b]. Each
+    // combinational group below is one always block that assigns its result once (one simulator event
+    // per input change).
+    reg [36*WX-1:0] x_work, x_pairs;
+    reg [P*36*WG-1:0] w_work, w_pairs;
+    reg [WA-1:0] x;
+    integer i, j, a, b;          // x pairs
+    integer w_lane, w_copy;      // w pairs
+    integer s_lane, s_out, s_tap; // sums
+
+    always @* begin
+        for (i = 0; i < 2; i = i + 1) begin
+            for (j = 0; j < 2; j = j + 1) begin
+                for (a = 0; a < 3; a = a + 1) begin
+                    for (b = 0; b < 3; b = b + 1) begin
+                        x = in_tile[WA*(4*(i+a)+(j+b)) +: WA];
+                        x_work[WX*(9*(2*i+j)+3*a+b) +: WX] = {(A_SIGNED != 0) & x[WA-1], x};
                     end
                 end
             end
         end
-    endgenerate
+        x_pairs = x_work;
+    end
+
+    always @* begin
+        for (w_lane = 0; w_lane < P; w_lane = w_lane + 1) begin
+            for (w_copy = 0; w_copy < 4; w_copy = w_copy + 1) begin
+                w_work[WG*(36*w_lane+9*w_copy) +: 9*WG] = in_w[9*WG*w_lane +: 9*WG];
+            end
+        end
+        w_pairs = w_work;
+    end
 
     wire [P*36*WDIF-1:0] m;
     reg s1_valid, s1_first, s1_last;
     reg [P*36*WDIF-1:0] s1_m;
-    wire [P*4*WP-1:0] sums;
+    reg [P*4*WP-1:0] sums_work, sums;
+    reg [WDIF-1:0] term;
+    reg [WP-1:0] total;
     reg s2_valid, s2_first, s2_last;
     reg [P*4*WP-1:0] s2_sums;
-    wire [P*4*WS-1:0] acc;
     reg s3_valid;
     wire [P*4*WO-1:0] q;
     reg s4_valid;
     reg [P*4*WO-1:0] s4_q;
 
+    genvar p, k;
     generate
         for (p = 0; p < P; p = p + 1) begin : g_lane
-            wire [36*WG-1:0] w_pairs;
-            for (i = 0; i < 4; i = i + 1) begin : g_w
-                assign w_pairs[9*WG*i +: 9*WG] = in_w[9*WG*p +: 9*WG];
-            end
+            wire [4*WS-1:0] acc;  // per lane, so a lane's update only wakes its own requantizers
             neg_abs_diff #(.N(36), .WU(WG), .WVA(WX), .WD(WDIF), .WM(WDIF)) u_neg_abs_diff (
-                .u(w_pairs),
+                .u(w_pairs[36*WG*p +: 36*WG]),
                 .va(x_pairs),
                 .m(m[36*WDIF*p +: 36*WDIF])
             );
-            for (i = 0; i < 4; i = i + 1) begin : g_sum
-                wire [9*WP-1:0] terms;
-                for (a = 0; a < 9; a = a + 1) begin : g_term
-                    wire [WDIF-1:0] t = s1_m[WDIF*(36*p+9*i+a) +: WDIF];
-                    assign terms[WP*a +: WP] = {{(WP-WDIF+1){t[WDIF-1]}}, t[WDIF-2:0]};
-                end
-                assign sums[WP*(4*p+i) +: WP] =
-                    terms[WP*0 +: WP] + terms[WP*1 +: WP] + terms[WP*2 +: WP] +
-                    terms[WP*3 +: WP] + terms[WP*4 +: WP] + terms[WP*5 +: WP] +
-                    terms[WP*6 +: WP] + terms[WP*7 +: WP] + terms[WP*8 +: WP];
-            end
             channel_accumulate #(.N(4), .WM(WP), .WS(WS), .ACC_SAT(ACC_SAT)) u_channel_accumulate (
                 .clk(clk),
                 .rst(rst),
                 .en(advance & s2_valid),
                 .first(s2_first),
                 .m(s2_sums[4*WP*p +: 4*WP]),
-                .acc(acc[4*WS*p +: 4*WS])
+                .acc(acc)
             );
-            for (i = 0; i < 4; i = i + 1) begin : g_out
+            for (k = 0; k < 4; k = k + 1) begin : g_out
                 requantize #(
                     .WY(WS), .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT), .ROUND(ROUND), .OVF(OVF)
                 ) u_requantize (
-                    .y(acc[WS*(4*p+i) +: WS]),
-                    .q(q[WO*(4*p+i) +: WO])
+                    .y(acc[WS*k +: WS]),
+                    .q(q[WO*(4*p+k) +: WO])
                 );
             end
         end
     endgenerate
+
+    // The four 9-term sums of each lane.
+    always @* begin
+        for (s_lane = 0; s_lane < P; s_lane = s_lane + 1) begin
+            for (s_out = 0; s_out < 4; s_out = s_out + 1) begin
+                total = {WP{1'b0}};
+                for (s_tap = 0; s_tap < 9; s_tap = s_tap + 1) begin
+                    term = s1_m[WDIF*(36*s_lane+9*s_out+s_tap) +: WDIF];
+                    total = total + {{(WP-WDIF+1){term[WDIF-1]}}, term[WDIF-2:0]};
+                end
+                sums_work[WP*(4*s_lane+s_out) +: WP] = total;
+            end
+        end
+        sums = sums_work;
+    end
 
     always @(posedge clk) begin
         if (rst) begin

@@ -1,4 +1,6 @@
 // align: Va = V * 2^K, V moved onto U's grid (K = u_extra_frac). A left shift by wiring, no rounding.
+// One always block builds the whole tile and assigns it once, so an event-driven simulator sees
+// one output event per input change.
 module align #(
     parameter WV = 10,
     parameter K = 2,
@@ -7,14 +9,17 @@ module align #(
     input [16*WV-1:0] v,
     output [16*WVA-1:0] va
 );
-    genvar e;
-    generate
-        for (e = 0; e < 16; e = e + 1) begin : g_elem
-            if (K == 0) begin : g_copy
-                assign va[WVA*e +: WVA] = v[WV*e +: WV];
-            end else begin : g_shift
-                assign va[WVA*e +: WVA] = {v[WV*e +: WV], {K{1'b0}}};
-            end
+    reg [WVA-1:0] v_ext;  // V sign-extended to WVA = WV + K bits
+    reg [16*WVA-1:0] va_work, va_tile;
+    integer e;
+
+    always @* begin
+        for (e = 0; e < 16; e = e + 1) begin
+            v_ext = {{(WVA-WV+1){v[WV*e+WV-1]}}, v[WV*e +: WV-1]};
+            va_work[WVA*e +: WVA] = v_ext << K;
         end
-    endgenerate
+        va_tile = va_work;
+    end
+
+    assign va = va_tile;
 endmodule

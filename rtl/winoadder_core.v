@@ -67,8 +67,7 @@ module winoadder_core #(
     reg s2_valid, s2_first, s2_last;
     reg [P*16*WM-1:0] s2_m;
 
-    // Stage 3: channel accumulators (state) and their output-valid flag.
-    wire [P*16*WS-1:0] acc;
+    // Stage 3: channel accumulators (state, one per lane) and their output-valid flag.
     reg s3_valid;
 
     // Stage 4: output transform; stage 5: requantize (the output register).
@@ -82,6 +81,7 @@ module winoadder_core #(
     genvar p, e;
     generate
         for (p = 0; p < P; p = p + 1) begin : g_lane
+            wire [16*WS-1:0] acc;  // per lane, so a lane's update only wakes its own output transform
             neg_abs_diff #(.N(16), .WU(WU), .WVA(WVA), .WD(WD), .WM(WM)) u_neg_abs_diff (
                 .u(s1_u[16*WU*p +: 16*WU]),
                 .va(va),
@@ -93,10 +93,10 @@ module winoadder_core #(
                 .en(advance & s2_valid),
                 .first(s2_first),
                 .m(s2_m[16*WM*p +: 16*WM]),
-                .acc(acc[16*WS*p +: 16*WS])
+                .acc(acc)
             );
             output_transform #(.WS(WS), .WY(WY), .AT(AT)) u_output_transform (
-                .s(acc[16*WS*p +: 16*WS]),
+                .s(acc),
                 .y(y[4*WY*p +: 4*WY])
             );
             for (e = 0; e < 4; e = e + 1) begin : g_out

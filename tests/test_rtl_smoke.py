@@ -41,6 +41,7 @@ CONFIGS = {"default": DEFAULT, "other": OTHER}
 N_VECTORS = 300
 N_TRANSACTIONS = 160
 PATTERN_CYCLES = 613
+TB_MEMORY_WORDS = 4096  # NMAX of the smoke testbenches
 OUT_OVERFLOWS = [Overflow.WRAP, Overflow.SAT, Overflow.SAT_ZERO, Overflow.SAT_SYM]  # codes 0..3
 
 
@@ -288,6 +289,7 @@ CASE_BUILDERS = {
 
 def _plusargs(module: str, case: Case, directory, tag: str, pattern=None) -> dict:
     """Write the case's stimulus (and pattern) files; return the testbench's plusargs."""
+    assert len(case.words) <= TB_MEMORY_WORDS and (pattern is None or len(pattern) <= TB_MEMORY_WORDS)
     digits = -(-case.width // 4)
     stim = directory / f"{module}_{tag}.in"
     stim.write_text("".join(f"{w:0{digits}x}\n" for w in case.words))
