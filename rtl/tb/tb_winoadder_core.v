@@ -66,8 +66,13 @@ module tb_winoadder_core #(
     wire [WOUT-1:0] out_y;
     wire in_valid = ~rst & ~done & (in_idx < n_in) & ~gap;
     wire out_ready = ~stall;
-    wire [31:0] in_row = (in_idx < n_in) ? in_idx : 0;
-    wire [31:0] out_row = (out_idx < n_out) ? out_idx : 0;
+    localparam AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;  // memory address bits
+    /* verilator lint_off UNUSEDSIGNAL */  // the high index bits are range-checked, not used as address
+    wire [31:0] in_idx_bits = in_idx;
+    wire [31:0] out_idx_bits = out_idx;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [AW-1:0] in_row = (in_idx < n_in) ? in_idx_bits[AW-1:0] : {AW{1'b0}};
+    wire [AW-1:0] out_row = (out_idx < n_out) ? out_idx_bits[AW-1:0] : {AW{1'b0}};
     wire [WOUT-1:0] expected = exp_mem[out_row];
 
     winoadder_core #(
@@ -98,10 +103,14 @@ module tb_winoadder_core #(
     endfunction
 
     function [8:0] threshold(input integer pct);
+        /* verilator lint_off UNUSEDSIGNAL */
+        reg [31:0] scaled;  // at most 256: 9 bits
+        /* verilator lint_on UNUSEDSIGNAL */
         begin
+            scaled = (pct * 256) / 100;
             if (pct <= 0) threshold = 9'd0;
             else if (pct >= 100) threshold = 9'd256;
-            else threshold = (pct * 256) / 100;
+            else threshold = scaled[8:0];
         end
     endfunction
 
