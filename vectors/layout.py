@@ -56,13 +56,24 @@ def pack_hex(values: np.ndarray, field: Field) -> bytes:
     return b"".join(_pack_chunk(flat[i : i + _CHUNK_ROWS], field) for i in range(0, len(flat), _CHUNK_ROWS))
 
 
+def _limbs(flat: np.ndarray, field: Field) -> np.ndarray:
+    """Rows as little-endian uint64 limbs of the packed word (one spare limb for spills)."""
+    rows = len(flat)
+    values = flat.astype(np.uint64) & np.uint64((1 << field.width) - 1)  # two's complement bits
+    limbs = np.zeros((rows, field.word_bits // 64 + 2), dtype=np.uint64)
+    for e in range(field.elements):  # over element positions; every row at once
+        limb, shift = divmod(field.width * e, 64)
+        limbs[:, limb] |= values[:, e] << np.uint64(shift)
+        if shift + field.width > 64:
+            limbs[:, limb + 1] |= values[:, e] >> np.uint64(64 - shift)
+    return limbs
+
+
 def _pack_chunk(flat: np.ndarray, field: Field) -> bytes:
     rows = len(flat)
-    shifts = np.arange(field.width, dtype=np.int64)
-    bits = ((flat[:, :, None] >> shifts) & 1).astype(np.uint8).reshape(rows, field.word_bits)
-    padded = np.zeros((rows, field.digits * 4), dtype=np.uint8)
-    padded[:, : field.word_bits] = bits
-    nibbles = padded.reshape(rows, field.digits, 4) @ np.array([1, 2, 4, 8], dtype=np.uint8)
+    limbs = _limbs(flat, field)
+    nibbles = (limbs[:, :, None] >> (np.arange(16, dtype=np.uint64) * np.uint64(4))) & np.uint64(15)
+    nibbles = nibbles.reshape(rows, -1)[:, : field.digits]
     text = np.empty((rows, field.digits + 1), dtype=np.uint8)
     text[:, : field.digits] = _HEX_DIGITS[nibbles[:, ::-1]]
     text[:, field.digits] = ord("\n")
@@ -78,10 +89,8 @@ def pack_bin(values: np.ndarray, field: Field) -> bytes:
     chunks = []
     for i in range(0, len(flat), _CHUNK_ROWS):
         part = flat[i : i + _CHUNK_ROWS]
-        bits = ((part[:, :, None] >> np.arange(field.width, dtype=np.int64)) & 1).astype(np.uint8)
-        padded = np.zeros((len(part), nbytes * 8), dtype=np.uint8)
-        padded[:, : field.word_bits] = bits.reshape(len(part), field.word_bits)
-        chunks.append(np.packbits(padded[:, ::-1], axis=1).tobytes())
+        little = _limbs(part, field).astype("<u8").view(np.uint8).reshape(len(part), -1)
+        chunks.append(np.ascontiguousarray(little[:, :nbytes][:, ::-1]).tobytes())
     return b"".join(chunks)
 
 
