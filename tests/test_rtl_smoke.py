@@ -16,6 +16,7 @@ import pytest
 from fixedpoint import Fmt, Overflow, Rounding, cast
 from simulator import DatapathConfig
 from simulator import datapath as dp
+from simulator.reference import adder_conv
 from winoadder import hdl
 from winoadder.paths import TB_DIR
 from winoadder.rtl import (
@@ -251,6 +252,10 @@ def direct_reference(cfg, d, g, first, last) -> np.ndarray:
     p = direct_pe_parameters(cfg)
     windows = np.lib.stride_tricks.sliding_window_view(d, (3, 3), axis=(1, 2))  # (N, 2, 2, 3, 3)
     m = -np.abs(windows[:, None] - g[:, :, None, None]).sum(axis=(-2, -1))  # (N, P, 2, 2)
+    n, lanes = g.shape[:2]
+    every_pair = adder_conv(d[:, None].astype(float), g.reshape(n * lanes, 1, 3, 3).astype(float), padding=0)
+    own = every_pair.reshape(n, n, lanes, 2, 2)[np.arange(n), np.arange(n)]  # transaction n with its own g
+    assert np.array_equal(own, m)  # the simulator's float reference agrees on these small integers
     start = np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))
     partial = np.cumsum(m, axis=0)
     before = np.concatenate([np.zeros_like(partial[:1]), partial[:-1]])
