@@ -2,11 +2,13 @@
 
 A vector set of the default config (`vectors.manifest.create_vector_set`, random classes) runs on
 `winoadder verify`'s build of rtl/tb/tb_winoadder_core.v (`winoadder.verify.build_testbench`, cached),
-with no input gaps and no output backpressure, so the core can take one transaction a cycle; a run
+loading the vectors as verify does by default (Verilator: raw bytes with $fread via +bindir, Icarus:
+$readmemh on the hex files), with no input gaps and no output backpressure, so the core can take one
+transaction a cycle; a run
 counts only when the testbench checked every output and reported no failure. The rate is transactions
 per CPU-second of the simulator process (user + system time of the child, so other load on a shared
 machine does not count against it), less the CPU time of the same build run on an empty set (process
-start, elaboration): what remains is reading the vectors ($readmemh), simulating and checking every
+start, elaboration): what remains is reading the vectors, simulating and checking every
 output. A rerun with half the input cycles idle (+gap=50: about one extra idle cycle per transaction,
 the same file I/O) gives the cost of a clock cycle without new data (in the note): a cycle-based
 simulator (Verilator) pays about that for every cycle, so the rest of its time is file I/O and checking;
@@ -16,6 +18,7 @@ an event-driven one (Icarus) pays mostly for the data changing. Build (compile) 
 from __future__ import annotations
 
 import functools
+import os
 import resource
 import tempfile
 
@@ -25,10 +28,12 @@ SUITE = "rtl"
 SIMULATORS = {"verilator": "Verilator", "iverilog": "Icarus"}
 GOALS = {"verilator": Goal(200e3, on="ours", unit="tx/s"), "iverilog": Goal(10e3, on="ours", unit="tx/s")}
 COUNT = {  # vector --count per simulator, keyed by quick
-    True: {"verilator": 4_000, "iverilog": 200},
+    True: {"verilator": 20_000, "iverilog": 200},
     False: {"verilator": 30_000, "iverilog": 1_000},
-}
+}  # Verilator's two sizes share one build (testbench DEPTH 32768)
+MIN_CPU = {True: 0.2, False: 1.0}  # CPU seconds of repeated runs per measurement, keyed by quick
 SEED = 1
+LOADER = {"verilator": "$fread", "iverilog": "$readmemh"}  # `winoadder verify`'s default (load="auto")
 
 
 def run(quick: bool, timing: Timing) -> list[Row]:
@@ -44,12 +49,16 @@ def run(quick: bool, timing: Timing) -> list[Row]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="winoadder-bench-rtl-") as tmp:
         for sim in SIMULATORS:
-            rows.extend(simulator_rows(cfg, sim, COUNT[quick][sim], f"{tmp}/{sim}"))
+            rows.extend(simulator_rows(cfg, sim, COUNT[quick][sim], f"{tmp}/{sim}", MIN_CPU[quick]))
     return rows
 
 
-def simulator_rows(cfg, sim: str, count: int, directory: str) -> list[Row]:
-    """The simulation-rate row and the build-time row of one simulator."""
+def simulator_rows(cfg, sim: str, count: int, directory: str, min_cpu: float = 0.0) -> list[Row]:
+    """The simulation-rate row and the build-time row of one simulator.
+
+    The run is repeated until it has used ``min_cpu`` CPU seconds in all (CPU time is accounted in
+    coarse ticks), and the startup and gapped runs as many times; the CPU times are per run.
+    """
     from vectors.manifest import create_vector_set, read_vector_set
     from winoadder.verify import build_testbench, testbench_depth
 
@@ -67,11 +76,17 @@ def simulator_rows(cfg, sim: str, count: int, directory: str) -> list[Row]:
             "gap": 0,
             "stall": 0,
         }
-        startup, _ = child_cpu_seconds(lambda: run({**plusargs, "n_in": 0, "n_out": 0}))
+        if LOADER[sim] == "$fread":  # as `winoadder verify` loads them on this simulator
+            from winoadder.verify import write_binary_inputs
+
+            os.mkdir(f"{directory}/bin")
+            write_binary_inputs(vset, f"{directory}/bin")
+            plusargs["bindir"] = f"{directory}/bin"
         full = {**plusargs, "n_in": vset.transactions, "n_out": vset.outputs}
-        cpu, proc = child_cpu_seconds(lambda: run(full))
+        cpu, proc, runs = cpu_per_run(lambda: run(full), min_cpu)
+        startup, _, _ = cpu_per_run(lambda: run({**plusargs, "n_in": 0, "n_out": 0}), 0.0, runs)
         # Half the cycles idle on the input: about one extra cycle per transaction, same file I/O.
-        cpu_gapped, _ = child_cpu_seconds(lambda: run({**full, "gap": 50}))
+        cpu_gapped, _, _ = cpu_per_run(lambda: run({**full, "gap": 50}), 0.0, runs)
     except Exception as exc:  # a missing tool or a build failure is a row, not a crash
         return [unavailable(SUITE, what, f"{count} tx", "tx/s", dependency_reason(exc), GOALS[sim])]
     size = f"{vset.transactions} tx"
@@ -82,15 +97,31 @@ def simulator_rows(cfg, sim: str, count: int, directory: str) -> list[Row]:
     rate = vset.transactions / max(cpu - startup, 1e-3)
     idle_us = (cpu_gapped - cpu) / vset.transactions * 1e6
     note = (
-        f"CPU {cpu:.2f} s less {startup:.2f} s startup (empty run); testbench: {closing}; gap=stall=0; "
-        f"an idle input cycle costs {idle_us:.2f} µs (+gap=50 rerun: {cpu_gapped:.2f} s)"
+        f"CPU {cpu:.3f} s less {startup:.3f} s startup (empty run), mean of {runs} runs; "
+        f"inputs by {LOADER[sim]}; testbench: {closing}; gap=stall=0; "
+        f"an idle input cycle costs {idle_us:.2f} µs (+gap=50 rerun: {cpu_gapped:.3f} s)"
     )
     cached = "cached build, compile time as recorded when built" if build.cached else "fresh build"
-    extra = {"cpu_seconds": cpu, "startup_cpu_seconds": startup, "gap50_cpu_seconds": cpu_gapped}
+    extra = {
+        "runs": runs,
+        "cpu_seconds": cpu,
+        "startup_cpu_seconds": startup,
+        "gap50_cpu_seconds": cpu_gapped,
+    }
     return [
         Row(SUITE, what, size, "tx/s", rate, goal=GOALS[sim], note=note, extra=extra),
         Row(SUITE, f"{name} build (compile)", "testbench + core", "s", build.build_seconds, note=cached),
     ]
+
+
+def cpu_per_run(fn, min_cpu: float, runs: int = 1):
+    """(mean child CPU seconds per call, the last result, calls): at least ``runs`` calls, more until
+    the calls have used ``min_cpu`` seconds together (at most 50)."""
+    total, calls = 0.0, 0
+    while calls < runs or (total < min_cpu and calls < 50):
+        cpu, result = child_cpu_seconds(fn)
+        total, calls = total + cpu, calls + 1
+    return total / calls, result, calls
 
 
 def child_cpu_seconds(fn):
