@@ -4,15 +4,15 @@ A vector set of the default config (`vectors.manifest.create_vector_set`, random
 `winoadder verify`'s build of rtl/tb/tb_winoadder_core.v (`winoadder.verify.build_testbench`, cached),
 loading the vectors as verify does by default (Verilator: raw bytes with $fread via +bindir, Icarus:
 $readmemh on the hex files), with no input gaps and no output backpressure, so the core can take one
-transaction a cycle; a run
-counts only when the testbench checked every output and reported no failure. The rate is transactions
-per CPU-second of the simulator process (user + system time of the child, so other load on a shared
-machine does not count against it), less the CPU time of the same build run on an empty set (process
-start, elaboration): what remains is reading the vectors, simulating and checking every
-output. A rerun with half the input cycles idle (+gap=50: about one extra idle cycle per transaction,
-the same file I/O) gives the cost of a clock cycle without new data (in the note): a cycle-based
-simulator (Verilator) pays about that for every cycle, so the rest of its time is file I/O and checking;
-an event-driven one (Icarus) pays mostly for the data changing. Build (compile) time is its own row.
+transaction a cycle. A run counts only when the testbench checked every output and reported no failure.
+The rate is transactions per CPU-second of the simulator process (user + system time of the child, so
+other load on a shared machine does not count against it), less the CPU time of the same build run on
+an empty set (process start, elaboration): what remains is reading the vectors, simulating and checking
+every output. A rerun with half the input cycles idle (+gap=50: about one extra idle cycle per
+transaction, the same file I/O) gives the cost of a clock cycle without new data (in the note): a
+cycle-based simulator (Verilator) pays about that for every cycle, so the rest of its time is file I/O
+and checking; an event-driven one (Icarus) pays mostly for the data changing. Build (compile) time is
+its own row.
 """
 
 from __future__ import annotations
