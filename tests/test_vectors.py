@@ -84,6 +84,8 @@ def test_parse_classes_expands_groups_and_rejects_unknown():
     assert parse_classes("ties, uniform") == ("uniform", "ties")
     with pytest.raises(ValueError, match="classes: unknown class 'bogus'"):
         parse_classes("uniform,bogus")
+    with pytest.raises(ValueError, match="count: 0 transactions of uniform is an empty set"):
+        generate(SMALL, 0, 0, "uniform")
 
 
 @pytest.mark.parametrize("cfg", [SMALL, NARROW_WRAP, UNSIGNED], ids=["small", "narrow_wrap", "unsigned"])

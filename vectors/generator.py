@@ -83,6 +83,9 @@ def generate(cfg, count: int, seed: int, classes: str | Sequence[str] = ("random
         rng = np.random.default_rng([seed, ALL_CLASSES.index(name)])
         d, u, lengths = _GENERATORS[name](_Space(cfg), rng, shares.get(name, 0))
         parts.append((index, d, u, np.asarray(lengths, dtype=np.int64)))
+    if not any(len(p[1]) for p in parts):
+        raise ValueError(f"count: {count} transactions of {', '.join(names)} is an empty set; "
+                         "raise --count or add directed classes")
     d = np.concatenate([p[1] for p in parts]).astype(np.int64)
     u = np.concatenate([p[2] for p in parts]).astype(np.int64)
     lengths = np.concatenate([p[3] for p in parts])
