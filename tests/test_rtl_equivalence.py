@@ -20,7 +20,7 @@ from fixedpoint import Fmt, Overflow, Rounding
 from simulator import PRESETS, DatapathConfig
 from simulator.datapath import run_stream
 from vectors.generator import DIRECTED_CLASSES, RANDOM_CLASSES, Transactions, generate
-from vectors.manifest import read_vector_set, write_transactions
+from vectors.manifest import create_vector_set, read_vector_set, write_transactions
 from vectors.regressions import regression_sets, save_regression, shipped_sets
 from winoadder.verify import run_simulator
 
@@ -109,6 +109,18 @@ def test_verilator_matches_model_on_bounded_configs(data):
     cfg = data.draw(st.sampled_from(VERILATOR_CONFIGS), label="config")
     tx = data.draw(batches(cfg), label="transactions")
     _assert_rtl_equals_model(cfg, tx, "verilator", "verilator")
+
+
+@pytest.mark.parametrize("index, rounding", list(enumerate(Rounding)), ids=[r.value for r in Rounding])
+def test_rounding_ties_bit_exact_for_every_mode(index, rounding, tmp_path):
+    cfg = DatapathConfig.default().replace(
+        act_fmt=Fmt(6, 2, True), u_extra_frac=1, max_channels=2, lanes=1, out_fmt=Fmt(5, 1, True),
+        rounding=rounding, overflow=OUT_OVERFLOWS[index % len(OUT_OVERFLOWS)])
+    manifest = create_vector_set(tmp_path / "ties", cfg, count=0, seed=0, classes="ties")
+    coverage = manifest["coverage"]
+    assert coverage["tie_positive"]["hits"] > 0 and coverage["tie_negative"]["hits"] > 0
+    result = run_simulator(read_vector_set(tmp_path / "ties"), "iverilog")
+    assert result.ok, f"{rounding}: {result.tb_summary}\n{result.log[-1500:]}"
 
 
 def test_regression_sets_are_shipped():
