@@ -97,7 +97,7 @@ def simulator_rows(cfg, sim: str, count: int, directory: str, min_cpu: float = 0
     rate = vset.transactions / max(cpu - startup, 1e-3)
     idle_us = (cpu_gapped - cpu) / vset.transactions * 1e6
     note = (
-        f"CPU {cpu:.3f} s less {startup:.3f} s startup (empty run), mean of {runs} runs; "
+        f"CPU {cpu:.3f} s less {startup:.3f} s startup (empty run), per run of {runs}; "
         f"inputs by {LOADER[sim]}; testbench: {closing}; gap=stall=0; "
         f"an idle input cycle costs {idle_us:.2f} µs (+gap=50 rerun: {cpu_gapped:.3f} s)"
     )
