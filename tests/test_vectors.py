@@ -15,6 +15,7 @@ from vectors.coverage import missed
 from vectors.generator import ALL_CLASSES, RANDOM_CLASSES, flags_from_lengths, generate, parse_classes
 from vectors.layout import Field, pack_bin, pack_hex, read_memh, unpack_hex
 from vectors.manifest import FILES, MANIFEST, NPZ, create_vector_set, read_vector_set
+from vectors.regressions import regression_sets, save_regression
 from winoadder.cli import main
 from winoadder.errors import UsageError
 
@@ -201,3 +202,13 @@ def test_cli_writes_set_and_prints_coverage(tmp_path, capsys):
     assert "--force" in capsys.readouterr().err
     assert main(["vectors", "--count", "5", "--classes", "bogus", "--out", str(tmp_path / "w")]) == 2
     assert not (tmp_path / "w").exists()
+
+
+def test_save_regression_writes_a_replayable_set(tmp_path):
+    tx = generate(SMALL, 12, 9, "uniform")
+    path = save_regression("property-example", SMALL, tx, root=tmp_path)
+    assert regression_sets(tmp_path) == [path]
+    arrays = read_vector_set(path).arrays()
+    assert np.array_equal(arrays["d"], tx.d) and np.array_equal(arrays["u"], tx.u)
+    with pytest.raises(ValueError, match="name"):
+        save_regression("../outside", SMALL, tx, root=tmp_path)
