@@ -34,6 +34,10 @@ def cache(tmp_path, monkeypatch):
     return tmp_path / "cache" / "hdl"
 
 
+def _directories(cache):
+    return [p for p in cache.iterdir() if p.is_dir()]
+
+
 @pytest.fixture
 def probe(tmp_path):
     path = tmp_path / "probe.v"
@@ -68,7 +72,7 @@ def test_cache_is_content_addressed(cache, probe):
     edited = hdl.build("iverilog", "probe", [probe], {"WIDTH": 4})
     assert edited.directory != first.directory and not edited.cached
     assert "W=4" in edited.run({}).stdout
-    assert sorted(p.name for p in cache.iterdir()) == sorted(
+    assert sorted(p.name for p in _directories(cache)) == sorted(
         {first.directory.name, other_params.directory.name, edited.directory.name})
 
 
@@ -76,7 +80,8 @@ def test_concurrent_builds_of_one_key_share_one_result(cache, probe):
     with ThreadPoolExecutor(4) as pool:
         builds = list(pool.map(lambda _: hdl.build("iverilog", "probe", [probe], {"WIDTH": 6}), range(4)))
     assert len({b.directory for b in builds}) == 1
-    assert [p.name for p in cache.iterdir()] == [builds[0].directory.name]  # no temp dirs left behind
+    assert [p.name for p in _directories(cache)] == [builds[0].directory.name]  # no temp dirs left behind
+    assert sum(not b.cached for b in builds) == 1  # the others waited for the lock and reused it
     assert "WIDTH=6" in builds[0].run({}).stdout
 
 
@@ -85,7 +90,7 @@ def test_compile_error_raises_and_leaves_no_partial_build(cache, tmp_path):
     bad.write_text("module probe; initial begin $display(\"x\") end endmodule\n")
     with pytest.raises(RuntimeError, match="iverilog failed to build probe"):
         hdl.build("iverilog", "probe", [bad], {})
-    assert not any(cache.iterdir())
+    assert not _directories(cache)
 
 
 def test_missing_source_and_bad_parameter_are_usage_errors(cache, probe, tmp_path):

@@ -3,11 +3,13 @@
 ``build(sim, top, sources, params)`` compiles once per distinct (source contents, include-dir contents,
 top, parameters, simulator, tool version) and keeps the result under ``CACHE_DIR/hdl/<hash>``. A build
 happens in a private temp dir that is renamed into place, so concurrent pytest-xdist workers never see
-a half-built directory (the loser of a rename race discards its copy and uses the winner's).
+a half-built directory; a per-key file lock makes a second process wait for the first build and reuse
+it instead of compiling the same thing twice.
 """
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import hashlib
 import json
@@ -119,22 +121,23 @@ def build(
     if meta is not None:
         return _as_build(sim, top, final, meta, cached=True)
     root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=root))
-    try:
-        start = time.perf_counter()
-        command = _compile(sim, top, sources, params, include_dirs, tmp)
-        meta = {"command": command, "build_seconds": time.perf_counter() - start, "top": top, "sim": sim}
-        (tmp / "meta.json").write_text(json.dumps(meta))
+    # One builder per key at a time (other processes wait, then reuse the result); the build itself
+    # still goes to a temp dir renamed into place, so a killed builder never leaves a partial build.
+    with open(root / f".{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        meta = _read_meta(final)
+        if meta is not None:
+            return _as_build(sim, top, final, meta, cached=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=root))
         try:
+            start = time.perf_counter()
+            command = _compile(sim, top, sources, params, include_dirs, tmp)
+            meta = {"command": command, "build_seconds": time.perf_counter() - start, "top": top, "sim": sim}
+            (tmp / "meta.json").write_text(json.dumps(meta))
             os.rename(tmp, final)
-        except OSError:  # another worker finished the same build first: use theirs
-            if _read_meta(final) is None:
-                raise
+        except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
-            meta = _read_meta(final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            raise
     return _as_build(sim, top, final, meta, cached=False)
 
 
