@@ -44,6 +44,7 @@ YOSYS_TIMEOUT_S = 3600
 _PROBLEMS = re.compile(r"^Found and reported (\d+) problems\.", re.M)
 _LATCH = re.compile(r"^Latch inferred for signal", re.M)
 _WARNINGS = re.compile(r"^Warnings: \d+ unique messages, (\d+) total", re.M)
+_LOG_KEEP = ("Latch inferred", "Warning", "ERROR")
 
 
 # ------------------------------------------------------------------------------------------- yosys
@@ -190,6 +191,9 @@ def _run_yosys(yosys: str, job: SynthJob, directory: Path) -> None:
         errors = [line for line in (proc.stderr + proc.stdout).splitlines() if "ERROR" in line]
         detail = errors[-1].strip() if errors else f"exit code {proc.returncode}"
         raise RuntimeError(f"yosys failed on {job.top} ({job.target}): {detail}")
+    log = directory / "yosys.log"
+    kept = [line for line in log.read_text().splitlines() if line.startswith(_LOG_KEEP)]
+    log.write_text("\n".join(kept) + "\n")  # the full log is ~1 MB per run; keep what parse_log reads
     meta = {"seconds": round(time.perf_counter() - start, 3), "top": job.top, "target": job.target}
     (directory / "meta.json").write_text(json.dumps(meta))
 
