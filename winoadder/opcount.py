@@ -40,7 +40,6 @@ HOROWITZ_45NM_PJ = {
 }
 
 DESIGNS = ("cnn_direct", "cnn_winograd", "adder_direct", "adder_winograd")
-ARITHMETIC = ("add", "sub", "abs", "mul")
 
 
 def add_energy_pj(width: int) -> float:
