@@ -80,7 +80,7 @@ class SynthJob:
         object.__setattr__(self, "sources", tuple(Path(s) for s in self.sources))
         object.__setattr__(self, "params", tuple(sorted((str(k), v) for k, v in self.params)))
 
-    def script(self, stat_path: str = "stat.json") -> str:
+    def script(self) -> str:
         """The yosys script: elaborate, check, synthesize, check again, write ``stat -json``."""
         from winoadder.hdl import format_param
 
@@ -93,7 +93,7 @@ class SynthJob:
             "tee -q -o check_rtl.txt check",
             TARGETS[self.target].format(top=self.top),
             "tee -q -o check_netlist.txt check",
-            f"tee -q -o {stat_path} stat -json",
+            "tee -q -o stat.json stat -json",
         ]
         return "\n".join(line for line in lines if line) + "\n"
 
@@ -107,7 +107,7 @@ class SynthJob:
 
 
 def parse_stat(report: Mapping, top: str, target: str) -> dict:
-    """Cell counts from a yosys ``stat -json`` report (whole design, or ``top`` if not flattened)."""
+    """Cell counts from a yosys ``stat -json`` report: the whole design, else the ``top`` module."""
     entry = report.get("design") or report["modules"]["\\" + top]
     by_type = {str(k): int(v) for k, v in entry["num_cells_by_type"].items()}
 
@@ -119,7 +119,7 @@ def parse_stat(report: Mapping, top: str, target: str) -> dict:
         "lut4": by_type.get("SB_LUT4", 0) if ice40 else None,
         "carry": by_type.get("SB_CARRY", 0) if ice40 else None,
         "ff": count(lambda cell: "DFF" in cell),
-        "latch_cells": count(lambda cell: "DLATCH" in cell or "LATCH" in cell),
+        "latch_cells": count(lambda cell: "LATCH" in cell),
         "cells": int(entry["num_cells"]),
         "cells_by_type": by_type,
     }
