@@ -219,13 +219,22 @@ class DatapathConfig:
                     "(int64 raw); lower max_channels or set acc_width"
                 )
             put("acc_width", exact_ws)
-        ranges["requantize"] = (self.out_fmt.min_raw, self.out_fmt.max_raw)
+        out_min = self.out_fmt.min_raw
+        if self.overflow is Overflow.SAT_SYM and self.out_fmt.signed:
+            out_min = -self.out_fmt.max_raw  # SAT_SYM never yields the most negative value
+        ranges["requantize"] = (out_min, self.out_fmt.max_raw)
         w = {name: Fmt.signed_width_for(*ranges[name]) for name in STAGES[1:-1]}
         if w["output_transform"] > MAX_WIDTH:
             wy = w["output_transform"]
             raise ValueError(
                 f"max_channels: output_transform needs {wy} bits > {MAX_WIDTH} (int64 raw); "
                 "lower max_channels or acc_width"
+            )
+        shift = fa + k - self.out_fmt.frac
+        if shift >= w["output_transform"]:
+            raise ValueError(
+                f"out_fmt: requantize would discard all {w['output_transform']} bits of Y: SHIFT = "
+                f"act_fmt.frac + u_extra_frac - out_fmt.frac = {shift} must be < {w['output_transform']}"
             )
         widths = StageWidths(
             WA=self.act_fmt.width,
@@ -237,7 +246,7 @@ class DatapathConfig:
             WS=self.acc_width,
             WY=w["output_transform"],
             WO=self.out_fmt.width,
-            SHIFT=fa + k - self.out_fmt.frac,
+            SHIFT=shift,
             ranges=ranges,
         )
         put("_derived", frozenset(derived))

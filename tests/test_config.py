@@ -110,3 +110,19 @@ def test_custom_matrices_round_trip_through_json_and_a_path(tmp_path):
     path = tmp_path / "m.json"
     path.write_text(json.dumps(member.to_dict()))
     assert DatapathConfig.from_dict({"matrices": str(path)}).transform == member
+
+
+def test_requantize_must_keep_a_bit_of_y():
+    cfg = DatapathConfig.default()
+    wy = cfg.widths.WY
+    fy = cfg.y_fmt.frac
+    keeps_one = cfg.replace(out_fmt=Fmt(8, fy - (wy - 1), True))
+    assert keeps_one.widths.SHIFT == wy - 1
+    with pytest.raises(ValueError, match=r"^out_fmt: requantize would discard all"):
+        cfg.replace(out_fmt=Fmt(8, fy - wy, True))
+
+
+def test_sat_sym_output_range_excludes_the_most_negative_value():
+    cfg = DatapathConfig.default().replace(overflow="SAT_SYM")
+    assert cfg.ranges["requantize"] == (-cfg.out_fmt.max_raw, cfg.out_fmt.max_raw)
+    assert DatapathConfig.default().ranges["requantize"] == (cfg.out_fmt.min_raw, cfg.out_fmt.max_raw)
