@@ -21,7 +21,7 @@ module channel_accumulate #(
     localparam [WS-1:0] ACC_MIN = {1'b1, {(WS-1){1'b0}}};
 
     reg [N*WS-1:0] acc_q;
-    wire [N*WS-1:0] acc_next;
+    wire [WS-1:0] acc_next [0:N-1];  // the new value of accumulator e
     assign acc = acc_q;
 
     genvar e;
@@ -34,20 +34,30 @@ module channel_accumulate #(
                                   + {{(WX-WM+1){m_e[WM-1]}}, m_e[WM-2:0]};
                 // The sum fits in WS bits iff bits [WX-1 : WS-1] are all equal.
                 wire fits = (&sum[WX-1:WS-1]) | ~(|sum[WX-1:WS-1]);
-                assign acc_next[WS*e +: WS] = fits ? sum[WS-1:0] : (sum[WX-1] ? ACC_MIN : ACC_MAX);
+                assign acc_next[e] = fits ? sum[WS-1:0] : (sum[WX-1] ? ACC_MIN : ACC_MAX);
             end else if (WS > WM) begin : g_wrap
-                assign acc_next[WS*e +: WS] = base + {{(WS-WM+1){m_e[WM-1]}}, m_e[WM-2:0]};
+                assign acc_next[e] = base + {{(WS-WM+1){m_e[WM-1]}}, m_e[WM-2:0]};
             end else begin : g_wrap_narrow
-                assign acc_next[WS*e +: WS] = base + m_e[WS-1:0];
+                assign acc_next[e] = base + m_e[WS-1:0];
             end
         end
     endgenerate
+
+    // The new values are packed by one always block that assigns the packed vector once.
+    reg [N*WS-1:0] next_work, next_tile;
+    integer p;
+    always @* begin
+        for (p = 0; p < N; p = p + 1) begin
+            next_work[WS*p +: WS] = acc_next[p];
+        end
+        next_tile = next_work;
+    end
 
     always @(posedge clk) begin
         if (rst) begin
             acc_q <= {N*WS{1'b0}};
         end else if (en) begin
-            acc_q <= acc_next;
+            acc_q <= next_tile;
         end
     end
 endmodule

@@ -1,10 +1,11 @@
-// input_transform: V = B^T d B on one 4x4 input tile (docs/datapath.md), combinational.
-// Separable form: T = B^T d (16 sums of 4 signed terms), then V = T B (16 more); a zero coefficient
-// costs nothing after constant propagation (32 add/sub for both presets).
-// BT holds the sign pattern of B^T: entry [i][j] at bits [2(4i+j)+1 : 2(4i+j)], 00 = 0, 01 = +1,
-// 11 = -1. Sums are computed modulo 2^WE (WE >= WV); the exact result fits in WV bits, so the low WV
-// bits are the exact V. One always block computes the whole tile and assigns it once (one simulator
-// event per input change).
+// input_transform: V = B^T d B, the 4x4 Winograd-domain input tile, combinational.
+// Separable form: T = B^T d (16 sums of 4 signed terms), then V = T B (16 more). BT holds the sign
+// pattern of B^T: entry [i][j] at bits [2(4i+j)+1 : 2(4i+j)], 00 = 0, 01 = +1, 11 = -1. Each term is
+// chosen at elaboration (generate-if on the constant code): a zero coefficient costs nothing, so
+// synthesis keeps only the adds and subtracts the matrix needs (32 add/sub for both presets).
+// Sums are computed modulo 2^WE (WE >= WV); the exact V fits in WV bits. Every element is its own
+// net (net arrays, per-element continuous assigns), so an event-driven simulator only re-evaluates
+// what an input change reaches.
 module input_transform #(
     parameter WA = 8,
     parameter A_SIGNED = 1,
@@ -17,51 +18,53 @@ module input_transform #(
     // Working width: at least WV, and wide enough to hold an activation as a signed value.
     localparam WE = (WV > WA) ? WV : WA + 1;
 
-    function [WE-1:0] signed_term;
-        input [1:0] code;
-        input [WE-1:0] x;
-        begin
-            case (code)
-                2'b01: signed_term = x;
-                2'b11: signed_term = -x;
-                default: signed_term = {WE{1'b0}};
-            endcase
-        end
-    endfunction
+    wire [WE-1:0] d_ext [0:15];      // d[r][c] at 4r + c, as a WE-bit signed value
+    wire [WE-1:0] t_term [0:63];     // BT[i][a] d[a][c] at 4(4i + c) + a
+    wire [WE-1:0] t [0:15];          // T[i][c] = sum_a BT[i][a] d[a][c] at 4i + c
+    wire [WE-1:0] v_term [0:63];     // BT[j][b] T[i][b] at 4(4i + j) + b
+    wire [WE-1:0] v_elem [0:15];     // V[i][j] = sum_b BT[j][b] T[i][b] at 4i + j
 
-    reg [WA:0] d_signed;       // an activation as a (WA+1)-bit signed value
-    reg [16*WE-1:0] d_ext;     // d[r][c] sign-extended to WE bits
-    reg [16*WE-1:0] t;         // T[i][c] = sum_a BT[i][a] d[a][c]
-    reg [WE-1:0] v_elem;       // V[i][j] = sum_b BT[j][b] T[i][b]
+    genvar e, k;
+    generate
+        for (e = 0; e < 16; e = e + 1) begin : g_elem
+            wire [WA-1:0] d_e = d[WA*e +: WA];
+            if (A_SIGNED != 0) begin : g_signed
+                assign d_ext[e] = {{(WE-WA){d_e[WA-1]}}, d_e};
+            end else begin : g_unsigned
+                assign d_ext[e] = {{(WE-WA){1'b0}}, d_e};
+            end
+            // Term k of T[i][c] (e = 4i + c): BT[i][k] d[k][c]; term k of V[i][j] (e = 4i + j): BT[j][k] T[i][k].
+            for (k = 0; k < 4; k = k + 1) begin : g_term
+                localparam [1:0] T_CODE = BT[2*(4*(e/4)+k) +: 2];
+                localparam [1:0] V_CODE = BT[2*(4*(e%4)+k) +: 2];
+                if (T_CODE == 2'b01) begin : g_t_pos
+                    assign t_term[4*e+k] = d_ext[4*k+e%4];
+                end else if (T_CODE == 2'b11) begin : g_t_neg
+                    assign t_term[4*e+k] = -d_ext[4*k+e%4];
+                end else begin : g_t_zero
+                    assign t_term[4*e+k] = {WE{1'b0}};
+                end
+                if (V_CODE == 2'b01) begin : g_v_pos
+                    assign v_term[4*e+k] = t[4*(e/4)+k];
+                end else if (V_CODE == 2'b11) begin : g_v_neg
+                    assign v_term[4*e+k] = -t[4*(e/4)+k];
+                end else begin : g_v_zero
+                    assign v_term[4*e+k] = {WE{1'b0}};
+                end
+            end
+            assign t[e] = t_term[4*e] + t_term[4*e+1] + t_term[4*e+2] + t_term[4*e+3];
+            assign v_elem[e] = v_term[4*e] + v_term[4*e+1] + v_term[4*e+2] + v_term[4*e+3];
+        end
+    endgenerate
+
+    // The tile is packed in one always block that assigns v once (one simulator event per evaluation).
     reg [16*WV-1:0] v_work, v_tile;
-    integer e, i, j;
-
+    integer p;
     always @* begin
-        for (e = 0; e < 16; e = e + 1) begin
-            d_signed = {(A_SIGNED != 0) & d[WA*e+WA-1], d[WA*e +: WA]};
-            d_ext[WE*e +: WE] = {{(WE-WA){d_signed[WA]}}, d_signed[WA-1:0]};
+        for (p = 0; p < 16; p = p + 1) begin
+            v_work[WV*p +: WV] = v_elem[p][WV-1:0];
         end
-        for (i = 0; i < 4; i = i + 1) begin
-            for (j = 0; j < 4; j = j + 1) begin
-                t[WE*(4*i+j) +: WE] =
-                    signed_term(BT[2*(4*i+0) +: 2], d_ext[WE*(4*0+j) +: WE]) +
-                    signed_term(BT[2*(4*i+1) +: 2], d_ext[WE*(4*1+j) +: WE]) +
-                    signed_term(BT[2*(4*i+2) +: 2], d_ext[WE*(4*2+j) +: WE]) +
-                    signed_term(BT[2*(4*i+3) +: 2], d_ext[WE*(4*3+j) +: WE]);
-            end
-        end
-        for (i = 0; i < 4; i = i + 1) begin
-            for (j = 0; j < 4; j = j + 1) begin
-                v_elem =
-                    signed_term(BT[2*(4*j+0) +: 2], t[WE*(4*i+0) +: WE]) +
-                    signed_term(BT[2*(4*j+1) +: 2], t[WE*(4*i+1) +: WE]) +
-                    signed_term(BT[2*(4*j+2) +: 2], t[WE*(4*i+2) +: WE]) +
-                    signed_term(BT[2*(4*j+3) +: 2], t[WE*(4*i+3) +: WE]);
-                v_work[WV*(4*i+j) +: WV] = v_elem[WV-1:0];
-            end
-        end
-        v_tile = v_work;  // one assignment: one output event per evaluation
+        v_tile = v_work;
     end
-
     assign v = v_tile;
 endmodule

@@ -55,58 +55,70 @@ module winoadder_core #(
     );
     reg s1_valid, s1_first, s1_last;
     reg [16*WV-1:0] s1_v;
-    reg [P*16*WU-1:0] s1_u;
 
-    // Stage 2: align, neg_abs_diff per lane.
+    // Stage 2: align (shared), then per lane neg_abs_diff.
     wire [16*WVA-1:0] va;
     align #(.WV(WV), .K(K), .WVA(WVA)) u_align (
         .v(s1_v),
         .va(va)
     );
-    wire [P*16*WM-1:0] m;
     reg s2_valid, s2_first, s2_last;
-    reg [P*16*WM-1:0] s2_m;
 
     // Stage 3: channel accumulators (state, one per lane) and their output-valid flag.
     reg s3_valid;
 
     // Stage 4: output transform; stage 5: requantize (the output register).
-    wire [P*4*WY-1:0] y;
     reg s4_valid;
-    reg [P*4*WY-1:0] s4_y;
-    wire [P*4*WO-1:0] q;
     reg s5_valid;
-    reg [P*4*WO-1:0] s5_q;
 
+    // Each lane has its own wires and registers (no lane writes a slice of a shared bus, so a lane's
+    // update only wakes its own logic in an event-driven simulator).
     genvar p, e;
     generate
         for (p = 0; p < P; p = p + 1) begin : g_lane
-            wire [16*WS-1:0] acc;  // per lane, so a lane's update only wakes its own output transform
+            reg [16*WU-1:0] s1_u;
+            wire [16*WM-1:0] m;
+            reg [16*WM-1:0] s2_m;
+            wire [16*WS-1:0] acc;
+            wire [4*WY-1:0] y;
+            reg [4*WY-1:0] s4_y;
+            wire [4*WO-1:0] q;
+            reg [4*WO-1:0] s5_q;
             neg_abs_diff #(.N(16), .WU(WU), .WVA(WVA), .WD(WD), .WM(WM)) u_neg_abs_diff (
-                .u(s1_u[16*WU*p +: 16*WU]),
+                .u(s1_u),
                 .va(va),
-                .m(m[16*WM*p +: 16*WM])
+                .m(m)
             );
             channel_accumulate #(.N(16), .WM(WM), .WS(WS), .ACC_SAT(ACC_SAT)) u_channel_accumulate (
                 .clk(clk),
                 .rst(rst),
                 .en(advance & s2_valid),
                 .first(s2_first),
-                .m(s2_m[16*WM*p +: 16*WM]),
+                .m(s2_m),
                 .acc(acc)
             );
             output_transform #(.WS(WS), .WY(WY), .AT(AT)) u_output_transform (
                 .s(acc),
-                .y(y[4*WY*p +: 4*WY])
+                .y(y)
             );
             for (e = 0; e < 4; e = e + 1) begin : g_out
                 requantize #(
                     .WY(WY), .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT), .ROUND(ROUND), .OVF(OVF)
                 ) u_requantize (
-                    .y(s4_y[WY*(4*p+e) +: WY]),
-                    .q(q[WO*(4*p+e) +: WO])
+                    .y(s4_y[WY*e +: WY]),
+                    .q(q[WO*e +: WO])
                 );
             end
+            // Data registers: no reset, loaded whenever the pipeline advances.
+            always @(posedge clk) begin
+                if (advance) begin
+                    s1_u <= in_u[16*WU*p +: 16*WU];
+                    s2_m <= m;
+                    s4_y <= y;
+                    s5_q <= q;
+                end
+            end
+            assign out_y[4*WO*p +: 4*WO] = s5_q;
         end
     endgenerate
 
@@ -127,21 +139,15 @@ module winoadder_core #(
         end
     end
 
-    // Data registers: no reset, loaded whenever the pipeline advances.
     always @(posedge clk) begin
         if (advance) begin
             s1_v <= v;
-            s1_u <= in_u;
             s1_first <= in_first;
             s1_last <= in_last;
-            s2_m <= m;
             s2_first <= s1_first;
             s2_last <= s1_last;
-            s4_y <= y;
-            s5_q <= q;
         end
     end
 
     assign out_valid = s5_valid;
-    assign out_y = s5_q;
 endmodule
