@@ -31,7 +31,12 @@ def fmt_for_range(lo: int, hi: int, frac: int, signed: bool, op: str = "result")
     return Fmt(width, frac, signed)
 
 
+_INT64 = np.dtype(np.int64)
+
+
 def _raw(a) -> np.ndarray:
+    if type(a) is np.ndarray and a.dtype is _INT64:  # fast path: nothing to convert
+        return a
     x = np.asarray(a)
     if x.dtype != np.int64:
         if x.dtype.kind not in "iu":
@@ -40,25 +45,52 @@ def _raw(a) -> np.ndarray:
     return x
 
 
-def _aligned(x: np.ndarray, fmt: Fmt, frac: int) -> np.ndarray:
-    return x if fmt.frac == frac else np.left_shift(x, frac - fmt.frac)
+def _cached(plan, *args):
+    """``plan(*args)`` from its lru_cache; an unhashable argument goes to the uncached function, whose
+    parsers name it."""
+    try:
+        return plan(*args)
+    except TypeError:
+        return plan.__wrapped__(*args)
 
 
 @lru_cache(maxsize=4096)
-def _add_or_sub_fmt(a_fmt: Fmt, b_fmt: Fmt, subtract: bool) -> Fmt:
+def _add_or_sub_plan(a_fmt, b_fmt, subtract: bool) -> tuple[Fmt, np.ndarray | None, np.ndarray | None]:
+    """The result format and the left shifts (0-d arrays, None: 0) that align a and b to its LSB."""
+    a_fmt, b_fmt = Fmt.parse(a_fmt), Fmt.parse(b_fmt)
     frac = builtins.max(a_fmt.frac, b_fmt.frac)
     sa, sb = frac - a_fmt.frac, frac - b_fmt.frac
     a_lo, a_hi = a_fmt.min_raw << sa, a_fmt.max_raw << sa
     b_lo, b_hi = b_fmt.min_raw << sb, b_fmt.max_raw << sb
     lo, hi = (a_lo - b_hi, a_hi - b_lo) if subtract else (a_lo + b_lo, a_hi + b_hi)
-    return fmt_for_range(lo, hi, frac, a_fmt.signed or b_fmt.signed or lo < 0, "sub" if subtract else "add")
+    fmt = fmt_for_range(lo, hi, frac, a_fmt.signed or b_fmt.signed or lo < 0, "sub" if subtract else "add")
+    return fmt, _shift_array(sa), _shift_array(sb)
+
+
+def _shift_array(n: int) -> np.ndarray | None:
+    return np.array(n, dtype=np.int64) if n else None
 
 
 def _add_or_sub(a, a_fmt, b, b_fmt, subtract: bool, out):
-    a_fmt, b_fmt = Fmt.parse(a_fmt), Fmt.parse(b_fmt)
-    fmt = _add_or_sub_fmt(a_fmt, b_fmt, subtract)
-    x, y = _aligned(_raw(a), a_fmt, fmt.frac), _aligned(_raw(b), b_fmt, fmt.frac)
+    fmt, sa, sb = _cached(_add_or_sub_plan, a_fmt, b_fmt, subtract)
+    x, y = _raw(a), _raw(b)
+    if sa is not None:
+        x = np.left_shift(x, sa)
+    if sb is not None:
+        y = np.left_shift(y, sb)
     return (np.subtract if subtract else np.add)(x, y, out=out), fmt
+
+
+@lru_cache(maxsize=4096)
+def _unary_fmt(fmt, op: str) -> Fmt:
+    """The result format of neg / abs / neg_abs on ``fmt``."""
+    fmt = Fmt.parse(fmt)
+    magnitude = builtins.max(-fmt.min_raw, fmt.max_raw)
+    if op == "neg":
+        return fmt_for_range(-fmt.max_raw, -fmt.min_raw, fmt.frac, True, op)
+    if op == "abs":
+        return fmt_for_range(0, magnitude, fmt.frac, fmt.signed, op)
+    return fmt_for_range(-magnitude, 0, fmt.frac, True, op)
 
 
 def add(a, a_fmt: Fmt | str, b, b_fmt: Fmt | str, *, out=None) -> tuple[np.ndarray, Fmt]:
@@ -73,22 +105,19 @@ def sub(a, a_fmt: Fmt | str, b, b_fmt: Fmt | str, *, out=None) -> tuple[np.ndarr
 
 def neg(a, fmt: Fmt | str, *, out=None) -> tuple[np.ndarray, Fmt]:
     """-a exactly (one more bit: -min_raw does not fit the input format)."""
-    fmt = Fmt.parse(fmt)
-    res = fmt_for_range(-fmt.max_raw, -fmt.min_raw, fmt.frac, True, "neg")
+    res = _cached(_unary_fmt, fmt, "neg")
     return np.negative(_raw(a), out=out), res
 
 
 def abs(a, fmt: Fmt | str, *, out=None) -> tuple[np.ndarray, Fmt]:  # noqa: A001 - public API name
     """|a| exactly; keeps the signedness (a signed input gains one bit for |min_raw|)."""
-    fmt = Fmt.parse(fmt)
-    res = fmt_for_range(0, builtins.max(-fmt.min_raw, fmt.max_raw), fmt.frac, fmt.signed, "abs")
+    res = _cached(_unary_fmt, fmt, "abs")
     return np.abs(_raw(a), out=out), res
 
 
 def neg_abs(a, fmt: Fmt | str, *, out=None) -> tuple[np.ndarray, Fmt]:
     """-|a| exactly; a signed input keeps its format (-|x| fits wherever x fits)."""
-    fmt = Fmt.parse(fmt)
-    res = fmt_for_range(-builtins.max(-fmt.min_raw, fmt.max_raw), 0, fmt.frac, True, "neg_abs")
+    res = _cached(_unary_fmt, fmt, "neg_abs")
     r = np.abs(_raw(a), out=out)
     return np.negative(r, out=r), res
 

@@ -16,9 +16,15 @@ import numpy as np
 from .fmt import MAX_WIDTH, Fmt
 from .modes import Overflow, Rounding
 
-_CLIP_MIN_SIZE = 20000  # np.clip is faster than minimum + maximum above this many elements
 _FLOAT_CHUNK = 1 << 17  # elements per from_float chunk
 _SENTINEL = 1 << 62  # outside every format's raw range (|raw| <= 2**62 - 1), still safe in int64 arithmetic
+_INT64 = np.dtype(np.int64)
+_or_of = np.bitwise_or.reduce
+# numpy's clip ufunc called directly: np.clip and ndarray.clip wrap it in Python argument handling that
+# costs more than the kernel on small arrays. It is not public API, hence the minimum/maximum fallback.
+_CLIP_UFUNC = getattr(getattr(getattr(np, "_core", None), "umath", None), "clip", None)
+if not isinstance(_CLIP_UFUNC, np.ufunc):
+    _CLIP_UFUNC = None
 
 
 class FixedPointOverflowError(OverflowError, ValueError):
@@ -52,6 +58,32 @@ def _first_index(mask: np.ndarray) -> tuple[int, ...] | int:
 
 def _as_raw(raw, fmt: Fmt) -> np.ndarray:
     """The raw values as int64, checked to be integers inside ``fmt``'s range."""
+    x = _to_int64(raw, fmt)
+    _check_range(x, fmt, fmt.min_raw)
+    return x
+
+
+def _check_range(x: np.ndarray, fmt: Fmt, lo, scratch: np.ndarray | None = None) -> None:
+    """ValueError unless every element of int64 ``x`` lies in ``fmt`` (``lo``: its min_raw, an int or a
+    0-d int64 array). ``scratch``: an int64 array of x's shape that may be overwritten (None: allocate).
+
+    The raw range holds exactly 2**width integers from lo, so x is inside iff no (x - lo) mod 2**64 has a
+    bit at or above ``width``: one subtraction and one OR-reduction (a reduction costs several ufunc
+    passes on small arrays, so this beats a min/max pair).
+    """
+    if x.size and int(_or_of(np.subtract(x, lo, out=scratch), None)) >> fmt.width:
+        lo, hi = fmt.min_raw, fmt.max_raw
+        bad = (x < lo) | (x > hi)
+        idx = _first_index(bad)
+        raise ValueError(
+            f"raw: {int(np.count_nonzero(bad))} values outside {fmt} [{lo}, {hi}], "
+            f"first at index {idx} ({int(x[idx])})"
+        )
+
+
+def _to_int64(raw, fmt: Fmt) -> np.ndarray:
+    if type(raw) is np.ndarray and raw.dtype is _INT64:  # fast path: nothing to convert
+        return raw
     x = np.asarray(raw)
     if x.dtype != np.int64:
         if x.dtype.kind not in "iu":
@@ -59,15 +91,6 @@ def _as_raw(raw, fmt: Fmt) -> np.ndarray:
         if x.dtype == np.uint64 and x.size and int(x.max()) > np.iinfo(np.int64).max:
             raise ValueError(f"raw: value {int(x.max())} is outside {fmt} [{fmt.min_raw}, {fmt.max_raw}]")
         x = x.astype(np.int64)
-    if x.size:
-        lo, hi = int(x.min()), int(x.max())
-        if lo < fmt.min_raw or hi > fmt.max_raw:
-            bad = (x < fmt.min_raw) | (x > fmt.max_raw)
-            idx = _first_index(bad)
-            raise ValueError(
-                f"raw: {int(np.count_nonzero(bad))} values outside {fmt} [{fmt.min_raw}, {fmt.max_raw}], "
-                f"first at index {idx} ({int(x[idx])})"
-            )
     return x
 
 
@@ -167,11 +190,7 @@ def _apply_overflow(
         else:
             np.bitwise_and(q, (1 << dst.width) - 1, out=q)
     elif overflow in (Overflow.SAT, Overflow.SAT_SYM):
-        if q.size > _CLIP_MIN_SIZE:
-            np.clip(q, lo, hi, out=q)
-        else:  # less call overhead on small arrays
-            np.minimum(q, hi, out=q)
-            np.maximum(q, lo, out=q)
+        _clamp(q, lo, hi)
     elif overflow is Overflow.SAT_ZERO and n_bad:
         q[bad] = 0
     return n_bad, first
@@ -191,6 +210,61 @@ def _count_zeroed(stats: CastStats | None, zeros_before: int, rounded: np.ndarra
         stats.zeroed += int(np.count_nonzero(rounded == 0)) - zeros_before
 
 
+@dataclass(frozen=True, slots=True)
+class _CastPlan:
+    """Everything ``cast`` decides from (src, dst, rounding, overflow) alone, computed once per combination.
+
+    Scalars the kernels use are 0-d int64 arrays: numpy dispatches them faster than Python ints.
+    """
+
+    src: Fmt
+    dst: Fmt
+    rounding: Rounding
+    overflow: Overflow
+    shift: int  # src.frac - dst.frac
+    src_lo: np.ndarray  # src.min_raw
+    one_bias: bool  # shift > 0 and one rounding bias for every element: out = (x + bias) >> shift
+    bias: np.ndarray | None  # that bias (None: zero)
+    shift_by: np.ndarray  # shift as a 0-d array
+    exact_left_shift: bool  # shift < 0 and x << -shift cannot leave int64
+    may_overflow: bool  # some value of src rounds to a value outside dst (for SAT_SYM: outside [-max, max])
+    clamp: tuple[np.ndarray, np.ndarray] | None  # SAT / SAT_SYM bounds when a rounded value can cross one
+
+
+@lru_cache(maxsize=1024)
+def _cast_plan(src, dst, rounding, overflow) -> _CastPlan:
+    src, dst = Fmt.parse(src), Fmt.parse(dst)
+    rounding, overflow = Rounding.parse(rounding), Overflow.parse(overflow)
+    s = src.frac - dst.frac
+    biases = _sign_biases(rounding, s) if 0 < s <= MAX_WIDTH else None
+    one_bias = biases is not None and biases[0] == biases[1]
+    # Rounding is monotonic, so the rounded src range is [round(min_raw), round(max_raw)], found by
+    # running the kernel itself on the two extremes (no second implementation of the rounding).
+    if s > 0:
+        extremes = np.array([src.min_raw, src.max_raw], dtype=np.int64)
+        _round_shift(extremes, s, rounding, extremes)
+        lo_q, hi_q = int(extremes[0]), int(extremes[1])
+    else:
+        lo_q, hi_q = src.min_raw << -s, src.max_raw << -s
+    lo, hi = _overflow_limits(dst, overflow)
+    sat = overflow in (Overflow.SAT, Overflow.SAT_SYM)
+    may_overflow = lo_q < lo or hi_q > hi
+    return _CastPlan(
+        src=src,
+        dst=dst,
+        rounding=rounding,
+        overflow=overflow,
+        shift=s,
+        src_lo=np.array(src.min_raw, dtype=np.int64),
+        one_bias=one_bias,
+        bias=np.array(biases[0], dtype=np.int64) if one_bias and biases[0] else None,
+        shift_by=np.array(min(abs(s), 64), dtype=np.int64),
+        exact_left_shift=s < 0 and -s < MAX_WIDTH and max(-src.min_raw, src.max_raw) < (1 << (MAX_WIDTH + s)),
+        may_overflow=may_overflow,
+        clamp=(np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64)) if sat and may_overflow else None,
+    )
+
+
 def cast(
     raw,
     src: Fmt | str,
@@ -206,39 +280,61 @@ def cast(
     Fewer fraction bits is an arithmetic shift right with rounding; more is an exact left shift (whose
     overflow is detected before shifting, so nothing is lost in int64). Returns ``out`` if given.
     """
-    src, dst = Fmt.parse(src), Fmt.parse(dst)
-    rounding, overflow = Rounding.parse(rounding), Overflow.parse(overflow)
-    x = _as_raw(raw, src)
+    try:
+        plan = _cast_plan(src, dst, rounding, overflow)
+    except TypeError:  # an unhashable argument: the uncached parsers name it
+        plan = _cast_plan.__wrapped__(src, dst, rounding, overflow)
+    x = _to_int64(raw, plan.src)
     q = _out_buffer(x, out)
+    # q is scratch until the kernel writes it, unless it overlaps x (out=raw, or a view of raw).
+    _check_range(x, plan.src, plan.src_lo, q if out is None or not np.may_share_memory(x, q) else None)
     if stats is not None:
         stats.total += x.size
-    s = src.frac - dst.frac
+    s = plan.shift
     forced = None
     if s > 0:
         zeros_before = int(np.count_nonzero(x == 0)) if stats is not None else 0  # q may be x
-        _round_shift(x, s, rounding, q)
+        if not plan.one_bias:
+            _round_shift(x, s, plan.rounding, q)
+        elif plan.bias is not None:  # element-wise, safe in place
+            np.add(x, plan.bias, out=q)
+            np.right_shift(q, plan.shift_by, out=q)
+        else:
+            np.right_shift(x, plan.shift_by, out=q)
         _count_zeroed(stats, zeros_before, q)
     elif s == 0:
         if q is not x:
             np.copyto(q, x)
+    elif plan.exact_left_shift:
+        np.left_shift(x, plan.shift_by, out=q)
     else:
-        t = -s
-        magnitude = max(-src.min_raw, src.max_raw)
-        if t < MAX_WIDTH and magnitude < (1 << (MAX_WIDTH - t)):
-            np.left_shift(x, t, out=q)
-        else:
-            hi_x, lo_x = dst.max_raw >> t, -((-dst.min_raw) >> t)
-            forced = (x > hi_x) | (x < lo_x)
-            pos = x > hi_x
-            np.left_shift(x, min(t, 64), out=q)  # wraps modulo 2**64: the low bits stay exact for WRAP
-            if overflow is not Overflow.WRAP:
-                q[pos] = _SENTINEL
-                q[forced & ~pos] = -_SENTINEL
-                forced = None
-    n_bad, first = _apply_overflow(q, dst, overflow, stats, forced)
-    if overflow is Overflow.ERROR and n_bad:
-        raise _overflow_error(n_bad, q.shape, first, dst)
+        dst, t = plan.dst, -s
+        hi_x, lo_x = dst.max_raw >> t, -((-dst.min_raw) >> t)
+        forced = (x > hi_x) | (x < lo_x)
+        pos = x > hi_x
+        np.left_shift(x, plan.shift_by, out=q)  # wraps modulo 2**64: the low bits stay exact for WRAP
+        if plan.overflow is not Overflow.WRAP:
+            q[pos] = _SENTINEL
+            q[forced & ~pos] = -_SENTINEL
+            forced = None
+    if forced is None and not plan.may_overflow:
+        return q  # every value already fits dst: no overflow to apply or count
+    if stats is None and forced is None and plan.clamp is not None:
+        _clamp(q, *plan.clamp)  # SAT / SAT_SYM, nothing to count
+        return q
+    n_bad, first = _apply_overflow(q, plan.dst, plan.overflow, stats, forced)
+    if plan.overflow is Overflow.ERROR and n_bad:
+        raise _overflow_error(n_bad, q.shape, first, plan.dst)
     return q
+
+
+def _clamp(q: np.ndarray, lo, hi) -> None:
+    """Clamp q to [lo, hi] in place."""
+    if _CLIP_UFUNC is not None:
+        _CLIP_UFUNC(q, lo, hi, out=q)
+    else:
+        np.minimum(q, hi, out=q)
+        np.maximum(q, lo, out=q)
 
 
 def _check_finite(x: np.ndarray) -> None:
