@@ -25,10 +25,10 @@ from simulator.datapath import (
 from simulator.stats import StageStats, new_stats
 from simulator.tiling import (
     TileGrid,
-    l1_sums,
-    l1_sums_int,
-    output_coefficients,
-    output_matmul,
+    adder_bound,
+    extremes_over_tiles,
+    int_dtype_for,
+    l1_distances,
     to_position_major,
     transform_tiles,
 )
@@ -68,19 +68,56 @@ def _closest_distance(v16: np.ndarray, u16: np.ndarray) -> int:
     return best
 
 
-def _record_differences(stats, va16: np.ndarray, u16: np.ndarray, n_pairs: int, exact_max: bool, scale: int):
+def _record_differences(stats, v16, u_lo, u_hi, scale: int, n_pairs: int, closest: int | None):
     """Record V, Va, D = U − Va and M = −|D| ranges over all (tile, output, channel, position) pairs from
-    the per-(position, channel) extremes; M's max (−min |D|) needs a sorted search, done if ``exact_max``."""
-    v_lo, v_hi = va16.min(axis=1).astype(np.int64), va16.max(axis=1).astype(np.int64)  # (16, C)
-    va_lo, va_hi = int(v_lo.min()), int(v_hi.max())
-    stats["input_transform"].record_range(va_lo // scale, va_hi // scale, va16.size)
-    stats["align"].record_range(va_lo, va_hi, va16.size)
-    u_lo, u_hi = u16.min(axis=1).astype(np.int64), u16.max(axis=1).astype(np.int64)
-    d_lo, d_hi = u_lo - v_hi, u_hi - v_lo
+    the per-(position, channel) extremes of V (16, T, C) and U (``u_lo``, ``u_hi``: (16, C)); M's max is
+    −``closest`` (the smallest |U − Va|, from a sorted search), unknown when None."""
+    v_lo, v_hi = (e.astype(np.int64) for e in extremes_over_tiles(v16))
+    stats["input_transform"].record_range(v_lo.min(), v_hi.max(), v16.size)
+    va_lo, va_hi = v_lo * scale, v_hi * scale
+    stats["align"].record_range(va_lo.min(), va_hi.max(), v16.size)
+    d_lo, d_hi = u_lo - va_hi, u_hi - va_lo
     stats["neg_abs_diff_diff"].record_range(d_lo.min(), d_hi.max(), n_pairs)
     m_lo = -int(np.maximum(np.abs(d_lo), np.abs(d_hi)).max())
-    m_hi = -_closest_distance(va16.astype(np.int64), u16.astype(np.int64)) if exact_max else None
-    stats["neg_abs_diff"].record_range(m_lo, m_hi, n_pairs)
+    stats["neg_abs_diff"].record_range(m_lo, None if closest is None else -closest, n_pairs)
+
+
+def _output_transform(cfg, v16, u16, scale: int, y_coef, acc_can_overflow: bool, acc_stats) -> np.ndarray:
+    """Y (4, O·T) = Aᵀ S A of every (output channel, tile) with S[pos] = −Σ_c |U[pos] − V[pos]·2^K|.
+
+    One position at a time: Va[pos] in the kernel's type, its l1 distances to U[pos] (O, T), the
+    accumulator's statistics (and overflow, in closed form), then S[pos] added into the Y rows it feeds.
+    Every buffer but Y is one position's, so it stays in cache."""
+    work = u16.dtype
+    o, t = u16.shape[1], v16.shape[1]
+    va = np.empty(v16.shape[1:], work)
+    dist = np.empty((o, t), work)
+    y = np.empty((4, o, t), work)
+    started = [False] * 4
+    lo = hi = None
+    for pos in range(16):
+        np.multiply(v16[pos], scale, out=va, dtype=work)
+        l1_distances(u16[pos], va, dist)  # −S
+        if acc_can_overflow:
+            s = accumulator_result(-dist.astype(np.int64), cfg.acc_fmt, cfg.acc_overflow, acc_stats)
+            np.negative(s, out=dist)
+        else:
+            d_lo, d_hi = dist.min(), dist.max()
+            lo, hi = (d_lo, d_hi) if pos == 0 else (min(lo, d_lo), max(hi, d_hi))
+        for row in np.flatnonzero(y_coef[:, pos]):
+            if not started[row]:
+                np.negative(dist, out=y[row]) if y_coef[row, pos] > 0 else np.copyto(y[row], dist)
+                started[row] = True
+            elif y_coef[row, pos] > 0:
+                y[row] -= dist
+            else:
+                y[row] += dist
+    if not acc_can_overflow:
+        acc_stats.record_range(-hi, -lo, 16 * o * t)
+    for row in range(4):
+        if not started[row]:
+            y[row] = 0
+    return y.reshape(4, o * t)
 
 
 def _stage_arrays(cfg: DatapathConfig, xp: np.ndarray, grid: TileGrid, u: np.ndarray, keep: int) -> dict:
@@ -144,38 +181,37 @@ def conv_layer(
         x_lo, x_hi = min(x_lo, 0), max(x_hi, 0)
     stats["input"].record_range(x_lo, x_hi, grid.tiles * c * 16)
     d_lo, d_hi = cfg.ranges["neg_abs_diff_diff"]
-    max_sum = c * max(abs(d_lo), abs(d_hi))  # bound of every channel sum
-    exact_float = max_sum < FLOAT_EXACT and cfg.widths.WY < 53  # float64 sums and Y are exact integers
-    work = np.float64 if exact_float else np.int64
+    max_sum = c * max(abs(d_lo), abs(d_hi))  # bound of every exact channel sum
     acc_can_overflow = max_sum > -cfg.acc_fmt.min_raw
+    s_bound = max(max_sum, -cfg.acc_fmt.min_raw)  # and of every accumulator value
+    BT, AT = cfg.transform.BT, cfg.transform.AT
+    y_coef = np.kron(AT, AT)  # Y[2i+j] = Σ_{4a+b} y_coef[2i+j, 4a+b]·S[4a+b]
+    # float64 is exact while every sum (the l1 sums, Y's partial sums) stays below 2^53
+    work = np.float64 if adder_bound(y_coef, s_bound) < FLOAT_EXACT else np.int64
+    # V = BᵀdB in the narrowest integer type that holds it; Va = V·2^K is formed per position
+    v_dtype = int_dtype_for(adder_bound(BT, adder_bound(BT, max(-cfg.act_fmt.min_raw, cfg.act_fmt.max_raw))))
     scale = 1 << cfg.u_extra_frac
-    xp_aligned = grid.padded(x, work)  # align before the (linear) input transform: Va = Bᵀ(d·2^K)B
-    xp_aligned *= scale
+    xp = grid.padded(x, v_dtype)
     u16 = to_position_major(u, work)
-    neg_coef = -output_coefficients(cfg.transform.AT).astype(work)
-    y_full, y_tiles = grid.nchw_tiles(o)  # results are written through tile-layout views
-    out_full, out_tiles = grid.nchw_tiles(o)
+    u_lo, u_hi = u16.min(axis=1).astype(np.int64), u16.max(axis=1).astype(np.int64)  # (16, C)
+    u_exact = u16.astype(np.int64) if exact_stats else None
+    y_full, out_full = (np.empty((grid.n, o, 2 * grid.nth, 2 * grid.ntw), np.int64) for _ in range(2))
+    y_tiles, out_tiles = grid.channel_major_tiles(y_full), grid.channel_major_tiles(out_full)
     cast_stats = CastStats()
     for n0, n1, r0, r1 in grid.blocks(16 * 8 * (o + c) * 2):
         tb = (n1 - n0) * (r1 - r0) * grid.ntw
-        va16 = np.empty((16, tb, c), dtype=work)
-        transform_tiles(xp_aligned[n0:n1, 2 * r0 : 2 * r1 + 2], cfg.transform.BT, r1 - r0, grid.ntw, va16)
-        _record_differences(stats, va16, u16, tb * o * c * 16, exact_stats, scale)
-        dist = np.empty((16, tb, o), dtype=work)
-        (l1_sums if exact_float else l1_sums_int)(va16, u16, dist)
-        if acc_can_overflow:
-            s = accumulator_result(
-                -dist.astype(np.int64), cfg.acc_fmt, cfg.acc_overflow, stats["channel_accumulate"]
-            )
-            dist = (-s).astype(work)  # the accumulators, negated
-        else:
-            stats["channel_accumulate"].record_range(-dist.max(), -dist.min(), dist.size)
-        y = y_tiles[:, :, n0:n1, r0:r1]
-        np.copyto(y, output_matmul(neg_coef, dist.reshape(16, tb * o)).reshape(y.shape), casting="unsafe")
+        v16 = np.empty((16, tb, c), v_dtype)
+        transform_tiles(xp[n0:n1, 2 * r0 : 2 * r1 + 2], BT, r1 - r0, grid.ntw, v16)
+        closest = _closest_distance(v16.astype(np.int64) * scale, u_exact) if exact_stats else None
+        _record_differences(stats, v16, u_lo, u_hi, scale, tb * o * c * 16, closest)
+        y = _output_transform(cfg, v16, u16, scale, y_coef, acc_can_overflow, stats["channel_accumulate"])
+        y = y.astype(np.int64, copy=False)
         stats["output_transform"].record(y)
-        out = out_tiles[:, :, n0:n1, r0:r1]
-        requantize(y, cfg, stats=cast_stats, out=out)
+        out = requantize(y, cfg, stats=cast_stats)
         stats["requantize"].record(out)
+        block_shape = (2, 2, o, n1 - n0, r1 - r0, grid.ntw)
+        y_tiles[:, :, :, n0:n1, r0:r1] = y.reshape(block_shape)
+        out_tiles[:, :, :, n0:n1, r0:r1] = out.reshape(block_shape)
     stats["requantize"].overflows, stats["requantize"].zeroed = cast_stats.overflows, cast_stats.zeroed
     stages = None
     if keep_stages is not False and keep_stages is not None:

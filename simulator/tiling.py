@@ -1,4 +1,4 @@
-"""Shared machinery of the layer and the float references: the tile grid, the separable input
+"""Shared machinery of the layer and the float references: the tile grid, the separable input and output
 transform, blocking over tiles, the per-position l1 kernel (scipy cdist) and reassembly of outputs."""
 
 from __future__ import annotations
@@ -71,6 +71,11 @@ class TileGrid:
         full = np.empty((self.n, o, 2 * self.nth, 2 * self.ntw), dtype=dtype)
         return full, full.reshape(self.n, o, self.nth, 2, self.ntw, 2).transpose(3, 5, 0, 2, 4, 1)
 
+    def channel_major_tiles(self, full: np.ndarray) -> np.ndarray:
+        """The (2, 2, O, N, nth, ntw) tile-output view of a (N, O, 2nth, 2ntw) array."""
+        n, o = full.shape[:2]
+        return full.reshape(n, o, self.nth, 2, self.ntw, 2).transpose(3, 5, 1, 0, 2, 4)
+
     def crop(self, full: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(full[:, :, : self.ho, : self.wo])
 
@@ -107,21 +112,35 @@ def transform_tiles(xp: np.ndarray, BT: np.ndarray, nth: int, ntw: int, out: np.
     return out
 
 
-def l1_sums(v16: np.ndarray, u16: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """out[pos, t, o] = Σ_c |U[pos, o, c] − V[pos, t, c]| (float64, exact on integers below 2^53)."""
-    for pos in range(v16.shape[0]):
-        cdist(v16[pos], u16[pos], "cityblock", out=out[pos])
-    return out
+def adder_bound(M: np.ndarray, bound: int) -> int:
+    """Bound of every partial sum while ``_signed_sum`` applies the rows of M to values within ±bound."""
+    return int(np.abs(np.asarray(M, dtype=np.int64)).sum(axis=1).max()) * bound
 
 
-def l1_sums_int(v16: np.ndarray, u16: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Exact int64 version of ``l1_sums`` (for widths where float64 sums would not be exact)."""
-    t, o = v16.shape[1], u16.shape[1]
-    step = max(1, (8 << 20) // max(1, o * v16.shape[2] * 8))
-    for pos in range(v16.shape[0]):
-        for t0 in range(0, t, step):
-            diff = v16[pos, t0 : t0 + step, None, :] - u16[pos, None, :, :]
-            out[pos, t0 : t0 + step] = np.abs(diff).sum(axis=-1)
+def int_dtype_for(bound: int) -> type:
+    """The narrowest of int16/int32/int64 holding ±bound."""
+    return next(t for t in (np.int16, np.int32, np.int64) if bound <= np.iinfo(t).max)
+
+
+def extremes_over_tiles(v16: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(min, max) of (16, T, C) over the tile axis, each (16, C): by folding halves (overlapping by one
+    row when odd), so every step is one long element-wise min/max rather than 64-element inner loops."""
+    lo = hi = v16
+    while lo.shape[1] > 1:
+        n, h = lo.shape[1], (lo.shape[1] + 1) // 2
+        lo, hi = np.minimum(lo[:, :h], lo[:, n - h :]), np.maximum(hi[:, :h], hi[:, n - h :])
+    return lo[:, 0], hi[:, 0]
+
+
+def l1_distances(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out[i, j] = Σ_c |a[i, c] − b[j, c]|: scipy cdist for float64 (exact on integers while the sums stay
+    below 2^53), else an exact integer broadcast in chunks of about 8 MiB."""
+    if a.dtype == np.float64:
+        return cdist(a, b, "cityblock", out=out)
+    step = max(1, (8 << 20) // max(1, b.shape[0] * a.shape[1] * 8))
+    for i0 in range(0, a.shape[0], step):
+        diff = a[i0 : i0 + step, None, :] - b[None, :, :]
+        np.abs(diff).sum(axis=-1, out=out[i0 : i0 + step])
     return out
 
 
