@@ -78,7 +78,15 @@ def _add_or_sub(a, a_fmt, b, b_fmt, subtract: bool, out):
         x = np.left_shift(x, sa)
     if sb is not None:
         y = np.left_shift(y, sb)
-    return (np.subtract if subtract else np.add)(x, y, out=out), fmt
+    ufunc = np.subtract if subtract else np.add
+    return (ufunc(x, y) if out is None else ufunc(x, y, out=out)), fmt
+
+
+def _unary(ufunc, a, fmt, op: str, out) -> tuple[np.ndarray, Fmt]:
+    """``ufunc(a)`` with the result format of ``op`` (passing out=None costs time on small arrays)."""
+    res = _cached(_unary_fmt, fmt, op)
+    x = _raw(a)
+    return (ufunc(x) if out is None else ufunc(x, out=out)), res
 
 
 @lru_cache(maxsize=4096)
@@ -105,20 +113,17 @@ def sub(a, a_fmt: Fmt | str, b, b_fmt: Fmt | str, *, out=None) -> tuple[np.ndarr
 
 def neg(a, fmt: Fmt | str, *, out=None) -> tuple[np.ndarray, Fmt]:
     """-a exactly (one more bit: -min_raw does not fit the input format)."""
-    res = _cached(_unary_fmt, fmt, "neg")
-    return np.negative(_raw(a), out=out), res
+    return _unary(np.negative, a, fmt, "neg", out)
 
 
 def abs(a, fmt: Fmt | str, *, out=None) -> tuple[np.ndarray, Fmt]:  # noqa: A001 - public API name
     """|a| exactly; keeps the signedness (a signed input gains one bit for |min_raw|)."""
-    res = _cached(_unary_fmt, fmt, "abs")
-    return np.abs(_raw(a), out=out), res
+    return _unary(np.abs, a, fmt, "abs", out)
 
 
 def neg_abs(a, fmt: Fmt | str, *, out=None) -> tuple[np.ndarray, Fmt]:
     """-|a| exactly; a signed input keeps its format (-|x| fits wherever x fits)."""
-    res = _cached(_unary_fmt, fmt, "neg_abs")
-    r = np.abs(_raw(a), out=out)
+    r, res = _unary(np.abs, a, fmt, "neg_abs", out)
     return np.negative(r, out=r), res
 
 

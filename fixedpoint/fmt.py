@@ -34,6 +34,11 @@ class Fmt:
             raise ValueError("width: a signed format needs at least 2 bits, got 1")
         if not isinstance(self.signed, bool):
             raise ValueError(f"signed: must be true or false, got {self.signed!r}")
+        # Formats key the lru_caches of every operation: hash once, not per call.
+        object.__setattr__(self, "_hash", hash((self.width, self.frac, self.signed)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def int_bits(self) -> int:
