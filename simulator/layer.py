@@ -175,7 +175,9 @@ def conv_layer(
         raise ValueError(f"x: {c} input channels exceed max_channels={cfg.max_channels}")
     grid = TileGrid.for_input(x.shape, padding)
     stats = new_stats()
-    stats["weights"].record(u)
+    u_by_channel = u.reshape(o, c, 16)
+    u_lo, u_hi = u_by_channel.min(axis=0).T, u_by_channel.max(axis=0).T  # (16, C) over output channels
+    stats["weights"].record_range(u_lo.min(), u_hi.max(), u.size)
     x_lo, x_hi = (int(x.min()), int(x.max())) if x.size else (0, 0)
     if padding or grid.padded_shape[1:3] != (grid.h, grid.w):  # the tile grid also reads zeros
         x_lo, x_hi = min(x_lo, 0), max(x_hi, 0)
@@ -191,13 +193,11 @@ def conv_layer(
     # V = BᵀdB in the narrowest integer type that holds it; Va = V·2^K is formed per position
     v_dtype = int_dtype_for(adder_bound(BT, adder_bound(BT, max(-cfg.act_fmt.min_raw, cfg.act_fmt.max_raw))))
     scale = 1 << cfg.u_extra_frac
-    xp = grid.padded(x, v_dtype)
+    xp = grid.padded(x.astype(v_dtype))
     u16 = to_position_major(u, work)
-    u_lo, u_hi = u16.min(axis=1).astype(np.int64), u16.max(axis=1).astype(np.int64)  # (16, C)
     u_exact = u16.astype(np.int64) if exact_stats else None
-    y_full, out_full = (np.empty((grid.n, o, 2 * grid.nth, 2 * grid.ntw), np.int64) for _ in range(2))
-    y_tiles, out_tiles = grid.channel_major_tiles(y_full), grid.channel_major_tiles(out_full)
-    cast_stats = CastStats()
+    y_full = np.empty((grid.n, o, 2 * grid.nth, 2 * grid.ntw), np.int64)  # every tile output, uncropped
+    y_tiles = grid.channel_major_tiles(y_full)
     for n0, n1, r0, r1 in grid.blocks(16 * 8 * (o + c) * 2):
         tb = (n1 - n0) * (r1 - r0) * grid.ntw
         v16 = np.empty((16, tb, c), v_dtype)
@@ -205,13 +205,12 @@ def conv_layer(
         closest = _closest_distance(v16.astype(np.int64) * scale, u_exact) if exact_stats else None
         _record_differences(stats, v16, u_lo, u_hi, scale, tb * o * c * 16, closest)
         y = _output_transform(cfg, v16, u16, scale, y_coef, acc_can_overflow, stats["channel_accumulate"])
-        y = y.astype(np.int64, copy=False)
-        stats["output_transform"].record(y)
-        out = requantize(y, cfg, stats=cast_stats)
-        stats["requantize"].record(out)
-        block_shape = (2, 2, o, n1 - n0, r1 - r0, grid.ntw)
-        y_tiles[:, :, :, n0:n1, r0:r1] = y.reshape(block_shape)
-        out_tiles[:, :, :, n0:n1, r0:r1] = out.reshape(block_shape)
+        block = y_tiles[:, :, :, n0:n1, r0:r1]
+        np.copyto(block, y.reshape(block.shape), casting="unsafe")  # exact integers into int64
+    stats["output_transform"].record(y_full)
+    cast_stats = CastStats()
+    out_full = requantize(y_full, cfg, stats=cast_stats)
+    stats["requantize"].record(out_full)
     stats["requantize"].overflows, stats["requantize"].zeroed = cast_stats.overflows, cast_stats.zeroed
     stages = None
     if keep_stages is not False and keep_stages is not None:
