@@ -35,23 +35,12 @@ _INT64 = np.dtype(np.int64)
 
 
 def _raw(a) -> np.ndarray:
-    if type(a) is np.ndarray and a.dtype is _INT64:  # fast path: nothing to convert
-        return a
     x = np.asarray(a)
     if x.dtype != np.int64:
         if x.dtype.kind not in "iu":
             raise ValueError(f"raw: expected integers, got dtype {x.dtype}")
         x = x.astype(np.int64)
     return x
-
-
-def _cached(plan, *args):
-    """``plan(*args)`` from its lru_cache; an unhashable argument goes to the uncached function, whose
-    parsers name it."""
-    try:
-        return plan(*args)
-    except TypeError:
-        return plan.__wrapped__(*args)
 
 
 @lru_cache(maxsize=4096)
@@ -71,9 +60,17 @@ def _shift_array(n: int) -> np.ndarray | None:
     return np.array(n, dtype=np.int64) if n else None
 
 
+# The two functions below are the hot path of every small-array call: the lru_cache lookup and the int64
+# check are written out (each extra Python call costs about a tenth of a 1000-element ufunc pass).
+
+
 def _add_or_sub(a, a_fmt, b, b_fmt, subtract: bool, out):
-    fmt, sa, sb = _cached(_add_or_sub_plan, a_fmt, b_fmt, subtract)
-    x, y = _raw(a), _raw(b)
+    try:
+        fmt, sa, sb = _add_or_sub_plan(a_fmt, b_fmt, subtract)
+    except TypeError:  # an unhashable format: the uncached parser names it
+        fmt, sa, sb = _add_or_sub_plan.__wrapped__(a_fmt, b_fmt, subtract)
+    x = a if type(a) is np.ndarray and a.dtype is _INT64 else _raw(a)
+    y = b if type(b) is np.ndarray and b.dtype is _INT64 else _raw(b)
     if sa is not None:
         x = np.left_shift(x, sa)
     if sb is not None:
@@ -84,8 +81,11 @@ def _add_or_sub(a, a_fmt, b, b_fmt, subtract: bool, out):
 
 def _unary(ufunc, a, fmt, op: str, out) -> tuple[np.ndarray, Fmt]:
     """``ufunc(a)`` with the result format of ``op`` (passing out=None costs time on small arrays)."""
-    res = _cached(_unary_fmt, fmt, op)
-    x = _raw(a)
+    try:
+        res = _unary_fmt(fmt, op)
+    except TypeError:  # an unhashable format: the uncached parser names it
+        res = _unary_fmt.__wrapped__(fmt, op)
+    x = a if type(a) is np.ndarray and a.dtype is _INT64 else _raw(a)
     return (ufunc(x) if out is None else ufunc(x, out=out)), res
 
 
