@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fixedpoint import CastStats
+from fixedpoint import CastStats, Overflow
 from simulator.config import DatapathConfig
 from simulator.datapath import (
     accumulator_result,
@@ -68,35 +68,34 @@ def _closest_distance(v16: np.ndarray, u16: np.ndarray) -> int:
     return best
 
 
-def _record_differences(stats, v16, u_lo, u_hi, scale: int, n_pairs: int, closest: int | None):
+def _record_differences(stats, va16, u_lo, u_hi, scale: int, n_pairs: int, closest: int | None):
     """Record V, Va, D = U − Va and M = −|D| ranges over all (tile, output, channel, position) pairs from
-    the per-(position, channel) extremes of V (16, T, C) and U (``u_lo``, ``u_hi``: (16, C)); M's max is
+    the per-(position, channel) extremes of Va (16, T, C) and U (``u_lo``, ``u_hi``: (16, C)); M's max is
     −``closest`` (the smallest |U − Va|, from a sorted search), unknown when None."""
-    v_lo, v_hi = (e.astype(np.int64) for e in extremes_over_tiles(v16))
-    stats["input_transform"].record_range(v_lo.min(), v_hi.max(), v16.size)
-    va_lo, va_hi = v_lo * scale, v_hi * scale
-    stats["align"].record_range(va_lo.min(), va_hi.max(), v16.size)
+    va_lo, va_hi = (e.astype(np.int64) for e in extremes_over_tiles(va16))
+    stats["input_transform"].record_range(va_lo.min() // scale, va_hi.max() // scale, va16.size)
+    stats["align"].record_range(va_lo.min(), va_hi.max(), va16.size)
     d_lo, d_hi = u_lo - va_hi, u_hi - va_lo
     stats["neg_abs_diff_diff"].record_range(d_lo.min(), d_hi.max(), n_pairs)
     m_lo = -int(np.maximum(np.abs(d_lo), np.abs(d_hi)).max())
     stats["neg_abs_diff"].record_range(m_lo, None if closest is None else -closest, n_pairs)
 
 
-def _output_transform(cfg, v16, u16, scale: int, y_coef, acc_can_overflow: bool, acc_stats) -> np.ndarray:
-    """Y (4, O·T) = Aᵀ S A of every (output channel, tile) with S[pos] = −Σ_c |U[pos] − V[pos]·2^K|.
+def _output_transform(cfg, va16, u16, y_coef, acc_can_overflow: bool, acc_stats) -> np.ndarray:
+    """Y (4, O·T) = Aᵀ S A of every (output channel, tile) with S[pos] = −Σ_c |U[pos] − Va[pos]|.
 
-    One position at a time: Va[pos] in the kernel's type, its l1 distances to U[pos] (O, T), the
+    One position at a time: Va[pos] converted to the kernel's type, its l1 distances to U[pos] (O, T), the
     accumulator's statistics (and overflow, in closed form), then S[pos] added into the Y rows it feeds.
     Every buffer but Y is one position's, so it stays in cache."""
     work = u16.dtype
-    o, t = u16.shape[1], v16.shape[1]
-    va = np.empty(v16.shape[1:], work)
+    o, t = u16.shape[1], va16.shape[1]
+    va = np.empty(va16.shape[1:], work)
     dist = np.empty((o, t), work)
     y = np.empty((4, o, t), work)
     started = [False] * 4
     lo = hi = None
     for pos in range(16):
-        np.multiply(v16[pos], scale, out=va, dtype=work)
+        np.copyto(va, va16[pos])
         l1_distances(u16[pos], va, dist)  # −S
         if acc_can_overflow:
             s = accumulator_result(-dist.astype(np.int64), cfg.acc_fmt, cfg.acc_overflow, acc_stats)
@@ -190,27 +189,33 @@ def conv_layer(
     y_coef = np.kron(AT, AT)  # Y[2i+j] = Σ_{4a+b} y_coef[2i+j, 4a+b]·S[4a+b]
     # float64 is exact while every sum (the l1 sums, Y's partial sums) stays below 2^53
     work = np.float64 if adder_bound(y_coef, s_bound) < FLOAT_EXACT else np.int64
-    # V = BᵀdB in the narrowest integer type that holds it; Va = V·2^K is formed per position
-    v_dtype = int_dtype_for(adder_bound(BT, adder_bound(BT, max(-cfg.act_fmt.min_raw, cfg.act_fmt.max_raw))))
+    # Va = Bᵀ(d·2^K)B (align is linear) in the narrowest integer type that holds it and its partial sums
     scale = 1 << cfg.u_extra_frac
-    xp = grid.padded(x.astype(v_dtype))
+    x_bound = max(-cfg.act_fmt.min_raw, cfg.act_fmt.max_raw) * scale
+    va_dtype = int_dtype_for(adder_bound(BT, adder_bound(BT, x_bound)))
+    xp = grid.padded(x.astype(va_dtype))
+    xp *= scale
     u16 = to_position_major(u, work)
     u_exact = u16.astype(np.int64) if exact_stats else None
     y_full = np.empty((grid.n, o, 2 * grid.nth, 2 * grid.ntw), np.int64)  # every tile output, uncropped
     y_tiles = grid.channel_major_tiles(y_full)
     for n0, n1, r0, r1 in grid.blocks(16 * 8 * (o + c) * 2):
         tb = (n1 - n0) * (r1 - r0) * grid.ntw
-        v16 = np.empty((16, tb, c), v_dtype)
-        transform_tiles(xp[n0:n1, 2 * r0 : 2 * r1 + 2], BT, r1 - r0, grid.ntw, v16)
-        closest = _closest_distance(v16.astype(np.int64) * scale, u_exact) if exact_stats else None
-        _record_differences(stats, v16, u_lo, u_hi, scale, tb * o * c * 16, closest)
-        y = _output_transform(cfg, v16, u16, scale, y_coef, acc_can_overflow, stats["channel_accumulate"])
+        va16 = np.empty((16, tb, c), va_dtype)
+        transform_tiles(xp[n0:n1, 2 * r0 : 2 * r1 + 2], BT, r1 - r0, grid.ntw, va16)
+        closest = _closest_distance(va16.astype(np.int64), u_exact) if exact_stats else None
+        _record_differences(stats, va16, u_lo, u_hi, scale, tb * o * c * 16, closest)
+        y = _output_transform(cfg, va16, u16, y_coef, acc_can_overflow, stats["channel_accumulate"])
         block = y_tiles[:, :, :, n0:n1, r0:r1]
         np.copyto(block, y.reshape(block.shape), casting="unsafe")  # exact integers into int64
     stats["output_transform"].record(y_full)
     cast_stats = CastStats()
     out_full = requantize(y_full, cfg, stats=cast_stats)
-    stats["requantize"].record(out_full)
+    if cfg.overflow in (Overflow.SAT, Overflow.SAT_SYM):  # requantize is monotonic: out's range from Y's
+        y_range = np.array([stats["output_transform"].min, stats["output_transform"].max], np.int64)
+        stats["requantize"].record_range(*requantize(y_range, cfg), out_full.size)
+    else:
+        stats["requantize"].record(out_full)
     stats["requantize"].overflows, stats["requantize"].zeroed = cast_stats.overflows, cast_stats.zeroed
     stages = None
     if keep_stages is not False and keep_stages is not None:
