@@ -60,15 +60,32 @@ def _shift_array(n: int) -> np.ndarray | None:
     return np.array(n, dtype=np.int64) if n else None
 
 
-# The two functions below are the hot path of every small-array call: the lru_cache lookup and the int64
-# check are written out (each extra Python call costs about a tenth of a 1000-element ufunc pass).
+# The hot path of every small-array call. The plan of the last call per operation is reused when the same
+# format objects come again (the common case in a loop): identity checks cost far less than the lru_cache
+# lookup, which hashes the formats in Python. An entry holds its formats, so an identity match is a value
+# match; each entry is one tuple, replaced whole, so a race between threads only costs a cache miss.
+_NO_FORMAT = object()
+_LAST = {op: (_NO_FORMAT, _NO_FORMAT, None) for op in ("add", "sub", "neg", "abs", "neg_abs")}
+
+
+def _cached(plan, *args):
+    """``plan(*args)`` from its lru_cache; an unhashable argument goes to the uncached function, whose
+    parser names it."""
+    try:
+        return plan(*args)
+    except TypeError:
+        return plan.__wrapped__(*args)
 
 
 def _add_or_sub(a, a_fmt, b, b_fmt, subtract: bool, out):
-    try:
-        fmt, sa, sb = _add_or_sub_plan(a_fmt, b_fmt, subtract)
-    except TypeError:  # an unhashable format: the uncached parser names it
-        fmt, sa, sb = _add_or_sub_plan.__wrapped__(a_fmt, b_fmt, subtract)
+    op = "sub" if subtract else "add"
+    last = _LAST[op]
+    if last[0] is a_fmt and last[1] is b_fmt:
+        fmt, sa, sb = last[2]
+    else:
+        plan = _cached(_add_or_sub_plan, a_fmt, b_fmt, subtract)
+        _LAST[op] = (a_fmt, b_fmt, plan)
+        fmt, sa, sb = plan
     x = a if type(a) is np.ndarray and a.dtype is _INT64 else _raw(a)
     y = b if type(b) is np.ndarray and b.dtype is _INT64 else _raw(b)
     if sa is not None:
@@ -81,10 +98,12 @@ def _add_or_sub(a, a_fmt, b, b_fmt, subtract: bool, out):
 
 def _unary(ufunc, a, fmt, op: str, out) -> tuple[np.ndarray, Fmt]:
     """``ufunc(a)`` with the result format of ``op`` (passing out=None costs time on small arrays)."""
-    try:
-        res = _unary_fmt(fmt, op)
-    except TypeError:  # an unhashable format: the uncached parser names it
-        res = _unary_fmt.__wrapped__(fmt, op)
+    last = _LAST[op]
+    if last[0] is fmt:
+        res = last[2]
+    else:
+        res = _cached(_unary_fmt, fmt, op)
+        _LAST[op] = (fmt, None, res)
     x = a if type(a) is np.ndarray and a.dtype is _INT64 else _raw(a)
     return (ufunc(x) if out is None else ufunc(x, out=out)), res
 

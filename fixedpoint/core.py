@@ -231,6 +231,13 @@ class _CastPlan:
     clamp: tuple[np.ndarray, np.ndarray] | None  # SAT / SAT_SYM bounds when a rounded value can cross one
 
 
+# The arguments and plan of the last cast, reused when the same objects come again (the common case in a
+# loop): identity checks cost far less than the lru_cache lookup, which hashes formats and modes in Python.
+# The entry holds its arguments, so an identity match is a value match; it is one tuple, replaced whole, so
+# a race between threads only costs a cache miss.
+_last_cast: tuple = (object(),) * 4 + (None,)
+
+
 @lru_cache(maxsize=1024)
 def _cast_plan(src, dst, rounding, overflow) -> _CastPlan:
     src, dst = Fmt.parse(src), Fmt.parse(dst)
@@ -280,10 +287,16 @@ def cast(
     Fewer fraction bits is an arithmetic shift right with rounding; more is an exact left shift (whose
     overflow is detected before shifting, so nothing is lost in int64). Returns ``out`` if given.
     """
-    try:
-        plan = _cast_plan(src, dst, rounding, overflow)
-    except TypeError:  # an unhashable argument: the uncached parsers name it
-        plan = _cast_plan.__wrapped__(src, dst, rounding, overflow)
+    global _last_cast
+    last = _last_cast
+    if last[0] is src and last[1] is dst and last[2] is rounding and last[3] is overflow:
+        plan = last[4]
+    else:
+        try:
+            plan = _cast_plan(src, dst, rounding, overflow)
+        except TypeError:  # an unhashable argument: the uncached parsers name it
+            plan = _cast_plan.__wrapped__(src, dst, rounding, overflow)
+        _last_cast = (src, dst, rounding, overflow, plan)
     x = _to_int64(raw, plan.src)
     q = _out_buffer(x, out)
     # q is scratch until the kernel writes it, unless it overlaps x (out=raw, or a view of raw).
