@@ -129,6 +129,19 @@ def test_add_broadcasts_and_writes_out():
     assert out.tolist() == [[12, 22, 32], [14, 24, 34]]
 
 
+def test_alternating_formats_get_their_own_results():
+    """The per-operation plan reuse must not hand one call's format to the next."""
+    x = np.array([-8, 7])
+    for _ in range(2):
+        assert fp.add(x, "s4.0", x, "s4.0")[1] == Fmt(5, 0)
+        assert fp.add(x, "s4.0", x, Fmt(8, 2))[1] == Fmt(9, 2)  # [-32, 28] + [-128, 127]
+        assert fp.add(x, "s4.0", x, Fmt(8, 2))[0].tolist() == [-40, 35]
+        assert fp.abs(x, "s4.0")[1] == Fmt(5, 0)
+        assert fp.abs(x, "u4.0")[1] == Fmt(4, 0, False)
+    with pytest.raises(ValueError, match="format: expected a string"):
+        fp.add(x, ["s4.0"], x, "s4.0")  # unhashable: reported by the parser, not as a TypeError
+
+
 # ---------------------------------------------------------------- text I/O ----
 
 

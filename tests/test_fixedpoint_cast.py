@@ -283,6 +283,26 @@ def test_out_buffer_and_in_place():
         assert (separate.zeroed > 0) == (rounding is not Rounding.TRN_AWAY)  # away from zero never zeroes
     with pytest.raises(ValueError, match="out: must be an int64 array of shape"):
         cast(x, Fmt(10, 3), Fmt(6, 1), out=np.empty(3, dtype=np.int64))
+    for rounding in (Rounding.RND, Rounding.RND_CONV):  # out a view of raw: not used as scratch early
+        y = x.copy()
+        in_view = cast(y, Fmt(10, 3), Fmt(6, 1), rounding, "SAT", out=y[:])
+        assert np.array_equal(in_view, cast(x, Fmt(10, 3), Fmt(6, 1), rounding, "SAT"))
+
+
+def test_repeated_and_alternating_arguments_get_their_own_results():
+    """The reuse of the last call's plan must not hand it to a call with other arguments."""
+    x = np.array([-100, -3, 3, 100])
+    src = Fmt(10, 2)
+    for _ in range(2):
+        for dst, rounding, overflow, expected in [
+            (Fmt(4, 0), "TRN", "SAT", [-8, -1, 0, 7]),
+            (Fmt(4, 0), "TRN", "WRAP", [7, -1, 0, -7]),
+            (Fmt(4, 0), "TRN_INF", "SAT", [-8, 0, 1, 7]),
+            (Fmt(12, 2), "TRN", "SAT", [-100, -3, 3, 100]),
+        ]:
+            assert cast(x, src, dst, rounding, overflow).tolist() == expected
+    with pytest.raises(ValueError, match="format: expected a string"):
+        cast(x, ["s10.2"], "s4.0")  # unhashable: reported by the parser, not as a TypeError
 
 
 def test_stats_accumulate_over_calls():
