@@ -25,5 +25,6 @@ def pytest_sessionstart(session):
     missing = [t for t in REQUIRED_TOOLS if shutil.which(t) is None]
     if missing:
         raise pytest.UsageError(
-            f"missing tools {', '.join(missing)}: run 'make setup' (or apt-get install iverilog verilator yosys)"
+            f"missing tools {', '.join(missing)}: run 'make setup' "
+            "(or apt-get install iverilog verilator yosys)"
         )

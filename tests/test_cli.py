@@ -45,7 +45,8 @@ def test_version(capsys):
         ["simulate", "--no-such-option"],
         ["vectors", "--count", "many"],
         ["verify", "/nonexistent/vector/dir"],
-        ["simulate", "--config", "/nonexistent.json", "--input", "x.npy", "--weights", "w.npy", "--out", "y.npy"],
+        ["simulate", "--config", "/nonexistent.json", "--input", "x.npy", "--weights", "w.npy",
+         "--out", "y.npy"],
     ],
 )
 def test_user_errors_are_one_line_exit_2(argv):

@@ -402,6 +402,6 @@ def test_requantize_extreme_shifts_on_icarus(out_fmt, shift, tmp_path):
     _run_standalone("iverilog", "requantize", case_requantize(cfg), tmp_path)
 
 
-def test_rtl_rejects_a_shift_beyond_the_output_transform_width():
-    with pytest.raises(ValueError, match="out_fmt: the RTL needs SHIFT"):
+def test_a_shift_beyond_the_output_transform_width_never_reaches_the_rtl():
+    with pytest.raises(ValueError, match="out_fmt: requantize would discard all"):
         rtl_parameters(DEFAULT.replace(out_fmt=Fmt(8, -16, True)))

@@ -28,12 +28,11 @@ def _step(title: str) -> None:
 
 
 def _simulate_layer(out: Path, config: Path | None, seed: int) -> int:
+    from fixedpoint import Fmt, from_float, to_float
     from simulator import DatapathConfig
     from simulator.layer import conv_layer
     from simulator.reference import winograd_adder_conv
     from simulator.weights import prepare_weights
-
-    from fixedpoint import Fmt, from_float, to_float
     from winoadder.cli import main as cli
 
     cfg = DatapathConfig.load(config) if config else DatapathConfig.default()
@@ -53,7 +52,8 @@ def _simulate_layer(out: Path, config: Path | None, seed: int) -> int:
         f"8->8 channels, 15x15, {cfg.transform.name}: Y before requantize equals the float64 reference "
         f"x 2^{y_fmt.frac} exactly: {'yes' if exact else 'NO'}"
     )
-    status = cli(["simulate", *(["--config", str(config)] if config else []), "--input", str(out / "layer_x.npy"),
+    config_args = ["--config", str(config)] if config else []
+    status = cli(["simulate", *config_args, "--input", str(out / "layer_x.npy"),
                   "--weights", str(out / "layer_g.npy"), "--out", str(out / "layer_y.npy"), "--stats"])
     return status if exact else 1
 
