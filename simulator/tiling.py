@@ -81,20 +81,28 @@ class TileGrid:
 
 
 def _signed_sum(terms: list[tuple[int, np.ndarray]], out: np.ndarray) -> np.ndarray:
-    """out = Σ c·x for c in {−1, 0, 1} with adds and subtracts only."""
-    started = False
-    for c, x in terms:
-        if c == 0:
-            continue
-        if not started:
-            np.copyto(out, x) if c > 0 else np.negative(x, out=out)
-            started = True
-        elif c > 0:
+    """out = Σ c·x for c in {−1, 0, 1} with adds and subtracts only (the first two terms in one pass)."""
+    terms = [(c, x) for c, x in terms if c != 0]
+    if not terms:
+        out[...] = 0
+        return out
+    if len(terms) == 1:
+        (c, x), rest = terms[0], []
+        np.copyto(out, x) if c > 0 else np.negative(x, out=out)
+    else:
+        (c0, x0), (c1, x1), rest = terms[0], terms[1], terms[2:]
+        if c0 > 0:
+            np.add(x0, x1, out=out) if c1 > 0 else np.subtract(x0, x1, out=out)
+        elif c1 > 0:
+            np.subtract(x1, x0, out=out)
+        else:
+            np.add(x0, x1, out=out)
+            np.negative(out, out=out)
+    for c, x in rest:
+        if c > 0:
             out += x
         else:
             out -= x
-    if not started:
-        out[...] = 0
     return out
 
 
