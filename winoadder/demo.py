@@ -52,6 +52,14 @@ def _simulate_layer(out: Path, config: Path | None, seed: int) -> int:
         f"8->8 channels, 15x15, {cfg.transform.name}: Y before requantize equals the float64 reference "
         f"x 2^{y_fmt.frac} exactly: {'yes' if exact else 'NO'}"
     )
+    requantize = result.stats["requantize"]
+    if requantize.overflows:
+        print(
+            f"note: requantize clipped {requantize.overflows} of {requantize.count} tile outputs "
+            f"to {cfg.out_fmt} "
+            f"({cfg.overflow}); this layer's Y reaches {result.stats['output_transform'].min} "
+            f"(raw {y_fmt}) — choose out_fmt in the config for your layer's range"
+        )
     config_args = ["--config", str(config)] if config else []
     status = cli(["simulate", *config_args, "--input", str(out / "layer_x.npy"),
                   "--weights", str(out / "layer_g.npy"), "--out", str(out / "layer_y.npy"), "--stats"])
