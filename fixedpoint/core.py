@@ -19,7 +19,8 @@ from .modes import Overflow, Rounding
 _FLOAT_CHUNK = 1 << 17  # elements per from_float chunk
 _SENTINEL = 1 << 62  # outside every format's raw range (|raw| <= 2**62 - 1), still safe in int64 arithmetic
 _INT64 = np.dtype(np.int64)
-_or_of = np.bitwise_or.reduce
+_or_of, _min_of, _max_of = np.bitwise_or.reduce, np.minimum.reduce, np.maximum.reduce
+_OR_CHECK_MAX_SIZE = 2000  # the range check's crossover from subtract + OR-reduce to min + max (measured)
 # numpy's clip ufunc called directly: np.clip and ndarray.clip wrap it in Python argument handling that
 # costs more than the kernel on small arrays. It is not public API, hence the minimum/maximum fallback.
 _CLIP_UFUNC = getattr(getattr(getattr(np, "_core", None), "umath", None), "clip", None)
@@ -67,11 +68,18 @@ def _check_range(x: np.ndarray, fmt: Fmt, lo, scratch: np.ndarray | None = None)
     """ValueError unless every element of int64 ``x`` lies in ``fmt`` (``lo``: its min_raw, an int or a
     0-d int64 array). ``scratch``: an int64 array of x's shape that may be overwritten (None: allocate).
 
-    The raw range holds exactly 2**width integers from lo, so x is inside iff no (x - lo) mod 2**64 has a
-    bit at or above ``width``: one subtraction and one OR-reduction (a reduction costs several ufunc
-    passes on small arrays, so this beats a min/max pair).
+    Small arrays: the raw range holds exactly 2**width integers from lo, so x is inside iff no
+    (x - lo) mod 2**64 has a bit at or above ``width`` -- one subtraction and one OR-reduction, cheaper
+    than a min/max pair because a reduction's fixed cost is several ufunc passes. Large arrays: min and
+    max, which only read x.
     """
-    if x.size and int(_or_of(np.subtract(x, lo, out=scratch), None)) >> fmt.width:
+    if not x.size:
+        return
+    if x.size <= _OR_CHECK_MAX_SIZE:
+        inside = not int(_or_of(np.subtract(x, lo, out=scratch), None)) >> fmt.width
+    else:
+        inside = _min_of(x, None) >= fmt.min_raw and _max_of(x, None) <= fmt.max_raw
+    if not inside:
         lo, hi = fmt.min_raw, fmt.max_raw
         bad = (x < lo) | (x > hi)
         idx = _first_index(bad)

@@ -260,6 +260,15 @@ def test_raw_outside_source_format_is_rejected():
         cast([1, 2, 8], Fmt(4, 0), Fmt(8, 0))
     with pytest.raises(ValueError, match="expected integers"):
         cast(np.array([1.0]), Fmt(4, 0), Fmt(8, 0))
+    for size in (10, 5000):  # small arrays are checked with one OR-reduction, large ones with min/max
+        for fmt, bad in [(Fmt(4, 0), -9), (Fmt(4, 0), 8), (Fmt(4, 0, False), -1), (Fmt(62, 0), -(1 << 62))]:
+            x = np.zeros(size, dtype=np.int64)
+            x[size - 3] = bad
+            message = rf"raw: 1 values outside {fmt} .*first at index {size - 3} "
+            with pytest.raises(ValueError, match=message):
+                cast(x, fmt, Fmt(8, 0))
+            x[size - 3] = fmt.min_raw if bad < 0 else fmt.max_raw
+            assert cast(x, fmt, fmt).tolist() == x.tolist()
 
 
 def test_widths_above_62_rejected():
