@@ -77,7 +77,8 @@ def _cached(plan, *args):
         return plan.__wrapped__(*args)
 
 
-def _add_or_sub(a, a_fmt, b, b_fmt, subtract: bool, out):
+def _add_or_sub_operands(a, a_fmt, b, b_fmt, subtract: bool):
+    """(x, y, fmt): the operands as int64 aligned to the result's LSB, and the result format."""
     op = "sub" if subtract else "add"
     last = _LAST[op]
     if last[0] is a_fmt and last[1] is b_fmt:
@@ -92,8 +93,7 @@ def _add_or_sub(a, a_fmt, b, b_fmt, subtract: bool, out):
         x = np.left_shift(x, sa)
     if sb is not None:
         y = np.left_shift(y, sb)
-    ufunc = np.subtract if subtract else np.add
-    return (ufunc(x, y) if out is None else ufunc(x, y, out=out)), fmt
+    return x, y, fmt
 
 
 def _unary(ufunc, a, fmt, op: str, out) -> tuple[np.ndarray, Fmt]:
@@ -122,27 +122,49 @@ def _unary_fmt(fmt, op: str) -> Fmt:
 
 def add(a, a_fmt: Fmt | str, b, b_fmt: Fmt | str, *, out=None) -> tuple[np.ndarray, Fmt]:
     """a + b exactly (numpy broadcasting applies)."""
-    return _add_or_sub(a, a_fmt, b, b_fmt, False, out)
+    last = _LAST["add"]
+    if last[0] is a_fmt and last[1] is b_fmt and type(a) is np.ndarray and type(b) is np.ndarray:
+        fmt, sa, sb = last[2]  # fast path: same formats as the last call, and ...
+        if sa is None and sb is None and a.dtype is _INT64 and b.dtype is _INT64:  # ... nothing to convert
+            return (np.add(a, b) if out is None else np.add(a, b, out=out)), fmt
+    x, y, fmt = _add_or_sub_operands(a, a_fmt, b, b_fmt, False)
+    return (np.add(x, y) if out is None else np.add(x, y, out=out)), fmt
 
 
 def sub(a, a_fmt: Fmt | str, b, b_fmt: Fmt | str, *, out=None) -> tuple[np.ndarray, Fmt]:
     """a - b exactly; the result is signed."""
-    return _add_or_sub(a, a_fmt, b, b_fmt, True, out)
+    last = _LAST["sub"]
+    if last[0] is a_fmt and last[1] is b_fmt and type(a) is np.ndarray and type(b) is np.ndarray:
+        fmt, sa, sb = last[2]  # fast path: same formats as the last call, and ...
+        if sa is None and sb is None and a.dtype is _INT64 and b.dtype is _INT64:  # ... nothing to convert
+            return (np.subtract(a, b) if out is None else np.subtract(a, b, out=out)), fmt
+    x, y, fmt = _add_or_sub_operands(a, a_fmt, b, b_fmt, True)
+    return (np.subtract(x, y) if out is None else np.subtract(x, y, out=out)), fmt
 
 
 def neg(a, fmt: Fmt | str, *, out=None) -> tuple[np.ndarray, Fmt]:
     """-a exactly (one more bit: -min_raw does not fit the input format)."""
+    last = _LAST["neg"]
+    if last[0] is fmt and type(a) is np.ndarray and a.dtype is _INT64:  # fast path, as in add
+        return (np.negative(a) if out is None else np.negative(a, out=out)), last[2]
     return _unary(np.negative, a, fmt, "neg", out)
 
 
 def abs(a, fmt: Fmt | str, *, out=None) -> tuple[np.ndarray, Fmt]:  # noqa: A001 - public API name
     """|a| exactly; keeps the signedness (a signed input gains one bit for |min_raw|)."""
+    last = _LAST["abs"]
+    if last[0] is fmt and type(a) is np.ndarray and a.dtype is _INT64:  # fast path, as in add
+        return (np.abs(a) if out is None else np.abs(a, out=out)), last[2]
     return _unary(np.abs, a, fmt, "abs", out)
 
 
 def neg_abs(a, fmt: Fmt | str, *, out=None) -> tuple[np.ndarray, Fmt]:
     """-|a| exactly; a signed input keeps its format (-|x| fits wherever x fits)."""
-    r, res = _unary(np.abs, a, fmt, "neg_abs", out)
+    last = _LAST["neg_abs"]
+    if last[0] is fmt and type(a) is np.ndarray and a.dtype is _INT64:  # fast path, as in add
+        r, res = (np.abs(a) if out is None else np.abs(a, out=out)), last[2]
+    else:
+        r, res = _unary(np.abs, a, fmt, "neg_abs", out)
     return np.negative(r, out=r), res
 
 
