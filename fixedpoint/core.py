@@ -305,10 +305,13 @@ def cast(
         except TypeError:  # an unhashable argument: the uncached parsers name it
             plan = _cast_plan.__wrapped__(src, dst, rounding, overflow)
         _last_cast = (src, dst, rounding, overflow, plan)
-    x = _to_int64(raw, plan.src)
-    q = _out_buffer(x, out)
-    # q is scratch until the kernel writes it, unless it overlaps x (out=raw, or a view of raw).
-    _check_range(x, plan.src, plan.src_lo, q if out is None or not np.may_share_memory(x, q) else None)
+    x = raw if type(raw) is np.ndarray and raw.dtype is _INT64 else _to_int64(raw, plan.src)
+    if out is None:
+        q = np.empty(x.shape, dtype=_INT64)
+        _check_range(x, plan.src, plan.src_lo, q)  # q is scratch until the kernel writes it ...
+    else:
+        q = _out_buffer(x, out)
+        _check_range(x, plan.src, plan.src_lo, None if np.may_share_memory(x, q) else q)  # ... unless it is x
     if stats is not None:
         stats.total += x.size
     s = plan.shift
