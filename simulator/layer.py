@@ -177,10 +177,6 @@ def conv_layer(
     u_by_channel = u.reshape(o, c, 16)
     u_lo, u_hi = u_by_channel.min(axis=0).T, u_by_channel.max(axis=0).T  # (16, C) over output channels
     stats["weights"].record_range(u_lo.min(), u_hi.max(), u.size)
-    x_lo, x_hi = (int(x.min()), int(x.max())) if x.size else (0, 0)
-    if padding or grid.padded_shape[1:3] != (grid.h, grid.w):  # the tile grid also reads zeros
-        x_lo, x_hi = min(x_lo, 0), max(x_hi, 0)
-    stats["input"].record_range(x_lo, x_hi, grid.tiles * c * 16)
     d_lo, d_hi = cfg.ranges["neg_abs_diff_diff"]
     max_sum = c * max(abs(d_lo), abs(d_hi))  # bound of every exact channel sum
     acc_can_overflow = max_sum > -cfg.acc_fmt.min_raw
@@ -194,6 +190,8 @@ def conv_layer(
     x_bound = max(-cfg.act_fmt.min_raw, cfg.act_fmt.max_raw) * scale
     va_dtype = int_dtype_for(adder_bound(BT, adder_bound(BT, x_bound)))
     xp = grid.padded(x.astype(va_dtype))
+    # the tile inputs: x and the zeros of the padding and of the grid's extension, all of xp
+    stats["input"].record_range(xp.min(), xp.max(), grid.tiles * c * 16)
     xp *= scale
     u16 = to_position_major(u, work)
     u_exact = u16.astype(np.int64) if exact_stats else None
