@@ -1,8 +1,10 @@
 """A whole convolution layer through the bit-accurate datapath, vectorised over tiles and channels.
 
-Per Winograd position the channel sums S = −Σ_c |U − Va| of every (tile, output channel) pair are one
-l1 distance matrix (scipy cdist, float64: exact while every sum stays below 2^53, else an int64 path).
-The accumulator's overflow is applied in closed form (docs/datapath.md, channel_accumulate).
+Va = Bᵀ(d·2^K)B is computed in the narrowest integer type that holds it. Then, per Winograd position,
+the channel sums S = −Σ_c |U − Va| of every (output channel, tile) pair are one l1 distance matrix
+(scipy cdist, float64: exact while every sum stays below 2^53, else an int64 path), and are added into
+the Y = AᵀSA rows they feed. The accumulator's overflow is applied in closed form (docs/datapath.md,
+channel_accumulate). The statistics come from quantities computed anyway (see docs/simulator.md).
 """
 
 from __future__ import annotations
