@@ -57,7 +57,12 @@ def _add_or_sub_plan(a_fmt, b_fmt, subtract: bool) -> tuple[Fmt, np.ndarray | No
 
 
 def _shift_array(n: int) -> np.ndarray | None:
-    return np.array(n, dtype=np.int64) if n else None
+    """A read-only 0-d int64 array (numpy dispatches it faster than an int; plans are shared), None for 0."""
+    if not n:
+        return None
+    a = np.array(n, dtype=np.int64)
+    a.flags.writeable = False
+    return a
 
 
 # The hot path of every small-array call. The plan of the last call per operation is reused when the same

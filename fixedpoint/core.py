@@ -218,7 +218,7 @@ def _count_zeroed(stats: CastStats | None, zeros_before: int, rounded: np.ndarra
         stats.zeroed += int(np.count_nonzero(rounded == 0)) - zeros_before
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _CastPlan:
     """Everything ``cast`` decides from (src, dst, rounding, overflow) alone, computed once per combination.
 
@@ -246,6 +246,13 @@ class _CastPlan:
 _last_cast: tuple = (object(),) * 4 + (None,)
 
 
+def _const(value: int) -> np.ndarray:
+    """A read-only 0-d int64 array (plans are shared between calls)."""
+    a = np.array(value, dtype=np.int64)
+    a.flags.writeable = False
+    return a
+
+
 @lru_cache(maxsize=1024)
 def _cast_plan(src, dst, rounding, overflow) -> _CastPlan:
     src, dst = Fmt.parse(src), Fmt.parse(dst)
@@ -270,13 +277,13 @@ def _cast_plan(src, dst, rounding, overflow) -> _CastPlan:
         rounding=rounding,
         overflow=overflow,
         shift=s,
-        src_lo=np.array(src.min_raw, dtype=np.int64),
+        src_lo=_const(src.min_raw),
         one_bias=one_bias,
-        bias=np.array(biases[0], dtype=np.int64) if one_bias and biases[0] else None,
-        shift_by=np.array(min(abs(s), 64), dtype=np.int64),
+        bias=_const(biases[0]) if one_bias and biases[0] else None,
+        shift_by=_const(min(abs(s), 64)),
         exact_left_shift=s < 0 and -s < MAX_WIDTH and max(-src.min_raw, src.max_raw) < (1 << (MAX_WIDTH + s)),
         may_overflow=may_overflow,
-        clamp=(np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64)) if sat and may_overflow else None,
+        clamp=(_const(lo), _const(hi)) if sat and may_overflow else None,
     )
 
 
