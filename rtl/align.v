@@ -13,7 +13,7 @@ module align #(
     reg [16*WVA-1:0] va_work, va_tile;
     integer e;
 
-    always @* begin
+    always @(v) begin  // the input only: the temporaries are written before they are read
         for (e = 0; e < 16; e = e + 1) begin
             v_ext = {{(WVA-WV+1){v[WV*e+WV-1]}}, v[WV*e +: WV-1]};
             va_work[WVA*e +: WVA] = v_ext << K;

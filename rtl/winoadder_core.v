@@ -48,13 +48,14 @@ module winoadder_core #(
     assign in_ready = advance & ~rst;
 
     // Stage 1: input transform (shared by all lanes); the weight tiles travel alongside.
-    wire [16*WV-1:0] v;
+    wire [16*WV-1:0] s1_v;
     input_transform #(.WA(WA), .A_SIGNED(A_SIGNED), .WV(WV), .BT(BT)) u_input_transform (
+        .clk(clk),
+        .en(advance),
         .d(in_tile),
-        .v(v)
+        .v(s1_v)
     );
     reg s1_valid, s1_first, s1_last;
-    reg [16*WV-1:0] s1_v;
 
     // Stage 2: align (shared), then per lane neg_abs_diff.
     wire [16*WVA-1:0] va;
@@ -80,8 +81,7 @@ module winoadder_core #(
             wire [16*WM-1:0] m;
             reg [16*WM-1:0] s2_m;
             wire [16*WS-1:0] acc;
-            wire [4*WY-1:0] y;
-            reg [4*WY-1:0] s4_y;
+            wire [4*WY-1:0] s4_y;
             wire [4*WO-1:0] q;
             reg [4*WO-1:0] s5_q;
             neg_abs_diff #(.N(16), .WU(WU), .WVA(WVA), .WD(WD), .WM(WM)) u_neg_abs_diff (
@@ -98,8 +98,10 @@ module winoadder_core #(
                 .acc(acc)
             );
             output_transform #(.WS(WS), .WY(WY), .AT(AT)) u_output_transform (
+                .clk(clk),
+                .en(advance & s3_valid),
                 .s(acc),
-                .y(y)
+                .y(s4_y)
             );
             for (e = 0; e < 4; e = e + 1) begin : g_out
                 requantize #(
@@ -114,9 +116,10 @@ module winoadder_core #(
                 if (advance) begin
                     s1_u <= in_u[16*WU*p +: 16*WU];
                     s2_m <= m;
-                    s4_y <= y;
-                    s5_q <= q;
                 end
+                // out_y is only observed when valid: loading it (like Y, in output_transform) only
+                // for a finished accumulation keeps the output transform and requantizers quiet.
+                if (advance & s4_valid) s5_q <= q;
             end
             assign out_y[4*WO*p +: 4*WO] = s5_q;
         end
@@ -141,7 +144,6 @@ module winoadder_core #(
 
     always @(posedge clk) begin
         if (advance) begin
-            s1_v <= v;
             s1_first <= in_first;
             s1_last <= in_last;
             s2_first <= s1_first;

@@ -1,4 +1,4 @@
-// Smoke testbench: output_transform on S tiles read with $readmemh
+// Smoke testbench: output_transform (registered: load with en, hold without) on S tiles read with $readmemh
 // (plusargs +output_transform_in, _out, _n).
 module tb_smoke_output_transform;
     parameter WS = 19;
@@ -9,18 +9,23 @@ module tb_smoke_output_transform;
 
     reg [16*WS-1:0] stim [0:NMAX-1];
     reg [16*WS-1:0] s;
+    reg clk, en;
     wire [4*WY-1:0] y;
     reg [8*512-1:0] in_path, out_path;
     integer n, i, fd;
     reg done;
 
     output_transform #(.WS(WS), .WY(WY), .AT(AT)) dut (
+        .clk(clk),
+        .en(en),
         .s(s),
         .y(y)
     );
 
     initial begin
         done = 1'b0;
+        clk = 1'b0;
+        en = 1'b0;
         n = 0;
         if ($value$plusargs("output_transform_n=%d", n)
             && !($value$plusargs("output_transform_in=%s", in_path)
@@ -32,8 +37,16 @@ module tb_smoke_output_transform;
             $readmemh(in_path, stim);
             fd = $fopen(out_path, "w");
             for (i = 0; i < n; i = i + 1) begin
+                // Load the tile (en = 1), then clock a different input with en = 0: the register
+                // must hold, so the line written is the transform of stim[i].
                 s = stim[i];
-                #1;
+                en = 1'b1;
+                #1 clk = 1'b1;
+                #1 clk = 1'b0;
+                s = ~stim[i];
+                en = 1'b0;
+                #1 clk = 1'b1;
+                #1 clk = 1'b0;
                 $fwrite(fd, "%h\n", y);
             end
             $fclose(fd);
