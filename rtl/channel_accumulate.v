@@ -21,12 +21,14 @@ module channel_accumulate #(
     localparam [WS-1:0] ACC_MAX = {1'b0, {(WS-1){1'b1}}};
     localparam [WS-1:0] ACC_MIN = {1'b1, {(WS-1){1'b0}}};
 
+    reg [N*WS-1:0] acc_q;  // entry e at [WS*e +: WS], each written by its own always block
+    assign acc = acc_q;
+
     genvar e;
     generate
         for (e = 0; e < N; e = e + 1) begin : g_entry
-            reg [WS-1:0] acc_q;
             wire [WS-1:0] acc_next;
-            wire [WS-1:0] base = first ? {WS{1'b0}} : acc_q;
+            wire [WS-1:0] base = first ? {WS{1'b0}} : acc_q[WS*e +: WS];
             wire [WM-1:0] m_e = m[WM*e +: WM];
             if (ACC_SAT != 0) begin : g_sat
                 wire [WX-1:0] sum = {{(WX-WS+1){base[WS-1]}}, base[WS-2:0]}
@@ -41,12 +43,11 @@ module channel_accumulate #(
             end
             always @(posedge clk) begin
                 if (rst) begin
-                    acc_q <= {WS{1'b0}};
+                    acc_q[WS*e +: WS] <= {WS{1'b0}};
                 end else if (en) begin
-                    acc_q <= acc_next;
+                    acc_q[WS*e +: WS] <= acc_next;
                 end
             end
-            assign acc[WS*e +: WS] = acc_q;
         end
     endgenerate
 endmodule

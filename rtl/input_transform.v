@@ -29,20 +29,34 @@ module input_transform #(
 `define IT_T(i, b) (`IT_TERM(`IT_BT(i, 0), `IT_D(0, b)) + `IT_TERM(`IT_BT(i, 1), `IT_D(1, b)) \
                   + `IT_TERM(`IT_BT(i, 2), `IT_D(2, b)) + `IT_TERM(`IT_BT(i, 3), `IT_D(3, b)))
 
+// V[i][j] = sum_b BT[j][b] T[i][b], e = 4i + j
+`define IT_V(e) (`IT_TERM(`IT_BT((e) % 4, 0), `IT_T((e) / 4, 0)) + `IT_TERM(`IT_BT((e) % 4, 1), `IT_T((e) / 4, 1)) \
+               + `IT_TERM(`IT_BT((e) % 4, 2), `IT_T((e) / 4, 2)) + `IT_TERM(`IT_BT((e) % 4, 3), `IT_T((e) / 4, 3)))
+
+    // One register for the tile, each element written by its own always block (an element update is
+    // one event on v, not a chain of per-element nets merged into a bus).
+    reg [16*WV-1:0] v_q;
+    assign v = v_q;
+
     genvar e;
     generate
-        for (e = 0; e < 16; e = e + 1) begin : g_v  // e = 4i + j
-            reg [WE-1:0] v_q;
-            always @(posedge clk) begin
-                if (en) begin
-                    v_q <= `IT_TERM(`IT_BT(e % 4, 0), `IT_T(e / 4, 0)) + `IT_TERM(`IT_BT(e % 4, 1), `IT_T(e / 4, 1))
-                         + `IT_TERM(`IT_BT(e % 4, 2), `IT_T(e / 4, 2)) + `IT_TERM(`IT_BT(e % 4, 3), `IT_T(e / 4, 3));
+        for (e = 0; e < 16; e = e + 1) begin : g_v
+            if (WE == WV) begin : g_exact
+                always @(posedge clk) begin
+                    if (en) v_q[WV*e +: WV] <= `IT_V(e);
+                end
+            end else begin : g_wide  // keep the low WV bits of the WE-bit sum
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire [WE-1:0] sum = `IT_V(e);
+                /* verilator lint_on UNUSEDSIGNAL */
+                always @(posedge clk) begin
+                    if (en) v_q[WV*e +: WV] <= sum[WV-1:0];
                 end
             end
-            assign v[WV*e +: WV] = v_q[WV-1:0];
         end
     endgenerate
 
+`undef IT_V
 `undef IT_T
 `undef IT_TERM
 `undef IT_BT
