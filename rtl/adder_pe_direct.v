@@ -39,7 +39,8 @@ module adder_pe_direct #(
 
     // The 36 (x, w) pairs of a lane: unit 9*(2i+j) + 3a + b pairs d[i+a][j+b] with g[a][b]. Each
     // combinational group below is one always block that assigns its result once (one simulator event
-    // per input change).
+    // per input change); its sensitivity list names its input only, since the temporaries are written
+    // before they are read (with a star list it would also wake on every write to them).
     reg [36*WX-1:0] x_work, x_pairs;
     reg [P*36*WG-1:0] w_work, w_pairs;
     reg [WA-1:0] x;
@@ -47,7 +48,7 @@ module adder_pe_direct #(
     integer w_lane, w_copy;      // w pairs
     integer s_lane, s_out, s_tap; // sums
 
-    always @* begin
+    always @(in_tile) begin
         for (i = 0; i < 2; i = i + 1) begin
             for (j = 0; j < 2; j = j + 1) begin
                 for (a = 0; a < 3; a = a + 1) begin
@@ -61,7 +62,7 @@ module adder_pe_direct #(
         x_pairs = x_work;
     end
 
-    always @* begin
+    always @(in_w) begin
         for (w_lane = 0; w_lane < P; w_lane = w_lane + 1) begin
             for (w_copy = 0; w_copy < 4; w_copy = w_copy + 1) begin
                 w_work[WG*(36*w_lane+9*w_copy) +: 9*WG] = in_w[9*WG*w_lane +: 9*WG];
@@ -112,7 +113,7 @@ module adder_pe_direct #(
     endgenerate
 
     // The four 9-term sums of each lane.
-    always @* begin
+    always @(s1_m) begin
         for (s_lane = 0; s_lane < P; s_lane = s_lane + 1) begin
             for (s_out = 0; s_out < 4; s_out = s_out + 1) begin
                 total = {WP{1'b0}};
