@@ -46,7 +46,6 @@ module adder_pe_direct #(
     reg [WA-1:0] x;
     integer i, j, a, b;          // x pairs
     integer w_lane, w_copy;      // w pairs
-    integer s_lane, s_out, s_tap; // sums
 
     always @(in_tile) begin
         for (i = 0; i < 2; i = i + 1) begin
@@ -74,9 +73,6 @@ module adder_pe_direct #(
     wire [P*36*WDIF-1:0] m;
     reg s1_valid, s1_first, s1_last;
     reg [P*36*WDIF-1:0] s1_m;
-    reg [P*4*WP-1:0] sums_work, sums;
-    reg [WDIF-1:0] term;
-    reg [WP-1:0] total;
     reg s2_valid, s2_first, s2_last;
     reg [P*4*WP-1:0] s2_sums;
     reg s3_valid;
@@ -112,20 +108,22 @@ module adder_pe_direct #(
         end
     endgenerate
 
-    // The four 9-term sums of each lane.
-    always @(s1_m) begin
-        for (s_lane = 0; s_lane < P; s_lane = s_lane + 1) begin
-            for (s_out = 0; s_out < 4; s_out = s_out + 1) begin
-                total = {WP{1'b0}};
-                for (s_tap = 0; s_tap < 9; s_tap = s_tap + 1) begin
-                    term = s1_m[WDIF*(36*s_lane+9*s_out+s_tap) +: WDIF];
-                    total = total + {{(WP-WDIF+1){term[WDIF-1]}}, term[WDIF-2:0]};
+    // The four 9-term sums of each lane (stage 2), each computed inside its own clocked block (once per
+    // loading edge in an event-driven simulator) and written to its slice of s2_sums.
+    // Tap t of output k of lane p, sign-extended to WP bits:
+`define DP_TAP(p, k, t) {{(WP-WDIF+1){s1_m[WDIF*(36*(p)+9*(k)+(t))+WDIF-1]}}, s1_m[WDIF*(36*(p)+9*(k)+(t)) +: WDIF-1]}
+    generate
+        for (k = 0; k < 4*P; k = k + 1) begin : g_sum  // k = 4p + output
+            always @(posedge clk) begin
+                if (advance) begin
+                    s2_sums[WP*k +: WP] <= `DP_TAP(k / 4, k % 4, 0) + `DP_TAP(k / 4, k % 4, 1) + `DP_TAP(k / 4, k % 4, 2)
+                                         + `DP_TAP(k / 4, k % 4, 3) + `DP_TAP(k / 4, k % 4, 4) + `DP_TAP(k / 4, k % 4, 5)
+                                         + `DP_TAP(k / 4, k % 4, 6) + `DP_TAP(k / 4, k % 4, 7) + `DP_TAP(k / 4, k % 4, 8);
                 end
-                sums_work[WP*(4*s_lane+s_out) +: WP] = total;
             end
         end
-        sums = sums_work;
-    end
+    endgenerate
+`undef DP_TAP
 
     always @(posedge clk) begin
         if (rst) begin
@@ -146,7 +144,6 @@ module adder_pe_direct #(
             s1_m <= m;
             s1_first <= in_first;
             s1_last <= in_last;
-            s2_sums <= sums;
             s2_first <= s1_first;
             s2_last <= s1_last;
             s4_q <= q;
