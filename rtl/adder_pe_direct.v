@@ -5,6 +5,7 @@
 // Weights g share the activation grid (signed, WG bits). Same handshake as winoadder_core (global
 // stall, one transaction per cycle); 4 register stages: M, the 9-term sums, acc, out_y.
 // Packing: in_tile as winoadder_core; in_w lane p, g[a][b] at bits [WG*(9p + 3a + b) +: WG].
+/* verilator lint_off MULTITOP */  // a top-level design: linting rtl/*.v together sees two tops
 module adder_pe_direct #(
     parameter P = 4,
     parameter WA = 8,

@@ -14,5 +14,9 @@ for f in "${files[@]}"; do
     status=1
   fi
 done
-[ $status -eq 0 ] && echo "lint_rtl: ${#files[@]} modules clean"
+if ! verilator --lint-only -Wall -Irtl "${files[@]}"; then
+  echo "lint_rtl: rtl/*.v linted together has verilator warnings" >&2
+  status=1
+fi
+[ $status -eq 0 ] && echo "lint_rtl: ${#files[@]} modules clean, each alone and all together"
 exit $status
