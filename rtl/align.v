@@ -1,6 +1,6 @@
 // align: Va = V * 2^K, V moved onto U's grid (K = u_extra_frac). A left shift by wiring, no rounding.
-// One always block builds the whole tile and assigns it once, so an event-driven simulator sees
-// one output event per input change.
+// One continuous assignment of the whole tile (no per-element slices merged into a bus): an
+// event-driven simulator propagates it at once, in the same step as the change of v.
 module align #(
     parameter WV = 10,
     parameter K = 2,
@@ -9,17 +9,14 @@ module align #(
     input [16*WV-1:0] v,
     output [16*WVA-1:0] va
 );
-    reg [WVA-1:0] v_ext;  // V sign-extended to WVA = WV + K bits
-    reg [16*WVA-1:0] va_work, va_tile;
-    integer e;
-
-    always @(v) begin  // the input only: the temporaries are written before they are read
-        for (e = 0; e < 16; e = e + 1) begin
-            v_ext = {{(WVA-WV+1){v[WV*e+WV-1]}}, v[WV*e +: WV-1]};
-            va_work[WVA*e +: WVA] = v_ext << K;
+    generate
+        if (K == 0) begin : g_same
+            assign va = v;
+        end else begin : g_shift
+`define AL_E(e) v[WV*(e) +: WV], {K{1'b0}}
+            assign va = {`AL_E(15), `AL_E(14), `AL_E(13), `AL_E(12), `AL_E(11), `AL_E(10), `AL_E(9), `AL_E(8),
+                         `AL_E(7), `AL_E(6), `AL_E(5), `AL_E(4), `AL_E(3), `AL_E(2), `AL_E(1), `AL_E(0)};
+`undef AL_E
         end
-        va_tile = va_work;
-    end
-
-    assign va = va_tile;
+    endgenerate
 endmodule

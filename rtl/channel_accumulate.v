@@ -28,7 +28,8 @@ module channel_accumulate #(
     generate
         for (e = 0; e < N; e = e + 1) begin : g_entry
             wire [WS-1:0] acc_next;
-            wire [WS-1:0] base = first ? {WS{1'b0}} : acc_q[WS*e +: WS];
+            reg [WS-1:0] acc_e;  // this entry's copy of its slice of acc_q, read back by the adder
+            wire [WS-1:0] base = first ? {WS{1'b0}} : acc_e;
             wire [WM-1:0] m_e = m[WM*e +: WM];
             if (ACC_SAT != 0) begin : g_sat
                 wire [WX-1:0] sum = {{(WX-WS+1){base[WS-1]}}, base[WS-2:0]}
@@ -43,8 +44,10 @@ module channel_accumulate #(
             end
             always @(posedge clk) begin
                 if (rst) begin
+                    acc_e <= {WS{1'b0}};
                     acc_q[WS*e +: WS] <= {WS{1'b0}};
                 end else if (en) begin
+                    acc_e <= acc_next;
                     acc_q[WS*e +: WS] <= acc_next;
                 end
             end

@@ -33,26 +33,38 @@ module input_transform #(
 `define IT_V(e) (`IT_TERM(`IT_BT((e) % 4, 0), `IT_T((e) / 4, 0)) + `IT_TERM(`IT_BT((e) % 4, 1), `IT_T((e) / 4, 1)) \
                + `IT_TERM(`IT_BT((e) % 4, 2), `IT_T((e) / 4, 2)) + `IT_TERM(`IT_BT((e) % 4, 3), `IT_T((e) / 4, 3)))
 
-    // One register for the tile, each element written by its own always block (an element update is
-    // one event on v, not a chain of per-element nets merged into a bus).
-    reg [16*WV-1:0] v_q;
-    assign v = v_q;
+    // One register for the tile (WE bits an element), loaded with one assignment of the whole tile:
+    // one event on v per loading edge.
+    /* verilator lint_off UNUSEDSIGNAL */  // WE > WV: the high bits of each element are not output
+    reg [16*WE-1:0] v_wide;
+    /* verilator lint_on UNUSEDSIGNAL */
+    always @(posedge clk) begin
+        if (en) v_wide <= {
+            `IT_V(15),
+            `IT_V(14),
+            `IT_V(13),
+            `IT_V(12),
+            `IT_V(11),
+            `IT_V(10),
+            `IT_V(9),
+            `IT_V(8),
+            `IT_V(7),
+            `IT_V(6),
+            `IT_V(5),
+            `IT_V(4),
+            `IT_V(3),
+            `IT_V(2),
+            `IT_V(1),
+            `IT_V(0)
+        };
+    end
 
-    genvar e;
     generate
-        for (e = 0; e < 16; e = e + 1) begin : g_v
-            if (WE == WV) begin : g_exact
-                always @(posedge clk) begin
-                    if (en) v_q[WV*e +: WV] <= `IT_V(e);
-                end
-            end else begin : g_wide  // keep the low WV bits of the WE-bit sum
-                /* verilator lint_off UNUSEDSIGNAL */
-                wire [WE-1:0] sum = `IT_V(e);
-                /* verilator lint_on UNUSEDSIGNAL */
-                always @(posedge clk) begin
-                    if (en) v_q[WV*e +: WV] <= sum[WV-1:0];
-                end
-            end
+        if (WE == WV) begin : g_exact
+            assign v = v_wide;
+        end else begin : g_low  // the low WV bits of each element
+            assign v = {v_wide[WE*15 +: WV], v_wide[WE*14 +: WV], v_wide[WE*13 +: WV], v_wide[WE*12 +: WV], v_wide[WE*11 +: WV], v_wide[WE*10 +: WV], v_wide[WE*9 +: WV], v_wide[WE*8 +: WV],
+                        v_wide[WE*7 +: WV], v_wide[WE*6 +: WV], v_wide[WE*5 +: WV], v_wide[WE*4 +: WV], v_wide[WE*3 +: WV], v_wide[WE*2 +: WV], v_wide[WE*1 +: WV], v_wide[WE*0 +: WV]};
         end
     endgenerate
 

@@ -60,6 +60,7 @@ module tb_winoadder_core #(
     reg [31:0] rnd;
     reg [8:0] gap_threshold, stall_threshold;  // 0..256: a cycle gaps/stalls when 8 random bits are below
     reg gap, stall, done;
+    reg random_flow;  // gap or stall percentage above 0
 
     wire in_ready;
     wire out_valid;
@@ -167,6 +168,7 @@ module tb_winoadder_core #(
         end
         gap_threshold = threshold(gap_pct);
         stall_threshold = threshold(stall_pct);
+        random_flow = (gap_threshold != 9'd0) || (stall_threshold != 9'd0);
         rnd = xorshift32((seed ^ 32'h9E3779B9) | 32'h1);
         in_idx = 0;
         out_idx = 0;
@@ -187,9 +189,11 @@ module tb_winoadder_core #(
     always @(posedge clk) begin
         if (!rst) begin
             cycles <= cycles + 1;
-            rnd <= xorshift32(rnd);
-            gap <= {1'b0, rnd[7:0]} < gap_threshold;
-            stall <= {1'b0, rnd[15:8]} < stall_threshold;
+            if (random_flow) begin  // else gap and stall stay 0: no generator work per cycle
+                rnd <= xorshift32(rnd);
+                gap <= {1'b0, rnd[7:0]} < gap_threshold;
+                stall <= {1'b0, rnd[15:8]} < stall_threshold;
+            end
             if (in_valid && in_ready) in_idx <= in_idx + 1;
             if (out_valid && out_ready) begin
                 if (out_idx >= n_out) begin
