@@ -2,8 +2,8 @@
 // On en: acc <= overflow((first ? 0 : acc) + m), the overflow mode applied after every addition:
 // ACC_SAT = 0 wraps to WS bits (two's complement), ACC_SAT = 1 clamps to [-2^(WS-1), 2^(WS-1)-1].
 // SAT forms the sum exactly in WX = max(WS, WM) + 1 bits; WRAP adds modulo 2^WS.
-// Synchronous active-high reset clears acc. Each accumulator is its own register, read back directly
-// (not through the packed output), so an entry's update only wakes its own logic.
+// Synchronous active-high reset clears acc. Each entry's adder reads back its own copy of the entry
+// (acc_e, not a slice of the packed register), so an entry's update only wakes its own logic.
 module channel_accumulate #(
     parameter N = 16,
     parameter WM = 13,
@@ -31,14 +31,24 @@ module channel_accumulate #(
             reg [WS-1:0] acc_e;  // this entry's copy of its slice of acc_q, read back by the adder
             wire [WS-1:0] base = first ? {WS{1'b0}} : acc_e;
             wire [WM-1:0] m_e = m[WM*e +: WM];
+            // Sign extension by assigning a signed net to a wider signed net: one extend in an
+            // event-driven simulator (a replication becomes a tree of one-bit concatenations).
+            wire signed [WS-1:0] base_s = base;
+            wire signed [WM-1:0] m_s = m_e;
             if (ACC_SAT != 0) begin : g_sat
-                wire [WX-1:0] sum = {{(WX-WS+1){base[WS-1]}}, base[WS-2:0]}
-                                  + {{(WX-WM+1){m_e[WM-1]}}, m_e[WM-2:0]};
+                /* verilator lint_off WIDTH */
+                wire signed [WX-1:0] base_x = base_s;
+                wire signed [WX-1:0] m_x = m_s;
+                /* verilator lint_on WIDTH */
+                wire signed [WX-1:0] sum = base_x + m_x;
                 // The sum fits in WS bits iff bits [WX-1 : WS-1] are all equal.
                 wire fits = (&sum[WX-1:WS-1]) | ~(|sum[WX-1:WS-1]);
                 assign acc_next = fits ? sum[WS-1:0] : (sum[WX-1] ? ACC_MIN : ACC_MAX);
             end else if (WS > WM) begin : g_wrap
-                assign acc_next = base + {{(WS-WM+1){m_e[WM-1]}}, m_e[WM-2:0]};
+                /* verilator lint_off WIDTH */
+                wire signed [WS-1:0] m_x = m_s;
+                /* verilator lint_on WIDTH */
+                assign acc_next = base_s + m_x;
             end else begin : g_wrap_narrow
                 assign acc_next = base + m_e[WS-1:0];
             end
