@@ -15,26 +15,21 @@ module channel_accumulate #(
     input en,
     input first,
     input [N*WM-1:0] m,
-    output [N*WS-1:0] acc
+    output reg [N*WS-1:0] acc  // entry e at [WS*e +: WS], each written by its own always block
 );
     localparam WX = ((WS > WM) ? WS : WM) + 1;
     localparam [WS-1:0] ACC_MAX = {1'b0, {(WS-1){1'b1}}};
     localparam [WS-1:0] ACC_MIN = {1'b1, {(WS-1){1'b0}}};
 
-    reg [N*WS-1:0] acc_q;  // entry e at [WS*e +: WS], each written by its own always block
-    assign acc = acc_q;
-
     genvar e;
     generate
         for (e = 0; e < N; e = e + 1) begin : g_entry
             wire [WS-1:0] acc_next;
-            reg [WS-1:0] acc_e;  // this entry's copy of its slice of acc_q, read back by the adder
-            wire [WS-1:0] base = first ? {WS{1'b0}} : acc_e;
-            wire [WM-1:0] m_e = m[WM*e +: WM];
+            reg [WS-1:0] acc_e;  // this entry's copy of its slice of acc, read back by the adder
+            wire signed [WS-1:0] base_s = first ? {WS{1'b0}} : acc_e;
+            wire signed [WM-1:0] m_s = m[WM*e +: WM];
             // Sign extension by assigning a signed net to a wider signed net: one extend in an
             // event-driven simulator (a replication becomes a tree of one-bit concatenations).
-            wire signed [WS-1:0] base_s = base;
-            wire signed [WM-1:0] m_s = m_e;
             if (ACC_SAT != 0) begin : g_sat
                 /* verilator lint_off WIDTH */
                 wire signed [WX-1:0] base_x = base_s;
@@ -50,15 +45,15 @@ module channel_accumulate #(
                 /* verilator lint_on WIDTH */
                 assign acc_next = base_s + m_x;
             end else begin : g_wrap_narrow
-                assign acc_next = base + m_e[WS-1:0];
+                assign acc_next = base_s + m_s[WS-1:0];
             end
             always @(posedge clk) begin
                 if (rst) begin
                     acc_e <= {WS{1'b0}};
-                    acc_q[WS*e +: WS] <= {WS{1'b0}};
+                    acc[WS*e +: WS] <= {WS{1'b0}};
                 end else if (en) begin
                     acc_e <= acc_next;
-                    acc_q[WS*e +: WS] <= acc_next;
+                    acc[WS*e +: WS] <= acc_next;
                 end
             end
         end

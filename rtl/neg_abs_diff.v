@@ -15,13 +15,10 @@ module neg_abs_diff #(
 ) (
     input [N*WU-1:0] u,
     input [N*WVA-1:0] va,
-    output [N*WM-1:0] m
+    output reg [N*WM-1:0] m  // unit e at [WM*e +: WM], written by its own always block
 );
     localparam WMAX_IN = (WU > WVA) ? WU : WVA;
     localparam WE = (WD > WMAX_IN) ? WD : WMAX_IN;
-
-    reg [N*WM-1:0] m_q;
-    assign m = m_q;
 
     genvar e;
     generate
@@ -36,7 +33,7 @@ module neg_abs_diff #(
             reg [WE-1:0] diff;  // D, modulo 2^WE
             always @(u_x or va_x) begin
                 diff = u_x - va_x;
-                m_q[WM*e +: WM] = diff[WE-1] ? diff[WM-1:0] : -diff[WM-1:0];
+                m[WM*e +: WM] = diff[WE-1] ? diff[WM-1:0] : -diff[WM-1:0];
             end
         end
     endgenerate
