@@ -79,6 +79,7 @@ module winoadder_core #(
     generate
         for (p = 0; p < P; p = p + 1) begin : g_lane
             reg [16*WU-1:0] s1_u;
+            reg [16*WU-1:0] u_op;  // s1_u (a wire in hardware), see below
             wire [16*WM-1:0] m;
             reg [16*WM-1:0] s2_m;
             wire [16*WS-1:0] acc;
@@ -86,7 +87,7 @@ module winoadder_core #(
             wire [4*WO-1:0] q;
             reg [4*WO-1:0] s5_q;
             neg_abs_diff #(.N(16), .WU(WU), .WVA(WVA), .WD(WD), .WM(WM)) u_neg_abs_diff (
-                .u(s1_u),
+                .u(u_op),
                 .va(va),
                 .m(m)
             );
@@ -112,6 +113,9 @@ module winoadder_core #(
                     .q(q[WO*e +: WO])
                 );
             end
+            // U reaches the units through one combinational block, as Va does through align: an
+            // event-driven simulator then updates both operands before it evaluates a unit.
+            always @(s1_u) u_op = s1_u;
             // Data registers: no reset, loaded whenever the pipeline advances.
             always @(posedge clk) begin
                 if (advance) begin
