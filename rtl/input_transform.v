@@ -19,12 +19,14 @@ module input_transform #(
 );
     // Working width: at least WV, and wide enough to hold an activation as a signed value.
     localparam WE = (WV > WA) ? WV : WA + 1;
-    localparam SIGN_BIT = (A_SIGNED != 0) ? 1'b1 : 1'b0;  // 0: d is unsigned, extend with zeros
 
-// d[a][b] as a WE-bit signed value; a coefficient of B^T; x times a coefficient (code) of B^T.
-`define IT_D(a, b) {{(WE-WA){SIGN_BIT & d[WA*(4*(a)+(b))+WA-1]}}, d[WA*(4*(a)+(b)) +: WA]}
+// d[a][b] as a signed value (unsigned activations get a zero sign bit); a coefficient of B^T; x times
+// a coefficient (code) of B^T. Every operand is signed, so each V expression is evaluated in WE bits
+// with its operands sign-extended: one load of d per term in an event-driven simulator (an explicit
+// replication of the sign bit loads d twice).
+`define IT_D(a, b) ((A_SIGNED != 0) ? $signed(d[WA*(4*(a)+(b)) +: WA]) : $signed({1'b0, d[WA*(4*(a)+(b)) +: WA]}))
 `define IT_BT(i, a) BT[2*(4*(i)+(a)) +: 2]
-`define IT_TERM(code, x) (((code) == 2'b01) ? (x) : ((code) == 2'b11) ? -(x) : {WE{1'b0}})
+`define IT_TERM(code, x) (((code) == 2'b01) ? (x) : ((code) == 2'b11) ? -(x) : $signed({WE{1'b0}}))
 // T[i][b] = sum_a BT[i][a] d[a][b]
 `define IT_T(i, b) (`IT_TERM(`IT_BT(i, 0), `IT_D(0, b)) + `IT_TERM(`IT_BT(i, 1), `IT_D(1, b)) \
                   + `IT_TERM(`IT_BT(i, 2), `IT_D(2, b)) + `IT_TERM(`IT_BT(i, 3), `IT_D(3, b)))
@@ -38,6 +40,7 @@ module input_transform #(
     /* verilator lint_off UNUSEDSIGNAL */  // WE > WV: the high bits of each element are not output
     reg [16*WE-1:0] v_wide;
     /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off WIDTH */  // the signed terms are sign-extended to WE bits
     always @(posedge clk) begin
         if (en) v_wide <= {
             `IT_V(15),
@@ -58,6 +61,7 @@ module input_transform #(
             `IT_V(0)
         };
     end
+    /* verilator lint_on WIDTH */
 
     generate
         if (WE == WV) begin : g_exact
