@@ -71,9 +71,8 @@ module adder_pe_direct #(
         w_pairs = w_work;
     end
 
-    wire [P*36*WDIF-1:0] m;
     reg s1_valid, s1_first, s1_last;
-    reg [P*36*WDIF-1:0] s1_m;
+    wire [P*36*WDIF-1:0] s1_m;  // the stage-1 register, in neg_abs_diff
     reg s2_valid, s2_first, s2_last;
     reg [P*4*WP-1:0] s2_sums;
     reg s3_valid;
@@ -86,9 +85,11 @@ module adder_pe_direct #(
         for (p = 0; p < P; p = p + 1) begin : g_lane
             wire [4*WS-1:0] acc;  // per lane, so a lane's update only wakes its own requantizers
             neg_abs_diff #(.N(36), .WU(WG), .WVA(WX), .WD(WDIF), .WM(WDIF)) u_neg_abs_diff (
+                .clk(clk),
+                .en(advance & in_valid),
                 .u(w_pairs[36*WG*p +: 36*WG]),
                 .va(x_pairs),
-                .m(m[36*WDIF*p +: 36*WDIF])
+                .m(s1_m[36*WDIF*p +: 36*WDIF])
             );
             channel_accumulate #(.N(4), .WM(WP), .WS(WS), .ACC_SAT(ACC_SAT)) u_channel_accumulate (
                 .clk(clk),
@@ -142,7 +143,6 @@ module adder_pe_direct #(
 
     always @(posedge clk) begin
         if (advance) begin
-            s1_m <= m;
             s1_first <= in_first;
             s1_last <= in_last;
             s2_first <= s1_first;

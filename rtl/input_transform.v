@@ -21,47 +21,62 @@ module input_transform #(
     localparam WE = (WV > WA) ? WV : WA + 1;
 
 // d[a][b] as a signed value (unsigned activations get a zero sign bit); a coefficient of B^T; x times
-// a coefficient (code) of B^T. Every operand is signed, so each V expression is evaluated in WE bits
-// with its operands sign-extended: one load of d per term in an event-driven simulator (an explicit
-// replication of the sign bit loads d twice).
-`define IT_D(a, b) ((A_SIGNED != 0) ? $signed(d[WA*(4*(a)+(b)) +: WA]) : $signed({1'b0, d[WA*(4*(a)+(b)) +: WA]}))
+// a coefficient (code) of B^T. Every operand is signed, so each sum is evaluated in WE bits with its
+// operands sign-extended.
+`define IT_D(a, b) ((A_SIGNED != 0) ? $signed(d_row[a][WA*(b) +: WA]) : $signed({1'b0, d_row[a][WA*(b) +: WA]}))
 `define IT_BT(i, a) BT[2*(4*(i)+(a)) +: 2]
 `define IT_TERM(code, x) (((code) == 2'b01) ? (x) : ((code) == 2'b11) ? -(x) : $signed({WE{1'b0}}))
-// T[i][b] = sum_a BT[i][a] d[a][b]
-`define IT_T(i, b) (`IT_TERM(`IT_BT(i, 0), `IT_D(0, b)) + `IT_TERM(`IT_BT(i, 1), `IT_D(1, b)) \
-                  + `IT_TERM(`IT_BT(i, 2), `IT_D(2, b)) + `IT_TERM(`IT_BT(i, 3), `IT_D(3, b)))
-
+// T[i][b] = sum_a BT[i][a] d[a][b], kept in t[4i + b]
+`define IT_T(i, b) t[4*(i)+(b)] = `IT_TERM(`IT_BT(i, 0), `IT_D(0, b)) + `IT_TERM(`IT_BT(i, 1), `IT_D(1, b)) \
+                                + `IT_TERM(`IT_BT(i, 2), `IT_D(2, b)) + `IT_TERM(`IT_BT(i, 3), `IT_D(3, b));
 // V[i][j] = sum_b BT[j][b] T[i][b], e = 4i + j
-`define IT_V(e) (`IT_TERM(`IT_BT((e) % 4, 0), `IT_T((e) / 4, 0)) + `IT_TERM(`IT_BT((e) % 4, 1), `IT_T((e) / 4, 1)) \
-               + `IT_TERM(`IT_BT((e) % 4, 2), `IT_T((e) / 4, 2)) + `IT_TERM(`IT_BT((e) % 4, 3), `IT_T((e) / 4, 3)))
+`define IT_V(e) (`IT_TERM(`IT_BT((e) % 4, 0), t[4*((e) / 4)]) + `IT_TERM(`IT_BT((e) % 4, 1), t[4*((e) / 4)+1]) \
+               + `IT_TERM(`IT_BT((e) % 4, 2), t[4*((e) / 4)+2]) + `IT_TERM(`IT_BT((e) % 4, 3), t[4*((e) / 4)+3]))
 
-    // One register for the tile (WE bits an element), loaded with one assignment of the whole tile:
+    // Temporaries of the clocked block (written before they are read, no state): the tile's rows and
+    // T, in memories (an event-driven simulator reads a memory word without the signal lookup a reg
+    // costs, so the tile is read once a row and each T once a term).
+    reg [4*WA-1:0] d_row [0:3];
+    reg signed [WE-1:0] t [0:15];
+    // The register for the tile (WE bits an element), loaded with one assignment of the whole tile:
     // one event on v per loading edge.
     /* verilator lint_off UNUSEDSIGNAL */  // WE > WV: the high bits of each element are not output
     reg [16*WE-1:0] v_wide;
     /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off BLKSEQ */  // blocking writes to the block's temporaries
     /* verilator lint_off WIDTH */  // the signed terms are sign-extended to WE bits
     always @(posedge clk) begin
-        if (en) v_wide <= {
-            `IT_V(15),
-            `IT_V(14),
-            `IT_V(13),
-            `IT_V(12),
-            `IT_V(11),
-            `IT_V(10),
-            `IT_V(9),
-            `IT_V(8),
-            `IT_V(7),
-            `IT_V(6),
-            `IT_V(5),
-            `IT_V(4),
-            `IT_V(3),
-            `IT_V(2),
-            `IT_V(1),
-            `IT_V(0)
-        };
+        if (en) begin
+            d_row[0] = d[0 +: 4*WA];
+            d_row[1] = d[4*WA +: 4*WA];
+            d_row[2] = d[8*WA +: 4*WA];
+            d_row[3] = d[12*WA +: 4*WA];
+            `IT_T(0, 0) `IT_T(0, 1) `IT_T(0, 2) `IT_T(0, 3)
+            `IT_T(1, 0) `IT_T(1, 1) `IT_T(1, 2) `IT_T(1, 3)
+            `IT_T(2, 0) `IT_T(2, 1) `IT_T(2, 2) `IT_T(2, 3)
+            `IT_T(3, 0) `IT_T(3, 1) `IT_T(3, 2) `IT_T(3, 3)
+            v_wide <= {
+                `IT_V(15),
+                `IT_V(14),
+                `IT_V(13),
+                `IT_V(12),
+                `IT_V(11),
+                `IT_V(10),
+                `IT_V(9),
+                `IT_V(8),
+                `IT_V(7),
+                `IT_V(6),
+                `IT_V(5),
+                `IT_V(4),
+                `IT_V(3),
+                `IT_V(2),
+                `IT_V(1),
+                `IT_V(0)
+            };
+        end
     end
     /* verilator lint_on WIDTH */
+    /* verilator lint_on BLKSEQ */
 
     generate
         if (WE == WV) begin : g_exact

@@ -47,18 +47,22 @@ module winoadder_core #(
 );
     wire advance = ~out_valid | out_ready;
     assign in_ready = advance & ~rst;
+    // A data register loads only when the pipeline advances and its input holds a transaction (so
+    // idle cycles leave the datapath quiet); the valid flags say which registers hold one.
+    reg s1_valid, s1_first, s1_last;
+    wire load_s1 = advance & in_valid;
+    wire load_s2 = advance & s1_valid;
 
     // Stage 1: input transform (shared by all lanes); the weight tiles travel alongside.
     wire [16*WV-1:0] s1_v;
     input_transform #(.WA(WA), .A_SIGNED(A_SIGNED), .WV(WV), .BT(BT)) u_input_transform (
         .clk(clk),
-        .en(advance),
+        .en(load_s1),
         .d(in_tile),
         .v(s1_v)
     );
-    reg s1_valid, s1_first, s1_last;
 
-    // Stage 2: align (shared), then per lane neg_abs_diff.
+    // Stage 2: align (shared), then per lane neg_abs_diff (the stage-2 register, like input_transform).
     wire [16*WVA-1:0] va;
     align #(.WV(WV), .K(K), .WVA(WVA)) u_align (
         .v(s1_v),
@@ -79,17 +83,17 @@ module winoadder_core #(
     generate
         for (p = 0; p < P; p = p + 1) begin : g_lane
             reg [16*WU-1:0] s1_u;
-            reg [16*WU-1:0] u_op;  // s1_u (a wire in hardware), see below
-            wire [16*WM-1:0] m;
-            reg [16*WM-1:0] s2_m;
+            wire [16*WM-1:0] s2_m;
             wire [16*WS-1:0] acc;
             wire [4*WY-1:0] s4_y;
             wire [4*WO-1:0] q;
             reg [4*WO-1:0] s5_q;
             neg_abs_diff #(.N(16), .WU(WU), .WVA(WVA), .WD(WD), .WM(WM)) u_neg_abs_diff (
-                .u(u_op),
+                .clk(clk),
+                .en(load_s2),
+                .u(s1_u),
                 .va(va),
-                .m(m)
+                .m(s2_m)
             );
             channel_accumulate #(.N(16), .WM(WM), .WS(WS), .ACC_SAT(ACC_SAT)) u_channel_accumulate (
                 .clk(clk),
@@ -113,15 +117,9 @@ module winoadder_core #(
                     .q(q[WO*e +: WO])
                 );
             end
-            // U reaches the units through one combinational block, as Va does through align: an
-            // event-driven simulator then updates both operands before it evaluates a unit.
-            always @(s1_u) u_op = s1_u;
-            // Data registers: no reset, loaded whenever the pipeline advances.
+            // Data registers: no reset.
             always @(posedge clk) begin
-                if (advance) begin
-                    s1_u <= in_u[16*WU*p +: 16*WU];
-                    s2_m <= m;
-                end
+                if (load_s1) s1_u <= in_u[16*WU*p +: 16*WU];
                 // out_y is only observed when valid: loading it (like Y, in output_transform) only
                 // for a finished accumulation keeps the output transform and requantizers quiet.
                 if (advance & s4_valid) s5_q <= q;

@@ -1,5 +1,5 @@
-// Smoke testbench: neg_abs_diff (16 units) on {Va, U} words read with $readmemh
-// (plusargs +neg_abs_diff_in, _out, _n); writes one line of hex M per word.
+// Smoke testbench: neg_abs_diff (16 units, registered: load with en, hold without) on {Va, U} words
+// read with $readmemh (plusargs +neg_abs_diff_in, _out, _n); writes one line of hex M per word.
 module tb_smoke_neg_abs_diff;
     parameter WU = 12;
     parameter WVA = 12;
@@ -11,12 +11,15 @@ module tb_smoke_neg_abs_diff;
     reg [16*(WU+WVA)-1:0] stim [0:NMAX-1];
     reg [16*WU-1:0] u;
     reg [16*WVA-1:0] va;
+    reg clk, en;
     wire [16*WM-1:0] m;
     reg [8*512-1:0] in_path, out_path;
     integer n, i, fd;
     reg done;
 
     neg_abs_diff #(.N(16), .WU(WU), .WVA(WVA), .WD(WD), .WM(WM)) dut (
+        .clk(clk),
+        .en(en),
         .u(u),
         .va(va),
         .m(m)
@@ -24,6 +27,8 @@ module tb_smoke_neg_abs_diff;
 
     initial begin
         done = 1'b0;
+        clk = 1'b0;
+        en = 1'b0;
         n = 0;
         if ($value$plusargs("neg_abs_diff_n=%d", n)
             && !($value$plusargs("neg_abs_diff_in=%s", in_path)
@@ -35,8 +40,16 @@ module tb_smoke_neg_abs_diff;
             $readmemh(in_path, stim);
             fd = $fopen(out_path, "w");
             for (i = 0; i < n; i = i + 1) begin
+                // Load the pair (en = 1), then clock a different input with en = 0: the register
+                // must hold, so the line written is -|U - Va| of stim[i].
                 {va, u} = stim[i];
-                #1;
+                en = 1'b1;
+                #1 clk = 1'b1;
+                #1 clk = 1'b0;
+                {va, u} = ~stim[i];
+                en = 1'b0;
+                #1 clk = 1'b1;
+                #1 clk = 1'b0;
                 $fwrite(fd, "%h\n", m);
             end
             $fclose(fd);
