@@ -1,7 +1,8 @@
 // adder_pe_direct: a direct AdderNet PE, the baseline for the area comparison (docs/rtl.md).
 // Per lane and channel step it forms the 2x2 outputs of a 3x3 adder filter on a 4x4 input tile with
-// 36 -|x - w| units: Y[i][j] = sum_ab -|d[i+a][j+b] - g[a][b]|, accumulated over input channels by the
-// same channel_accumulate (4 entries per lane) and cast by the same requantize as winoadder_core.
+// 36 -|x - w| units (nine neg_abs_diff rows): Y[i][j] = sum_ab -|d[i+a][j+b] - g[a][b]|, accumulated
+// over input channels by the same channel_accumulate (one row: the lane's 4 outputs) and cast by the
+// same requantize as winoadder_core.
 // Weights g share the activation grid (signed, WG bits). Same handshake as winoadder_core (global
 // stall, one transaction per cycle); 4 register stages: M, the 9-term sums, acc, out_y.
 // Packing: in_tile as winoadder_core; in_w lane p, g[a][b] at bits [WG*(9p + 3a + b) +: WG].
@@ -84,14 +85,16 @@ module adder_pe_direct #(
     generate
         for (p = 0; p < P; p = p + 1) begin : g_lane
             wire [4*WS-1:0] acc;  // per lane, so a lane's update only wakes its own requantizers
-            neg_abs_diff #(.N(36), .WU(WG), .WVA(WX), .WD(WDIF), .WM(WDIF)) u_neg_abs_diff (
-                .clk(clk),
-                .en(advance & in_valid),
-                .u(w_pairs[36*WG*p +: 36*WG]),
-                .va(x_pairs),
-                .m(s1_m[36*WDIF*p +: 36*WDIF])
-            );
-            channel_accumulate #(.N(4), .WM(WP), .WS(WS), .ACC_SAT(ACC_SAT)) u_channel_accumulate (
+            for (k = 0; k < 9; k = k + 1) begin : g_units  // units 4k..4k+3 of the lane's 36
+                neg_abs_diff #(.WU(WG), .WVA(WX), .WD(WDIF), .WM(WDIF)) u_neg_abs_diff (
+                    .clk(clk),
+                    .en(advance & in_valid),
+                    .u(w_pairs[WG*(36*p+4*k) +: 4*WG]),
+                    .va(x_pairs[WX*4*k +: 4*WX]),
+                    .m(s1_m[WDIF*(36*p+4*k) +: 4*WDIF])
+                );
+            end
+            channel_accumulate #(.WM(WP), .WS(WS), .ACC_SAT(ACC_SAT)) u_channel_accumulate (
                 .clk(clk),
                 .rst(rst),
                 .en(advance & s2_valid),

@@ -62,12 +62,19 @@ module winoadder_core #(
         .v(s1_v)
     );
 
-    // Stage 2: align (shared), then per lane neg_abs_diff (the stage-2 register, like input_transform).
+    // Stage 2: align (shared), then per lane neg_abs_diff (the stage-2 register, like input_transform),
+    // one instance per row of the 4x4 tile. Each row of Va is one wire, shared by the lanes.
     wire [16*WVA-1:0] va;
     align #(.WV(WV), .K(K), .WVA(WVA)) u_align (
         .v(s1_v),
         .va(va)
     );
+    genvar r;
+    generate
+        for (r = 0; r < 4; r = r + 1) begin : g_va
+            wire [4*WVA-1:0] row = va[4*WVA*r +: 4*WVA];
+        end
+    endgenerate
     reg s2_valid, s2_first, s2_last;
 
     // Stage 3: channel accumulators (state, one per lane) and their output-valid flag.
@@ -78,35 +85,41 @@ module winoadder_core #(
     reg s5_valid;
 
     // Each lane has its own wires and registers (no lane writes a slice of a shared bus, so a lane's
-    // update only wakes its own logic in an event-driven simulator).
+    // update only wakes its own logic in an event-driven simulator). Per row of the tile, the units,
+    // the accumulators and the output transform pass whole row words (4 elements).
     genvar p, e;
     generate
         for (p = 0; p < P; p = p + 1) begin : g_lane
             reg [16*WU-1:0] s1_u;
-            wire [16*WM-1:0] s2_m;
-            wire [16*WS-1:0] acc;
             wire [4*WY-1:0] s4_y;
             wire [4*WO-1:0] q;
             reg [4*WO-1:0] s5_q;
-            neg_abs_diff #(.N(16), .WU(WU), .WVA(WVA), .WD(WD), .WM(WM)) u_neg_abs_diff (
-                .clk(clk),
-                .en(load_s2),
-                .u(s1_u),
-                .va(va),
-                .m(s2_m)
-            );
-            channel_accumulate #(.N(16), .WM(WM), .WS(WS), .ACC_SAT(ACC_SAT)) u_channel_accumulate (
-                .clk(clk),
-                .rst(rst),
-                .en(advance & s2_valid),
-                .first(s2_first),
-                .m(s2_m),
-                .acc(acc)
-            );
+            for (r = 0; r < 4; r = r + 1) begin : g_row
+                wire [4*WM-1:0] s2_m;
+                wire [4*WS-1:0] acc;
+                neg_abs_diff #(.WU(WU), .WVA(WVA), .WD(WD), .WM(WM)) u_neg_abs_diff (
+                    .clk(clk),
+                    .en(load_s2),
+                    .u(s1_u[4*WU*r +: 4*WU]),
+                    .va(g_va[r].row),
+                    .m(s2_m)
+                );
+                channel_accumulate #(.WM(WM), .WS(WS), .ACC_SAT(ACC_SAT)) u_channel_accumulate (
+                    .clk(clk),
+                    .rst(rst),
+                    .en(advance & s2_valid),
+                    .first(s2_first),
+                    .m(s2_m),
+                    .acc(acc)
+                );
+            end
             output_transform #(.WS(WS), .WY(WY), .AT(AT)) u_output_transform (
                 .clk(clk),
                 .en(advance & s3_valid),
-                .s(acc),
+                .s0(g_row[0].acc),
+                .s1(g_row[1].acc),
+                .s2(g_row[2].acc),
+                .s3(g_row[3].acc),
                 .y(s4_y)
             );
             for (e = 0; e < 4; e = e + 1) begin : g_out

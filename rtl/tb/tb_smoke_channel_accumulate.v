@@ -1,4 +1,4 @@
-// Smoke testbench: channel_accumulate, one WRAP and one SAT instance fed the same stream.
+// Smoke testbench: channel_accumulate, 16 entries (four rows) in WRAP and in SAT, fed the same stream.
 // Each stimulus word is {en, first, M}; after every clock edge the line "<wrap acc> <sat acc>" is
 // written (plusargs +channel_accumulate_in, _out, _n). Reset is applied for the first edge.
 module tb_smoke_channel_accumulate;
@@ -15,22 +15,27 @@ module tb_smoke_channel_accumulate;
     integer n, i, fd;
     reg done;
 
-    channel_accumulate #(.N(16), .WM(WM), .WS(WS), .ACC_SAT(0)) dut_wrap (
-        .clk(clk),
-        .rst(rst),
-        .en(en),
-        .first(first),
-        .m(m),
-        .acc(acc_wrap)
-    );
-    channel_accumulate #(.N(16), .WM(WM), .WS(WS), .ACC_SAT(1)) dut_sat (
-        .clk(clk),
-        .rst(rst),
-        .en(en),
-        .first(first),
-        .m(m),
-        .acc(acc_sat)
-    );
+    genvar r;
+    generate
+        for (r = 0; r < 4; r = r + 1) begin : g_row  // the 16 entries as four rows
+            channel_accumulate #(.WM(WM), .WS(WS), .ACC_SAT(0)) dut_wrap (
+                .clk(clk),
+                .rst(rst),
+                .en(en),
+                .first(first),
+                .m(m[4*WM*r +: 4*WM]),
+                .acc(acc_wrap[4*WS*r +: 4*WS])
+            );
+            channel_accumulate #(.WM(WM), .WS(WS), .ACC_SAT(1)) dut_sat (
+                .clk(clk),
+                .rst(rst),
+                .en(en),
+                .first(first),
+                .m(m[4*WM*r +: 4*WM]),
+                .acc(acc_sat[4*WS*r +: 4*WS])
+            );
+        end
+    endgenerate
 
     initial begin
         done = 1'b0;

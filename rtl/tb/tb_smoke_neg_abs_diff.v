@@ -17,13 +17,18 @@ module tb_smoke_neg_abs_diff;
     integer n, i, fd;
     reg done;
 
-    neg_abs_diff #(.N(16), .WU(WU), .WVA(WVA), .WD(WD), .WM(WM)) dut (
-        .clk(clk),
-        .en(en),
-        .u(u),
-        .va(va),
-        .m(m)
-    );
+    genvar r;
+    generate
+        for (r = 0; r < 4; r = r + 1) begin : g_row  // the 16 units as four rows
+            neg_abs_diff #(.WU(WU), .WVA(WVA), .WD(WD), .WM(WM)) dut (
+                .clk(clk),
+                .en(en),
+                .u(u[4*WU*r +: 4*WU]),
+                .va(va[4*WVA*r +: 4*WVA]),
+                .m(m[4*WM*r +: 4*WM])
+            );
+        end
+    endgenerate
 
     initial begin
         done = 1'b0;

@@ -18,7 +18,10 @@ module tb_smoke_output_transform;
     output_transform #(.WS(WS), .WY(WY), .AT(AT)) dut (
         .clk(clk),
         .en(en),
-        .s(s),
+        .s0(s[0 +: 4*WS]),
+        .s1(s[4*WS +: 4*WS]),
+        .s2(s[8*WS +: 4*WS]),
+        .s3(s[12*WS +: 4*WS]),
         .y(y)
     );
 
