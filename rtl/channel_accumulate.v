@@ -22,14 +22,18 @@ module channel_accumulate #(
 );
     localparam WX = ((WS > WM) ? WS : WM) + 1;
     localparam [WS-1:0] ACC_MIN = {1'b1, {(WS-1){1'b0}}};
+    localparam [WX-WS:0] TOP_UNDER = {1'b1, {(WX-WS){1'b0}}};  // sum[WX-1:WS-1] below range, WX = WS + 1
 
 // The exact sum of entry c: acc + m, or m alone for the first channel (signed operands: the WX-bit
 // assignment sign-extends them).
 `define CA_SUM(c) sum[c] = $signed(acc_pair[(c) / 2][WS*((c) % 2) +: WS]) + $signed(m_row[0][WM*(c) +: WM]);
 `define CA_FIRST(c) sum[c] = $signed(m_row[0][WM*(c) +: WM]);
-// The next value of entry c: below the WS-bit range (negative, bits [WX-1 : WS-1] not all ones) SAT
-// gives the minimum; otherwise, and always for WRAP, the low WS bits.
-`define CA_NEXT(c) (((ACC_SAT != 0) && sum[c][WX-1] && !(&sum[c][WX-1:WS-1])) ? ACC_MIN : sum[c][WS-1:0])
+// A sum of entry c below the WS-bit range: negative with bits [WX-1 : WS-1] not all ones; when
+// WX = WS + 1 (WS > WM) that is bits [WS : WS-1] = 10, one comparison. The next value of the entry:
+// the minimum for SAT below the range; otherwise, and always for WRAP, the low WS bits.
+`define CA_UNDER(c) ((ACC_SAT == 0) ? 1'b0 : (WX == WS + 1) ? (sum[c][WX-1:WS-1] == TOP_UNDER) \
+                    : (sum[c][WX-1] && !(&sum[c][WX-1:WS-1])))
+`define CA_NEXT(c) (`CA_UNDER(c) ? ACC_MIN : sum[c][WS-1:0])
 
     // Temporaries of the clocked block (written before they are read, no state).
     reg [4*WM-1:0] m_row [0:0];
@@ -61,6 +65,7 @@ module channel_accumulate #(
     /* verilator lint_on WIDTH */
     /* verilator lint_on BLKSEQ */
 `undef CA_NEXT
+`undef CA_UNDER
 `undef CA_FIRST
 `undef CA_SUM
 endmodule
