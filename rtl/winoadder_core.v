@@ -50,8 +50,10 @@ module winoadder_core #(
     // A data register loads only when the pipeline advances and its input holds a transaction (so
     // idle cycles leave the datapath quiet); the valid flags say which registers hold one.
     reg s1_valid, s1_first, s1_last;
+    reg s2_valid, s2_first, s2_last;
     wire load_s1 = advance & in_valid;
     wire load_s2 = advance & s1_valid;
+    wire load_s3 = advance & s2_valid;
 
     // Stage 1: input transform (shared by all lanes); the weight tiles travel alongside.
     wire [16*WV-1:0] s1_v;
@@ -75,7 +77,6 @@ module winoadder_core #(
             wire [4*WVA-1:0] row = va[4*WVA*r +: 4*WVA];
         end
     endgenerate
-    reg s2_valid, s2_first, s2_last;
 
     // Stage 3: channel accumulators (state, one per lane) and their output-valid flag.
     reg s3_valid;
@@ -107,7 +108,7 @@ module winoadder_core #(
                 channel_accumulate #(.WM(WM), .WS(WS), .ACC_SAT(ACC_SAT)) u_channel_accumulate (
                     .clk(clk),
                     .rst(rst),
-                    .en(advance & s2_valid),
+                    .en(load_s3),
                     .first(s2_first),
                     .m(s2_m),
                     .acc(acc)
