@@ -55,8 +55,13 @@ module winoadder_core #(
     wire load_s2 = advance & s1_valid;
     wire load_s3 = advance & s2_valid;
 
-    // Stage 1: input transform (shared by all lanes); the weight tiles travel alongside.
+    // Stage 1: input transform (shared by all lanes); the weight tiles travel alongside (data register,
+    // no reset, loaded whole).
     wire [16*WV-1:0] s1_v;
+    reg [P*16*WU-1:0] s1_u;
+    always @(posedge clk) begin
+        if (load_s1) s1_u <= in_u;
+    end
     input_transform #(.WA(WA), .A_SIGNED(A_SIGNED), .WV(WV), .BT(BT)) u_input_transform (
         .clk(clk),
         .en(load_s1),
@@ -91,7 +96,6 @@ module winoadder_core #(
     genvar p, e;
     generate
         for (p = 0; p < P; p = p + 1) begin : g_lane
-            reg [16*WU-1:0] s1_u;
             wire [4*WY-1:0] s4_y;
             wire [4*WO-1:0] q;
             reg [4*WO-1:0] s5_q;
@@ -101,7 +105,7 @@ module winoadder_core #(
                 neg_abs_diff #(.WU(WU), .WVA(WVA), .WD(WD), .WM(WM)) u_neg_abs_diff (
                     .clk(clk),
                     .en(load_s2),
-                    .u(s1_u[4*WU*r +: 4*WU]),
+                    .u(s1_u[WU*(16*p+4*r) +: 4*WU]),
                     .va(g_va[r].row),
                     .m(s2_m)
                 );
@@ -131,11 +135,9 @@ module winoadder_core #(
                     .q(q[WO*e +: WO])
                 );
             end
-            // Data registers: no reset.
+            // The output register: no reset. out_y is only observed when valid: loading it (like Y, in
+            // output_transform) only for a finished accumulation keeps the requantizers quiet.
             always @(posedge clk) begin
-                if (load_s1) s1_u <= in_u[16*WU*p +: 16*WU];
-                // out_y is only observed when valid: loading it (like Y, in output_transform) only
-                // for a finished accumulation keeps the output transform and requantizers quiet.
                 if (advance & s4_valid) s5_q <= q;
             end
             assign out_y[4*WO*p +: 4*WO] = s5_q;
