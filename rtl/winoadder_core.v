@@ -1,6 +1,7 @@
 // winoadder_core: the Winograd-adder accelerator (docs/datapath.md, docs/rtl.md).
-// One input transform shared by P output-channel lanes; per lane align, neg_abs_diff (16 units), a
-// 16-entry Winograd-domain channel accumulator, output transform and 4 requantizers.
+// One input transform and align shared by P output-channel lanes; per lane four neg_abs_diff rows (16
+// units), four channel_accumulate rows (the 16 Winograd-domain entries), an output transform and 4
+// requantizers.
 //
 // A transaction (in_tile, P weight tiles in_u, in_first, in_last) is accepted when in_valid & in_ready.
 // Only transactions with in_last produce an output beat (out_y, P x 2x2 results). Flow control is a
@@ -51,9 +52,12 @@ module winoadder_core #(
     // idle cycles leave the datapath quiet); the valid flags say which registers hold one.
     reg s1_valid, s1_first, s1_last;
     reg s2_valid, s2_first, s2_last;
+    reg s3_valid, s4_valid, s5_valid;
     wire load_s1 = advance & in_valid;
     wire load_s2 = advance & s1_valid;
     wire load_s3 = advance & s2_valid;
+    wire load_s4 = advance & s3_valid;
+    wire load_s5 = advance & s4_valid;
 
     // Stage 1: input transform (shared by all lanes); the weight tiles travel alongside (data register,
     // no reset, loaded whole).
@@ -83,13 +87,8 @@ module winoadder_core #(
         end
     endgenerate
 
-    // Stage 3: channel accumulators (state, one per lane) and their output-valid flag.
-    reg s3_valid;
-
-    // Stage 4: output transform; stage 5: requantize (the output register).
-    reg s4_valid;
-    reg s5_valid;
-
+    // Stage 3: channel accumulators (state); stage 4: output transform; stage 5: requantize (the output
+    // register), all per lane.
     // Each lane has its own wires and registers (no lane writes a slice of a shared bus, so a lane's
     // update only wakes its own logic in an event-driven simulator). Per row of the tile, the units,
     // the accumulators and the output transform pass whole row words (4 elements).
@@ -120,7 +119,7 @@ module winoadder_core #(
             end
             output_transform #(.WS(WS), .WY(WY), .AT(AT)) u_output_transform (
                 .clk(clk),
-                .en(advance & s3_valid),
+                .en(load_s4),
                 .s0(g_row[0].acc),
                 .s1(g_row[1].acc),
                 .s2(g_row[2].acc),
@@ -138,7 +137,7 @@ module winoadder_core #(
             // The output register: no reset. out_y is only observed when valid: loading it (like Y, in
             // output_transform) only for a finished accumulation keeps the requantizers quiet.
             always @(posedge clk) begin
-                if (advance & s4_valid) s5_q <= q;
+                if (load_s5) s5_q <= q;
             end
             assign out_y[4*WO*p +: 4*WO] = s5_q;
         end
