@@ -8,8 +8,10 @@ transaction a cycle. A run counts only when the testbench checked every output a
 The rate is transactions per CPU-second of the simulator process (user + system time of the child, so
 other load on a shared machine does not count against it), less the CPU time of the same build run on
 an empty set (process start, elaboration): what remains is reading the vectors, simulating and checking
-every output. A rerun with half the input cycles idle (+gap=50: about one extra idle cycle per
-transaction, the same file I/O) gives the cost of a clock cycle without new data (in the note): a
+every output. Each is the median over repeated runs (a run slowed by a neighbour on a shared machine
+does not move it); the note gives the range of the per-run rates. A rerun with half the input cycles
+idle (+gap=50: about one extra idle cycle per transaction, the same file I/O) gives the cost of a
+clock cycle without new data (in the note): a
 cycle-based simulator (Verilator) pays about that for every cycle, so the rest of its time is file I/O
 and checking; an event-driven one (Icarus) pays mostly for the data changing. Build (compile) time is
 its own row.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import functools
 import os
 import resource
+import statistics
 import tempfile
 
 from winoadder.benchmarks.core import Goal, Row, Timing, dependency_reason, unavailable
@@ -83,10 +86,12 @@ def simulator_rows(cfg, sim: str, count: int, directory: str, min_cpu: float = 0
             write_binary_inputs(vset, f"{directory}/bin")
             plusargs["bindir"] = f"{directory}/bin"
         full = {**plusargs, "n_in": vset.transactions, "n_out": vset.outputs}
-        cpu, proc, runs = cpu_per_run(lambda: run(full), min_cpu)
-        startup, _, _ = cpu_per_run(lambda: run({**plusargs, "n_in": 0, "n_out": 0}), 0.0, runs)
+        cpus, proc = cpu_per_run(lambda: run(full), min_cpu)
+        runs = len(cpus)
+        startups, _ = cpu_per_run(lambda: run({**plusargs, "n_in": 0, "n_out": 0}), 0.0, runs)
         # Half the cycles idle on the input: about one extra cycle per transaction, same file I/O.
-        cpu_gapped, _, _ = cpu_per_run(lambda: run({**full, "gap": 50}), 0.0, runs)
+        gapped, _ = cpu_per_run(lambda: run({**full, "gap": 50}), 0.0, runs)
+        cpu, startup, cpu_gapped = (statistics.median(x) for x in (cpus, startups, gapped))
     except Exception as exc:  # a missing tool or a build failure is a row, not a crash
         return [unavailable(SUITE, what, f"{count} tx", "tx/s", dependency_reason(exc), GOALS[sim])]
     size = f"{vset.transactions} tx"
@@ -95,9 +100,11 @@ def simulator_rows(cfg, sim: str, count: int, directory: str, min_cpu: float = 0
         last = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
         return [Row(SUITE, what, size, "tx/s", goal=GOALS[sim], status=f"FAILED: {last[0][:80]}")]
     rate = vset.transactions / max(cpu - startup, 1e-3)
+    low, high = (vset.transactions / max(c - startup, 1e-3) for c in (max(cpus), min(cpus)))
     idle_us = (cpu_gapped - cpu) / vset.transactions * 1e6
     note = (
-        f"CPU {cpu:.3f} s less {startup:.3f} s startup (empty run), per run of {runs}; "
+        f"CPU {cpu:.3f} s less {startup:.3f} s startup (empty run), medians of {runs} runs "
+        f"(per-run rates {_si(low)}–{_si(high)} tx/s); "
         f"inputs by {LOADER[sim]}; testbench: {closing}; gap=stall=0; "
         f"an idle input cycle costs {idle_us:.2f} µs (+gap=50 rerun: {cpu_gapped:.3f} s)"
     )
@@ -107,6 +114,7 @@ def simulator_rows(cfg, sim: str, count: int, directory: str, min_cpu: float = 0
         "cpu_seconds": cpu,
         "startup_cpu_seconds": startup,
         "gap50_cpu_seconds": cpu_gapped,
+        "run_cpu_seconds": cpus,
     }
     return [
         Row(SUITE, what, size, "tx/s", rate, goal=GOALS[sim], note=note, extra=extra),
@@ -115,13 +123,21 @@ def simulator_rows(cfg, sim: str, count: int, directory: str, min_cpu: float = 0
 
 
 def cpu_per_run(fn, min_cpu: float, runs: int = 1):
-    """(mean child CPU seconds per call, the last result, calls): at least ``runs`` calls, more until
-    the calls have used ``min_cpu`` seconds together (at most 50)."""
-    total, calls = 0.0, 0
-    while calls < runs or (total < min_cpu and calls < 50):
+    """(child CPU seconds of each call, the last result): at least ``runs`` calls, more until the
+    calls have used ``min_cpu`` seconds together (at most 50)."""
+    cpus, result = [], None
+    while len(cpus) < runs or (sum(cpus) < min_cpu and len(cpus) < 50):
         cpu, result = child_cpu_seconds(fn)
-        total, calls = total + cpu, calls + 1
-    return total / calls, result, calls
+        cpus.append(cpu)
+    return cpus, result
+
+
+def _si(rate: float) -> str:
+    """A rate with k/M suffix, three significant digits."""
+    for scale, suffix in ((1e6, "M"), (1e3, "k")):
+        if rate >= scale:
+            return f"{rate / scale:.3g}{suffix}"
+    return f"{rate:.3g}"
 
 
 def child_cpu_seconds(fn):
