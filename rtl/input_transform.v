@@ -1,8 +1,8 @@
 // input_transform: V = B^T d B, the 4x4 Winograd-domain input tile, registered: at a rising clock edge
 // with en = 1, v is loaded with the transform of d; otherwise it holds (in winoadder_core this is the
 // stage-1 register). Evaluated inside the clocked block, once per loading edge in an event-driven
-// simulator. V[i][j] = sum_b BT[j][b] T[i][b] with T[i][b] = sum_a BT[i][a] d[a][b] (separable; the
-// outputs of row i share their T terms, which synthesis merges: 32 add/sub for both presets).
+// simulator. V[i][j] = sum_b BT[j][b] T[i][b] with T[i][b] = sum_a BT[i][a] d[a][b] (separable: the
+// 16 T are computed once, then V from them; 32 add/sub for both presets).
 // BT holds the sign pattern of B^T: entry [i][j] at bits [2(4i+j)+1 : 2(4i+j)], 00 = 0, 01 = +1,
 // 11 = -1; each coefficient is a constant, so a zero term costs nothing. Sums are computed modulo 2^WE
 // (WE >= WV), signed even for unsigned activations; the exact V fits in WV bits.

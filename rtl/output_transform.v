@@ -3,8 +3,8 @@
 // S arrives as its four rows (s0..s3, one per channel_accumulate row). In winoadder_core this is the
 // stage-4 register, loaded only for a finished accumulation, so an event-driven simulator evaluates
 // the transform only then, not whenever an accumulator changes.
-// Y[i][j] = sum_b AT[j][b] T[i][b] with T[i][b] = sum_a AT[i][a] S[a][b] (separable; the two
-// outputs of row i share their T terms, which synthesis merges: 24 add/sub for both presets).
+// Y[i][j] = sum_b AT[j][b] T[i][b] with T[i][b] = sum_a AT[i][a] S[a][b] (separable: the 8 T are
+// computed once, then Y from them; 24 add/sub for both presets).
 // AT holds the sign pattern of A^T: entry [i][j] at bits [2(4i+j)+1 : 2(4i+j)], 00 = 0, 01 = +1,
 // 11 = -1; each coefficient is a constant, so a zero term costs nothing. Sums are computed modulo
 // 2^WE (WE >= WY); the exact Y fits in WY bits.
