@@ -25,7 +25,7 @@ import resource
 import statistics
 import tempfile
 
-from winoadder.benchmarks.core import Goal, Row, Timing, dependency_reason, unavailable
+from winoadder.benchmarks.core import Goal, Row, Timing, dependency_reason, human, unavailable
 
 SUITE = "rtl"
 SIMULATORS = {"verilator": "Verilator", "iverilog": "Icarus"}
@@ -104,7 +104,7 @@ def simulator_rows(cfg, sim: str, count: int, directory: str, min_cpu: float = 0
     idle_us = (cpu_gapped - cpu) / vset.transactions * 1e6
     note = (
         f"CPU {cpu:.3f} s less {startup:.3f} s startup (empty run), medians of {runs} runs "
-        f"(per-run rates {_si(low)}–{_si(high)} tx/s); "
+        f"(per-run rates {human(low)}–{human(high)} tx/s); "
         f"inputs by {LOADER[sim]}; testbench: {closing}; gap=stall=0; "
         f"an idle input cycle costs {idle_us:.2f} µs (+gap=50 rerun: {cpu_gapped:.3f} s)"
     )
@@ -131,13 +131,6 @@ def cpu_per_run(fn, min_cpu: float, runs: int = 1):
         cpus.append(cpu)
     return cpus, result
 
-
-def _si(rate: float) -> str:
-    """A rate with k/M suffix, three significant digits."""
-    for scale, suffix in ((1e6, "M"), (1e3, "k")):
-        if rate >= scale:
-            return f"{rate / scale:.3g}{suffix}"
-    return f"{rate:.3g}"
 
 
 def child_cpu_seconds(fn):
