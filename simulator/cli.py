@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from winoadder.errors import UsageError
+from fixedpoint.errors import UsageError
 
 HELP = "run a conv layer through the bit-accurate Winograd-adder datapath (raw .npy in, raw .npy out)"
 

@@ -12,10 +12,10 @@ import sys
 import numpy as np
 import pytest
 
+from fixedpoint.errors import UsageError
 from winoadder import bench
 from winoadder.benchmarks import core, fixedpoint_suite, layer_suite
 from winoadder.benchmarks.core import Goal, Row, Timing
-from winoadder.errors import UsageError
 
 INSTANT = Timing(repeats=1, min_sample=0.0)
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from fixedpoint.errors import UsageError
 from simulator import reference
-from winoadder.errors import UsageError
-from winoadder.nets import data
-from winoadder.nets.model import VARIANTS, Net, adder_conv, correlate, winograd_adder_conv, winograd_weights
-from winoadder.nets.schedules import ANNEAL_END, SCHEDULES, p_at
-from winoadder.nets.transforms import float_transform
+from winoadder.ml.nets import data
+from winoadder.ml.nets.model import (
+    VARIANTS,
+    Net,
+    adder_conv,
+    correlate,
+    winograd_adder_conv,
+    winograd_weights,
+)
+from winoadder.ml.nets.schedules import ANNEAL_END, SCHEDULES, p_at
+from winoadder.ml.nets.transforms import float_transform
 from winoadder.paths import MODELS_DIR
 
 U64 = np.finfo(np.float64).eps / 2  # unit roundoff of float64
@@ -186,7 +193,7 @@ def abs_forward(net: Net, x: np.ndarray) -> np.ndarray:
     """Σ|terms| bound of every logit: the network evaluated on absolute values with every subtraction
     made an addition (first-order running error analysis: the rounding error of the float64 forward
     pass is at most γ_n times this, n the number of roundings along the deepest path)."""
-    from winoadder.nets.model import layer_kind, max_pool2, patches3
+    from winoadder.ml.nets.model import layer_kind, max_pool2, patches3
 
     kind = layer_kind(net.variant)
     h = np.abs(x)
@@ -212,7 +219,7 @@ def abs_forward(net: Net, x: np.ndarray) -> np.ndarray:
 def test_numpy_inference_matches_torch_within_the_rounding_bound(variant):
     import torch
 
-    from winoadder.nets.torch_net import StudyNet
+    from winoadder.ml.nets.torch_net import StudyNet
 
     ds = data.load_digits()
     net = Net.load(MODELS_DIR / f"{variant}-p1.npz")

@@ -10,8 +10,8 @@ import pytest
 from fixedpoint import Fmt
 from simulator import PRESETS, DatapathConfig, sign_flip_family
 from simulator import datapath as dp
-from winoadder import opcount
-from winoadder.opcount import DESIGNS, TileGeometry, per_channel_pair, tile_op_counts
+from winoadder.hw import opcount
+from winoadder.hw.opcount import DESIGNS, TileGeometry, per_channel_pair, tile_op_counts
 
 
 class Sym:
@@ -227,7 +227,7 @@ def test_energy_table_orders_the_designs(width):
 
 
 def test_adder_widths_are_the_rtl_widths():
-    from winoadder.rtl import direct_pe_parameters, rtl_parameters
+    from simulator.rtl_params import direct_pe_parameters, rtl_parameters
 
     cfg = DatapathConfig.default()
     core, pe = rtl_parameters(cfg), direct_pe_parameters(cfg)

@@ -22,7 +22,7 @@ from simulator.datapath import run_stream
 from vectors.generator import DIRECTED_CLASSES, RANDOM_CLASSES, Transactions, generate
 from vectors.manifest import create_vector_set, read_vector_set, write_transactions
 from vectors.regressions import regression_sets, save_regression, shipped_sets
-from winoadder.verify import run_simulator
+from winoadder.hw.verify import run_simulator
 
 pytestmark = pytest.mark.rtl
 

@@ -1,4 +1,4 @@
-"""winoadder.hdl: the simulator runner's cache, parameters, plusargs, errors and concurrency."""
+"""winoadder.hw.hdl: the simulator runner's cache, parameters, plusargs, errors and concurrency."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from winoadder import hdl
-from winoadder.errors import UsageError
+from fixedpoint.errors import UsageError
+from winoadder.hw import hdl
 
 pytestmark = pytest.mark.rtl
 

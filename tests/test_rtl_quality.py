@@ -13,18 +13,10 @@ import pytest
 
 from fixedpoint import OVERFLOW_CODE, ROUNDING_CODE, Fmt, Overflow, Rounding
 from simulator import DatapathConfig
-from winoadder.hdl import format_param
+from simulator.rtl_params import direct_pe_parameters, pack_signs, rtl_parameters
+from winoadder.hw.hdl import format_param
+from winoadder.hw.rtl import CORE_PARAMETERS, check_rtl_parameters, pack_words, rtl_sources, unpack_words
 from winoadder.paths import ROOT, RTL_DIR, TB_DIR
-from winoadder.rtl import (
-    CORE_PARAMETERS,
-    check_rtl_parameters,
-    direct_pe_parameters,
-    pack_signs,
-    pack_words,
-    rtl_parameters,
-    rtl_sources,
-    unpack_words,
-)
 
 pytestmark = pytest.mark.rtl
 

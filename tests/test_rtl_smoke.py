@@ -17,17 +17,10 @@ from fixedpoint import Fmt, Overflow, Rounding, cast
 from simulator import DatapathConfig
 from simulator import datapath as dp
 from simulator.reference import adder_conv
-from winoadder import hdl
+from simulator.rtl_params import CORE_LATENCY, DIRECT_LATENCY, direct_pe_parameters, rtl_parameters
+from winoadder.hw import hdl
+from winoadder.hw.rtl import pack_words, rtl_sources, unpack_words
 from winoadder.paths import TB_DIR
-from winoadder.rtl import (
-    CORE_LATENCY,
-    DIRECT_LATENCY,
-    direct_pe_parameters,
-    pack_words,
-    rtl_parameters,
-    rtl_sources,
-    unpack_words,
-)
 
 pytestmark = pytest.mark.rtl
 

@@ -11,11 +11,11 @@ import pytest
 from fixedpoint import to_float
 from simulator import reference
 from winoadder import cli
-from winoadder.nets import data
-from winoadder.nets.model import Net, accuracy, preset_of
-from winoadder.nets.quantized import calibrate, layer_formats, quantized_layer
+from winoadder.ml.nets import data
+from winoadder.ml.nets.model import Net, accuracy, preset_of
+from winoadder.ml.nets.quantized import calibrate, layer_formats, quantized_layer
+from winoadder.ml.study import parse_widths, sqnr_db, study_model
 from winoadder.paths import MODELS_DIR
-from winoadder.study import parse_widths, sqnr_db, study_model
 
 
 @pytest.fixture(scope="module")

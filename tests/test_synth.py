@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import winoadder.cli
-from winoadder import synth
+from winoadder.hw import synth
 
 DATA = Path(__file__).parent / "data"
 
@@ -121,7 +121,7 @@ def cli(argv: list[str]) -> int:
 @pytest.fixture(autouse=True)
 def only_the_synth_subcommand(monkeypatch):
     """The CLI's own dispatch and error handling, independent of the other subcommands' modules."""
-    monkeypatch.setattr(winoadder.cli, "SUBCOMMANDS", {"synth": "winoadder.synth"})
+    monkeypatch.setattr(winoadder.cli, "SUBCOMMANDS", {"synth": "winoadder.hw.synth"})
 
 
 def test_missing_yosys_is_a_one_line_usage_error(monkeypatch, tmp_path, capsys):

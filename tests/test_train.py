@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from winoadder import cli
-from winoadder.nets import data
-from winoadder.nets.model import Net, winograd_adder_conv
-from winoadder.nets.schedules import p_at
-from winoadder.nets.torch_net import ETA, AdderSum, StudyNet, WinoAdderLayer, adaptive_scale_, train
-from winoadder.nets.transforms import float_transform
+from winoadder.ml.nets import data
+from winoadder.ml.nets.model import Net, winograd_adder_conv
+from winoadder.ml.nets.schedules import p_at
+from winoadder.ml.nets.torch_net import ETA, AdderSum, StudyNet, WinoAdderLayer, adaptive_scale_, train
+from winoadder.ml.nets.transforms import float_transform
 
 U64 = np.finfo(np.float64).eps / 2
 

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fixedpoint import Fmt, Overflow, Rounding, to_hex
+from fixedpoint.errors import UsageError
 from simulator import DatapathConfig
 from simulator.datapath import run_stream
 from vectors.coverage import missed
@@ -17,7 +18,6 @@ from vectors.layout import Field, pack_bin, pack_hex, read_memh, unpack_hex
 from vectors.manifest import FILES, MANIFEST, NPZ, create_vector_set, read_vector_set
 from vectors.regressions import regression_sets, save_regression
 from winoadder.cli import main
-from winoadder.errors import UsageError
 
 SMALL = DatapathConfig.default().replace(max_channels=8, lanes=2)
 NARROW_WRAP = DatapathConfig.default().replace(

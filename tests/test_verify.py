@@ -9,9 +9,9 @@ import pytest
 
 from simulator import DatapathConfig
 from vectors.manifest import MANIFEST, create_vector_set, read_vector_set
-from winoadder import hdl
 from winoadder.cli import main
-from winoadder.verify import run_simulator
+from winoadder.hw import hdl
+from winoadder.hw.verify import run_simulator
 
 pytestmark = pytest.mark.rtl
 
@@ -76,7 +76,7 @@ def test_wrong_expectation_fails_with_mismatch_table(base_set, tmp_path, capsys)
 def test_changed_file_is_an_error_before_simulating(base_set, tmp_path, capsys, monkeypatch):
     directory = _copy(base_set, tmp_path)
     (directory / "in_u.hex").write_text((directory / "in_u.hex").read_text().replace("0", "1", 1))
-    monkeypatch.setattr("winoadder.verify.run_simulator", lambda *a, **k: pytest.fail("simulated anyway"))
+    monkeypatch.setattr("winoadder.hw.verify.run_simulator", lambda *a, **k: pytest.fail("simulated anyway"))
     assert main(["verify", str(directory), "--sim", "iverilog"]) == 2
     assert "sha256 of" in capsys.readouterr().err
 

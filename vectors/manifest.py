@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fixedpoint.errors import UsageError
 from vectors.layout import Field, pack_hex, unpack_hex
-from winoadder.errors import UsageError
 
 SCHEMA = "winoadder-vectors/1"
 MANIFEST = "manifest.json"
@@ -75,6 +75,16 @@ class VectorSet:
     @property
     def outputs(self) -> int:
         return int(self.manifest["outputs"])
+
+
+def tool_version() -> str:
+    """The installed winoadder version recorded in manifests."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("winoadder")
+    except PackageNotFoundError:  # a source tree that is not installed
+        return "unknown"
 
 
 def file_fields(cfg) -> dict[str, Field]:
@@ -134,8 +144,7 @@ def _narrowest(array: np.ndarray) -> np.ndarray:
 
 def build_manifest(cfg, tx, arrays, payloads: dict[str, bytes], npz: bytes, *, seed, count, coverage,
                    stage_ranges) -> dict:
-    from winoadder import __version__
-    from winoadder.rtl import rtl_parameters
+    from simulator.rtl_params import rtl_parameters
 
     fields = file_fields(cfg)
     rows = {"transactions": len(tx), "outputs": int(tx.last.sum())}
@@ -162,7 +171,7 @@ def build_manifest(cfg, tx, arrays, payloads: dict[str, bytes], npz: bytes, *, s
     transform = cfg.transform
     return {
         "schema": SCHEMA,
-        "tool": f"winoadder {__version__}",
+        "tool": f"winoadder {tool_version()}",
         "seed": seed,
         "count": count,
         "transactions": rows["transactions"],

@@ -10,7 +10,8 @@ import re
 from pathlib import Path
 
 from vectors.manifest import MANIFEST, write_transactions
-from winoadder.paths import REGRESSION_DIR
+
+REGRESSION_DIR = Path(__file__).resolve().parent / "regression"
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 

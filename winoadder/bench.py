@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from winoadder.errors import UsageError
+from fixedpoint.errors import UsageError
 
 HELP = "measure speed side by side with the anchors (APyTypes, fxpmath, numpy, float reference, RTL goals)"
 SUITES = {

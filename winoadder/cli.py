@@ -10,16 +10,16 @@ import argparse
 import importlib
 import sys
 
+from fixedpoint.errors import UsageError
 from winoadder import __version__
-from winoadder.errors import UsageError
 
 SUBCOMMANDS = {
     "simulate": "simulator.cli",
     "vectors": "vectors.cli",
-    "verify": "winoadder.verify",
-    "study": "winoadder.study",
-    "train": "winoadder.train",
-    "synth": "winoadder.synth",
+    "verify": "winoadder.hw.verify",
+    "study": "winoadder.ml.study",
+    "train": "winoadder.ml.train",
+    "synth": "winoadder.hw.synth",
     "bench": "winoadder.bench",
     "demo": "winoadder.demo",
 }

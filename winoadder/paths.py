@@ -5,6 +5,5 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RTL_DIR = ROOT / "rtl"
 TB_DIR = RTL_DIR / "tb"
-REGRESSION_DIR = ROOT / "vectors" / "regression"
-MODELS_DIR = Path(__file__).resolve().parent / "models"
+MODELS_DIR = Path(__file__).resolve().parent / "ml" / "models"
 CACHE_DIR = ROOT / ".cache"

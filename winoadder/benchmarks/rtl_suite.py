@@ -1,7 +1,7 @@
 """rtl suite: transactions per second of the self-checking testbench on Icarus and Verilator.
 
 A vector set of the default config (`vectors.manifest.create_vector_set`, random classes) runs on
-`winoadder verify`'s build of rtl/tb/tb_winoadder_core.v (`winoadder.verify.build_testbench`, cached),
+`winoadder verify`'s build of rtl/tb/tb_winoadder_core.v (`winoadder.hw.verify.build_testbench`, cached),
 loading the vectors as verify does by default (Verilator: raw bytes with $fread via +bindir, Icarus:
 $readmemh on the hex files), with no input gaps and no output backpressure, so the core can take one
 transaction a cycle. A run counts only when the testbench checked every output and reported no failure.
@@ -43,7 +43,7 @@ def run(quick: bool, timing: Timing) -> list[Row]:
     try:
         from simulator import DatapathConfig
         from vectors.manifest import create_vector_set, read_vector_set  # noqa: F401
-        from winoadder.verify import run_simulator  # noqa: F401
+        from winoadder.hw.verify import run_simulator  # noqa: F401
     except ImportError as exc:
         reason = dependency_reason(exc)
         return [unavailable(SUITE, f"{name} simulation", "—", "tx/s", reason, GOALS[sim])
@@ -63,7 +63,7 @@ def simulator_rows(cfg, sim: str, count: int, directory: str, min_cpu: float = 0
     coarse ticks), and the startup and gapped runs as many times; the CPU times are per run.
     """
     from vectors.manifest import create_vector_set, read_vector_set
-    from winoadder.verify import build_testbench, testbench_depth
+    from winoadder.hw.verify import build_testbench, testbench_depth
 
     name = SIMULATORS[sim]
     what = f"{name} simulation, default config"
@@ -80,7 +80,7 @@ def simulator_rows(cfg, sim: str, count: int, directory: str, min_cpu: float = 0
             "stall": 0,
         }
         if LOADER[sim] == "$fread":  # as `winoadder verify` loads them on this simulator
-            from winoadder.verify import write_binary_inputs
+            from winoadder.hw.verify import write_binary_inputs
 
             os.mkdir(f"{directory}/bin")
             write_binary_inputs(vset, f"{directory}/bin")

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from winoadder.nets.transforms import float_transform
+from winoadder.ml.nets.transforms import float_transform
 
 VARIANTS = ("cnn", "adder", "wino_lavin", "wino_balanced")
 BN_EPS = 1e-5

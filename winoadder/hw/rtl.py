@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fixedpoint.fmt import Fmt
-from fixedpoint.modes import OVERFLOW_CODE, ROUNDING_CODE, Overflow
+from simulator.rtl_params import rtl_parameters
 from winoadder.paths import RTL_DIR
 
 CORE_TOP = "winoadder_core"
@@ -19,80 +18,6 @@ STAGE_MODULES = ("input_transform", "align", "neg_abs_diff", "channel_accumulate
                  "requantize")
 CORE_PARAMETERS = ("P", "WA", "A_SIGNED", "K", "WU", "WV", "WVA", "WD", "WM", "WS", "ACC_SAT", "WY", "WO",
                    "O_SIGNED", "SHIFT", "ROUND", "OVF", "BT", "AT")
-CORE_LATENCY = 5  # register stages from an accepted last transaction to out_valid (docs/rtl.md)
-DIRECT_LATENCY = 4
-_SIGN_CODE = {0: 0b00, 1: 0b01, -1: 0b11}
-
-
-def pack_signs(matrix) -> int:
-    """Pack a {-1,0,1} matrix row-major, 2 bits per entry, entry [i][j] at bit 2·(ncols·i + j)."""
-    value = 0
-    rows = [list(map(int, row)) for row in matrix]
-    ncols = len(rows[0])
-    for i, row in enumerate(rows):
-        for j, entry in enumerate(row):
-            if entry not in _SIGN_CODE:
-                raise ValueError(f"matrices: entries must be in {{-1, 0, 1}}, got {entry} at [{i}][{j}]")
-            value |= _SIGN_CODE[entry] << (2 * (ncols * i + j))
-    return value
-
-
-def rtl_parameters(cfg) -> dict[str, int]:
-    """The winoadder_core parameter values for a DatapathConfig (names as in docs/datapath.md)."""
-    w = cfg.widths
-    return {
-        "P": cfg.lanes,
-        "WA": w.WA,
-        "A_SIGNED": int(cfg.act_fmt.signed),
-        "K": cfg.u_extra_frac,
-        "WU": w.WU,
-        "WV": w.WV,
-        "WVA": w.WVA,
-        "WD": w.WD,
-        "WM": w.WM,
-        "WS": w.WS,
-        "ACC_SAT": int(cfg.acc_overflow == Overflow.SAT),
-        "WY": w.WY,
-        "WO": w.WO,
-        "O_SIGNED": int(cfg.out_fmt.signed),
-        "SHIFT": w.SHIFT,
-        "ROUND": ROUNDING_CODE[cfg.rounding],
-        "OVF": OVERFLOW_CODE[cfg.overflow],
-        "BT": pack_signs(cfg.transform.BT),
-        "AT": pack_signs(cfg.transform.AT),
-    }
-
-
-def direct_pe_parameters(cfg) -> dict[str, int]:
-    """adder_pe_direct parameters for the same activations, channels, modes and output format.
-
-    Weights share the activation grid (signed, WA + [unsigned act] bits); D = x − w, each output sums 9
-    values M = −|D| per channel, and the exact accumulator holds max_channels of those sums. The output
-    shift is fa − fo (no extra U fraction bits in the direct form).
-    """
-    act, out = cfg.act_fmt, cfg.out_fmt
-    if out.frac > act.frac:
-        raise ValueError(f"out_fmt: the direct PE needs out_fmt.frac <= act_fmt.frac = {act.frac}")
-    g_fmt = Fmt(act.width + (0 if act.signed else 1), act.frac, True)
-    dlo, dhi = act.min_raw - g_fmt.max_raw, act.max_raw - g_fmt.min_raw
-    mlo = -max(abs(dlo), abs(dhi))
-    return {
-        "P": cfg.lanes,
-        "WA": act.width,
-        "A_SIGNED": int(act.signed),
-        "WG": g_fmt.width,
-        "WDIF": Fmt.signed_width_for(dlo, dhi),
-        "WP": Fmt.signed_width_for(9 * mlo, 0),
-        "WS": Fmt.signed_width_for(9 * mlo * cfg.max_channels, 0),
-        "ACC_SAT": int(cfg.acc_overflow == Overflow.SAT),
-        "WO": out.width,
-        "O_SIGNED": int(out.signed),
-        "SHIFT": act.frac - out.frac,
-        "ROUND": ROUNDING_CODE[cfg.rounding],
-        "OVF": OVERFLOW_CODE[cfg.overflow],
-    }
-
-
 def rtl_sources() -> list[Path]:
     """Every RTL module file, stage modules first: enough for either top (core or direct PE)."""
     names = [*STAGE_MODULES, CORE_TOP, DIRECT_TOP]

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fixedpoint import CastStats, Fmt, Overflow, Rounding, cast, from_float, to_float
-from winoadder.nets.model import Net, l1_distances, layer_kind, patches3, preset_of
+from winoadder.ml.nets.model import Net, l1_distances, layer_kind, patches3, preset_of
 
 U_EXTRA_FRAC = 2
 RAW_FMT_WIDTH = 62

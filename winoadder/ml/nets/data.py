@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from winoadder.errors import UsageError
+from fixedpoint.errors import UsageError
 
 SPLIT_SEED = 0
 TEST_FRACTION = 0.2

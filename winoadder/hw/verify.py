@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     from tabulate import tabulate
 
-    from winoadder.errors import UsageError
+    from fixedpoint.errors import UsageError
 
     for name in ("gap", "stall"):
         if not 0 <= getattr(args, name) <= 100:
@@ -91,10 +91,11 @@ def run(args) -> int:
 
 def load_checked(directory, sims=()):
     """Read the set (schema, sha256) and check the RTL against its config; fail before any simulation."""
+    from fixedpoint.errors import UsageError
+    from simulator.rtl_params import rtl_parameters
     from vectors.manifest import read_vector_set
-    from winoadder.errors import UsageError
-    from winoadder.hdl import require_simulator
-    from winoadder.rtl import check_rtl_parameters, rtl_parameters
+    from winoadder.hw.hdl import require_simulator
+    from winoadder.hw.rtl import check_rtl_parameters
 
     vset = read_vector_set(directory)
     params = rtl_parameters(vset.cfg)
@@ -118,9 +119,10 @@ def testbench_depth(vset) -> int:
 
 
 def build_testbench(sim: str, cfg, depth: int):
-    from winoadder.hdl import build
+    from simulator.rtl_params import rtl_parameters
+    from winoadder.hw.hdl import build
+    from winoadder.hw.rtl import rtl_sources
     from winoadder.paths import TB_DIR
-    from winoadder.rtl import rtl_parameters, rtl_sources
 
     sources = [*rtl_sources(), TB_DIR / f"{TB_TOP}.v"]
     return build(sim, TB_TOP, sources, {**rtl_parameters(cfg), "DEPTH": depth})

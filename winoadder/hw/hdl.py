@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from winoadder.errors import UsageError
+from fixedpoint.errors import UsageError
 from winoadder.paths import CACHE_DIR
 
 SIMULATORS = ("iverilog", "verilator")

@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from winoadder.errors import UsageError
+from fixedpoint.errors import UsageError
 from winoadder.paths import CACHE_DIR
 
 HELP = "synthesize the RTL with yosys (ice40, generic) and print area and op-count energy tables"
@@ -82,7 +82,7 @@ class SynthJob:
 
     def script(self) -> str:
         """The yosys script: elaborate, check, synthesize, check again, write ``stat -json``."""
-        from winoadder.hdl import format_param
+        from winoadder.hw.hdl import format_param
 
         sets = " ".join(f"-set {name} {format_param(value)}" for name, value in self.params)
         lines = [
@@ -241,7 +241,8 @@ def design_config(act_width: int, lanes: int):
 
 def design_jobs(act_width: int, lanes: int, target: str, designs: Iterable[str] = DESIGNS) -> list[SynthJob]:
     """Synthesis jobs for the RTL designs at one activation width and lane count (default config)."""
-    from winoadder.rtl import direct_pe_parameters, rtl_parameters, rtl_sources
+    from simulator.rtl_params import direct_pe_parameters, rtl_parameters
+    from winoadder.hw.rtl import rtl_sources
 
     cfg = design_config(act_width, lanes)
     parameters = {"winoadder_core": rtl_parameters, "adder_pe_direct": direct_pe_parameters}
@@ -359,7 +360,7 @@ def _write_json(path: Path, report: Mapping) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from winoadder import opcount
+    from winoadder.hw import opcount
 
     widths = _int_list(args.widths, "widths", 2, 32)
     lanes = _int_list(args.lanes, "lanes", 1, 64)

@@ -185,8 +185,8 @@ def stage_widths(design: str, cfg) -> dict[str, tuple[int, ...]]:
     """Operand widths of every stage of ``design`` for a DatapathConfig (exact interval analysis).
 
     ``adder_winograd`` uses the contract's widths (``cfg.widths``), ``adder_direct`` those of the RTL
-    baseline (``winoadder.rtl.direct_pe_parameters``); the CNNs are analysed the same way: activations in
-    ``cfg.act_fmt``, a direct kernel on the activation grid, U in ``cfg.u_fmt``, sums of up to
+    baseline (``simulator.rtl_params.direct_pe_parameters``); the CNNs are analysed the same way:
+    activations in ``cfg.act_fmt``, a direct kernel on the activation grid, U in ``cfg.u_fmt``, sums of up to
     ``cfg.max_channels`` input channels. Each add is taken at the width of its result.
     """
     w = cfg.widths
@@ -202,7 +202,7 @@ def stage_widths(design: str, cfg) -> dict[str, tuple[int, ...]]:
             "output_transform": (w.WY,),
         }
     if design == "adder_direct":
-        from winoadder.rtl import direct_pe_parameters
+        from simulator.rtl_params import direct_pe_parameters
 
         pe = direct_pe_parameters(cfg)
         return {

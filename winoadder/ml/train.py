@@ -2,7 +2,7 @@
 
 Writes ``<out>/<variant>-<schedule>.npz`` (parameters + metadata: variant, schedule, seed, epochs,
 channels, float train/test accuracy of the numpy inference path). ``winoadder train --out
-winoadder/models`` plus ``--variants wino_balanced --schedules linear,step`` reproduces the shipped models.
+winoadder/ml/models`` plus ``--variants wino_balanced --schedules linear,step`` reproduces the shipped models.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from winoadder.errors import UsageError
+from fixedpoint.errors import UsageError
 
 HELP = "train the study network (cnn, adder, Winograd-adder variants; l2-to-l1 schedules); needs torch"
 DEFAULT_EPOCHS = 40
@@ -52,8 +52,8 @@ def positive(kind):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from winoadder.nets.model import VARIANTS
-    from winoadder.nets.schedules import SCHEDULES
+    from winoadder.ml.nets.model import VARIANTS
+    from winoadder.ml.nets.schedules import SCHEDULES
 
     parser.add_argument(
         "--variants", default=",".join(VARIANTS), help=f"comma-separated from {', '.join(VARIANTS)}"
@@ -84,9 +84,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     from tabulate import tabulate
 
-    from winoadder.nets import data as data_mod
-    from winoadder.nets.model import VARIANTS
-    from winoadder.nets.schedules import SCHEDULES
+    from winoadder.ml.nets import data as data_mod
+    from winoadder.ml.nets.model import VARIANTS
+    from winoadder.ml.nets.schedules import SCHEDULES
 
     variants = parse_list(args.variants, "--variants", VARIANTS)
     schedules = parse_list(args.schedules, "--schedules", SCHEDULES)
@@ -95,7 +95,7 @@ def run(args) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out: {out} exists and is not a directory")
     try:
-        from winoadder.nets import torch_net
+        from winoadder.ml.nets import torch_net
     except ImportError:
         raise UsageError("torch is not installed: pip install 'winoadder[train]' (CPU PyTorch)") from None
     dataset = data_mod.load(args.data)

@@ -25,10 +25,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from winoadder.nets.data import Dataset
-from winoadder.nets.model import Net, accuracy, layer_kind, preset_of
-from winoadder.nets.schedules import p_at
-from winoadder.nets.transforms import float_transform
+from winoadder.ml.nets.data import Dataset
+from winoadder.ml.nets.model import Net, accuracy, layer_kind, preset_of
+from winoadder.ml.nets.schedules import p_at
+from winoadder.ml.nets.transforms import float_transform
 
 ETA = 0.2
 DEFAULT_CHANNELS = (16, 32)
@@ -93,7 +93,7 @@ class WinoAdderLayer(nn.Module):
 
 
 class StudyNet(nn.Module):
-    """[3×3 layer → BN → ReLU → 2×2 max pool] × len(channels) → linear (see winoadder.nets.model)."""
+    """[3×3 layer → BN → ReLU → 2×2 max pool] × len(channels) → linear (see winoadder.ml.nets.model)."""
 
     def __init__(self, variant: str, image_shape, num_classes: int, channels=DEFAULT_CHANNELS):
         super().__init__()

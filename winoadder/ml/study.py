@@ -2,7 +2,7 @@
 
 For every model (``<models>/<variant>-<schedule>.npz``): the float test accuracy, then for each width
 every 3×3 layer in fixed point (Winograd-adder layers on the bit-accurate simulator; formats from range
-calibration on the training split, see ``winoadder.nets.quantized``) over the test split, the rest of the
+calibration on the training split, see ``winoadder.ml.nets.quantized``) over the test split, the rest of the
 network in float. Writes ``study.txt`` (tables), ``study.csv``, ``study.json`` and ``study.png`` to --out.
 Runs without torch, from the shipped .npz files.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from winoadder.errors import UsageError
+from fixedpoint.errors import UsageError
 
 HELP = (
     "accuracy vs datapath width of the trained cnn / adder / Winograd-adder networks (table, CSV, JSON, PNG)"
@@ -46,8 +46,8 @@ def parse_widths(text: str) -> list[int]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from winoadder.nets.model import VARIANTS
-    from winoadder.nets.schedules import SCHEDULES
+    from winoadder.ml.nets.model import VARIANTS
+    from winoadder.ml.nets.schedules import SCHEDULES
 
     parser.add_argument(
         "--widths", default="4..16", help="datapath widths, e.g. 4..16 or 6,8,12 (default 4..16)"
@@ -74,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_models(models_dir: Path, variants: list[str], schedules: list[str]):
-    from winoadder.nets.model import Net
+    from winoadder.ml.nets.model import Net
 
     if not models_dir.is_dir():
         raise UsageError(f"--models: {models_dir} is not a directory")
@@ -117,15 +117,15 @@ def sqnr_db(reference: np.ndarray, test: np.ndarray, center: np.ndarray) -> floa
 
 
 def run_layer(net, quants, i: int, x: np.ndarray) -> np.ndarray:
-    from winoadder.nets.quantized import quantized_layer
+    from winoadder.ml.nets.quantized import quantized_layer
 
     return quantized_layer(net, i, quants[i], x)
 
 
 def study_model(net, dataset, widths, bar=None) -> dict:
     """Float accuracy and, per width, fixed-point accuracy with per-layer SQNR, formats and overflows."""
-    from winoadder.nets.model import accuracy
-    from winoadder.nets.quantized import calibrate, layer_formats
+    from winoadder.ml.nets.model import accuracy
+    from winoadder.ml.nets.quantized import calibrate, layer_formats
 
     ranges = calibrate(net, dataset.x_train)
     float_trace: list = []
@@ -280,11 +280,11 @@ def write_atomic(path: Path, write) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from winoadder.nets import data as data_mod
-    from winoadder.nets.model import VARIANTS
-    from winoadder.nets.schedules import SCHEDULES
+    from winoadder.ml.nets import data as data_mod
+    from winoadder.ml.nets.model import VARIANTS
+    from winoadder.ml.nets.schedules import SCHEDULES
+    from winoadder.ml.train import parse_list
     from winoadder.paths import MODELS_DIR
-    from winoadder.train import parse_list
 
     widths = parse_widths(args.widths)
     variants = parse_list(args.variants, "--variants", VARIANTS)
