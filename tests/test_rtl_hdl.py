@@ -30,7 +30,7 @@ endmodule
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     """A private cache directory, so every test starts cold."""
-    monkeypatch.setattr(hdl, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setenv("WINOADDER_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path / "cache" / "hdl"
 
 

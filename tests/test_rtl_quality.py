@@ -16,9 +16,10 @@ from simulator import DatapathConfig
 from simulator.rtl_params import direct_pe_parameters, pack_signs, rtl_parameters
 from winoadder.hw.hdl import format_param
 from winoadder.hw.rtl import CORE_PARAMETERS, check_rtl_parameters, pack_words, rtl_sources, unpack_words
-from winoadder.paths import ROOT, RTL_DIR, TB_DIR
+from winoadder.paths import RTL_DIR, TB_DIR
 
 pytestmark = pytest.mark.rtl
+REPO = Path(__file__).resolve().parents[1]
 
 DEFAULT = DatapathConfig.default()
 OTHER = DatapathConfig(transform="lavin", act_fmt=Fmt(6, 3, False), u_extra_frac=1, max_channels=8,
@@ -90,7 +91,7 @@ def test_interface_check_names_the_mismatch(tmp_path, old, new, message):
 
 
 def test_lint_script_reports_every_module_clean():
-    proc = subprocess.run([str(ROOT / "tools" / "lint_rtl.sh")], capture_output=True, text=True)
+    proc = subprocess.run([str(REPO / "tools" / "lint_rtl.sh")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert f"{len(rtl_sources())} modules clean" in proc.stdout
 

@@ -2,16 +2,19 @@
 
 CI replays every saved set on both simulators (tests/test_rtl_equivalence.py). A set is an ordinary
 vector set (manifest + hex + npz), so `winoadder verify vectors/regression/NAME` replays one by hand.
+The sets ship as package data of ``vectors`` and are found with importlib.resources, so a checkout and
+an installed wheel read the same files.
 """
 
 from __future__ import annotations
 
 import re
+from importlib.resources import files
 from pathlib import Path
 
 from vectors.manifest import MANIFEST, write_transactions
 
-REGRESSION_DIR = Path(__file__).resolve().parent / "regression"
+REGRESSION_DIR = Path(str(files("vectors") / "regression"))
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 

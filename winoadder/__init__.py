@@ -1,8 +1,3 @@
 """winoadder: bit-accurate Winograd AdderNet datapath simulator and verification harness."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("winoadder")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.1.0"
+__version__ = "0.1.0"  # the package version (pyproject.toml reads it from here)

@@ -1,9 +1,50 @@
-"""Where the project's non-Python assets live (the package is installed editable from the checkout)."""
+"""Where winoadder's assets and caches live.
 
+Assets ship inside the packages and are found with ``importlib.resources``, so a checkout (editable
+install or PYTHONPATH) and an installed wheel read the same files: the Verilog (``winoadder/rtl``, in the
+checkout a symlink to the repository's ``rtl/``), the shipped models (``winoadder/ml/models``) and the
+saved regression sets (``vectors/regression``, located by ``vectors.regressions`` itself).
+
+Caches (compiled simulations, synthesis reports) go to :func:`cache_dir`: the ``--cache-dir`` option,
+else the ``WINOADDER_CACHE_DIR`` environment variable, else the user's cache directory
+(``$XDG_CACHE_HOME/winoadder``, ``~/.cache/winoadder`` on Linux) — never site-packages or the cwd.
+Every cache entry is content-addressed and renamed into place, so concurrent runs share it safely.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib.resources import files
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-RTL_DIR = ROOT / "rtl"
+from fixedpoint.errors import UsageError
+
+CACHE_ENV = "WINOADDER_CACHE_DIR"
+
+
+def package_dir(package: str, *parts: str) -> Path:
+    """The directory ``parts`` inside ``package`` as a real file-system path (simulators need files)."""
+    root = files(package)
+    if not isinstance(root, Path):
+        raise RuntimeError(f"{package} is not installed as files on disk ({root!r}); reinstall it with pip")
+    return root.joinpath(*parts).resolve()
+
+
+RTL_DIR = package_dir("winoadder", "rtl")
 TB_DIR = RTL_DIR / "tb"
-MODELS_DIR = Path(__file__).resolve().parent / "ml" / "models"
-CACHE_DIR = ROOT / ".cache"
+MODELS_DIR = package_dir("winoadder.ml", "models")
+
+
+def cache_dir() -> Path:
+    """The cache root, read at each use: ``$WINOADDER_CACHE_DIR`` (``--cache-dir`` sets it), else the
+    platform's user cache directory. A relative XDG_CACHE_HOME is refused rather than used from the cwd."""
+    explicit = os.environ.get(CACHE_ENV, "").strip()
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    from platformdirs import user_cache_dir
+
+    path = Path(user_cache_dir("winoadder", appauthor=False))
+    if not path.is_absolute():
+        raise UsageError(f"cache directory: {path} is relative (from XDG_CACHE_HOME); set {CACHE_ENV} "
+                         "or --cache-dir to an absolute path")
+    return path

@@ -1,7 +1,8 @@
 """Build and run Verilog simulations (Icarus Verilog or Verilator) with a content-addressed cache.
 
 ``build(sim, top, sources, params)`` compiles once per distinct (source contents, include-dir contents,
-top, parameters, simulator, tool version) and keeps the result under ``CACHE_DIR/hdl/<hash>``. A build
+top, parameters, simulator, tool version) and keeps the result under ``cache_dir()/hdl/<hash>``
+(winoadder.paths). A build
 happens in a private temp dir that is renamed into place, so concurrent pytest-xdist workers never see
 a half-built directory; a per-key file lock makes a second process wait for the first build and reuse
 it instead of compiling the same thing twice.
@@ -23,10 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fixedpoint.errors import UsageError
-from winoadder.paths import CACHE_DIR
+from winoadder import tools
+from winoadder.paths import cache_dir
 
 SIMULATORS = ("iverilog", "verilator")
-_TOOL_PACKAGE = {"iverilog": "iverilog", "vvp": "iverilog", "verilator": "verilator", "yosys": "yosys"}
+SIMULATOR_TOOLS = {"iverilog": ("iverilog", "vvp"), "verilator": ("verilator", "g++", "make")}
 _VERILATOR_WARNINGS_OFF = ("-Wno-fatal", "-Wno-lint", "-Wno-style")
 _VERILATOR_JOBS = "2"
 
@@ -64,15 +66,12 @@ class Build:
 
 
 def require_simulator(sim: str) -> str:
-    """Return the path of the simulator's executable; raise UsageError naming the install command."""
+    """Return the path of the simulator's executable; UsageError naming the missing tool (the simulator,
+    or Verilator's C++ compiler and make) and its install command."""
     if sim not in SIMULATORS:
         raise UsageError(f"sim: unknown simulator {sim!r}; valid: {', '.join(SIMULATORS)}")
-    tools = ("iverilog", "vvp") if sim == "iverilog" else ("verilator",)
-    for tool in tools:
-        if shutil.which(tool) is None:
-            package = _TOOL_PACKAGE[tool]
-            raise UsageError(f"{tool} not found on PATH: install it with 'apt-get install {package}'")
-    return shutil.which(tools[0])
+    paths = [tools.require(tool) for tool in SIMULATOR_TOOLS[sim]]
+    return paths[0]
 
 
 @functools.cache
@@ -115,7 +114,7 @@ def build(
         if not src.is_file():
             raise UsageError(f"sources: {src} does not exist")
     key = _cache_key(sim, top, sources, params, include_dirs)
-    root = CACHE_DIR / "hdl"
+    root = cache_dir() / "hdl"
     final = root / key
     meta = _read_meta(final)
     if meta is not None:

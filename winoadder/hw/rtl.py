@@ -4,6 +4,7 @@ the Verilog's declared parameters and port widths agree with the config (docs/da
 
 from __future__ import annotations
 
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -42,16 +43,36 @@ def expected_core_ports(params: dict[str, int]) -> dict[str, tuple[str, int]]:
     }
 
 
+def preprocess(path: Path) -> str:
+    """``path`` after the Verilog preprocessor: Icarus's (``iverilog -E``, what pyverilog itself runs) or,
+    without Icarus, Verilator's (``verilator -E -P``), so checking the RTL needs only one simulator."""
+    from winoadder import tools
+
+    if tools.locate("iverilog") is not None:
+        with tempfile.TemporaryDirectory(prefix="winoadder-preprocess-") as tmp:
+            out = Path(tmp) / "preprocessed.v"
+            _run_preprocessor([tools.require("iverilog"), "-E", "-o", str(out), str(path)])
+            return out.read_text()
+    verilator = tools.require("verilator", "the RTL parameter check (or install iverilog)")
+    return _run_preprocessor([verilator, "-E", "-P", str(path)])
+
+
+def _run_preprocessor(command: list[str]) -> str:
+    proc = subprocess.run(command, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ValueError(f"{command[-1]}: the preprocessor failed: {(proc.stderr or proc.stdout).strip()}")
+    return proc.stdout
+
+
 def parse_module_interface(path: Path, module: str) -> tuple[dict, dict]:
     """Parse ``path`` with pyverilog; return (parameter name -> (msb, lsb) width AST or None,
     port name -> (direction, (msb, lsb) AST or None)) of ``module``. Parser files go to a temp dir."""
     from pyverilog.vparser import ast as vast
-    from pyverilog.vparser.parser import VerilogCodeParser
+    from pyverilog.vparser.parser import VerilogParser
 
+    text = preprocess(path)
     with tempfile.TemporaryDirectory(prefix="winoadder-pyverilog-") as tmp:
-        parser = VerilogCodeParser([str(path)], preprocess_output=str(Path(tmp) / "preprocess.output"),
-                                   outputdir=tmp, debug=False)
-        tree = parser.parse()
+        tree = VerilogParser(outputdir=tmp, debug=False).parse(text, debug=0)
     modules = [d for d in tree.description.definitions if isinstance(d, vast.ModuleDef) and d.name == module]
     if not modules:
         raise ValueError(f"{path}: no module named {module}")

@@ -1,7 +1,7 @@
 """`winoadder synth`: synthesis area of the RTL (yosys) and the op-count energy model, per bit width.
 
 Each (design, target, parameters) is synthesized once by yosys (``synth_ice40`` or generic ``synth``),
-at most two runs at a time, and the report is cached under ``CACHE_DIR/synth/<hash>`` keyed by the RTL
+at most two runs at a time, and the report is cached under ``cache_dir()/synth/<hash>`` keyed by the RTL
 contents, the parameters, the script and the yosys version (built in a temp dir and renamed into place,
 so concurrent runs never see half an entry).
 
@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fixedpoint.errors import UsageError
-from winoadder.paths import CACHE_DIR
+from winoadder import tools
+from winoadder.paths import cache_dir as default_cache_dir
 
 HELP = "synthesize the RTL with yosys (ice40, generic) and print area and op-count energy tables"
 
@@ -52,10 +53,7 @@ _LOG_KEEP = ("Latch inferred", "Warning", "ERROR")
 
 def require_yosys() -> str:
     """Path of the yosys executable; UsageError naming the install command if it is missing."""
-    path = shutil.which("yosys")
-    if path is None:
-        raise UsageError("yosys not found on PATH: install it with 'apt-get install yosys' (0.23 tested)")
-    return path
+    return tools.require("yosys", "synth")
 
 
 @functools.cache
@@ -144,7 +142,7 @@ def synthesize(job: SynthJob, cache_dir: Path | None = None) -> dict:
         if not src.is_file():
             raise UsageError(f"sources: {src} does not exist")
     job = SynthJob(job.top, job.target, sources, job.params)
-    root = Path(cache_dir) if cache_dir is not None else CACHE_DIR / "synth"
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "synth"
     final = root / job.cache_key(yosys_version())
     cached = (final / "meta.json").is_file()
     if not cached:

@@ -104,12 +104,12 @@ def load_checked(directory, sims=()):
         if params.get(name) != recorded.get(name):
             raise UsageError(f"manifest: rtl_parameters.{name} = {recorded.get(name)} but its config gives "
                              f"{params.get(name)}")
+    for sim in sims:
+        require_simulator(sim)
     try:
         check_rtl_parameters(vset.cfg)
     except ValueError as exc:
         raise UsageError(f"RTL does not match the manifest's config: {exc}") from None
-    for sim in sims:
-        require_simulator(sim)
     return vset
 
 

@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from fixedpoint.errors import UsageError
+from winoadder import tools
 
 HELP = "train the study network (cnn, adder, Winograd-adder variants; l2-to-l1 schedules); needs torch"
 DEFAULT_EPOCHS = 40
@@ -94,10 +95,9 @@ def run(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out: {out} exists and is not a directory")
-    try:
-        from winoadder.ml.nets import torch_net
-    except ImportError:
-        raise UsageError("torch is not installed: pip install 'winoadder[train]' (CPU PyTorch)") from None
+    tools.require("torch", "train")
+    from winoadder.ml.nets import torch_net
+
     dataset = data_mod.load(args.data)
     out.mkdir(parents=True, exist_ok=True)
     runs = [(v, "p1" if v == "cnn" else s) for v in variants for s in (["p1"] if v == "cnn" else schedules)]
