@@ -8,10 +8,12 @@ winoadder/ml/models`` plus ``--variants wino_balanced --schedules linear,step`` 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from fixedpoint.errors import UsageError
 from winoadder import tools
+from winoadder.paths import cache_dir
 
 HELP = "train the study network (cnn, adder, Winograd-adder variants; l2-to-l1 schedules); needs torch"
 DEFAULT_EPOCHS = 40
@@ -96,6 +98,8 @@ def run(args) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out: {out} exists and is not a directory")
     tools.require("torch", "train")
+    # torch's compiler cache (made empty in $TMPDIR by an optimizer step) goes to our cache instead
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_dir() / "torchinductor"))
     from winoadder.ml.nets import torch_net
 
     dataset = data_mod.load(args.data)
