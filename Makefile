@@ -1,5 +1,5 @@
 # winoadder: two commands do everything. `make demo` runs the main flow, `make test` the whole suite.
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench dist clean
 
 setup:
 	@tools/bootstrap.sh
@@ -15,6 +15,9 @@ lint: setup
 
 bench: setup
 	.venv/bin/winoadder bench
+
+dist: setup
+	rm -rf dist && .venv/bin/python -m build --outdir dist . && .venv/bin/twine check --strict dist/*
 
 clean:
 	rm -rf .tox build dist *.egg-info out .cache
