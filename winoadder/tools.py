@@ -103,7 +103,7 @@ def _pinned(distribution: str) -> str:
         spec = requirement.split(";", 1)[0].strip()
         name = re.match(r"[A-Za-z0-9._-]+", spec)
         if name and _normalize(name.group(0)) == wanted:
-            return re.sub(r"\[[^\]]*\]", "", spec).replace(" ", "")
+            return spec.replace(" ", "")
     return distribution
 
 
