@@ -1,11 +1,10 @@
 """Build and run Verilog simulations (Icarus Verilog or Verilator) with a content-addressed cache.
 
 ``build(sim, top, sources, params)`` compiles once per distinct (source contents, include-dir contents,
-top, parameters, simulator, tool version) and keeps the result under ``cache_dir()/hdl/<hash>``
-(winoadder.paths). A build
-happens in a private temp dir that is renamed into place, so concurrent pytest-xdist workers never see
-a half-built directory; a per-key file lock makes a second process wait for the first build and reuse
-it instead of compiling the same thing twice.
+top, parameters, simulator, tool version) and keeps the result under ``cache_dir()/hdl/<hash>`` (the
+user cache directory, winoadder.paths). A build happens in a private temp dir that is renamed into
+place, so concurrent runs never see a half-built directory; a per-key file lock makes a second process
+wait for the first build and reuse it instead of compiling the same thing twice.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from simulator.rtl_params import rtl_parameters
+from winoadder import tools
 from winoadder.paths import RTL_DIR
 
 CORE_TOP = "winoadder_core"
@@ -46,8 +47,6 @@ def expected_core_ports(params: dict[str, int]) -> dict[str, tuple[str, int]]:
 def preprocess(path: Path) -> str:
     """``path`` after the Verilog preprocessor: Icarus's (``iverilog -E``, what pyverilog itself runs) or,
     without Icarus, Verilator's (``verilator -E -P``), so checking the RTL needs only one simulator."""
-    from winoadder import tools
-
     if tools.locate("iverilog") is not None:
         with tempfile.TemporaryDirectory(prefix="winoadder-preprocess-") as tmp:
             out = Path(tmp) / "preprocessed.v"
