@@ -1,14 +1,20 @@
 """`winoadder` command line: one subcommand per capability, each in its own module.
 
 Every subcommand module exposes ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
-User errors (bad path, option or config) print one line to stderr and exit 2, never a traceback.
+User errors (bad path, option or config) and every expected failure (OS errors, memory, timeouts,
+malformed files) print one line to stderr and exit 2, never a traceback; SIGTERM/SIGHUP remove the
+temporaries of the write in progress and exit 128+signal (docs/failures.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
+import subprocess
 import sys
+import zipfile
 
 from fixedpoint.errors import UsageError
 from winoadder import __version__
@@ -28,6 +34,10 @@ SUBCOMMANDS = {
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error on one line and exits 2."""
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)  # --forc is not --force: reject what is not spelled out
+        super().__init__(*args, **kwargs)
+
     def error(self, message):
         sys.stderr.write(f"{self.prog}: error: {message}\n")
         sys.exit(2)
@@ -39,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Bit-accurate Winograd AdderNet datapath: simulate, generate vectors, verify RTL, study.",
     )
     parser.add_argument("--version", action="version", version=f"winoadder {__version__}")
+    parser.add_argument("--max-memory", metavar="SIZE",
+                        help="memory budget checked before large allocations, e.g. 16G "
+                        "(default: half the RAM, at most 8G; env WINOADDER_MAX_MEMORY)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module_name in SUBCOMMANDS.items():
         module = importlib.import_module(module_name)
@@ -48,26 +61,83 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM/SIGHUP as an exception, so every write in progress removes its temporaries."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum, _frame):
+    raise Terminated(signum)
+
+
+def _install_signal_handlers() -> dict:
+    previous = {}
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            previous[signum] = signal.signal(signum, _raise_terminated)
+        except ValueError:  # not the main thread: leave the signals alone
+            break
+    return previous
+
+
+def describe_failure(exc: BaseException) -> str | None:
+    """The one-line message of an expected failure, or None for a bug (which keeps its traceback)."""
+    if isinstance(exc, (UsageError, ValueError, OverflowError)):
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, FileNotFoundError):
+        return f"no such file: {exc.filename}"
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}"
+    if isinstance(exc, MemoryError):
+        return ("out of memory; lower the sizes asked for, or the memory budget (--max-memory) "
+                "if it was raised")
+    if isinstance(exc, subprocess.TimeoutExpired):
+        cmd = exc.cmd[0] if isinstance(exc.cmd, (list, tuple)) else exc.cmd
+        return f"{os.path.basename(str(cmd))} did not finish within {exc.timeout:.0f} s (hung or too slow)"
+    if isinstance(exc, (zipfile.BadZipFile, EOFError)):
+        return f"malformed file: {exc}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    previous = _install_signal_handlers()
+    saved_budget = os.environ.get("WINOADDER_MAX_MEMORY")
     try:
+        if args.max_memory is not None:
+            from fixedpoint.budget import ENV, parse_size
+
+            os.environ[ENV] = str(parse_size(args.max_memory, "--max-memory"))
         return int(args._run(args) or 0)
-    except (UsageError, ValueError, OverflowError) as exc:
-        sys.stderr.write(f"winoadder {args.command}: error: {exc}\n")
-        return 2
-    except FileNotFoundError as exc:
-        sys.stderr.write(f"winoadder {args.command}: error: no such file: {exc.filename}\n")
-        return 2
-    except OSError as exc:
-        sys.stderr.write(f"winoadder {args.command}: error: {exc}\n")
-        return 2
+    except Terminated as exc:
+        sys.stderr.write(f"winoadder {args.command}: terminated by signal {exc.signum}; "
+                         "nothing was left half-written\n")
+        return 128 + exc.signum
     except KeyboardInterrupt:
         sys.stderr.write("winoadder: interrupted\n")
         return 130
+    except Exception as exc:
+        message = describe_failure(exc)
+        if message is None:
+            raise
+        sys.stderr.write(f"winoadder {args.command}: error: {message}\n")
+        return 2
+    finally:
+        if args.max_memory is not None:
+            if saved_budget is None:
+                os.environ.pop("WINOADDER_MAX_MEMORY", None)
+            else:
+                os.environ["WINOADDER_MAX_MEMORY"] = saved_budget
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":

@@ -4,11 +4,13 @@ the Verilog's declared parameters and port widths agree with the config (docs/da
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from fixedpoint.errors import UsageError
 from simulator.rtl_params import rtl_parameters
 from winoadder.paths import RTL_DIR
 
@@ -48,6 +50,9 @@ def parse_module_interface(path: Path, module: str) -> tuple[dict, dict]:
     from pyverilog.vparser import ast as vast
     from pyverilog.vparser.parser import VerilogCodeParser
 
+    if shutil.which("iverilog") is None:  # pyverilog preprocesses with `iverilog -E`, on every simulator
+        raise UsageError("the RTL interface check (pyverilog) needs iverilog's preprocessor: "
+                         "install it with 'apt-get install iverilog'")
     with tempfile.TemporaryDirectory(prefix="winoadder-pyverilog-") as tmp:
         parser = VerilogCodeParser([str(path)], preprocess_output=str(Path(tmp) / "preprocess.output"),
                                    outputdir=tmp, debug=False)
