@@ -105,7 +105,7 @@ def resolve_file_target(path, option: str) -> Path:
                              "refusing to replace it")
     parent = target.parent
     if not parent.is_dir():
-        raise UsageError(f"{option}: directory {parent} does not exist")
+        raise UsageError(f"{option}: directory does not exist: {parent}")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise UsageError(f"{option}: cannot write into {parent} (permission denied)")
     return target

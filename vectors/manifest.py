@@ -271,6 +271,9 @@ def read_vector_set(directory) -> VectorSet:
         contents[name] = file.read_bytes()
         if _sha256(contents[name]) != spec["sha256"]:
             raise UsageError(f"vectors: sha256 of {file} does not match the manifest (changed or corrupt)")
+    matrices = manifest["config"].get("matrices") if isinstance(manifest["config"], dict) else None
+    if not isinstance(matrices, dict):  # never a path: a manifest must not make us read outside the set
+        raise _manifest_error(f"config.matrices must be the matrices object, got {type(matrices).__name__}")
     try:
         cfg = DatapathConfig.from_dict(manifest["config"])
     except (ValueError, TypeError) as exc:
