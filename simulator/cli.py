@@ -163,7 +163,10 @@ def run(args) -> int:
     if args.config:
         if not Path(args.config).is_file():
             raise UsageError(f"--config: no such file: {args.config}")
-        cfg = DatapathConfig.load(args.config)
+        try:
+            cfg = DatapathConfig.load(args.config)
+        except ValueError as exc:
+            raise UsageError(f"--config: {exc}") from None
     else:
         cfg = DatapathConfig.default()
     from fixedpoint import budget

@@ -10,10 +10,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
+
 from fixedpoint.errors import UsageError
+from fixedpoint.options import float_range, int_range
 
 HELP = "train the study network (cnn, adder, Winograd-adder variants; l2-to-l1 schedules); needs torch"
 DEFAULT_EPOCHS = 40
+MAX_LR = 10.0
 
 
 def parse_list(text: str, option: str, allowed: tuple[str, ...]) -> list[str]:
@@ -38,17 +42,12 @@ def parse_channels(text: str) -> tuple[int, ...]:
     return channels
 
 
-def positive(kind):
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            value = 0
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
-        return value
-
-    return parse
+def check_finite(net, lr: float) -> None:
+    """UsageError naming --lr when training diverged (a NaN or infinite parameter): nothing is saved."""
+    arrays = [*net.conv, net.fc_weight, net.fc_bias, *(v for bn in net.bn for v in bn.values())]
+    if not all(np.all(np.isfinite(a)) for a in arrays):
+        raise UsageError(f"--lr: training {net.name} diverged (NaN or infinite parameters) at learning rate "
+                         f"{lr:g}; lower --lr. Nothing was saved for it")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,12 +63,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"exponent schedules for the adder variants, from {', '.join(SCHEDULES)} "
         "(cnn always trains once, as p1)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="torch and shuffling seed (default 0)")
-    parser.add_argument("--epochs", type=positive(int), default=DEFAULT_EPOCHS, help="epochs (default 40)")
-    parser.add_argument("--max-steps", type=positive(int), default=None, help="stop after this many steps")
-    parser.add_argument("--batch-size", type=positive(int), default=64, help="batch size (default 64)")
+    parser.add_argument("--seed", type=int_range(0, 2**32 - 1), default=0,
+                        help="torch and shuffling seed (default 0)")
+    parser.add_argument("--epochs", type=int_range(1, 100_000), default=DEFAULT_EPOCHS,
+                        help="epochs (default 40)")
+    parser.add_argument("--max-steps", type=int_range(1), default=None, help="stop after this many steps")
+    parser.add_argument("--batch-size", type=int_range(1, 1 << 20), default=64,
+                        help="batch size (default 64)")
     parser.add_argument(
-        "--lr", type=positive(float), default=0.1, help="initial SGD learning rate (cosine decay)"
+        "--lr", type=float_range(0, MAX_LR, lo_open=True), default=0.1,
+        help=f"initial SGD learning rate in (0, {MAX_LR:g}] (cosine decay)",
     )
     parser.add_argument("--channels", default="16,32", help="channels of the 3×3 layers (default 16,32)")
     parser.add_argument(
@@ -115,6 +118,7 @@ def run(args) -> int:
             channels=channels,
             progress=not args.quiet,
         )
+        check_finite(net, args.lr)
         path = out / f"{net.name}.npz"
         net.save(path)
         m = net.meta
