@@ -37,7 +37,6 @@ def load_config(path):
 def run(args) -> int:
     from tabulate import tabulate
 
-    from simulator import DatapathConfig
     from vectors.coverage import coverage_rows, missed
     from vectors.manifest import create_vector_set
 
