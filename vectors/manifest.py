@@ -302,7 +302,31 @@ def read_vector_set(directory) -> VectorSet:
     if int(flags[:, 1].sum()) != rows["outputs"] or (rows["transactions"] and not flags[0, 0]):
         raise UsageError(f"vectors: in_flags.hex has {int(flags[:, 1].sum())} last flags for "
                          f"{rows['outputs']} outputs in the manifest (or does not start an accumulation)")
+    check_expected_outputs(vset, flags)
     return vset
+
+
+def check_expected_outputs(vset: VectorSet, flags: np.ndarray) -> None:
+    """The expected outputs must be what the bit-exact model of the manifest's config gives for the set's
+    inputs: a set edited after writing (checksums recomputed) or a config swapped in is refused here,
+    so verify can never report a false PASS or FAIL against it."""
+    from simulator.datapath import run_stream
+
+    try:
+        d, u = vset.read("in_tile"), vset.read("in_u")
+        res = run_stream(vset.cfg, d, u, flags[:, 0].astype(bool), flags[:, 1].astype(bool))
+        expected = vset.read("expected_out")
+    except ValueError as exc:
+        raise UsageError(f"vectors: {vset.directory}: inputs do not fit the manifest's config "
+                         f"({str(exc).splitlines()[0]})") from None
+    model = res.out[flags[:, 1].astype(bool)]
+    if model.size != expected.size:
+        raise UsageError("vectors: expected_out.hex does not hold one output per accumulation of "
+                         "in_flags.hex")
+    wrong = np.any(model.reshape(expected.shape) != expected, axis=tuple(range(1, expected.ndim)))
+    if wrong.any():
+        raise UsageError(f"vectors: expected_out.hex row {int(np.argmax(wrong))} is not what the manifest's "
+                         "config gives for the inputs (edited after writing, or from another config)")
 
 
 def _sha256(data: bytes) -> str:

@@ -104,12 +104,18 @@ def describe_failure(exc: BaseException) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "_run", None):
-        parser.print_help()
-        return 2
     previous = _install_signal_handlers()
+    try:
+        args = build_parser().parse_args(argv)
+    except Terminated as exc:
+        return 128 + exc.signum
+    except BaseException:
+        _restore_signal_handlers(previous)
+        raise
+    if not getattr(args, "_run", None):
+        _restore_signal_handlers(previous)
+        build_parser().print_help()
+        return 2
     saved_budget = os.environ.get("WINOADDER_MAX_MEMORY")
     try:
         if args.max_memory is not None:
@@ -136,8 +142,12 @@ def main(argv: list[str] | None = None) -> int:
                 os.environ.pop("WINOADDER_MAX_MEMORY", None)
             else:
                 os.environ["WINOADDER_MAX_MEMORY"] = saved_budget
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        _restore_signal_handlers(previous)
+
+
+def _restore_signal_handlers(previous: dict) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
 
 
 if __name__ == "__main__":

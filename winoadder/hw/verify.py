@@ -137,10 +137,11 @@ def build_testbench(sim: str, cfg, depth: int):
 
 def flow_factor(pct: int) -> float:
     """Mean cycles per accepted beat when ``pct`` percent of cycles are blocked (the testbench's 8-bit
-    threshold: a cycle is blocked when a random byte is below pct*256/100)."""
-    if not 0 <= pct <= MAX_FLOW_PCT:
-        raise ValueError(f"gap/stall: must be a percentage 0..{MAX_FLOW_PCT}, got {pct}")
-    return 256 / (256 - (pct * 256) // 100)
+    threshold: a cycle is blocked when a random byte is below pct*256/100). At 100 % nothing is ever
+    accepted: the run cannot end, the CLI refuses it, and the watchdog is sized as without gaps (1)."""
+    if not 0 <= pct <= 100:
+        raise ValueError(f"gap/stall: must be a percentage 0..100, got {pct}")
+    return 256 / (256 - (pct * 256) // 100) if pct < 100 else 1.0
 
 
 def expected_cycles(vset, gap: int, stall: int) -> float:
