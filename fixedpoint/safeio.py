@@ -106,8 +106,12 @@ def resolve_file_target(path, option: str) -> Path:
     parent = target.parent
     if not parent.is_dir():
         raise UsageError(f"{option}: directory does not exist: {parent}")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"{option}: cannot write into {parent} (permission denied)")
+    probe = _tmp_name(target)  # the only sure test: create (and remove) a file where the temp will go
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.unlink(probe)
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot write into {parent}: {_why(exc)}") from None
     return target
 
 

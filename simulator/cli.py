@@ -71,6 +71,9 @@ def _activations(x, cfg, stats):
     if x.ndim not in (3, 4):
         raise UsageError(f"--input: expected shape (N, C, H, W) or (C, H, W), got {x.shape}")
     if x.dtype.kind in "iu":
+        if x.dtype == np.uint64 and int(x.max()) > np.iinfo(np.int64).max:
+            raise UsageError(f"--input: raw value {int(x.max())} outside act_fmt {cfg.act_fmt} "
+                             f"[{cfg.act_fmt.min_raw}, {cfg.act_fmt.max_raw}]")
         raw = x.astype(np.int64)
         lo, hi = int(raw.min()), int(raw.max())
         if lo < cfg.act_fmt.min_raw or hi > cfg.act_fmt.max_raw:
@@ -109,6 +112,8 @@ def _weights(w, cfg, stats):
             raise UsageError(
                 f"--weights: a (O, C, 4, 4) array is raw U and must hold integers, got {w.dtype}"
             )
+        if w.dtype == np.uint64 and int(w.max()) > np.iinfo(np.int64).max:
+            raise UsageError(f"--weights: raw U value {int(w.max())} outside u_fmt {cfg.u_fmt}")
         u = w.astype(np.int64)
         lo, hi = int(u.min()), int(u.max())
         if lo < cfg.u_fmt.min_raw or hi > cfg.u_fmt.max_raw:

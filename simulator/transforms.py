@@ -187,8 +187,11 @@ class Transform:
         if not isinstance(source, (str, Path)):
             raise ValueError(f"matrices: expected a preset name, a JSON object or a path to one, "
                              f"got {type(source).__name__}")
-        text = str(source)
+        text, where = str(source), ""
         if isinstance(source, Path) or not text.lstrip().startswith("{"):
+            where = f"{source}: "
+            if Path(source).exists() and not Path(source).is_file():
+                raise ValueError(f"matrices: {source} is not a regular file")
             try:
                 text = Path(source).read_bytes().decode("utf-8")
             except OSError as exc:
@@ -198,7 +201,9 @@ class Transform:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"matrices: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+            raise ValueError(f"matrices: {where}not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        except RecursionError:
+            raise ValueError(f"matrices: {where}JSON nested too deeply") from None
         return cls.from_dict(data)
 
     def flipped(self, signs) -> Transform:

@@ -100,6 +100,8 @@ def describe_failure(exc: BaseException) -> str | None:
         return f"{os.path.basename(str(cmd))} did not finish within {exc.timeout:.0f} s (hung or too slow)"
     if isinstance(exc, (zipfile.BadZipFile, EOFError)):
         return f"malformed file: {exc}"
+    if isinstance(exc, RecursionError):
+        return "input nested too deeply (malformed JSON?)"
     return None
 
 

@@ -76,6 +76,8 @@ def run(args) -> int:
     for name in ("gap", "stall"):
         if not 0 <= getattr(args, name) <= MAX_FLOW_PCT:
             raise UsageError(f"--{name}: must be a percentage 0..{MAX_FLOW_PCT}, got {getattr(args, name)}")
+    if not args.directory:
+        raise UsageError("DIR: an empty path; name the vector set directory")
     sims = ("iverilog", "verilator") if args.sim == "all" else (args.sim,)
     vset = load_checked(args.directory, sims)
     print(f"{args.directory}: {vset.transactions} transactions, {vset.outputs} outputs ({vset.cfg})")

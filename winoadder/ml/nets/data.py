@@ -71,7 +71,8 @@ def load_npz(path: str | Path) -> Dataset:
     """A user data set: an .npz with ``images`` (N×C×H×W, real) and ``labels`` (N, integers 0..K−1)."""
     path = Path(path)
     if not path.is_file():
-        raise UsageError(f"--data: no such file: {path}")
+        raise UsageError(f"--data: {path} is not a regular file" if path.exists() else
+                         f"--data: no such file: {path}")
     try:
         loaded = np.load(path, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):
