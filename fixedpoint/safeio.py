@@ -178,6 +178,7 @@ def write_dir(path, fill: Callable[[Path], None], *, option: str, force: bool = 
     ``force`` an existing directory is moved aside, the new one renamed in, then the old one removed.
     """
     target = check_dir_target(path, option, force=force)
+    created = [p for p in target.parents if not p.exists()]  # removed again if the write fails
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -191,11 +192,22 @@ def write_dir(path, fill: Callable[[Path], None], *, option: str, force: bool = 
         _rename_dir(tmp, target, path, option, force)
     except OSError as exc:
         _remove(tmp)
+        _remove_empty(created)
         raise UsageError(f"{option}: cannot write {path}: {_why(exc)}") from None
     except BaseException:
         _remove(tmp)
+        _remove_empty(created)
         raise
     return target
+
+
+def _remove_empty(directories: list[Path]) -> None:
+    """rmdir the directories this write created (innermost first), while they are still empty."""
+    for directory in directories:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
 
 
 def _rename_dir(tmp: Path, target: Path, path, option: str, force: bool) -> None:
