@@ -611,3 +611,59 @@ def test_watchdog_scales_with_flow_control(vector_set):
     assert expected_cycles(vset, 99, 0) > 80 * vset.transactions
     code, out, err = run_cli(["verify", vector_set, "--sim", "iverilog", "--gap", "99", "--stall", "99"])
     assert code == 0, out + err
+
+
+# ------------------------------------------------------------------- findings of the fresh hostile pass
+
+
+def test_fresh_pass_findings(tmp_path, layer_files, monkeypatch):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    assert_refused(run_cli(["simulate", "--family", deep]), "deep.json")
+    assert_refused(run_cli(["vectors", "--config", deep, "--out", tmp_path / "v"]), "--config")
+    os.mkfifo(tmp_path / "fifo")  # a matrices path that would block a reader forever
+    (tmp_path / "c.json").write_text(json.dumps({"matrices": str(tmp_path / "fifo")}))
+    assert_refused(run_cli(["vectors", "--config", tmp_path / "c.json", "--out", tmp_path / "v"]),
+                   "not a regular file")
+    np.save(tmp_path / "xu.npy", np.full((1, 2, 5, 5), 2**63, dtype=np.uint64))
+    line = assert_refused(run_cli(["simulate", "--input", tmp_path / "xu.npy", "--weights",
+                                   layer_files / "w.npy", "--out", tmp_path / "y.npy"]), "--input")
+    assert "9223372036854775808" in line
+    assert_refused(run_cli(["synth", "--model-only", "--json", "/proc/winoadder.json"]), "--json")
+    assert_refused(run_cli(["verify", ""]), "DIR")
+    before = snapshot(tmp_path)
+    code, out, err = run_cli(["synth", "--model-only", "--widths", "32", "--channels", "65536,65536"])
+    assert code == 0, err  # interval sums in exact integers: no int64 overflow at this size
+
+    import fixedpoint.safeio as safeio
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(safeio, "_rename_dir", disk_full)
+    line = assert_refused(run_cli(["vectors", "--count", "8", "--classes", "uniform",
+                                   "--out", tmp_path / "new" / "deep" / "set"]), "--out")
+    assert "No space left" in line
+    assert snapshot(tmp_path) == before  # the parents it created are gone again
+
+
+def test_issue_examples_not_covered_above(tmp_path, layer_files, monkeypatch):
+    # demo validates every option before writing anything
+    assert_refused(run_cli(["demo", "--out", tmp_path / "demo", "--widths", "4.."]), "--widths")
+    assert_refused(run_cli(["demo", "--out", tmp_path / "demo", "--config", tmp_path / "none.json"]),
+                   "--config")
+    assert not (tmp_path / "demo").exists()
+    # study/train --data with a .npy names the option and says what is wanted
+    assert_refused(run_cli(["study", "--data", layer_files / "x.npy", "--out", tmp_path / "st"]), "--data")
+    # a valid config with a requantize shift >= 13 gets the default vector set
+    (tmp_path / "shift.json").write_text(json.dumps({"act_fmt": "s16.14", "out_fmt": "s8.1"}))
+    code, _, err = run_cli(["vectors", "--config", tmp_path / "shift.json", "--count", "10",
+                            "--out", tmp_path / "v"])
+    assert code == 0, err
+    # Verilator-only verify without iverilog names the missing preprocessor and its install command
+    import winoadder.hw.rtl as rtl
+
+    real_which = shutil.which
+    monkeypatch.setattr(rtl.shutil, "which", lambda tool: None if tool == "iverilog" else real_which(tool))
+    line = assert_refused(run_cli(["verify", tmp_path / "v", "--sim", "verilator"]), "iverilog")
+    assert "apt-get install iverilog" in line
