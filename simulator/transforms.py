@@ -189,7 +189,7 @@ class Transform:
                              f"got {type(source).__name__}")
         text, where = str(source), ""
         if isinstance(source, Path) or not text.lstrip().startswith("{"):
-            where = f"{source}: "
+            where = f" in {source}"
             if Path(source).exists() and not Path(source).is_file():
                 raise ValueError(f"matrices: {source} is not a regular file")
             try:
@@ -201,9 +201,9 @@ class Transform:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"matrices: {where}not valid JSON ({exc.msg} at line {exc.lineno})") from None
+            raise ValueError(f"matrices: not valid JSON{where} ({exc.msg} at line {exc.lineno})") from None
         except RecursionError:
-            raise ValueError(f"matrices: {where}JSON nested too deeply") from None
+            raise ValueError(f"matrices: JSON nested too deeply{where}") from None
         return cls.from_dict(data)
 
     def flipped(self, signs) -> Transform:
