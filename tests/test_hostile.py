@@ -667,3 +667,20 @@ def test_issue_examples_not_covered_above(tmp_path, layer_files, monkeypatch):
     monkeypatch.setattr(rtl.shutil, "which", lambda tool: None if tool == "iverilog" else real_which(tool))
     line = assert_refused(run_cli(["verify", tmp_path / "v", "--sim", "verilator"]), "iverilog")
     assert "apt-get install iverilog" in line
+
+
+@pytest.mark.parametrize("model", ["zip-garbage", "random", "no-meta", "bad-meta", "list-meta", "object"])
+def test_malformed_models_are_refused(tmp_path, model):
+    path = tmp_path / "cnn-p1.npz"
+    write = {
+        "zip-garbage": lambda: path.write_bytes(b"PK\x03\x04garbage"),
+        "random": lambda: path.write_bytes(np.random.default_rng(0).bytes(300)),
+        "no-meta": lambda: np.savez(path, a=np.ones(2)),
+        "bad-meta": lambda: np.savez(path, meta=np.array("{nope")),
+        "list-meta": lambda: np.savez(path, meta=np.array("[1, 2]")),
+        "object": lambda: np.savez(path, meta=np.array([{"a": 1}], dtype=object)),
+    }
+    write[model]()
+    assert_refused(run_cli(["study", "--models", tmp_path, "--variants", "cnn", "--schedules", "p1",
+                            "--widths", "4", "--quiet", "--out", tmp_path / "out"]), "--models")
+    assert sorted(os.listdir(tmp_path)) == ["cnn-p1.npz"]

@@ -13,6 +13,7 @@ import argparse
 import csv
 import io
 import json
+import zipfile
 from functools import partial
 from pathlib import Path
 
@@ -74,8 +75,10 @@ def load_models(models_dir: Path, variants: list[str], schedules: list[str]):
             if path.is_file():
                 try:
                     nets.append(Net.load(path))
-                except (KeyError, ValueError, OSError) as exc:
-                    raise UsageError(f"--models: {path} is not a study model ({exc})") from None
+                except (KeyError, ValueError, OSError, TypeError, IndexError, AttributeError, EOFError,
+                        zipfile.BadZipFile) as exc:
+                    why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    raise UsageError(f"--models: {path} is not a study model ({why[:120]})") from None
     if not nets:
         raise UsageError(
             f"--models: no <variant>-<schedule>.npz in {models_dir} for variants "
