@@ -684,3 +684,16 @@ def test_malformed_models_are_refused(tmp_path, model):
     assert_refused(run_cli(["study", "--models", tmp_path, "--variants", "cnn", "--schedules", "p1",
                             "--widths", "4", "--quiet", "--out", tmp_path / "out"]), "--models")
     assert sorted(os.listdir(tmp_path)) == ["cnn-p1.npz"]
+
+
+def test_a_diverged_training_leaves_no_directory(tmp_path, monkeypatch):
+    from fixedpoint.errors import UsageError
+    from winoadder.ml import train
+
+    def diverged(net, lr):
+        raise UsageError(f"--lr: training {net.name} diverged (NaN or infinite parameters)")
+
+    monkeypatch.setattr(train, "check_finite", diverged)
+    assert_refused(run_cli(["train", "--variants", "cnn", "--max-steps", "1", "--epochs", "1", "--quiet",
+                            "--out", tmp_path / "new" / "models"]), "--lr")
+    assert os.listdir(tmp_path) == []

@@ -84,25 +84,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def run(args) -> int:
-    from tabulate import tabulate
+def train_all(args, dataset, channels, variants, schedules, out: Path) -> list[list]:
+    """Train and save every (variant, schedule) run; one table row each."""
+    from winoadder.ml.nets import torch_net
 
-    from winoadder.ml.nets import data as data_mod
-    from winoadder.ml.nets.model import VARIANTS
-    from winoadder.ml.nets.schedules import SCHEDULES
-
-    variants = parse_list(args.variants, "--variants", VARIANTS)
-    schedules = parse_list(args.schedules, "--schedules", SCHEDULES)
-    channels = parse_channels(args.channels)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out: {out} exists and is not a directory")
-    try:
-        from winoadder.ml.nets import torch_net
-    except ImportError:
-        raise UsageError("torch is not installed: pip install 'winoadder[train]' (CPU PyTorch)") from None
-    dataset = data_mod.load(args.data)
-    out.mkdir(parents=True, exist_ok=True)
     runs = [(v, "p1" if v == "cnn" else s) for v in variants for s in (["p1"] if v == "cnn" else schedules)]
     rows = []
     for variant, schedule in runs:
@@ -133,5 +118,38 @@ def run(args) -> int:
                 str(path),
             ]
         )
+    return rows
+
+
+def run(args) -> int:
+    from tabulate import tabulate
+
+    from winoadder.ml.nets import data as data_mod
+    from winoadder.ml.nets.model import VARIANTS
+    from winoadder.ml.nets.schedules import SCHEDULES
+
+    variants = parse_list(args.variants, "--variants", VARIANTS)
+    schedules = parse_list(args.schedules, "--schedules", SCHEDULES)
+    channels = parse_channels(args.channels)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out: {out} exists and is not a directory")
+    try:
+        from winoadder.ml.nets import torch_net  # noqa: F401 - fail before any work when torch is missing
+    except ImportError:
+        raise UsageError("torch is not installed: pip install 'winoadder[train]' (CPU PyTorch)") from None
+    dataset = data_mod.load(args.data)
+    created = [d for d in (out, *out.parents) if not d.exists()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out: cannot create {out}: {exc.strerror or exc}") from None
+    try:
+        rows = train_all(args, dataset, channels, variants, schedules, out)
+    except BaseException:
+        for directory in created:  # a failed run leaves no empty directories behind
+            if directory.is_dir() and not any(directory.iterdir()):
+                directory.rmdir()
+        raise
     print(tabulate(rows, headers=["variant", "schedule", "seed", "train %", "test %", "seconds", "file"]))
     return 0
