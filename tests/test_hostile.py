@@ -697,3 +697,14 @@ def test_a_diverged_training_leaves_no_directory(tmp_path, monkeypatch):
     assert_refused(run_cli(["train", "--variants", "cnn", "--max-steps", "1", "--epochs", "1", "--quiet",
                             "--out", tmp_path / "new" / "models"]), "--lr")
     assert os.listdir(tmp_path) == []
+
+
+def test_library_refuses_coercions():
+    from simulator.datapath import run_stream
+    from vectors.layout import Field, pack_hex
+
+    d, u = np.zeros((2, 4, 4), dtype=np.int64), np.zeros((2, 1, 4, 4), dtype=np.int64)
+    with pytest.raises(ValueError, match="^first: flags must be booleans"):
+        run_stream(SMALL, d, u, [2, 0], [0, 1])
+    with pytest.raises(ValueError, match="^x: expected raw integers"):
+        pack_hex(np.full((1, 1), 1.5), Field("x", (1,), 8, True))

@@ -72,10 +72,11 @@ def parse_classes(spec: str | Sequence[str]) -> tuple[str, ...]:
 def generate(cfg, count: int, seed: int, classes: str | Sequence[str] = ("random", "directed")
              ) -> Transactions:
     """Concatenate the chosen classes: random ones share ``count`` transactions, directed ones are fixed."""
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
         raise ValueError(f"count: must be a non-negative integer, got {count!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed: must be a non-negative integer, got {seed!r}")
+    count, seed = int(count), int(seed)
     names = parse_classes(classes)
     check_budget(cfg, count, names)
     shares = _random_counts(count, [n for n in names if n in RANDOM_CLASSES])
