@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except Terminated as exc:
+        _restore_signal_handlers(previous)
         return 128 + exc.signum
     except BaseException:
         _restore_signal_handlers(previous)
