@@ -39,6 +39,8 @@ def _raw(a) -> np.ndarray:
     if x.dtype != np.int64:
         if x.dtype.kind not in "iu":
             raise ValueError(f"raw: expected integers, got dtype {x.dtype}")
+        if x.dtype == np.uint64 and x.size and int(x.max()) > np.iinfo(np.int64).max:
+            raise ValueError(f"raw: value {int(x.max())} does not fit int64")
         x = x.astype(np.int64)
     return x
 
@@ -195,6 +197,8 @@ def neg_abs(a, fmt: Fmt | str, *, out=None) -> tuple[np.ndarray, Fmt]:
 def shift(a, fmt: Fmt | str, n: int) -> tuple[np.ndarray, Fmt]:
     """a * 2**n exactly: the raw integers are unchanged (copied), the binary point moves."""
     fmt = Fmt.parse(fmt)
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise ValueError(f"shift: n must be an integer number of bits, got {n!r}")
     return np.array(_raw(a), copy=True), Fmt(fmt.width, fmt.frac - int(n), fmt.signed)
 
 
@@ -203,6 +207,8 @@ def sum(a, fmt: Fmt | str, axis=None) -> tuple[np.ndarray, Fmt]:  # noqa: A001 -
     fmt = Fmt.parse(fmt)
     x = _raw(a)
     axes = range(x.ndim) if axis is None else np.atleast_1d(axis)
+    if axis is not None and (axes.dtype.kind not in "iu" or ((axes < -x.ndim) | (axes >= x.ndim)).any()):
+        raise ValueError(f"sum: axis must be integers in -{x.ndim}..{x.ndim - 1}, got {axis!r}")
     n = int(np.prod([x.shape[int(ax)] for ax in axes], dtype=np.int64))
     growth = builtins.max(n - 1, 0).bit_length()
     if fmt.width + growth > MAX_WIDTH:

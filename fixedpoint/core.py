@@ -428,6 +428,27 @@ def _scaled(x: np.ndarray, frac: int) -> np.ndarray:
     return y
 
 
+def _real_array(x) -> np.ndarray:
+    """``x`` as float64, exactly: real numbers only (no strings, complex, bool or objects), integers only
+    while float64 holds them exactly (|x| <= 2**53; larger raw integers belong to ``cast``)."""
+    if isinstance(x, (str, bytes)):
+        raise ValueError(f"x: expected real numbers, got a {type(x).__name__} {x!r}")
+    try:
+        a = np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"x: expected a real array ({exc})") from None
+    if a.dtype.kind == "f":
+        y = a.astype(np.float64, copy=False)
+        if a.dtype.itemsize > 8 and not np.array_equal(y, a, equal_nan=True):
+            raise ValueError(f"x: {a.dtype} values that float64 cannot hold exactly")
+        return y
+    if a.dtype.kind in "iu":
+        if a.size and max(abs(int(a.min())), abs(int(a.max()))) > 1 << 53:
+            raise ValueError("x: integers beyond 2**53 are not exact in float64; use cast() on raw integers")
+        return a.astype(np.float64)
+    raise ValueError(f"x: expected real numbers (int or float), got dtype {a.dtype}")
+
+
 def from_float(
     x,
     fmt: Fmt | str,
@@ -445,7 +466,7 @@ def from_float(
     """
     fmt = Fmt.parse(fmt)
     rounding, overflow = Rounding.parse(rounding), Overflow.parse(overflow)
-    x = np.asarray(x, dtype=np.float64)
+    x = _real_array(x)
     _check_finite(x)
     r = np.empty(x.shape, dtype=np.int64) if out is None else _out_buffer(x, out)
     if stats is not None:

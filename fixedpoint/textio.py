@@ -39,7 +39,16 @@ def _to_text(raw, fmt: Fmt | str, bits: int) -> list[str]:
 
 def _from_text(strings, fmt: Fmt | str, bits: int, name: str) -> np.ndarray:
     fmt = Fmt.parse(fmt)
-    items = list(strings)
+    if isinstance(strings, (str, bytes)):
+        raise ValueError(f"{name}: expected a sequence of strings, got one {type(strings).__name__} "
+                         f"{strings!r}; wrap a single value in a list")
+    if isinstance(strings, np.ndarray) and strings.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-D sequence of strings, got an array of shape {strings.shape}")
+    try:
+        items = list(strings)
+    except TypeError:
+        raise ValueError(f"{name}: expected a sequence of strings, got {type(strings).__name__}") from None
+    items = [str(s) if isinstance(s, np.str_) else s for s in items]
     n_digits = -(-fmt.width // bits)
     if not items:
         return np.empty(0, dtype=np.int64)

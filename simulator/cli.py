@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from fixedpoint.errors import UsageError
+from fixedpoint.options import int_range
 
+MAX_PADDING = 1 << 16
 HELP = "run a conv layer through the bit-accurate Winograd-adder datapath (raw .npy in, raw .npy out)"
 
 
@@ -27,7 +27,8 @@ def add_arguments(parser) -> None:
         help="float kernels (O,C,3,3) (prepared with weight_rounding) or raw integer U (O,C,4,4)",
     )
     parser.add_argument("--out", metavar="Y.npy", help="raw outputs (N,O,Ho,Wo) in out_fmt, int64")
-    parser.add_argument("--padding", type=int, default=1, help="zero padding (default 1: same size)")
+    parser.add_argument("--padding", type=int_range(0, MAX_PADDING), default=1,
+                        help=f"zero padding 0..{MAX_PADDING} (default 1: same size)")
     parser.add_argument("--stats", action="store_true", help="print per-stage ranges and overflow counts")
     parser.add_argument(
         "--family",
@@ -38,14 +39,28 @@ def add_arguments(parser) -> None:
 
 
 def _load_array(path: str, option: str):
+    """A .npy array (not a pickle, not an .npz archive), checked against the memory budget before it is
+    read into memory."""
     import numpy as np
 
+    from fixedpoint import budget
+
+    file = Path(path)
+    if not file.exists():
+        raise UsageError(f"{option}: no such file: {path}")
+    if not file.is_file():
+        raise UsageError(f"{option}: {path} is not a regular file")
     try:
-        return np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise UsageError(f"{option}: no such file: {path}") from None
+        mapped = np.load(path, allow_pickle=False, mmap_mode="r")
     except (ValueError, OSError, EOFError) as exc:
         raise UsageError(f"{option}: {path} is not a .npy array ({str(exc).splitlines()[0]})") from None
+    if not isinstance(mapped, np.ndarray):  # an .npz archive
+        mapped.close()
+        raise UsageError(f"{option}: {path} is an .npz archive; give one .npy array (np.save)")
+    budget.check(mapped.nbytes * 3, option=option, what=f"the array {path} of shape {mapped.shape}")
+    if mapped.size == 0:
+        raise UsageError(f"{option}: {path} is empty (shape {mapped.shape})")
+    return np.array(mapped)
 
 
 def _activations(x, cfg, stats):
@@ -56,6 +71,9 @@ def _activations(x, cfg, stats):
     if x.ndim not in (3, 4):
         raise UsageError(f"--input: expected shape (N, C, H, W) or (C, H, W), got {x.shape}")
     if x.dtype.kind in "iu":
+        if x.dtype == np.uint64 and int(x.max()) > np.iinfo(np.int64).max:
+            raise UsageError(f"--input: raw value {int(x.max())} outside act_fmt {cfg.act_fmt} "
+                             f"[{cfg.act_fmt.min_raw}, {cfg.act_fmt.max_raw}]")
         raw = x.astype(np.int64)
         lo, hi = int(raw.min()), int(raw.max())
         if lo < cfg.act_fmt.min_raw or hi > cfg.act_fmt.max_raw:
@@ -83,7 +101,10 @@ def _weights(w, cfg, stats):
 
     if w.ndim == 4 and w.shape[2:] == (3, 3) and w.dtype.kind in "fiu":
         cast_stats = CastStats()
-        u = prepare_weights(w, cfg, stats=cast_stats)
+        try:
+            u = prepare_weights(w, cfg, stats=cast_stats)
+        except ValueError as exc:
+            raise UsageError(f"--weights: {str(exc).removeprefix('x: ')}") from None
         stats.update(overflows=cast_stats.overflows, zeroed=cast_stats.zeroed)
         return u
     if w.ndim == 4 and w.shape[2:] == (4, 4):
@@ -91,6 +112,8 @@ def _weights(w, cfg, stats):
             raise UsageError(
                 f"--weights: a (O, C, 4, 4) array is raw U and must hold integers, got {w.dtype}"
             )
+        if w.dtype == np.uint64 and int(w.max()) > np.iinfo(np.int64).max:
+            raise UsageError(f"--weights: raw U value {int(w.max())} outside u_fmt {cfg.u_fmt}")
         u = w.astype(np.int64)
         lo, hi = int(u.min()), int(u.max())
         if lo < cfg.u_fmt.min_raw or hi > cfg.u_fmt.max_raw:
@@ -102,18 +125,27 @@ def _weights(w, cfg, stats):
     raise UsageError(f"--weights: expected float kernels (O, C, 3, 3) or raw U (O, C, 4, 4), got {w.shape}")
 
 
-def save_npy_atomic(path: Path, array) -> None:
-    """np.save to a temporary file beside ``path``, then rename it into place."""
+def save_npy_atomic(path: Path, array, option: str = "--out") -> None:
+    """np.save through the one write path (fixedpoint.safeio.write_file)."""
     import numpy as np
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".npy", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
+    from fixedpoint.safeio import write_file
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
             np.save(fh, array)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    write_file(path, write, option=option)
+
+
+def layer_bytes(x_shape, u_shape, padding: int) -> int:
+    """Peak working bytes of conv_layer on these shapes (padded input, tiles x channels for V/Va and the
+    per-position distance matrices, outputs), an upper estimate used for the memory budget."""
+    n, c, h, w = x_shape
+    o = u_shape[0]
+    hp, wp = h + 2 * padding, w + 2 * padding
+    tiles = n * max(hp - 2, 1) * max(wp - 2, 1) // 4 + n
+    return 8 * (2 * n * c * hp * wp + 3 * 16 * tiles * c + 4 * tiles * o + 2 * 16 * o * c)
 
 
 def _print_family(matrices: str) -> int:
@@ -136,12 +168,17 @@ def run(args) -> int:
     if args.config:
         if not Path(args.config).is_file():
             raise UsageError(f"--config: no such file: {args.config}")
-        cfg = DatapathConfig.load(args.config)
+        try:
+            cfg = DatapathConfig.load(args.config)
+        except ValueError as exc:
+            raise UsageError(f"--config: {exc}") from None
     else:
         cfg = DatapathConfig.default()
+    from fixedpoint import budget
+    from fixedpoint.safeio import resolve_file_target
+
     out_path = Path(args.out)
-    if not out_path.parent.is_dir():
-        raise UsageError(f"--out: directory does not exist: {out_path.parent}")
+    resolve_file_target(out_path, "--out")
     input_counts, weight_counts = {}, {}
     x_file = _load_array(args.input, "--input")
     x = _activations(x_file, cfg, input_counts)
@@ -152,6 +189,11 @@ def run(args) -> int:
         raise UsageError(
             f"--input: {x.shape[1]} channels exceed the config's max_channels={cfg.max_channels}"
         )
+    if min(x.shape[2:]) + 2 * args.padding < 3:
+        raise UsageError(f"--padding: an input of {x.shape[2]}x{x.shape[3]} needs padding >= "
+                         f"{(3 - min(x.shape[2:]) + 1) // 2} for a 3x3 kernel")
+    budget.check(layer_bytes(x.shape, u.shape, args.padding), option="--padding" if args.padding > 1
+                 else "--input", what=f"the layer {x.shape} -> {u.shape[0]} channels, padding {args.padding}")
     result = conv_layer(cfg, x, u, padding=args.padding, exact_stats=args.stats)
     for name, counts in (("input", input_counts), ("weights", weight_counts)):
         if counts:

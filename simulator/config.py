@@ -12,8 +12,6 @@ import dataclasses
 import functools
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -199,7 +197,12 @@ class DatapathConfig:
         put("u_width", _check_int("u_width", self.u_width, 2, MAX_WIDTH))
         if self.out_fmt is None:
             derived.add("out_fmt")
-            put("out_fmt", Fmt(self.act_fmt.width, fa, True))
+            try:
+                put("out_fmt", Fmt(self.act_fmt.width, fa, True))
+            except ValueError as exc:
+                raise ValueError(f"out_fmt: derived from act_fmt {self.act_fmt} as a signed "
+                                 f"{self.act_fmt.width}-bit format, which is invalid ({exc}); "
+                                 "set out_fmt explicitly") from None
         put("out_fmt", _check_fmt("out_fmt", self.out_fmt))
         if self.out_fmt.frac > fa + k:
             raise ValueError(
@@ -336,25 +339,24 @@ class DatapathConfig:
 
     @classmethod
     def load(cls, path) -> DatapathConfig:
+        """From a JSON file; every failure is a ValueError naming the file (or the bad field)."""
         path = Path(path)
+        if not path.is_file():
+            missing = "is not a file" if path.exists() else "does not exist"
+            raise ValueError(f"config: {path} {missing}")
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(path.read_bytes().decode("utf-8"))
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+            raise ValueError(f"config: {path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        except (UnicodeDecodeError, RecursionError):
+            raise ValueError(f"config: {path}: not UTF-8 JSON text") from None
         return cls.from_dict(data)
 
     def save(self, path) -> None:
-        """Write the resolved JSON atomically (temp file in the same directory, then rename)."""
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(self.to_dict(), fh, indent=2)
-                fh.write("\n")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        """Write the resolved JSON through the one write path (fixedpoint.safeio: atomic, umask modes)."""
+        from fixedpoint.safeio import write_file
+
+        write_file(path, json.dumps(self.to_dict(), indent=2) + "\n", option="config")
 
     def __str__(self) -> str:
         w = self.widths

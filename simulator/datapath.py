@@ -108,6 +108,10 @@ def check_flags(first, last, max_channels: int) -> tuple[np.ndarray, np.ndarray]
     last = np.asarray(last)
     if first.ndim != 1 or last.shape != first.shape:
         raise ValueError(f"first/last: need two (N,) flag arrays, got shapes {first.shape} and {last.shape}")
+    for name, flags in (("first", first), ("last", last)):
+        if flags.dtype.kind not in "biu" or (flags.dtype.kind != "b" and flags.size and
+                                              not np.isin(flags, (0, 1)).all()):
+            raise ValueError(f"{name}: flags must be booleans (or 0/1), got dtype {flags.dtype}")
     first, last = first.astype(bool), last.astype(bool)
     n = first.size
     if n == 0:

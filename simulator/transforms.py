@@ -184,13 +184,26 @@ class Transform:
         """From a dict, a JSON text, or a path to a JSON file with keys BT, G, AT (and optional name)."""
         if isinstance(source, dict):
             return cls.from_dict(source)
-        text = str(source)
+        if not isinstance(source, (str, Path)):
+            raise ValueError(f"matrices: expected a preset name, a JSON object or a path to one, "
+                             f"got {type(source).__name__}")
+        text, where = str(source), ""
         if isinstance(source, Path) or not text.lstrip().startswith("{"):
-            text = Path(source).read_text()
+            where = f" in {source}"
+            if Path(source).exists() and not Path(source).is_file():
+                raise ValueError(f"matrices: {source} is not a regular file")
+            try:
+                text = Path(source).read_bytes().decode("utf-8")
+            except OSError as exc:
+                raise ValueError(f"matrices: cannot read {source}: {exc.strerror or exc}") from None
+            except UnicodeDecodeError:
+                raise ValueError(f"matrices: {source} is not UTF-8 JSON text") from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"matrices: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+            raise ValueError(f"matrices: not valid JSON{where} ({exc.msg} at line {exc.lineno})") from None
+        except RecursionError:
+            raise ValueError(f"matrices: JSON nested too deeply{where}") from None
         return cls.from_dict(data)
 
     def flipped(self, signs) -> Transform:

@@ -4,28 +4,43 @@ from __future__ import annotations
 
 import argparse
 
+from fixedpoint.options import int_range
+
 HELP = "generate test vectors for winoadder_core: $readmemh hex, .npz, manifest with sha256 and coverage"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="JSON", help="DatapathConfig JSON (default: the default config)")
-    parser.add_argument("--count", type=int, default=10000, metavar="N",
+    parser.add_argument("--count", type=int_range(0), default=10000, metavar="N",
                         help="transactions of the random classes (default 10000); directed add theirs")
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    parser.add_argument("--seed", type=int_range(0, 2**64 - 1), default=0, metavar="S",
+                        help="random seed (default 0)")
     parser.add_argument("--classes", default="random,directed", metavar="LIST",
                         help="comma-separated groups (random, directed) or class names (default: both)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory (created atomically)")
     parser.add_argument("--force", action="store_true", help="replace a non-empty output directory")
 
 
+def load_config(path):
+    """The config of --config (default: the default config); errors name --config."""
+    from fixedpoint.errors import UsageError
+    from simulator import DatapathConfig
+
+    if path is None:
+        return DatapathConfig.default()
+    try:
+        return DatapathConfig.load(path)
+    except ValueError as exc:
+        raise UsageError(f"--config: {exc}") from None
+
+
 def run(args) -> int:
     from tabulate import tabulate
 
-    from simulator import DatapathConfig
     from vectors.coverage import coverage_rows, missed
     from vectors.manifest import create_vector_set
 
-    cfg = DatapathConfig.load(args.config) if args.config else DatapathConfig.default()
+    cfg = load_config(args.config)
     manifest = create_vector_set(args.out, cfg, count=args.count, seed=args.seed, classes=args.classes,
                                  force=args.force)
     print(f"wrote {args.out}: {manifest['transactions']} transactions, {manifest['outputs']} outputs "

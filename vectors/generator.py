@@ -72,11 +72,13 @@ def parse_classes(spec: str | Sequence[str]) -> tuple[str, ...]:
 def generate(cfg, count: int, seed: int, classes: str | Sequence[str] = ("random", "directed")
              ) -> Transactions:
     """Concatenate the chosen classes: random ones share ``count`` transactions, directed ones are fixed."""
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
         raise ValueError(f"count: must be a non-negative integer, got {count!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed: must be a non-negative integer, got {seed!r}")
+    count, seed = int(count), int(seed)
     names = parse_classes(classes)
+    check_budget(cfg, count, names)
     shares = _random_counts(count, [n for n in names if n in RANDOM_CLASSES])
     parts = []
     for index, name in enumerate(names):
@@ -92,6 +94,32 @@ def generate(cfg, count: int, seed: int, classes: str | Sequence[str] = ("random
     first, last = flags_from_lengths(lengths)
     class_index = np.concatenate([np.full(len(p[1]), p[0], dtype=np.int64) for p in parts])
     return Transactions(d, u, first, last, class_index, names)
+
+
+def directed_bound(cfg) -> int:
+    """An upper bound on the transactions of all directed classes (they grow with max_channels)."""
+    return 32 * cfg.max_channels + 1024
+
+
+def bytes_per_transaction(cfg) -> int:
+    """Peak working bytes per transaction of generate + run_stream + writing (int64 d, V, Va and the P
+    lanes' U, M, S, with their hex, npz and temporary copies); measured below this bound."""
+    return 8 * 16 * (8 + 10 * cfg.lanes)
+
+
+def check_budget(cfg, count: int, names) -> None:
+    """fixedpoint.budget check of a set before any of it is drawn."""
+    from fixedpoint import budget
+
+    random_part = count if any(n in RANDOM_CLASSES for n in names) else 0
+    directed_part = directed_bound(cfg) if any(n in DIRECTED_CLASSES for n in names) else 0
+    option = "--count" if random_part >= directed_part else "max_channels (config)"
+    per = bytes_per_transaction(cfg)
+    if per * 64 > budget.limit():
+        option = "lanes (config)"
+    n = random_part + directed_part
+    budget.check(n * per, option=option,
+                 what=f"a set of up to {n} transactions with {cfg.lanes} lanes")
 
 
 def flags_from_lengths(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -280,6 +308,8 @@ def _ties(sp: _Space, rng, n):
     t_max = -sp.ulo  # the largest |U|, reached as U = ulo
     q_max = min((t_max // half - 1) // 2, max(sp.cfg.out_fmt.max_raw, 3) + 1)
     qs = np.array(sorted({q for q in (0, 1, 2, 3, q_max - 1, q_max) if 0 <= q <= q_max}), dtype=np.int64)
+    if not len(qs):  # no representable U reaches half an output LSB: the class is empty for this config
+        return _empty(sp)
     ts = (2 * qs + 1) * half
     d, u, lengths = [], [], []
     for pos in range(16):

@@ -45,7 +45,10 @@ class Field:
 
 def pack_hex(values: np.ndarray, field: Field) -> bytes:
     """Encode ``values`` (rows, *field.shape) raw integers as hex lines (newline-terminated)."""
-    values = np.asarray(values, dtype=np.int64)
+    values = np.asarray(values)
+    if values.dtype.kind not in "biu":
+        raise ValueError(f"{field.name}: expected raw integers, got dtype {values.dtype}")
+    values = values.astype(np.int64)
     if values.shape[1:] != field.shape:
         raise ValueError(f"{field.name}: expected rows of shape {field.shape}, got {values.shape[1:]}")
     flat = values.reshape(len(values), field.elements)

@@ -10,9 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from fractions import Fraction
@@ -21,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from fixedpoint.errors import UsageError
+from fixedpoint.safeio import check_dir_target, write_dir
 from vectors.layout import Field, pack_hex, unpack_hex
 
 SCHEMA = "winoadder-vectors/1"
@@ -192,83 +190,143 @@ def build_manifest(cfg, tx, arrays, payloads: dict[str, bytes], npz: bytes, *, s
 
 
 def write_vector_set(out_dir, cfg, tx, res, *, seed, count, coverage, stage_ranges, force=False) -> dict:
-    """Write the set atomically into ``out_dir``; refuse a non-empty ``out_dir`` unless ``force``."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"out: {out_dir} exists and is not a directory")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
-        raise UsageError(f"out: {out_dir} is not empty; pass --force to replace it")
+    """Write the set atomically into ``out_dir`` (fixedpoint.safeio.write_dir: a non-empty ``out_dir`` is
+    refused unless ``force``, checked again at the rename)."""
+    check_dir_target(out_dir, "--out", force=force)
     arrays = build_arrays(cfg, tx, res)
     payloads = hex_payloads(cfg, arrays)
     npz = deterministic_npz(arrays)
     manifest = build_manifest(cfg, tx, arrays, payloads, npz, seed=seed, count=count, coverage=coverage,
                               stage_ranges=stage_ranges)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
+
+    def fill(tmp: Path) -> None:
         for name, payload in payloads.items():
             (tmp / FILES[name][0]).write_bytes(payload)
         (tmp / NPZ).write_bytes(npz)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        os.chmod(tmp, 0o755)
-        _replace_dir(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    write_dir(out_dir, fill, option="--out", force=force)
     return manifest
 
 
-def _replace_dir(new: Path, target: Path) -> None:
-    """Rename ``new`` onto ``target``; an existing (forced) target is moved aside first, then removed."""
-    if target.is_dir() and any(target.iterdir()):
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
-        os.replace(target, old / "set")
-        os.replace(new, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(new, target)
+def _manifest_error(message: str) -> UsageError:
+    return UsageError(f"manifest: {message}")
+
+
+def _count(manifest: dict, key: str) -> int:
+    value = manifest.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _manifest_error(f"{key} must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _member_path(directory: Path, name: str, spec) -> Path:
+    """The file of a manifest entry: a plain file name inside the set (no '/', '..' or absolute path)."""
+    if not isinstance(spec, dict):
+        raise _manifest_error(f"files.{name} must be an object, got {type(spec).__name__}")
+    path = spec.get("path")
+    if not isinstance(path, str) or not path or path in (".", "..") or "/" in path or "\\" in path \
+            or "\0" in path:
+        raise _manifest_error(f"files.{name}.path must be a file name inside the set, got {path!r}")
+    if not isinstance(spec.get("sha256"), str):
+        raise _manifest_error(f"files.{name}.sha256 must be a string")
+    file = directory / path
+    if file.is_symlink() or not file.is_file():
+        raise UsageError(f"vectors: {file} listed in the manifest is missing or not a regular file")
+    return file
 
 
 def read_vector_set(directory) -> VectorSet:
-    """Load and check a set: schema, required keys, every file present with its recorded sha256 and size."""
+    """Load and check a set: schema and types of every key, every file a plain member of the set with its
+    recorded sha256, every hex file's row count equal to the manifest's, the flags consistent with it."""
     from simulator import DatapathConfig
 
     directory = Path(directory)
     path = directory / MANIFEST
+    if not directory.is_dir():
+        raise UsageError(f"vectors: {directory} is not a directory")
     if not path.is_file():
         raise UsageError(f"vectors: {path} not found (is {directory} a vector set from 'winoadder vectors'?)")
     try:
-        manifest = json.loads(path.read_text())
-    except ValueError as exc:
-        raise UsageError(f"manifest: {path} is not valid JSON ({exc})") from None
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise UsageError(f"manifest: {path} is not valid UTF-8 JSON ({str(exc).splitlines()[0]})") from None
     if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA:
         found = manifest.get("schema") if isinstance(manifest, dict) else None
         raise UsageError(f"manifest: schema must be {SCHEMA!r}, found {found!r}")
     for key in ("config", "files", "transactions", "outputs", "rtl_parameters"):
         if key not in manifest:
             raise UsageError(f"manifest: missing key {key!r}")
+    rows = {kind: _count(manifest, kind) for kind in ("transactions", "outputs")}
+    if not isinstance(manifest["files"], dict):
+        raise _manifest_error("files must be an object")
+    if not isinstance(manifest["rtl_parameters"], dict):
+        raise _manifest_error("rtl_parameters must be an object")
     missing = [n for n in (*FILES, "npz") if n not in manifest["files"]]
     if missing:
         raise UsageError(f"manifest: files entry lacks {', '.join(missing)}")
-    for spec in manifest["files"].values():
-        file = directory / spec["path"]
-        if not file.is_file():
-            raise UsageError(f"vectors: {file} listed in the manifest is missing")
-        if _sha256(file.read_bytes()) != spec["sha256"]:
+    contents = {}
+    for name, spec in manifest["files"].items():
+        file = _member_path(directory, name, spec)
+        contents[name] = file.read_bytes()
+        if _sha256(contents[name]) != spec["sha256"]:
             raise UsageError(f"vectors: sha256 of {file} does not match the manifest (changed or corrupt)")
+    matrices = manifest["config"].get("matrices") if isinstance(manifest["config"], dict) else None
+    if not isinstance(matrices, dict):  # never a path: a manifest must not make us read outside the set
+        raise _manifest_error(f"config.matrices must be the matrices object, got {type(matrices).__name__}")
     try:
         cfg = DatapathConfig.from_dict(manifest["config"])
-    except ValueError as exc:
-        raise UsageError(f"manifest: config is invalid: {exc}") from None
-    vset = VectorSet(directory, manifest, cfg)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"manifest: config is invalid: {str(exc).splitlines()[0]}") from None
     expected = file_fields(cfg)
     for name in FILES:
         spec = manifest["files"][name]
-        field = vset.field(name)
-        rows = manifest[spec["row_kind"]]
-        if field != expected[name] or spec["rows"] != rows:
+        try:
+            field = Field(name, tuple(spec["shape"]), spec["element_bits"], spec["signed"])
+            layout_ok = field == expected[name] and spec["row_kind"] in rows
+        except (KeyError, TypeError):
+            layout_ok = False
+        if not layout_ok or spec.get("rows") != rows.get(spec.get("row_kind")) \
+                or spec["row_kind"] != FILES[name][1]:
             raise UsageError(f"manifest: layout of {name} does not match its config ({expected[name]})")
+        line = expected[name].digits + 1
+        if len(contents[name]) != rows[spec["row_kind"]] * line:
+            found = len(contents[name]) / line
+            raise UsageError(f"vectors: {directory / spec['path']} holds {found:g} rows; the manifest says "
+                             f"{rows[spec['row_kind']]} {spec['row_kind']}")
+    vset = VectorSet(directory, manifest, cfg)
+    try:
+        flags = vset.read("in_flags")
+    except ValueError as exc:
+        raise UsageError(f"vectors: {directory / FILES['in_flags'][0]}: {exc}") from None
+    if int(flags[:, 1].sum()) != rows["outputs"] or (rows["transactions"] and not flags[0, 0]):
+        raise UsageError(f"vectors: in_flags.hex has {int(flags[:, 1].sum())} last flags for "
+                         f"{rows['outputs']} outputs in the manifest (or does not start an accumulation)")
+    check_expected_outputs(vset, flags)
     return vset
+
+
+def check_expected_outputs(vset: VectorSet, flags: np.ndarray) -> None:
+    """The expected outputs must be what the bit-exact model of the manifest's config gives for the set's
+    inputs: a set edited after writing (checksums recomputed) or a config swapped in is refused here,
+    so verify can never report a false PASS or FAIL against it."""
+    from simulator.datapath import run_stream
+
+    try:
+        d, u = vset.read("in_tile"), vset.read("in_u")
+        res = run_stream(vset.cfg, d, u, flags[:, 0].astype(bool), flags[:, 1].astype(bool))
+        expected = vset.read("expected_out")
+    except ValueError as exc:
+        raise UsageError(f"vectors: {vset.directory}: inputs do not fit the manifest's config "
+                         f"({str(exc).splitlines()[0]})") from None
+    model = res.out[flags[:, 1].astype(bool)]
+    if model.size != expected.size:
+        raise UsageError("vectors: expected_out.hex does not hold one output per accumulation of "
+                         "in_flags.hex")
+    wrong = np.any(model.reshape(expected.shape) != expected, axis=tuple(range(1, expected.ndim)))
+    if wrong.any():
+        raise UsageError(f"vectors: expected_out.hex row {int(np.argmax(wrong))} is not what the manifest's "
+                         "config gives for the inputs (edited after writing, or from another config)")
 
 
 def _sha256(data: bytes) -> str:
@@ -279,9 +337,7 @@ def create_vector_set(out_dir, cfg, *, count: int, seed: int, classes="random,di
     """Generate the transactions, run the bit-exact model, compute coverage and write the set."""
     from vectors.generator import generate
 
-    out_dir = Path(out_dir)
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
-        raise UsageError(f"out: {out_dir} is not empty; pass --force to replace it")
+    check_dir_target(out_dir, "--out", force=force)
     tx = generate(cfg, count, seed, classes)
     return write_transactions(out_dir, cfg, tx, seed=seed, count=count, force=force)
 

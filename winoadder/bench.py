@@ -11,7 +11,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -113,8 +112,12 @@ def parse_only(text: str | None) -> list[str]:
 
 def check_output_path(path: Path) -> None:
     """Fail before measuring when the JSON path cannot be written (a directory, or under a file)."""
+    from fixedpoint.safeio import resolve_file_target
+
     if path.is_dir():
         raise UsageError(f"--json: {path} is a directory; give a file path")
+    if path.parent.is_dir():
+        resolve_file_target(path, "--json")
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
@@ -136,16 +139,15 @@ def run_suite(name: str, quick: bool) -> list:
 
 
 def write_json_atomically(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Through the one write path (fixedpoint.safeio); the default out/ directory is created."""
+    from fixedpoint.safeio import write_file
+
     try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=1, allow_nan=False, ensure_ascii=False)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--json: cannot create {path.parent}: {exc.strerror or exc}") from None
+    text = json.dumps(data, indent=1, allow_nan=False, ensure_ascii=False) + "\n"
+    write_file(path, text, option="--json")
 
 
 def machine_info() -> dict:

@@ -1,7 +1,9 @@
 """`winoadder` command line: one subcommand per capability, each in its own module.
 
 Every subcommand module exposes ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
-User errors (bad path, option or config) print one line to stderr and exit 2, never a traceback.
+User errors (bad path, option or config) and every expected failure (OS errors, memory, timeouts,
+malformed files) print one line to stderr and exit 2, never a traceback; SIGTERM/SIGHUP remove the
+temporaries of the write in progress and exit 128+signal (docs/failures.md).
 """
 
 from __future__ import annotations
@@ -9,9 +11,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
+import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
+from fixedpoint.budget import ENV as MEMORY_ENV
+from fixedpoint.budget import parse_size
 from fixedpoint.errors import UsageError
 from winoadder import __version__
 from winoadder.paths import CACHE_ENV
@@ -28,13 +35,18 @@ SUBCOMMANDS = {
     "doctor": "winoadder.doctor",
 }
 
-
 CACHE_HELP = "cache directory for simulator builds and synthesis (default $WINOADDER_CACHE_DIR, else the " \
              "user cache directory, ~/.cache/winoadder on Linux)"
+MEMORY_HELP = "memory budget checked before large allocations, e.g. 16G (default: half the RAM, at most " \
+              "8G; env WINOADDER_MAX_MEMORY)"
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error on one line and exits 2."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)  # --forc is not --force: reject what is not spelled out
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         sys.stderr.write(f"{self.prog}: error: {message}\n")
@@ -48,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"winoadder {__version__}")
     parser.add_argument("--cache-dir", type=Path, help=CACHE_HELP)
-    common = argparse.ArgumentParser(add_help=False)  # --cache-dir is accepted after the command too
+    parser.add_argument("--max-memory", metavar="SIZE", help=MEMORY_HELP)
+    common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)  # also accepted after the command
     common.add_argument("--cache-dir", type=Path, default=argparse.SUPPRESS, help=CACHE_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module_name in SUBCOMMANDS.items():
@@ -59,34 +72,105 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM/SIGHUP as an exception, so every write in progress removes its temporaries."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum, _frame):
+    raise Terminated(signum)
+
+
+def _install_signal_handlers() -> dict:
+    previous = {}
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            previous[signum] = signal.signal(signum, _raise_terminated)
+        except ValueError:  # not the main thread: leave the signals alone
+            break
+    return previous
+
+
+def _restore_signal_handlers(previous: dict) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+def describe_failure(exc: BaseException) -> str | None:
+    """The one-line message of an expected failure, or None for a bug (which keeps its traceback)."""
+    if isinstance(exc, (UsageError, ValueError, OverflowError)):
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, FileNotFoundError):
+        return f"no such file: {exc.filename}"
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}"
+    if isinstance(exc, MemoryError):
+        return ("out of memory; lower the sizes asked for, or the memory budget (--max-memory) "
+                "if it was raised")
+    if isinstance(exc, subprocess.TimeoutExpired):
+        cmd = exc.cmd[0] if isinstance(exc.cmd, (list, tuple)) else exc.cmd
+        return f"{os.path.basename(str(cmd))} did not finish within {exc.timeout:.0f} s (hung or too slow)"
+    if isinstance(exc, (zipfile.BadZipFile, EOFError)):
+        return f"malformed file: {exc}"
+    if isinstance(exc, RecursionError):
+        return "input nested too deeply (malformed JSON?)"
+    return None
+
+
+def _run_environment(args) -> dict[str, str]:
+    """The environment variables the global options set for this run (the option wins over the env)."""
+    env = {}
+    if args.cache_dir is not None:
+        env[CACHE_ENV] = str(args.cache_dir.expanduser().resolve())
+    if args.max_memory is not None:
+        env[MEMORY_ENV] = str(parse_size(args.max_memory, "--max-memory"))
+    return env
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "_run", None):
-        parser.print_help()
-        return 2
-    previous_cache = os.environ.get(CACHE_ENV)
-    if args.cache_dir is not None:  # the option wins over the environment, for this run
-        os.environ[CACHE_ENV] = str(args.cache_dir.expanduser().resolve())
+    previous = _install_signal_handlers()
     try:
+        args = build_parser().parse_args(argv)
+    except Terminated as exc:
+        _restore_signal_handlers(previous)
+        return 128 + exc.signum
+    except BaseException:
+        _restore_signal_handlers(previous)
+        raise
+    if not getattr(args, "_run", None):
+        _restore_signal_handlers(previous)
+        build_parser().print_help()
+        return 2
+    saved = {}
+    try:
+        for name, value in _run_environment(args).items():
+            saved[name] = os.environ.get(name)
+            os.environ[name] = value
         return int(args._run(args) or 0)
-    except (UsageError, ValueError, OverflowError) as exc:
-        sys.stderr.write(f"winoadder {args.command}: error: {exc}\n")
-        return 2
-    except FileNotFoundError as exc:
-        sys.stderr.write(f"winoadder {args.command}: error: no such file: {exc.filename}\n")
-        return 2
-    except OSError as exc:
-        sys.stderr.write(f"winoadder {args.command}: error: {exc}\n")
-        return 2
+    except Terminated as exc:
+        sys.stderr.write(f"winoadder {args.command}: terminated by signal {exc.signum}; "
+                         "nothing was left half-written\n")
+        return 128 + exc.signum
     except KeyboardInterrupt:
         sys.stderr.write("winoadder: interrupted\n")
         return 130
+    except Exception as exc:
+        message = describe_failure(exc)
+        if message is None:
+            raise
+        sys.stderr.write(f"winoadder {args.command}: error: {message}\n")
+        return 2
     finally:
-        if previous_cache is None:
-            os.environ.pop(CACHE_ENV, None)
-        else:
-            os.environ[CACHE_ENV] = previous_cache
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        _restore_signal_handlers(previous)
 
 
 if __name__ == "__main__":

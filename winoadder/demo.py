@@ -11,15 +11,20 @@ from pathlib import Path
 
 import numpy as np
 
+from fixedpoint.errors import UsageError
+from fixedpoint.options import int_range
+
 HELP = "run the whole flow on the defaults: simulate, write vectors, verify on both simulators, study"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default out/demo)")
     parser.add_argument("--config", type=Path, help="DatapathConfig JSON (default: the built-in default)")
-    parser.add_argument("--count", type=int, default=2000, help="vector transactions (default 2000)")
+    parser.add_argument("--count", type=int_range(0, 10_000_000), default=2000,
+                        help="vector transactions (default 2000)")
     parser.add_argument("--sim", default="all", choices=["iverilog", "verilator", "all"])
-    parser.add_argument("--seed", type=int, default=1, help="seed for the layer data and vectors")
+    parser.add_argument("--seed", type=int_range(0, 2**32 - 1), default=1,
+                        help="seed for the layer data and vectors")
     parser.add_argument("--widths", default="4,6,8,10,12,16", help="study widths (default 4,6,8,10,12,16)")
 
 
@@ -30,6 +35,7 @@ def _step(title: str) -> None:
 def _simulate_layer(out: Path, config: Path | None, seed: int) -> int:
     from fixedpoint import Fmt, from_float, to_float
     from simulator import DatapathConfig
+    from simulator.cli import save_npy_atomic
     from simulator.layer import conv_layer
     from simulator.reference import winograd_adder_conv
     from simulator.weights import prepare_weights
@@ -40,8 +46,8 @@ def _simulate_layer(out: Path, config: Path | None, seed: int) -> int:
     act = cfg.act_fmt
     x = rng.uniform(act.min_value, act.max_value, size=(1, 8, 15, 15))
     g = rng.normal(0.0, act.max_value / 4, size=(8, 8, 3, 3))
-    np.save(out / "layer_x.npy", x)
-    np.save(out / "layer_g.npy", g)
+    save_npy_atomic(out / "layer_x.npy", x)
+    save_npy_atomic(out / "layer_g.npy", g)
     x_raw = from_float(x, act, "RND", "SAT")
     u_raw = prepare_weights(g, cfg)
     result = conv_layer(cfg, x_raw, u_raw)
@@ -66,11 +72,34 @@ def _simulate_layer(out: Path, config: Path | None, seed: int) -> int:
     return status if exact else 1
 
 
+def check_options(args: argparse.Namespace) -> None:
+    """Every option, the config and the tools, checked before anything is written."""
+    from simulator import DatapathConfig
+    from vectors.generator import check_budget, parse_classes
+    from winoadder.hw.hdl import require_simulator
+    from winoadder.ml.study import parse_widths
+
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out: {args.out} exists and is not a directory")
+    try:
+        cfg = DatapathConfig.load(args.config) if args.config else DatapathConfig.default()
+    except ValueError as exc:
+        raise UsageError(f"--config: {exc}") from None
+    parse_widths(args.widths)
+    check_budget(cfg, args.count, parse_classes("random,directed"))
+    for sim in ("iverilog", "verilator") if args.sim == "all" else (args.sim,):
+        require_simulator(sim)
+
+
 def run(args: argparse.Namespace) -> int:
     from winoadder.cli import main as cli
 
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    check_options(args)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out: cannot create {out}: {exc.strerror or exc}") from None
     config_args = ["--config", str(args.config)] if args.config else []
 
     _step("1/4 simulate a layer bit-accurately")

@@ -168,8 +168,8 @@ def _product_range(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
 
 def _sum_range(coeffs: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
     """Range of Σ c·x over rows of ``coeffs``, every x in [lo, hi] (the contract's interval rule)."""
-    pos = np.where(coeffs > 0, coeffs, 0)
-    neg = np.where(coeffs < 0, coeffs, 0)
+    pos = np.where(coeffs > 0, coeffs, 0).astype(object)  # Python ints: exact at any width, never wrap
+    neg = np.where(coeffs < 0, coeffs, 0).astype(object)
     low = pos.sum(axis=1) * lo + neg.sum(axis=1) * hi
     high = pos.sum(axis=1) * hi + neg.sum(axis=1) * lo
     return int(low.min()), int(high.max())

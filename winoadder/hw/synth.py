@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fixedpoint.errors import UsageError
+from fixedpoint.options import int_list
+from fixedpoint.safeio import resolve_file_target, write_file
 from winoadder import tools
 from winoadder.paths import cache_dir as default_cache_dir
 
@@ -262,12 +264,8 @@ def design_jobs(act_width: int, lanes: int, target: str, designs: Iterable[str] 
 
 
 def _int_list(text: str, name: str, lo: int, hi: int) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise UsageError(f"--{name}: expected comma-separated integers, got {text!r}") from None
-    if not values or any(not lo <= v <= hi for v in values):
-        raise UsageError(f"--{name}: every value must be in {lo}..{hi}, got {text!r}")
+    """Comma-separated integers lo..hi in the given order (fixedpoint.options rules: nothing half-read)."""
+    values = [int_list(part, f"--{name}", lo, hi, ranges=False)[0] for part in text.split(",")]
     return values
 
 
@@ -345,16 +343,8 @@ def _report_progress(done: int, total: int, result: Mapping) -> None:
 
 
 def _write_json(path: Path, report: Mapping) -> None:
-    """Write atomically: a temp file beside ``path``, then rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(report, fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Through the one write path (fixedpoint.safeio: atomic, regular files only, umask modes)."""
+    write_file(path, json.dumps(report, indent=2) + "\n", option="--json")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -369,8 +359,8 @@ def run(args: argparse.Namespace) -> int:
     unknown = [t for t in targets if t not in TARGETS]
     if not targets or unknown:
         raise UsageError(f"--target: unknown {unknown or targets!r}; valid: {', '.join(TARGETS)}")
-    if args.json is not None and not args.json.parent.resolve().is_dir():
-        raise UsageError(f"--json: directory {args.json.parent} does not exist")
+    if args.json is not None:
+        resolve_file_target(args.json, "--json")
 
     report: dict = {"channels": {"c_in": channels[0], "c_out": channels[1]}}
     if not args.model_only:

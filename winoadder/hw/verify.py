@@ -17,9 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
+from fixedpoint.options import int_range
+
 HELP = "run a vector set on winoadder_core (Icarus and/or Verilator) and compare bit-exactly"
 TB_TOP = "tb_winoadder_core"
 MIN_DEPTH = 4096  # testbench memory rows: a power of two >= the set, so few distinct builds
+MAX_FLOW_PCT = 99  # at 100 % no input is ever taken (or no output accepted): the run could never end
+WATCHDOG_CYCLES_PER_BEAT = 64  # the testbench watchdog per expected transaction/output beat, no flow control
 _CLOSING = re.compile(r"^(\d+) passed, (\d+) failed$", re.MULTILINE)
 
 
@@ -54,11 +58,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("directory", metavar="DIR", help="vector set written by 'winoadder vectors'")
     parser.add_argument("--sim", default="all", choices=("iverilog", "verilator", "all"),
                         help="simulator(s) to run (default all)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the testbench's gaps/backpressure")
-    parser.add_argument("--gap", type=int, default=25, metavar="PCT", help="input gap percent (default 25)")
-    parser.add_argument("--stall", type=int, default=25, metavar="PCT",
-                        help="output backpressure percentage (default 25)")
-    parser.add_argument("--show", type=int, default=10, metavar="N", help="mismatches to list (default 10)")
+    parser.add_argument("--seed", type=int_range(0, 2**31 - 1), default=1,
+                        help="seed of the testbench's gaps/backpressure")
+    parser.add_argument("--gap", type=int_range(0, MAX_FLOW_PCT), default=25, metavar="PCT",
+                        help=f"input gap percent 0..{MAX_FLOW_PCT} (default 25)")
+    parser.add_argument("--stall", type=int_range(0, MAX_FLOW_PCT), default=25, metavar="PCT",
+                        help=f"output backpressure percentage 0..{MAX_FLOW_PCT} (default 25)")
+    parser.add_argument("--show", type=int_range(0, 1_000_000), default=10, metavar="N",
+                        help="mismatches to list (default 10)")
 
 
 def run(args) -> int:
@@ -67,8 +74,10 @@ def run(args) -> int:
     from fixedpoint.errors import UsageError
 
     for name in ("gap", "stall"):
-        if not 0 <= getattr(args, name) <= 100:
-            raise UsageError(f"{name}: must be a percentage 0..100, got {getattr(args, name)}")
+        if not 0 <= getattr(args, name) <= MAX_FLOW_PCT:
+            raise UsageError(f"--{name}: must be a percentage 0..{MAX_FLOW_PCT}, got {getattr(args, name)}")
+    if not args.directory:
+        raise UsageError("DIR: an empty path; name the vector set directory")
     sims = ("iverilog", "verilator") if args.sim == "all" else (args.sim,)
     vset = load_checked(args.directory, sims)
     print(f"{args.directory}: {vset.transactions} transactions, {vset.outputs} outputs ({vset.cfg})")
@@ -128,6 +137,27 @@ def build_testbench(sim: str, cfg, depth: int):
     return build(sim, TB_TOP, sources, {**rtl_parameters(cfg), "DEPTH": depth})
 
 
+def flow_factor(pct: int) -> float:
+    """Mean cycles per accepted beat when ``pct`` percent of cycles are blocked (the testbench's 8-bit
+    threshold: a cycle is blocked when a random byte is below pct*256/100). At 100 % nothing is ever
+    accepted: the run cannot end, the CLI refuses it, and the watchdog is sized as without gaps (1)."""
+    if not 0 <= pct <= 100:
+        raise ValueError(f"gap/stall: must be a percentage 0..100, got {pct}")
+    return 256 / (256 - (pct * 256) // 100) if pct < 100 else 1.0
+
+
+def expected_cycles(vset, gap: int, stall: int) -> float:
+    """Cycles a correct core needs, scaled by the flow control: inputs slowed by the gaps, every output
+    beat (one per lane and output at most) slowed by the stalls."""
+    beats = vset.outputs * vset.cfg.lanes
+    return vset.transactions * flow_factor(gap) + beats * flow_factor(stall)
+
+
+def watchdog_cycles(vset, gap: int, stall: int) -> int:
+    """The testbench's +timeout: WATCHDOG_CYCLES_PER_BEAT x the expected cycles + 1000 (32-bit)."""
+    return min(int(WATCHDOG_CYCLES_PER_BEAT * expected_cycles(vset, gap, stall)) + 1000, 2**31 - 1)
+
+
 def run_simulator(vset, sim: str, *, seed: int = 1, gap: int = 25, stall: int = 25, show: int = 10,
                   load: str = "auto") -> SimResult:
     """Build (cached) and run the testbench on one simulator; compare its written outputs in Python.
@@ -146,12 +176,13 @@ def run_simulator(vset, sim: str, *, seed: int = 1, gap: int = 25, stall: int = 
     with tempfile.TemporaryDirectory(prefix="winoadder-verify-") as tmp:
         actual_path = Path(tmp) / "actual_out.hex"
         plusargs = {"vectors": vset.directory.resolve(), "n_in": vset.transactions, "n_out": vset.outputs,
-                    "actual": actual_path, "seed": seed, "gap": gap, "stall": stall, "show": show}
+                    "actual": actual_path, "seed": seed, "gap": gap, "stall": stall, "show": show,
+                    "timeout": watchdog_cycles(vset, gap, stall)}
         if use_bin:
             write_binary_inputs(vset, Path(tmp))
             plusargs["bindir"] = tmp
         start = time.perf_counter()
-        proc = tb.run(plusargs, timeout=120 + vset.transactions / 500, check=False)
+        proc = tb.run(plusargs, timeout=120 + expected_cycles(vset, gap, stall) / 500, check=False)
         seconds = time.perf_counter() - start
         text = actual_path.read_text() if actual_path.exists() else ""
     actual, known = read_memh(text, vset.field("expected_out"))

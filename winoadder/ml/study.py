@@ -13,14 +13,15 @@ import argparse
 import csv
 import io
 import json
-import os
-import tempfile
+import zipfile
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from fixedpoint.errors import UsageError
+from fixedpoint.options import int_list, int_range
+from fixedpoint.safeio import write_file
 
 HELP = (
     "accuracy vs datapath width of the trained cnn / adder / Winograd-adder networks (table, CSV, JSON, PNG)"
@@ -30,19 +31,8 @@ MIN_WIDTH, MAX_WIDTH = 3, 24
 
 
 def parse_widths(text: str) -> list[int]:
-    """``4..16``, ``4,6,8`` or a mix (``4..8,12``); each width MIN_WIDTH..MAX_WIDTH."""
-    widths: list[int] = []
-    try:
-        for part in (p.strip() for p in text.split(",")):
-            lo, _, hi = part.partition("..")
-            widths += list(range(int(lo), int(hi) + 1)) if hi else [int(lo)]
-    except ValueError:
-        widths = []
-    if not widths or any(not MIN_WIDTH <= w <= MAX_WIDTH for w in widths):
-        raise UsageError(
-            f"--widths: expected widths {MIN_WIDTH}..{MAX_WIDTH} as 'A..B' or 'A,B,C', got {text!r}"
-        )
-    return sorted(set(widths))
+    """``4..16``, ``4,6,8`` or a mix (``4..8,12``); each width MIN_WIDTH..MAX_WIDTH (fixedpoint.options)."""
+    return int_list(text, "--widths", MIN_WIDTH, MAX_WIDTH)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=".npz with images (N×C×H×W) and labels (N) matching the models; default digits",
     )
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N test images")
+    parser.add_argument("--limit", type=int_range(1), default=None, help="use only the first N test images")
     parser.add_argument(
         "--out", default="winoadder-study", help="output directory (default ./winoadder-study)"
     )
@@ -85,8 +75,10 @@ def load_models(models_dir: Path, variants: list[str], schedules: list[str]):
             if path.is_file():
                 try:
                     nets.append(Net.load(path))
-                except (KeyError, ValueError, OSError) as exc:
-                    raise UsageError(f"--models: {path} is not a study model ({exc})") from None
+                except (KeyError, ValueError, OSError, TypeError, IndexError, AttributeError, EOFError,
+                        zipfile.BadZipFile) as exc:
+                    why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    raise UsageError(f"--models: {path} is not a study model ({why[:120]})") from None
     if not nets:
         raise UsageError(
             f"--models: no <variant>-<schedule>.npz in {models_dir} for variants "
@@ -261,20 +253,8 @@ def plot_png(report: dict, path: Path) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2, loc="lower right")
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, format="png")  # path may be a temporary name without the suffix
     plt.close(fig)
-
-
-def write_atomic(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` on a temporary file in ``path``'s directory, then rename it to ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def run(args) -> int:
@@ -321,10 +301,13 @@ def run(args) -> int:
         f"{accuracy_table(report)}\n\n"
         f"per layer: SQNR vs float (dB) / overflow count\n{layer_table(report)}\n"
     )
-    out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "study.txt", lambda p: p.write_text(text))
-    write_atomic(out / "study.csv", lambda p: p.write_text(csv_text(report)))
-    write_atomic(out / "study.json", lambda p: p.write_text(json.dumps(report, indent=1) + "\n"))
-    write_atomic(out / "study.png", lambda p: plot_png(report, p))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out: cannot create {out}: {exc.strerror or exc}") from None
+    write_file(out / "study.txt", text, option="--out")
+    write_file(out / "study.csv", csv_text(report), option="--out")
+    write_file(out / "study.json", json.dumps(report, indent=1) + "\n", option="--out")
+    write_file(out / "study.png", partial(plot_png, report), option="--out")
     print(text + f"wrote {out}/study.txt, study.csv, study.json, study.png")
     return 0

@@ -11,12 +11,16 @@ import argparse
 import os
 from pathlib import Path
 
+import numpy as np
+
 from fixedpoint.errors import UsageError
+from fixedpoint.options import float_range, int_range
 from winoadder import tools
 from winoadder.paths import cache_dir
 
 HELP = "train the study network (cnn, adder, Winograd-adder variants; l2-to-l1 schedules); needs torch"
 DEFAULT_EPOCHS = 40
+MAX_LR = 10.0
 
 
 def parse_list(text: str, option: str, allowed: tuple[str, ...]) -> list[str]:
@@ -41,17 +45,12 @@ def parse_channels(text: str) -> tuple[int, ...]:
     return channels
 
 
-def positive(kind):
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            value = 0
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
-        return value
-
-    return parse
+def check_finite(net, lr: float) -> None:
+    """UsageError naming --lr when training diverged (a NaN or infinite parameter): nothing is saved."""
+    arrays = [*net.conv, net.fc_weight, net.fc_bias, *(v for bn in net.bn for v in bn.values())]
+    if not all(np.all(np.isfinite(a)) for a in arrays):
+        raise UsageError(f"--lr: training {net.name} diverged (NaN or infinite parameters) at learning rate "
+                         f"{lr:g}; lower --lr. Nothing was saved for it")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,12 +66,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"exponent schedules for the adder variants, from {', '.join(SCHEDULES)} "
         "(cnn always trains once, as p1)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="torch and shuffling seed (default 0)")
-    parser.add_argument("--epochs", type=positive(int), default=DEFAULT_EPOCHS, help="epochs (default 40)")
-    parser.add_argument("--max-steps", type=positive(int), default=None, help="stop after this many steps")
-    parser.add_argument("--batch-size", type=positive(int), default=64, help="batch size (default 64)")
+    parser.add_argument("--seed", type=int_range(0, 2**32 - 1), default=0,
+                        help="torch and shuffling seed (default 0)")
+    parser.add_argument("--epochs", type=int_range(1, 100_000), default=DEFAULT_EPOCHS,
+                        help="epochs (default 40)")
+    parser.add_argument("--max-steps", type=int_range(1), default=None, help="stop after this many steps")
+    parser.add_argument("--batch-size", type=int_range(1, 1 << 20), default=64,
+                        help="batch size (default 64)")
     parser.add_argument(
-        "--lr", type=positive(float), default=0.1, help="initial SGD learning rate (cosine decay)"
+        "--lr", type=float_range(0, MAX_LR, lo_open=True), default=0.1,
+        help=f"initial SGD learning rate in (0, {MAX_LR:g}] (cosine decay)",
     )
     parser.add_argument("--channels", default="16,32", help="channels of the 3×3 layers (default 16,32)")
     parser.add_argument(
@@ -82,6 +85,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", default="winoadder-models", help="output directory (default ./winoadder-models)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def train_all(args, dataset, channels, variants, schedules, out: Path) -> list[list]:
+    """Train and save every (variant, schedule) run; one table row each."""
+    from winoadder.ml.nets import torch_net
+
+    runs = [(v, "p1" if v == "cnn" else s) for v in variants for s in (["p1"] if v == "cnn" else schedules)]
+    rows = []
+    for variant, schedule in runs:
+        net = torch_net.train_and_export(
+            variant,
+            schedule,
+            dataset,
+            seed=args.seed,
+            epochs=args.epochs,
+            max_steps=args.max_steps,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            channels=channels,
+            progress=not args.quiet,
+        )
+        check_finite(net, args.lr)
+        path = out / f"{net.name}.npz"
+        net.save(path)
+        m = net.meta
+        rows.append(
+            [
+                variant,
+                schedule,
+                m["seed"],
+                f"{100 * m['float_train_accuracy']:.2f}",
+                f"{100 * m['float_test_accuracy']:.2f}",
+                m["train_seconds"],
+                str(path),
+            ]
+        )
+    return rows
 
 
 def run(args) -> int:
@@ -100,38 +140,18 @@ def run(args) -> int:
     tools.require("torch", "train")
     # torch's compiler cache (made empty in $TMPDIR by an optimizer step) goes to our cache instead
     os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_dir() / "torchinductor"))
-    from winoadder.ml.nets import torch_net
-
     dataset = data_mod.load(args.data)
-    out.mkdir(parents=True, exist_ok=True)
-    runs = [(v, "p1" if v == "cnn" else s) for v in variants for s in (["p1"] if v == "cnn" else schedules)]
-    rows = []
-    for variant, schedule in runs:
-        net = torch_net.train_and_export(
-            variant,
-            schedule,
-            dataset,
-            seed=args.seed,
-            epochs=args.epochs,
-            max_steps=args.max_steps,
-            batch_size=args.batch_size,
-            lr=args.lr,
-            channels=channels,
-            progress=not args.quiet,
-        )
-        path = out / f"{net.name}.npz"
-        net.save(path)
-        m = net.meta
-        rows.append(
-            [
-                variant,
-                schedule,
-                m["seed"],
-                f"{100 * m['float_train_accuracy']:.2f}",
-                f"{100 * m['float_test_accuracy']:.2f}",
-                m["train_seconds"],
-                str(path),
-            ]
-        )
+    created = [d for d in (out, *out.parents) if not d.exists()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out: cannot create {out}: {exc.strerror or exc}") from None
+    try:
+        rows = train_all(args, dataset, channels, variants, schedules, out)
+    except BaseException:
+        for directory in created:  # a failed run leaves no empty directories behind
+            if directory.is_dir() and not any(directory.iterdir()):
+                directory.rmdir()
+        raise
     print(tabulate(rows, headers=["variant", "schedule", "seed", "train %", "test %", "seconds", "file"]))
     return 0

@@ -7,14 +7,17 @@ stratified split, so every run of ``train`` and ``study`` sees the same test ima
 from __future__ import annotations
 
 import importlib.util
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from fixedpoint import budget
 from fixedpoint.errors import UsageError
 
 SPLIT_SEED = 0
+MAX_CLASSES = 1000
 TEST_FRACTION = 0.2
 
 
@@ -68,20 +71,27 @@ def load_npz(path: str | Path) -> Dataset:
     """A user data set: an .npz with ``images`` (N×C×H×W, real) and ``labels`` (N, integers 0..K−1)."""
     path = Path(path)
     if not path.is_file():
-        raise UsageError(f"--data: no such file: {path}")
+        raise UsageError(f"--data: {path} is not a regular file" if path.exists() else
+                         f"--data: no such file: {path}")
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise UsageError(f"--data {path}: a single .npy array; expected an .npz with 'images' and "
+                             "'labels' (np.savez)")
+        with loaded as npz:
             missing = [k for k in ("images", "labels") if k not in npz.files]
             if missing:
                 raise UsageError(
                     f"--data {path}: missing array(s) {', '.join(missing)}; expected 'images' (N×C×H×W) "
                     f"and 'labels' (N), found {', '.join(npz.files) or 'none'}"
                 )
+            stored = sum(npz.zip.getinfo(f"{k}.npy").file_size for k in ("images", "labels"))
+            budget.check(8 * stored, option="--data", what=f"the data set {path}")
             images, labels = npz["images"], npz["labels"]
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         if isinstance(exc, UsageError):
             raise
-        raise UsageError(f"--data {path}: not a readable .npz file ({exc})") from None
+        raise UsageError(f"--data {path}: not a readable .npz file ({str(exc).splitlines()[0]})") from None
     if images.ndim != 4 or not np.issubdtype(images.dtype, np.number) or np.iscomplexobj(images):
         raise UsageError(
             f"--data {path}: 'images' must be a real array N×C×H×W, got shape {images.shape} "
@@ -94,8 +104,9 @@ def load_npz(path: str | Path) -> Dataset:
         )
     if images.shape[0] < 10 or min(images.shape[2:]) < 2:
         raise UsageError(f"--data {path}: need at least 10 images of at least 2×2 pixels, got {images.shape}")
-    if labels.min() < 0:
-        raise UsageError(f"--data {path}: 'labels' must be 0..K−1, found {labels.min()}")
+    if labels.min() < 0 or labels.max() >= MAX_CLASSES:
+        raise UsageError(f"--data {path}: 'labels' must be 0..K−1 with K <= {MAX_CLASSES}, found "
+                         f"{labels.min()}..{labels.max()}")
     images = images.astype(np.float64)
     if not np.all(np.isfinite(images)):
         raise UsageError(f"--data {path}: 'images' contains NaN or infinite values")

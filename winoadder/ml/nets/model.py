@@ -10,8 +10,6 @@ the 3×3 ``g`` in every variant (U = GgGᵀ is derived from it).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,15 +69,13 @@ class Net:
         for i, (w, bn) in enumerate(zip(self.conv, self.bn, strict=True)):
             arrays[f"conv{i}.weight"] = w
             arrays.update({f"bn{i}.{k}": v for k, v in bn.items()})
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=path.parent)
-        os.close(fd)
-        try:
-            np.savez_compressed(tmp, **{k: np.asarray(v) for k, v in arrays.items()})
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        from fixedpoint.safeio import write_file
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:  # a file object: savez would append .npz to a name
+                np.savez_compressed(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+
+        write_file(path, write, option="--out")
 
     @classmethod
     def load(cls, path: str | Path) -> Net:

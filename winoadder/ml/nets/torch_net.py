@@ -111,7 +111,8 @@ class StudyNet(nn.Module):
             cin, h, w = cout, h // 2, w // 2
         if h < 1 or w < 1:
             raise ValueError(
-                f"images: {image_shape[1]}×{image_shape[2]} is too small for {len(channels)} pooling stages"
+                f"--channels: images of {image_shape[1]}×{image_shape[2]} are too small for {len(channels)} "
+                "pooling stages (one per entry)"
             )
         self.layers, self.norms = nn.ModuleList(layers), nn.ModuleList(norms)
         self.fc = nn.Linear(cin * h * w, num_classes)

@@ -1,0 +1,237 @@
+"""The one write path for every output file and directory (docs/failures.md).
+
+Guarantees, for ``write_file`` and ``write_dir``:
+
+- atomic: the content is built in a temporary sibling (``.<name>.winoadder-tmp-<pid>-<random>``) and
+  renamed into place, so a reader sees the old output or the complete new one, never half of one;
+- the target must be a regular file (``write_file``) or a directory (``write_dir``) or not exist: a
+  device, FIFO, socket or a directory where a file is wanted is refused; a symlink the user named is
+  written *through* (its regular-file target is replaced, the link stays); a dangling symlink is refused;
+- permissions: a new file gets ``0o666 & ~umask`` (directories ``0o777 & ~umask``), a replaced file
+  keeps its mode;
+- ``write_dir`` without ``force`` re-checks "empty or absent" at the rename itself (``rename(2)`` onto a
+  non-empty directory fails), so a file created meanwhile or a concurrent writer is never replaced;
+- temporaries are removed on any exception (the CLI turns SIGTERM/SIGHUP into one); a temporary left by
+  a killed process (SIGKILL, power loss) is swept by the next write into the same directory.
+
+Every failure is a ``UsageError`` naming ``option`` and the path the user gave, never a temp name.
+This module sits in ``fixedpoint`` because that is the bottom layer: simulator, vectors and winoadder
+all import it, and it imports nothing from them.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import secrets
+import shutil
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import UsageError
+
+TMP_MARK = ".winoadder-tmp-"
+_TMP_NAME = re.compile(r"^\..*\.winoadder-tmp-(\d+)-[0-9a-f]+$")
+
+
+def umask() -> int:
+    """The process umask (read without changing it for long)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _tmp_name(target: Path) -> Path:
+    return target.parent / f".{target.name}{TMP_MARK}{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale(directory: Path) -> list[Path]:
+    """Remove temporaries of dead writers in ``directory``; returns what was removed."""
+    removed = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _TMP_NAME.match(entry.name)
+        if m and not _alive(int(m.group(1))):
+            path = Path(entry.path)
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def resolve_file_target(path, option: str) -> Path:
+    """The regular file a write to ``path`` replaces (symlinks followed), or the new file's path.
+
+    UsageError when the target is not a regular file, a symlink dangles, or the directory is missing.
+    """
+    path = Path(path)
+    if str(path) in ("", ".", "..") or path.name in ("", ".", ".."):
+        raise UsageError(f"{option}: {str(path)!r} is a directory; give a file path")
+    target = path
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.exists():
+            raise UsageError(f"{option}: {path} is a dangling symlink (to {target}); remove it or name "
+                             "another path")
+    if target.exists():
+        mode = target.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"{option}: {path} is a directory; give a file path")
+        if not stat.S_ISREG(mode):
+            raise UsageError(f"{option}: {path} is not a regular file (a device, FIFO or socket); "
+                             "refusing to replace it")
+    parent = target.parent
+    if not parent.is_dir():
+        raise UsageError(f"{option}: directory does not exist: {parent}")
+    probe = _tmp_name(target)  # the only sure test: create (and remove) a file where the temp will go
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.unlink(probe)
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot write into {parent}: {_why(exc)}") from None
+    return target
+
+
+def write_file(path, data: bytes | str | Callable[[Path], None], *, option: str) -> Path:
+    """Write ``data`` (bytes, text, or a ``writer(tmp_path)``) atomically to ``path``; see the module doc."""
+    target = resolve_file_target(path, option)
+    sweep_stale(target.parent)
+    old_mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
+    tmp = _tmp_name(target)
+    try:
+        if callable(data):
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.close(fd)
+            data(tmp)
+        else:
+            payload = data.encode() if isinstance(data, str) else data
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.chmod(tmp, old_mode if old_mode is not None else 0o666 & ~umask())
+        os.replace(tmp, target)
+    except OSError as exc:
+        _remove(tmp)
+        raise UsageError(f"{option}: cannot write {path}: {_why(exc)}") from None
+    except BaseException:
+        _remove(tmp)
+        raise
+    return target
+
+
+def check_dir_target(path, option: str, *, force: bool) -> Path:
+    """Validate an output directory before any work: absent, empty, or (with ``force``) a directory.
+
+    Refuses the current directory and its ancestors, files and devices at the path, and (through a
+    symlink) follows the link like ``write_file``. Returns the absolute target.
+    """
+    path = Path(path)
+    target = Path(os.path.abspath(path))
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.exists():
+            raise UsageError(f"{option}: {path} is a dangling symlink; remove it or name another path")
+    cwd = Path.cwd().resolve()
+    if target.exists() and (target.resolve() == cwd or target.resolve() in cwd.parents):
+        raise UsageError(f"{option}: {path} is the current directory or contains it; "
+                         "name a new or empty subdirectory")
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{option}: {path} exists and is not a directory")
+    if target.is_dir() and not force and any(target.iterdir()):
+        raise UsageError(f"{option}: {path} is not empty; pass --force to replace it")
+    parent = target.parent
+    if parent.exists() and not parent.is_dir():
+        raise UsageError(f"{option}: {parent} is not a directory")
+    return target
+
+
+def write_dir(path, fill: Callable[[Path], None], *, option: str, force: bool = False) -> Path:
+    """Build a directory with ``fill(tmp_dir)`` and rename it onto ``path`` atomically.
+
+    Without ``force`` the target must be absent or empty *at the rename* (a concurrent writer or a file
+    created meanwhile makes this fail with a UsageError, and nothing of theirs is touched). With
+    ``force`` an existing directory is moved aside, the new one renamed in, then the old one removed.
+    """
+    target = check_dir_target(path, option, force=force)
+    created = [p for p in target.parents if not p.exists()]  # removed again if the write fails
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot create {target.parent}: {_why(exc)}") from None
+    sweep_stale(target.parent)
+    tmp = _tmp_name(target)
+    try:
+        os.mkdir(tmp, 0o700)
+        fill(tmp)
+        os.chmod(tmp, 0o777 & ~umask())
+        _rename_dir(tmp, target, path, option, force)
+    except OSError as exc:
+        _remove(tmp)
+        _remove_empty(created)
+        raise UsageError(f"{option}: cannot write {path}: {_why(exc)}") from None
+    except BaseException:
+        _remove(tmp)
+        _remove_empty(created)
+        raise
+    return target
+
+
+def _remove_empty(directories: list[Path]) -> None:
+    """rmdir the directories this write created (innermost first), while they are still empty."""
+    for directory in directories:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+
+
+def _rename_dir(tmp: Path, target: Path, path, option: str, force: bool) -> None:
+    try:
+        os.rename(tmp, target)  # atomic; fails on a non-empty directory or a file
+        return
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+            raise
+        if not force or not target.is_dir() or target.is_symlink():
+            raise UsageError(f"{option}: {path} is not empty (written meanwhile by someone else?); "
+                             "nothing was replaced; pass --force to replace it") from None
+    old = _tmp_name(target)
+    os.rename(target, old)
+    try:
+        os.rename(tmp, target)
+    except BaseException:
+        os.rename(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
