@@ -17,8 +17,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,15 +96,14 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
         with client:
             yield client
         return
-    n = workers or os.cpu_count() or 1
+    n = (os.cpu_count() or 1) if workers is None else workers
     if n < 1:
         raise UsageError(f"--workers: must be >= 1, got {n}")
-    with (
-        LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "port in use, hosting the HTTP server on another port"
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+    with cluster, Client(cluster) as client:
         yield client
 
 
@@ -120,7 +121,7 @@ def map_tasks(
     """``[fn(t) for t in tasks]`` on the Dask ``client`` (in this process when None), cached by content.
 
     Results come back in task order. Identical tasks are computed once. The tqdm bar counts tasks done
-    (cached ones included) and shows how many are running.
+    (cached ones included) and shows how many are left (queued or running).
     """
     from tqdm import tqdm
 
@@ -140,7 +141,7 @@ def map_tasks(
         counts = {k: keys.count(k) for k in todo}
         if client is None:
             for key, task in todo.items():
-                bar.set_postfix(running=1)
+                bar.set_postfix(left=len(todo))
                 results[key] = fn(task)
                 write_cached(cache_dir, key, task, results[key])
                 bar.update(counts[key])
@@ -149,12 +150,12 @@ def map_tasks(
 
             futures = {client.submit(fn, task, key=f"{fn.__name__}-{key}", pure=False): key
                        for key, task in todo.items()}
-            running = len(futures)
+            left = len(futures)
             for future in as_completed(futures):
                 key = futures[future]
                 results[key] = future.result()
                 write_cached(cache_dir, key, todo[key], results[key])
-                running -= 1
-                bar.set_postfix(running=running)
+                left -= 1
+                bar.set_postfix(left=left)
                 bar.update(counts[key])
     return [results[k] for k in keys]

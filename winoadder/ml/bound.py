@@ -176,3 +176,19 @@ def error_bound(cfg, g: np.ndarray) -> dict:
         "proved_s_range": [int(s_lo.min()), int(s_hi.max())],
         "proved_y_range": [ylo, yhi],
     }
+
+
+def size_output(cfg, g: np.ndarray):
+    """``cfg`` with the narrowest out_fmt (same fraction) that the interval analysis of this layer's
+    weights proves requantize never clips, for every input in act_fmt."""
+    from simulator.weights import prepare_weights
+
+    u_q = prepare_weights(g, cfg)
+    va_lo, va_hi = _position_v_range(cfg.transform, cfg.act_fmt, cfg.u_extra_frac)
+    s_lo, s_hi = proved_s_range(u_q, va_lo, va_hi)
+    acc = cfg.acc_fmt
+    ylo, yhi = y_range(y_coefficients(cfg.transform), np.maximum(s_lo, acc.min_raw),
+                       np.minimum(s_hi, acc.max_raw))
+    shift = cfg.widths.SHIFT
+    width = Fmt.signed_width_for(ylo >> shift, -((-yhi) >> shift))
+    return cfg.replace(out_fmt=Fmt(width, cfg.out_fmt.frac, True))

@@ -1,4 +1,4 @@
-"""`winoadder tune`: the cheapest per-layer datapath that keeps a network's accuracy, with proved error bounds.
+"""`winoadder tune`: the cheapest per-layer datapath that keeps a network's accuracy, with proved bounds.
 
 Per 3×3 Winograd-adder layer the search sets the knobs of ``winoadder.ml.bound.LayerKnobs`` (activation
 fraction, K, accumulator bits below the proved width, output width, rounding). Every candidate network runs
@@ -204,7 +204,7 @@ class Search:
     def task(self, layers, split: str = "calib") -> dict:
         return {"model": self.model, "data": self.data, "split": split, "layers": layers, "lanes": self.lanes}
 
-    def evaluate(self, candidates: list[list[dict]], phase: str) -> list[tuple[list[dict], float, dict, bool]]:
+    def evaluate(self, candidates: list[list[dict]], phase: str) -> list[tuple]:
         """Evaluate valid candidates on the calibration split: (knobs, cost, result, meets target)."""
         costed = [(c, self.cost(c)) for c in candidates]
         costed = [(c, cost) for c, cost in costed if cost is not None]
@@ -264,7 +264,8 @@ def search_layers(search: Search, n_layers: int) -> tuple[list[dict], dict]:
     if not ok:
         raise UsageError(
             f"--target: unreachable: {search.target} fails even for the most precise datapath "
-            f"(top1 {100 * best_result['accuracy']:.1f} %, min layer SQNR {min(best_result['sqnr_db']):.1f} dB)"
+            f"(top1 {100 * best_result['accuracy']:.1f} %, "
+            f"min layer SQNR {min(best_result['sqnr_db']):.1f} dB)"
         )
     current = sweep_minima(search, n_layers)
     (_, _, result, ok), = search.evaluate([current], "combined") or [(None, None, None, False)]
@@ -408,7 +409,7 @@ def plot_png(rep: dict, path: Path) -> None:
                          ("descent", "tab:blue"), ("rounding", "tab:purple")):
         pts = [(h["cost"], 100 * h["accuracy"]) for h in rep["history"] if h["phase"] == phase]
         if pts:
-            ax.scatter(*zip(*pts), s=8, color=color, label=phase, alpha=0.7)
+            ax.scatter(*zip(*pts, strict=True), s=8, color=color, label=phase, alpha=0.7)
     ax.axhline(100 * rep["calib"]["accuracy"], color="tab:green", lw=0.8, ls="--", label="chosen (calib)")
     ax.set_xlabel(f"cost ({rep['objective']})")
     ax.set_ylabel("top-1 on the calibration split (%)")
@@ -423,14 +424,15 @@ def plot_png(rep: dict, path: Path) -> None:
 # -------------------------------------------------------------------------------------------- CLI
 
 
-def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
-    """--scheduler, --workers, --cache, --quiet: shared by tune, explore and study --stage."""
+def add_executor_arguments(parser: argparse.ArgumentParser, quiet: bool = True) -> None:
+    """--scheduler, --workers, --cache (and --quiet): shared by tune, explore and study --stage."""
     parser.add_argument("--scheduler", default=None, help="Dask scheduler address tcp://HOST:8786 "
                         "(default: a LocalCluster with one worker per core)")
     parser.add_argument("--workers", type=int, default=None, help="LocalCluster workers (default: cores)")
     parser.add_argument("--cache", type=Path, default=None,
                         help="result cache directory (default .cache/tasks in the checkout)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    if quiet:
+        parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
