@@ -33,7 +33,7 @@ UNIFORM_WIDTHS = tuple(range(4, 13))
 CALIB_NOISE = 0.1
 # the search accepts a candidate on the calibration split only with this much to spare (points or dB), and
 # only when neither channel_accumulate nor requantize overflowed there (the error bound's conditions)
-SEARCH_MARGIN = 0.5
+SEARCH_MARGIN = 0.35
 BOUND_STAGES = ("channel_accumulate", "requantize")
 NOISE_SEED = 0
 _TARGET = re.compile(r"^\s*(top1|sqnr)\s*>=\s*(float\s*-\s*)?([0-9]+(?:\.[0-9]+)?)\s*$")
@@ -360,6 +360,7 @@ def tune(model: str, data: str | None, target: Target, objective: str, lanes: in
     bits = sum(layer["bits"] for layer in layers)
     return {
         "model": model, "data": data or "digits", "target": str(target), "objective": objective,
+        "search_margin": margin, "calib_noise": CALIB_NOISE,
         "cost": search.cost(knobs), "bits": bits,
         "float": {"calib": floats["calib"][0], "test": floats["test"][0]},
         "calib": {"accuracy": calib["accuracy"], "sqnr_db": calib["sqnr_db"],
@@ -443,6 +444,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="'top1 >= float - D', 'top1 >= A' or 'sqnr >= X' (default top1 >= float - 0.5)")
     parser.add_argument("--objective", default="bits", choices=("bits", "energy"),
                         help="cost: total datapath bits or op-count energy per image (default bits)")
+    parser.add_argument("--margin", type=float, default=SEARCH_MARGIN,
+                        help=f"points (or dB) to spare on the calibration split (default {SEARCH_MARGIN})")
     parser.add_argument("--lanes", type=int, default=4, help="lanes P of the written configs (default 4)")
     parser.add_argument("--out", type=Path, default=Path("winoadder-tune"), help="output directory")
     add_executor_arguments(parser)
@@ -477,6 +480,8 @@ def run(args) -> int:
     from winoadder.paths import CACHE_DIR
 
     target = Target.parse(args.target)
+    if not 0 <= args.margin <= 100:
+        raise UsageError(f"--margin: must be 0..100, got {args.margin}")
     if args.lanes < 1:
         raise UsageError(f"--lanes: must be >= 1, got {args.lanes}")
     check_out(args.out)
@@ -486,7 +491,7 @@ def run(args) -> int:
     cache = args.cache or CACHE_DIR / "tasks"
     with dask_client(args.scheduler, args.workers) as client:
         runner = batch_runner(client, cache, task_salt(model, data), "tune", args.quiet)
-        rep = tune(model, data, target, args.objective, args.lanes, runner)
+        rep = tune(model, data, target, args.objective, args.lanes, runner, args.margin)
     text = report_text(rep)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
