@@ -1,4 +1,4 @@
-"""explore on a Dask LocalCluster (a resumed run recomputes nothing), the Pareto front, the executor's cache."""
+"""explore on a Dask LocalCluster (a resumed run recomputes nothing), the Pareto front, the task cache."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ def test_map_tasks_keeps_what_finished_and_resumes(tmp_path):
 
 
 def test_pareto_front():
-    rows = [{"accuracy": 0.9, "lut4": 100, "energy_pj": 5.0}, {"accuracy": 0.95, "lut4": 200, "energy_pj": 6.0},
-            {"accuracy": 0.9, "lut4": 150, "energy_pj": 5.0}, {"accuracy": 0.8, "lut4": 100, "energy_pj": 4.0}]
+    rows = [{"accuracy": a, "lut4": lut, "energy_pj": e}
+            for a, lut, e in ((0.9, 100, 5.0), (0.95, 200, 6.0), (0.9, 150, 5.0), (0.8, 100, 4.0))]
     assert explore.pareto_front(rows) == [0, 1, 3]
 
 
