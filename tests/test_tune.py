@@ -179,3 +179,16 @@ def test_unreachable_target(tmp_path, capsys, tiny_data):
                            "--quiet"], capsys)
     assert status == 2 and len(err) == 1 and "--target: unreachable" in err[0]
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("stage", ["act", "u", "acc", "out"])
+def test_stage_sweep_sets_only_that_stage(stage):
+    """study --stage: the swept layer's stage has the asked width; every other knob stays generous."""
+    from winoadder.ml.stage import stage_knobs
+
+    for width in (7, 9):
+        knobs = stage_knobs(stage, 1, width, MODEL, None)
+        assert knobs[0] == dict(tune.GENEROUS, rounding="RND")
+        cfg = tune.layer_configs(MODEL, None, knobs, 1)[1]
+        got = {"act": cfg.act_fmt.width, "u": cfg.u_width, "acc": cfg.acc_width, "out": cfg.out_fmt.width}
+        assert got[stage] == width

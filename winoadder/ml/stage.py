@@ -5,7 +5,7 @@ K = 2, the proved accumulator width, 20-bit outputs). For layer ℓ and width W 
 
 - ``act``: activations W bits, fraction from calibration (the integer bits of the layer's inputs);
 - ``u``: U W bits, fraction from the layer's largest |U|; the contract ties the activation grid to U's
-  (fa = frac_U − K, K = 2), so this sweep moves the activation grid with it;
+  (fa = frac_U − K, K = min(2, frac_U)), so this sweep moves the activation grid with it;
 - ``acc``: accumulator W bits (saturating; never wider than the proved width, which cannot overflow);
 - ``out``: outputs W bits, fraction from calibration.
 
@@ -40,7 +40,9 @@ def stage_knobs(stage: str, layer: int, width: int, model: str, data: str | None
         k["fa"] = width - f.x_int_bits - int(f.x_signed)
     elif stage == "u":
         u_max = float(np.abs(kernel_u(net.conv[layer], transform)).max())
-        k["fa"] = width - 1 - int_bits(u_max) - k["K"]
+        frac_u = width - 1 - int_bits(u_max)
+        k["K"] = min(2, max(frac_u, 0))
+        k["fa"] = frac_u - k["K"]
     elif stage == "acc":
         proved = build_config(transform, f, LayerKnobs(**k), net.conv[layer]).acc_width
         k["acc_drop"] = max(0, proved - width)
