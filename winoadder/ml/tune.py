@@ -260,7 +260,10 @@ def neighbours(layers: list[dict], step: int) -> list[list[dict]]:
 def search_layers(search: Search, n_layers: int) -> tuple[list[dict], dict]:
     """Phases 1–5 of the module docstring; the chosen knobs and their calibration result."""
     generous = [dict(GENEROUS, rounding="RND") for _ in range(n_layers)]
-    (_, _, best_result, ok), = search.evaluate([generous], "generous")
+    first = search.evaluate([generous], "generous")
+    if not first:
+        raise UsageError("--model: no valid datapath for this model's layers even at the most precise knobs")
+    (_, _, best_result, ok), = first
     if not ok:
         raise UsageError(
             f"--target: unreachable: {search.target} fails even for the most precise datapath "
