@@ -224,7 +224,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from winoadder.dask_exec import dask_client
+    from winoadder.dask_exec import MapStats, dask_client
     from winoadder.hw.synth import require_yosys
     from winoadder.ml.study import write_atomic
     from winoadder.ml.tune import check_out
@@ -234,10 +234,12 @@ def run(args) -> int:
     check_out(args.out)
     require_yosys()
     cache = args.cache or CACHE_DIR / "tasks"
+    stats = MapStats()
     with dask_client(args.scheduler, args.workers) as client:
-        rows = explore(points, client, cache, args.verify, not args.quiet)
+        rows = explore(points, client, cache, args.verify, not args.quiet, stats=stats)
     front = [r for r in rows if r["front"]]
-    text = (f"{len(rows)} points; Pareto front (accuracy up, LUT4 down, energy down): {len(front)} points\n"
+    text = (f"{len(rows)} points ({stats.total} tasks: {stats.cached} from the cache, {stats.computed} "
+            f"computed); Pareto front (accuracy up, LUT4 down, energy down): {len(front)} points\n"
             f"{table(front)}\n\nall points\n{table(rows)}\n")
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
