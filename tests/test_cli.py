@@ -20,7 +20,8 @@ def test_help_lists_every_subcommand(capsys):
     text = capsys.readouterr().out
     for name in SUBCOMMANDS:
         assert name in text
-    core = {"simulate", "vectors", "verify", "study", "train", "synth", "bench", "demo", "doctor"}
+    core = {"simulate", "vectors", "verify", "study", "tune", "explore", "train", "synth", "bench", "demo",
+            "doctor"}
     assert core <= set(SUBCOMMANDS)
 
 

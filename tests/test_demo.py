@@ -11,6 +11,8 @@ def test_demo_runs_every_step(tmp_path, capsys):
     text = capsys.readouterr().out
     assert status == 0, text
     assert "equals the float64 reference x 2^6 exactly: yes" in text
+    assert "datapath sized for the demo layer" in text and "clipped" not in text
+    assert json.loads((out / "config.json").read_text())["out_fmt"] != "s8.4"
     assert (out / "layer_y.npy").is_file()
     manifest = json.loads((out / "vectors" / "manifest.json").read_text())
     assert manifest["config"]["lanes"] == 4

@@ -23,6 +23,7 @@ SUITES = {
     "layer": "winoadder.benchmarks.layer_suite",
     "rtl": "winoadder.benchmarks.rtl_suite",
     "vectors": "winoadder.benchmarks.vectors_suite",
+    "explore": "winoadder.benchmarks.explore_suite",
 }
 DEFAULT_JSON = Path("out") / "bench.json"
 SCHEMA_VERSION = 1

@@ -28,6 +28,8 @@ SUBCOMMANDS = {
     "vectors": "vectors.cli",
     "verify": "winoadder.hw.verify",
     "study": "winoadder.ml.study",
+    "tune": "winoadder.ml.tune",
+    "explore": "winoadder.ml.explore",
     "train": "winoadder.ml.train",
     "synth": "winoadder.hw.synth",
     "bench": "winoadder.bench",

@@ -32,6 +32,28 @@ def _step(title: str) -> None:
     print(f"\n== {title}", flush=True)
 
 
+def _layer_data(cfg, seed: int):
+    rng = np.random.default_rng(seed)
+    act = cfg.act_fmt
+    x = rng.uniform(act.min_value, act.max_value, size=(1, 8, 15, 15))
+    g = rng.normal(0.0, act.max_value / 4, size=(8, 8, 3, 3))
+    return x, g
+
+
+def _sized_config(out: Path, seed: int) -> Path:
+    """The default config with out_fmt sized for the demo layer (proved never to clip); saved to out."""
+    from simulator import DatapathConfig
+    from winoadder.ml.bound import size_output
+
+    default = DatapathConfig.default()
+    cfg = size_output(default, _layer_data(default, seed)[1])
+    path = out / "config.json"
+    cfg.save(path)
+    print(f"datapath sized for the demo layer: out_fmt {default.out_fmt} -> {cfg.out_fmt} (the interval "
+          f"analysis of this layer's U proves requantize never clips); config {path}:\n  {cfg}")
+    return path
+
+
 def _simulate_layer(out: Path, config: Path | None, seed: int) -> int:
     from fixedpoint import Fmt, from_float, to_float
     from simulator import DatapathConfig
@@ -41,11 +63,9 @@ def _simulate_layer(out: Path, config: Path | None, seed: int) -> int:
     from simulator.weights import prepare_weights
     from winoadder.cli import main as cli
 
-    cfg = DatapathConfig.load(config) if config else DatapathConfig.default()
-    rng = np.random.default_rng(seed)
+    cfg = DatapathConfig.load(config)
     act = cfg.act_fmt
-    x = rng.uniform(act.min_value, act.max_value, size=(1, 8, 15, 15))
-    g = rng.normal(0.0, act.max_value / 4, size=(8, 8, 3, 3))
+    x, g = _layer_data(cfg, seed)
     save_npy_atomic(out / "layer_x.npy", x)
     save_npy_atomic(out / "layer_g.npy", g)
     x_raw = from_float(x, act, "RND", "SAT")
@@ -66,8 +86,7 @@ def _simulate_layer(out: Path, config: Path | None, seed: int) -> int:
             f"({cfg.overflow}); this layer's Y reaches {result.stats['output_transform'].min} "
             f"(raw {y_fmt}) — choose out_fmt in the config for your layer's range"
         )
-    config_args = ["--config", str(config)] if config else []
-    status = cli(["simulate", *config_args, "--input", str(out / "layer_x.npy"),
+    status = cli(["simulate", "--config", str(config), "--input", str(out / "layer_x.npy"),
                   "--weights", str(out / "layer_g.npy"), "--out", str(out / "layer_y.npy"), "--stats"])
     return status if exact else 1
 
@@ -100,10 +119,11 @@ def run(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--out: cannot create {out}: {exc.strerror or exc}") from None
-    config_args = ["--config", str(args.config)] if args.config else []
 
     _step("1/4 simulate a layer bit-accurately")
-    if _simulate_layer(out, args.config, args.seed):
+    config = args.config or _sized_config(out, args.seed)
+    config_args = ["--config", str(config)]
+    if _simulate_layer(out, config, args.seed):
         return 1
 
     _step("2/4 write a test-vector set")

@@ -61,6 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", default="winoadder-study", help="output directory (default ./winoadder-study)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--stage", default=None, choices=("act", "u", "acc", "out"),
+                        help="sweep one stage's width per layer, every other stage exact (Winograd models)")
+    from winoadder.ml.tune import add_executor_arguments
+
+    add_executor_arguments(parser, quiet=False)
 
 
 def load_models(models_dir: Path, variants: list[str], schedules: list[str]):
@@ -274,6 +279,14 @@ def run(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out: {out} exists and is not a directory")
+    if args.stage:
+        from winoadder.ml import stage
+
+        wino = [v for v in variants if v.startswith("wino")]
+        if not wino:
+            raise UsageError("--stage: needs a Winograd-adder variant (wino_lavin, wino_balanced)")
+        models = [MODELS_DIR / f"{v}-{s}.npz" for v in wino for s in schedules]
+        return stage.run(args, [str(m) for m in models if m.is_file()], widths)
     nets = load_models(Path(args.models) if args.models else MODELS_DIR, variants, schedules)
     dataset = data_mod.load(args.data)
     check_compatible(nets, dataset)

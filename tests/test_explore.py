@@ -1,0 +1,59 @@
+"""explore on a Dask LocalCluster (a resumed run recomputes nothing), the Pareto front, the task cache."""
+
+from __future__ import annotations
+
+import pytest
+
+from winoadder import dask_exec
+from winoadder.ml import explore
+
+
+def _square(task):
+    if task["x"] == 3:
+        raise RuntimeError("interrupted")
+    return {"y": task["x"] ** 2}
+
+
+def test_map_tasks_keeps_what_finished_and_resumes(tmp_path):
+    tasks = [{"x": x} for x in range(5)]
+    stats = dask_exec.MapStats()
+    with pytest.raises(RuntimeError):
+        dask_exec.map_tasks(_square, tasks, cache_dir=tmp_path, progress=False, stats=stats)
+    cached = [dask_exec.read_cached(tmp_path, dask_exec.task_key(_square, t)) for t in tasks]
+    assert cached[:3] == [{"y": 0}, {"y": 1}, {"y": 4}] and cached[3] is None
+    again = dask_exec.MapStats()
+    assert dask_exec.map_tasks(_square, tasks[:3] + tasks[:1], cache_dir=tmp_path, progress=False,
+                               stats=again) == [{"y": 0}, {"y": 1}, {"y": 4}, {"y": 0}]
+    assert (again.cached, again.computed) == (4, 0)
+    assert dask_exec.task_key(_square, tasks[0], "a") != dask_exec.task_key(_square, tasks[0], "b")
+
+
+def test_pareto_front():
+    rows = [{"accuracy": a, "lut4": lut, "energy_pj": e}
+            for a, lut, e in ((0.9, 100, 5.0), (0.95, 200, 6.0), (0.9, 150, 5.0), (0.8, 100, 4.0))]
+    assert explore.pareto_front(rows) == [0, 1, 3]
+
+
+@pytest.mark.rtl
+def test_small_explore_on_a_local_cluster_resumes_without_recomputing(tmp_path):
+    points = explore.grid({"matrices": ["balanced"], "width": [4], "lanes": [1], "acc_overflow": ["SAT"],
+                           "rounding": ["RND", "TRN"]})
+    first, second = dask_exec.MapStats(), dask_exec.MapStats()
+    with dask_exec.dask_client(workers=1) as client:
+        rows = explore.explore(points, client, tmp_path / "tasks", "none", False, stats=first)
+        again = explore.explore(points, client, tmp_path / "tasks", "none", False, stats=second)
+    assert first.computed > 0 and second.computed == 0 and second.cached == first.total
+    assert rows == again
+    assert all(r["lut4"] > 0 and r["energy_pj"] > 0 and 0 < r["accuracy"] <= 1 for r in rows)
+    assert any(r["front"] for r in rows) and all(r["verified"] == "not run" for r in rows)
+
+
+def test_bad_axis_and_scheduler(tmp_path, capsys):
+    from winoadder import cli
+
+    for args, needle in ((["--width", "2"], "--width"), (["--rounding", "NEAR"], "--rounding"),
+                         (["--scheduler", "tcp://127.0.0.1:9"], "--scheduler: cannot reach")):
+        status = cli.main(["explore", *args, "--out", str(tmp_path / "o"), "--quiet"])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert status == 2 and len(err) == 1 and needle in err[0]
+        assert not (tmp_path / "o").exists()

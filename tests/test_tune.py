@@ -1,0 +1,194 @@
+"""tune: proved error bounds against the largest error seen, the search on a tiny data set with its configs
+verified on both simulators, the target grammar, and bad input (one line, exit 2, nothing written)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fixedpoint import to_float
+from simulator import PRESETS, DatapathConfig, reference
+from winoadder import cli
+from winoadder.ml import tune
+from winoadder.ml.bound import LayerKnobs, build_config, error_bound, size_output
+from winoadder.ml.nets import data
+from winoadder.ml.nets.model import Net
+
+MODEL = str(tune.resolve_model("wino_balanced"))
+
+
+@pytest.fixture(scope="module")
+def net():
+    return Net.load(MODEL)
+
+
+@pytest.fixture(scope="module")
+def layer_inputs(net):
+    ds = data.load_digits()
+    trace: list = []
+    net.forward(ds.x_test[:60], trace=trace)
+    return [h for h, _ in trace]
+
+
+@pytest.fixture(scope="module")
+def facts():
+    return tune.context(MODEL, None)[2]
+
+
+KNOBS = [
+    LayerKnobs(fa=3, K=0, acc_drop=0, out_w=7, rounding="RND"),
+    LayerKnobs(fa=2, K=1, acc_drop=0, out_w=9, rounding="TRN"),
+    LayerKnobs(fa=4, K=2, acc_drop=0, out_w=12, rounding="RND_CONV"),
+    LayerKnobs(fa=1, K=0, acc_drop=1, out_w=16, rounding="TRN_ZERO"),
+    LayerKnobs(fa=5, K=2, acc_drop=2, out_w=6, rounding="RND_INF"),
+]
+
+
+@pytest.mark.parametrize("knobs", KNOBS, ids=lambda k: f"fa{k.fa}K{k.K}d{k.acc_drop}o{k.out_w}{k.rounding}")
+@pytest.mark.parametrize("layer", [0, 1])
+def test_error_bound_holds_and_is_not_vacuous(net, layer_inputs, facts, knobs, layer):
+    """Largest |out − Y_ref| over real layer inputs and random inputs spanning act_fmt ≤ the proved bound,
+    where the simulator saw no overflow in the stages the bound assumes; the bound is within 8× of it."""
+    g = net.conv[layer]
+    cfg = build_config(PRESETS["balanced"], facts[layer], knobs, g, lanes=1)
+    bound = error_bound(cfg, g)
+    rng = np.random.default_rng(layer)
+    x_real = layer_inputs[layer]
+    act = cfg.act_fmt
+    x_rand = rng.uniform(act.min_value, act.max_value, size=(4,) + x_real.shape[1:])
+    worst, seen = 0.0, 0
+    for x in (x_real, x_rand):
+        counts: dict = {}
+        out, x_raw = tune.run_layer(net, layer, cfg, x, counts)
+        ref = reference.winograd_adder_conv(to_float(x_raw, act), g, cfg.transform)
+        err = np.abs(out - ref)
+        if counts["channel_accumulate"] or counts["requantize"]:
+            assert bound["valid_when"], "an overflow happened in a stage proved overflow-free"
+            lo, hi = cfg.out_fmt.min_value, cfg.out_fmt.max_value
+            err = err[(out > lo) & (out < hi)] if not counts["channel_accumulate"] else err[:0]
+        if err.size:
+            worst, seen = max(worst, float(err.max())), seen + err.size
+    assert worst <= bound["bound"] * (1 + 1e-12) + 1e-9
+    if seen:
+        assert worst >= bound["bound"] / 8, (worst, bound)
+    else:  # every output went through a saturated accumulator: the bound must not claim that stage
+        assert "channel_accumulate" in bound["valid_when"]
+
+
+def test_error_bound_is_exact_rounding_when_u_is_exact(net, facts):
+    """K = 2 with kernels on the activation grid: U = GgGᵀ is exact, the bound is requantize's ½ LSB."""
+    cfg = build_config(PRESETS["balanced"], facts[0], LayerKnobs(fa=4, K=2, out_w=8), net.conv[0])
+    g = np.round(net.conv[0] * 16) / 16
+    b = error_bound(cfg, g)
+    assert b["weight_term"] == 0 and b["bound"] == cfg.out_fmt.lsb / 2
+
+
+def test_size_output_never_clips():
+    cfg = DatapathConfig.default()
+    rng = np.random.default_rng(1)
+    g = rng.normal(0, cfg.act_fmt.max_value / 4, size=(8, 8, 3, 3))
+    sized = size_output(cfg, g)
+    assert error_bound(sized, g)["proved_overflow_free"]["requantize"]
+    assert not error_bound(cfg, g)["proved_overflow_free"]["requantize"]
+
+
+def test_target_grammar():
+    assert tune.Target.parse("top1 >= float - 0.5") == tune.Target("top1", 0.5, True)
+    assert tune.Target.parse("sqnr>=30") == tune.Target("sqnr", 30.0, False)
+    result = {"accuracy": 0.95, "sqnr_db": [31.0, 29.0]}
+    assert tune.Target.parse("top1 >= float - 0.5").met(result, 0.955)
+    assert not tune.Target.parse("top1 >= float - 0.5").met(result, 0.956)
+    assert not tune.Target.parse("sqnr >= 30").met(result, 1.0)
+    for bad in ("top5 >= 3", "sqnr >= float - 3", "top1 > 3", ""):
+        with pytest.raises(ValueError, match="--target"):
+            tune.Target.parse(bad)
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    ds = data.load_digits()
+    path = tmp_path_factory.mktemp("tiny") / "tiny.npz"
+    np.savez(path, images=ds.x_train[:150], labels=ds.y_train[:150])
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def tiny_tune(tiny_data):
+    run = tune.batch_runner(None, None, "test", "tune", quiet=True)
+    return tune.tune(MODEL, tiny_data, tune.Target.parse("top1 >= float - 3"), "bits", 1, run)
+
+
+def test_tune_meets_target_with_fewer_bits(tiny_tune):
+    rep = tiny_tune
+    assert rep["calib"]["meets"]
+    generous = sum(la["bits"] for la in rep["layers"])
+    assert rep["bits"] == generous and rep["bits"] < rep["uniform"][-1]["bits"]
+    for layer in rep["layers"]:
+        cfg = DatapathConfig.from_dict(layer["config"])
+        assert cfg.to_dict() == layer["config"]
+        assert layer["bound"]["bound"] > 0
+        assert not any(layer["calib_overflows"][s] for s in tune.BOUND_STAGES)
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("sim", ["iverilog", "verilator"])
+def test_tuned_configs_verify_on_both_simulators(tiny_tune, tmp_path, sim):
+    from vectors.manifest import create_vector_set, read_vector_set
+    from winoadder.hw.verify import run_simulator
+
+    for layer in tiny_tune["layers"]:
+        cfg = DatapathConfig.from_dict(layer["config"])
+        out = tmp_path / f"layer{layer['layer']}"
+        create_vector_set(out, cfg, count=120, seed=3)
+        result = run_simulator(read_vector_set(out), sim)
+        assert result.ok, (layer["summary"], result.tb_summary)
+
+
+def run_cli(argv, capsys):
+    status = cli.main(argv)
+    return status, capsys.readouterr().err.strip().splitlines()
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--model", "nosuch"], "--model: unknown model 'nosuch'"),
+        (["--model", "cnn-p1"], "--model: tune needs a Winograd-adder model"),
+        (["--model", "wino_balanced", "--target", "top1 > 3"], "--target"),
+        (["--model", "wino_balanced", "--scheduler", "tcp://127.0.0.1:9"], "--scheduler: cannot reach"),
+    ],
+)
+def test_bad_input_one_line_exit_2_nothing_written(tmp_path, capsys, args, needle):
+    out = tmp_path / "out"
+    status, err = run_cli(["tune", *args, "--out", str(out), "--quiet"], capsys)
+    assert status == 2 and len(err) == 1 and needle in err[0]
+    assert not out.exists()
+
+
+def test_data_of_the_wrong_shape(tmp_path, capsys):
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, images=np.zeros((20, 1, 6, 6)), labels=np.arange(20) % 10)
+    status, err = run_cli(["tune", "--model", "wino_balanced", "--data", str(bad), "--out",
+                           str(tmp_path / "o")], capsys)
+    assert status == 2 and len(err) == 1 and "--data" in err[0] and not (tmp_path / "o").exists()
+
+
+def test_unreachable_target(tmp_path, capsys, tiny_data):
+    status, err = run_cli(["tune", "--model", "wino_balanced", "--data", tiny_data, "--target", "sqnr >= 300",
+                           "--workers", "1", "--cache", str(tmp_path / "c"), "--out", str(tmp_path / "o"),
+                           "--quiet"], capsys)
+    assert status == 2 and len(err) == 1 and "--target: unreachable" in err[0]
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("stage", ["act", "u", "acc", "out"])
+def test_stage_sweep_sets_only_that_stage(stage):
+    """study --stage: the swept layer's stage has the asked width; every other knob stays generous."""
+    from winoadder.ml.stage import stage_knobs
+
+    for width in (7, 9):
+        knobs = stage_knobs(stage, 1, width, MODEL, None)
+        assert knobs[0] == dict(tune.GENEROUS, rounding="RND")
+        cfg = tune.layer_configs(MODEL, None, knobs, 1)[1]
+        got = {"act": cfg.act_fmt.width, "u": cfg.u_width, "acc": cfg.acc_width, "out": cfg.out_fmt.width}
+        assert got[stage] == width

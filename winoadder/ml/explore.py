@@ -1,0 +1,251 @@
+"""`winoadder explore`: a design-space grid with study accuracy, yosys area, op-count energy and verification,
+and its Pareto front (accuracy up, area down, energy down).
+
+A point is (matrices, datapath width W, lanes P, accumulator overflow mode, requantize rounding). Its network
+is the shipped ``wino_<matrices>-p1`` with every layer at study's formats for W (``layer_formats``) and the
+point's modes; accuracy is its top-1 on the test split (as ``study``). Its hardware is ``winoadder_core`` at
+the widest layer's config with P lanes: iCE40 LUT4 from yosys (``winoadder.hw.synth``), and the op-count
+arithmetic energy per image (``winoadder.hw.opcount``). Front points (``--verify all``: every point) get a
+vector set verified bit-exactly on Verilator. Accuracy, synthesis and verification are Dask tasks on the
+executor of ``winoadder.dask_exec``, cached by content.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import itertools
+import json
+import tempfile
+from pathlib import Path
+
+from fixedpoint.errors import UsageError
+
+HELP = "design-space grid: accuracy x yosys area x energy, verified; Pareto front (Dask)"
+AXES = {
+    "matrices": ("balanced", "lavin"),
+    "width": (6, 8, 10),
+    "lanes": (1, 2),
+    "acc_overflow": ("SAT", "WRAP"),
+    "rounding": ("RND", "TRN"),
+}
+VERIFY_COUNT = 300
+
+
+def parse_axes(args) -> dict:
+    """The grid from the CLI's comma lists (each value checked against what the datapath allows)."""
+    from fixedpoint import Rounding
+
+    axes = {}
+    for name, default in AXES.items():
+        text = getattr(args, name)
+        values = [v.strip() for v in text.split(",") if v.strip()] if text else list(default)
+        if name in ("width", "lanes"):
+            try:
+                values = [int(v) for v in values]
+            except ValueError:
+                raise UsageError(f"--{name}: expected comma-separated integers, got {text!r}") from None
+            lo = 3 if name == "width" else 1
+            if not values or min(values) < lo or max(values) > 16:
+                raise UsageError(f"--{name}: every value must be in {lo}..16, got {text!r}")
+        allowed = {"matrices": ("balanced", "lavin"), "acc_overflow": ("SAT", "WRAP"),
+                   "rounding": tuple(r.value for r in Rounding)}.get(name)
+        if allowed and (not values or any(v not in allowed for v in values)):
+            raise UsageError(f"--{name}: each must be one of {', '.join(allowed)}, got {text!r}")
+        axes[name] = values
+    return axes
+
+
+def grid(axes: dict) -> list[dict]:
+    return [dict(zip(axes, values, strict=True)) for values in itertools.product(*axes.values())]
+
+
+def network_configs(point: dict) -> list:
+    """Per-layer DatapathConfigs of the point's network (study formats at W, the point's modes and P)."""
+    from winoadder.ml import tune
+
+    model = str(tune.resolve_model(f"wino_{point['matrices']}"))
+    cfgs = tune.layer_configs(model, None, {"uniform": point["width"]}, point["lanes"])
+    return [c.replace(acc_overflow=point["acc_overflow"], rounding=point["rounding"]) for c in cfgs]
+
+
+def accuracy_task(task: dict) -> dict:
+    """Test-split top-1 of the point's network (lanes do not change it)."""
+    from winoadder.ml import tune
+    from winoadder.ml.nets.model import accuracy
+
+    model = str(tune.resolve_model(f"wino_{task['matrices']}"))
+    net, splits, _, _, floats = tune.context(model, None)
+    cfgs = network_configs(dict(task, lanes=1))
+    x, y = splits["test"]
+    counts = [dict() for _ in cfgs]
+    logits = net.forward(x, layer=lambda i, h: tune.run_layer(net, i, cfgs[i], h, counts[i])[0])
+    return {"accuracy": accuracy(logits, y), "float_accuracy": floats["test"][0], "overflows": counts}
+
+
+def hardware_config(point: dict):
+    """The core's config: the widest layer's (most input channels)."""
+    return max(network_configs(point), key=lambda c: c.max_channels)
+
+
+def synth_task(task: dict) -> dict:
+    """yosys iCE40 area of winoadder_core at the point's hardware config."""
+    from simulator.rtl_params import rtl_parameters
+    from winoadder.hw.rtl import rtl_sources
+    from winoadder.hw.synth import SynthJob, synthesize
+
+    cfg = hardware_config(task["point"])
+    params = tuple(sorted(rtl_parameters(cfg).items()))
+    job = SynthJob("winoadder_core", "ice40", tuple(rtl_sources()), params)
+    cache = Path(task["synth_cache"]) if task.get("synth_cache") else None
+    r = synthesize(job, cache)
+    return {k: r[k] for k in ("lut4", "carry", "ff", "cells", "latches", "check_problems", "seconds")}
+
+
+def verify_task(task: dict) -> dict:
+    """A vector set of the point's hardware config, run bit-exactly on Verilator."""
+    from vectors.manifest import create_vector_set, read_vector_set
+    from winoadder.hw.verify import run_simulator
+
+    cfg = hardware_config(task["point"])
+    with tempfile.TemporaryDirectory(prefix="winoadder-explore-") as tmp:
+        create_vector_set(Path(tmp) / "v", cfg, count=task["count"], seed=1)
+        result = run_simulator(read_vector_set(Path(tmp) / "v"), "verilator")
+    return {"ok": result.ok, "passed": result.passed, "failed": result.failed, "outputs": result.outputs}
+
+
+def energy_pj(point: dict) -> float:
+    from winoadder.ml import tune
+
+    model = str(tune.resolve_model(f"wino_{point['matrices']}"))
+    return tune.energy_pj(model, None, network_configs(point))
+
+
+def pareto_front(rows: list[dict]) -> list[int]:
+    """Indices of the rows no other row dominates (accuracy ≥, lut4 ≤, energy ≤, one strictly)."""
+    def dominates(a, b):
+        ge = a["accuracy"] >= b["accuracy"] and a["lut4"] <= b["lut4"] and a["energy_pj"] <= b["energy_pj"]
+        gt = a["accuracy"] > b["accuracy"] or a["lut4"] < b["lut4"] or a["energy_pj"] < b["energy_pj"]
+        return ge and gt
+
+    return [i for i, r in enumerate(rows) if not any(dominates(o, r) for o in rows)]
+
+
+def explore(points: list[dict], client, cache: Path | None, verify: str, progress: bool,
+            synth_cache: Path | None = None, stats=None) -> list[dict]:
+    """Every point's accuracy, area, energy and verification status, with its front membership."""
+    from winoadder import __version__
+    from winoadder.dask_exec import file_digest, map_tasks
+    from winoadder.hw.rtl import rtl_sources
+    from winoadder.hw.synth import yosys_version
+    from winoadder.paths import MODELS_DIR
+
+    models = sorted({p["matrices"] for p in points})
+    salt_acc = json.dumps([__version__, [file_digest(MODELS_DIR / f"wino_{m}-p1.npz") for m in models]])
+    salt_hw = json.dumps([salt_acc, yosys_version(), [file_digest(s) for s in rtl_sources()]])
+    acc_tasks = [{k: v for k, v in p.items() if k != "lanes"} for p in points]
+    accs = map_tasks(accuracy_task, acc_tasks, client=client, cache_dir=cache, salt=salt_acc,
+                     desc="explore accuracy", progress=progress, stats=stats)
+    synth_tasks = [{"point": p, "synth_cache": str(synth_cache) if synth_cache else None} for p in points]
+    areas = map_tasks(synth_task, synth_tasks, client=client, cache_dir=cache, salt=salt_hw,
+                      desc="explore synth", progress=progress, stats=stats)
+    rows = []
+    for p, a, s in zip(points, accs, areas, strict=True):
+        rows.append({**p, "accuracy": a["accuracy"], "float_accuracy": a["float_accuracy"],
+                     "lut4": s["lut4"], "ff": s["ff"], "carry": s["carry"], "latches": s["latches"],
+                     "energy_pj": energy_pj(p), "verified": "not run"})
+    front = pareto_front(rows)
+    for i in front:
+        rows[i]["front"] = True
+    chosen = range(len(rows)) if verify == "all" else front if verify == "front" else []
+    if chosen:
+        ver = map_tasks(verify_task, [{"point": points[i], "count": VERIFY_COUNT} for i in chosen],
+                        client=client, cache_dir=cache, salt=salt_hw, desc="explore verify",
+                        progress=progress, stats=stats)
+        for i, v in zip(chosen, ver, strict=True):
+            rows[i]["verified"] = "passed" if v["ok"] else f"FAILED ({v['failed']} of {v['outputs']})"
+    for r in rows:
+        r.setdefault("front", False)
+    return rows
+
+
+# -------------------------------------------------------------------------------------------- output
+
+COLUMNS = ("matrices", "width", "lanes", "acc_overflow", "rounding", "accuracy", "lut4", "ff", "energy_pj",
+           "verified", "front")
+
+
+def table(rows: list[dict]) -> str:
+    from tabulate import tabulate
+
+    body = [[f"{100 * r[c]:.1f}" if c == "accuracy" else r[c] for c in COLUMNS] for r in rows]
+    return tabulate(body, headers=COLUMNS, floatfmt=".1f")
+
+
+def csv_text(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def plot_png(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    sc = ax.scatter([r["lut4"] for r in rows], [100 * r["accuracy"] for r in rows],
+                    c=[r["energy_pj"] for r in rows], s=[40 if r["front"] else 12 for r in rows],
+                    edgecolors=["black" if r["front"] else "none" for r in rows], cmap="viridis")
+    fig.colorbar(sc, ax=ax, label="arithmetic energy per image (pJ)")
+    ax.set_xlabel("winoadder_core iCE40 LUT4 (yosys)")
+    ax.set_ylabel("top-1 test accuracy (%)")
+    ax.set_title(f"explore: {len(rows)} points, front outlined")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from winoadder.ml.tune import add_executor_arguments
+
+    for name, default in AXES.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None,
+                            help=f"comma list (default {','.join(map(str, default))})")
+    parser.add_argument("--verify", default="front", choices=("front", "all", "none"),
+                        help="which points get vectors + verify on Verilator (default front)")
+    parser.add_argument("--out", type=Path, default=Path("winoadder-explore"), help="output directory")
+    add_executor_arguments(parser)
+
+
+def run(args) -> int:
+    from winoadder.dask_exec import MapStats, dask_client
+    from winoadder.hw.synth import require_yosys
+    from winoadder.ml.study import write_atomic
+    from winoadder.ml.tune import check_out
+    from winoadder.paths import CACHE_DIR
+
+    points = grid(parse_axes(args))
+    check_out(args.out)
+    require_yosys()
+    cache = args.cache or CACHE_DIR / "tasks"
+    stats = MapStats()
+    with dask_client(args.scheduler, args.workers) as client:
+        rows = explore(points, client, cache, args.verify, not args.quiet, stats=stats)
+    front = [r for r in rows if r["front"]]
+    text = (f"{len(rows)} points ({stats.total} tasks: {stats.cached} from the cache, {stats.computed} "
+            f"computed); Pareto front (accuracy up, LUT4 down, energy down): {len(front)} points\n"
+            f"{table(front)}\n\nall points\n{table(rows)}\n")
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "explore.json", lambda p: p.write_text(json.dumps(rows, indent=1) + "\n"))
+    write_atomic(out / "explore.csv", lambda p: p.write_text(csv_text(rows)))
+    write_atomic(out / "explore.txt", lambda p: p.write_text(text))
+    write_atomic(out / "explore.png", lambda p: plot_png(rows, p))
+    print(text + f"wrote {out}/explore.txt, explore.csv, explore.json, explore.png")
+    return 0

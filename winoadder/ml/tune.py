@@ -1,0 +1,509 @@
+"""`winoadder tune`: the cheapest per-layer datapath that keeps a network's accuracy, with proved bounds.
+
+Per 3×3 Winograd-adder layer the search sets the knobs of ``winoadder.ml.bound.LayerKnobs`` (activation
+fraction, K, accumulator bits below the proved width, output width, rounding). Every candidate network runs
+on the bit-accurate simulator over the calibration split (the training images); the winner is confirmed
+on the held-out split (the test images), reported separately. Search (docs/tune.md): (1) every knob of
+every layer swept alone with the rest generous, (2) each knob at its own cheapest passing value, (3) repair
+by raising the knob whose raise passes most cheaply, (4) greedy descent while a one-step cheaper neighbour
+passes, (5) rounding mode. Evaluations are Dask tasks (``winoadder.dask_exec``), cached by content.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fixedpoint.errors import UsageError
+
+HELP = "search per-layer datapath formats for the lowest cost that meets an accuracy target (Dask)"
+GENEROUS = {"fa": 10, "K": 2, "acc_drop": 0, "out_w": 20}
+SWEEPS = {"fa": range(0, 11), "K": range(0, 3), "acc_drop": range(0, 13), "out_w": range(3, 21)}
+CHEAPER = {"fa": -1, "K": -1, "acc_drop": 1, "out_w": -1}  # one step towards fewer bits
+ROUNDINGS = ("RND", "RND_CONV", "TRN")
+UNIFORM_WIDTHS = tuple(range(4, 13))
+# calibration split: the training images plus this much Gaussian noise (× their value span), so the network
+# sees inputs it has not memorized (on the clean training images every width >= 6 scores ~100 %)
+CALIB_NOISE = 0.1
+# the search accepts a candidate on the calibration split only with this much to spare (points or dB), and
+# only when neither channel_accumulate nor requantize overflowed there (the error bound's conditions)
+SEARCH_MARGIN = 0.35
+BOUND_STAGES = ("channel_accumulate", "requantize")
+NOISE_SEED = 0
+_TARGET = re.compile(r"^\s*(top1|sqnr)\s*>=\s*(float\s*-\s*)?([0-9]+(?:\.[0-9]+)?)\s*$")
+
+
+# ------------------------------------------------------------------------------------------- target
+
+
+@dataclass(frozen=True)
+class Target:
+    """``top1 >= float - D`` (points below the float accuracy of the same split), ``top1 >= A`` (percent)
+    or ``sqnr >= X`` (dB, every layer's output against float)."""
+
+    metric: str
+    value: float
+    relative: bool
+
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        m = _TARGET.match(text or "")
+        if not m or (m.group(1) == "sqnr" and m.group(2)):
+            raise UsageError(
+                f"--target: expected 'top1 >= float - D', 'top1 >= A' or 'sqnr >= X', got {text!r}"
+            )
+        return cls(m.group(1), float(m.group(3)), bool(m.group(2)))
+
+    def met(self, result: dict, float_accuracy: float, margin: float = 0.0) -> bool:
+        """Whether ``result`` meets the target with ``margin`` to spare (points or dB)."""
+        if self.metric == "sqnr":
+            return min(result["sqnr_db"]) >= self.value + margin
+        need = 100 * float_accuracy - self.value if self.relative else self.value
+        return 100 * result["accuracy"] >= need + margin - 1e-9
+
+    def __str__(self) -> str:
+        return f"{self.metric} >= {'float - ' if self.relative else ''}{self.value:g}"
+
+
+# ------------------------------------------------------------------------------- the worker side
+
+
+def resolve_model(name: str) -> Path:
+    """A shipped model name (``wino_balanced-p1``; a bare variant means its ``p1`` model) or a .npz path."""
+    from winoadder.ml.nets.model import VARIANTS
+    from winoadder.paths import MODELS_DIR
+
+    path = Path(name)
+    if path.suffix == ".npz":
+        if not path.is_file():
+            raise UsageError(f"--model: no such file: {path}")
+        return path.resolve()
+    stem = f"{name}-p1" if name in VARIANTS else name
+    path = MODELS_DIR / f"{stem}.npz"
+    if not path.is_file():
+        shipped = sorted(p.stem for p in MODELS_DIR.glob("wino_*.npz"))
+        raise UsageError(f"--model: unknown model {name!r}; shipped: {', '.join(shipped)}, or a .npz path")
+    return path
+
+
+def noisy(x: np.ndarray, sigma: float, seed: int = NOISE_SEED) -> np.ndarray:
+    """``x`` plus seeded Gaussian noise of ``sigma`` × the data's value span, clipped to that span."""
+    lo, hi = float(x.min()), float(x.max())
+    rng = np.random.default_rng(seed)
+    return np.clip(x + rng.normal(0.0, sigma * (hi - lo), x.shape), lo, hi)
+
+
+@functools.lru_cache(maxsize=4)
+def context(model: str, data: str | None):
+    """Net, data set, per-layer facts and the float network's traces (cached per worker process)."""
+    from winoadder.ml.bound import LayerFacts, int_bits
+    from winoadder.ml.nets import data as data_mod
+    from winoadder.ml.nets.model import Net, accuracy
+    from winoadder.ml.nets.quantized import calibrate
+
+    net = Net.load(model)
+    dataset = data_mod.load(data)
+    ranges = calibrate(net, dataset.x_train)
+    facts = [
+        LayerFacts(r.x_min < 0, int_bits(r.x_absmax), int_bits(r.y_absmax), int(w.shape[1]))
+        for r, w in zip(ranges, net.conv, strict=True)
+    ]
+    splits = {"calib": (noisy(dataset.x_train, CALIB_NOISE), dataset.y_train),
+              "test": (dataset.x_test, dataset.y_test)}
+    floats = {}
+    for split, (x, y) in splits.items():
+        trace: list = []
+        floats[split] = (accuracy(net.forward(x, trace=trace), y), trace)
+    return net, splits, facts, ranges, floats
+
+
+def layer_configs(model: str, data: str | None, layers, lanes: int) -> list:
+    """DatapathConfigs of every layer: ``layers`` a list of knob dicts, or ``{"uniform": W}`` (study's)."""
+    from simulator import PRESETS
+    from winoadder.ml.bound import LayerKnobs, build_config
+    from winoadder.ml.nets.model import preset_of
+    from winoadder.ml.nets.quantized import layer_formats
+
+    net, _, facts, ranges, _ = context(model, data)
+    if isinstance(layers, dict):
+        return [layer_formats(net, i, r, layers["uniform"]).cfg.replace(lanes=lanes)
+                for i, r in enumerate(ranges)]
+    transform = PRESETS[preset_of(net.variant)]
+    return [build_config(transform, f, LayerKnobs(**k), net.conv[i], lanes)
+            for i, (f, k) in enumerate(zip(facts, layers, strict=True))]
+
+
+def run_layer(net, i: int, cfg, x: np.ndarray, counts: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Layer ``i`` on the bit-accurate simulator: (float output, raw quantized input); counts overflows."""
+    from fixedpoint import CastStats, Overflow, Rounding, from_float, to_float
+    from simulator.layer import conv_layer
+    from simulator.weights import prepare_weights
+
+    xs, ws = CastStats(), CastStats()
+    x_raw = from_float(x, cfg.act_fmt, Rounding.RND, Overflow.SAT, stats=xs)
+    result = conv_layer(cfg, x_raw, prepare_weights(net.conv[i], cfg, stats=ws), padding=1)
+    counts.update(input=xs.overflows, weights=ws.overflows,
+                  channel_accumulate=result.stats["channel_accumulate"].overflows,
+                  requantize=result.stats["requantize"].overflows)
+    return to_float(result.out, cfg.out_fmt), x_raw
+
+
+def evaluate(task: dict) -> dict:
+    """One candidate network over one split: accuracy, per-layer SQNR against float, overflow counts."""
+    from winoadder.ml.nets.model import accuracy
+    from winoadder.ml.study import sqnr_db
+
+    try:
+        cfgs = layer_configs(task["model"], task["data"], task["layers"], task["lanes"])
+    except ValueError as exc:
+        return {"valid": False, "error": str(exc)}
+    net, splits, _, _, floats = context(task["model"], task["data"])
+    x, y = splits[task["split"]]
+    counts = [dict() for _ in cfgs]
+    trace: list = []
+    logits = net.forward(x, layer=lambda i, h: run_layer(net, i, cfgs[i], h, counts[i])[0], trace=trace)
+    float_trace = floats[task["split"]][1]
+    sqnr = [sqnr_db(yf, yq, net.bn[i]["mean"])
+            for i, ((_, yq), (_, yf)) in enumerate(zip(trace, float_trace, strict=True))]
+    return {"valid": True, "accuracy": accuracy(logits, y), "sqnr_db": sqnr, "overflows": counts}
+
+
+# ----------------------------------------------------------------------------------------- search
+
+
+@dataclass
+class Search:
+    """The search state: how to evaluate a batch of candidates and everything evaluated so far."""
+
+    model: str
+    data: str | None
+    target: Target
+    objective: str
+    lanes: int
+    margin: float
+    run_batch: object  # callable(list of tasks) -> list of results
+    history: list
+
+    def cost(self, knobs: list[dict]) -> float | None:
+        from winoadder.ml.bound import datapath_bits
+
+        try:
+            cfgs = layer_configs(self.model, self.data, knobs, self.lanes)
+        except ValueError:
+            return None
+        if self.objective == "bits":
+            return float(sum(datapath_bits(c) for c in cfgs))
+        return energy_pj(self.model, self.data, cfgs)
+
+    def task(self, layers, split: str = "calib") -> dict:
+        return {"model": self.model, "data": self.data, "split": split, "layers": layers, "lanes": self.lanes}
+
+    def evaluate(self, candidates: list[list[dict]], phase: str) -> list[tuple]:
+        """Evaluate valid candidates on the calibration split: (knobs, cost, result, meets target)."""
+        costed = [(c, self.cost(c)) for c in candidates]
+        costed = [(c, cost) for c, cost in costed if cost is not None]
+        results = self.run_batch([self.task(c) for c, _ in costed])
+        float_acc = context(self.model, self.data)[4]["calib"][0]
+        out = []
+        for (c, cost), r in zip(costed, results, strict=True):
+            if not r["valid"]:
+                continue
+            ok = self.target.met(r, float_acc, self.margin) and not any(
+                o[s] for o in r["overflows"] for s in BOUND_STAGES)
+            self.history.append({"phase": phase, "cost": cost, "accuracy": r["accuracy"],
+                                 "min_sqnr_db": min(r["sqnr_db"]), "meets": ok, "layers": c})
+            out.append((c, cost, r, ok))
+        return out
+
+
+def with_knob(layers: list[dict], i: int, name: str, value) -> list[dict]:
+    return [dict(k, **{name: value}) if j == i else dict(k) for j, k in enumerate(layers)]
+
+
+def sweep_minima(search: Search, n_layers: int) -> list[dict]:
+    """Each knob of each layer alone (the rest generous): its cheapest value above which all pass."""
+    base = [dict(GENEROUS, rounding="RND") for _ in range(n_layers)]
+    plan = [(i, name, v) for i in range(n_layers) for name, values in SWEEPS.items() for v in values]
+    candidates = [with_knob(base, i, n, v) for i, n, v in plan]
+    where = {id(c): p for c, p in zip(candidates, plan, strict=True)}
+    by_value = {where[id(c)]: ok for c, _, _, ok in search.evaluate(candidates, "sweep")}
+    chosen = [dict(b) for b in base]
+    for i in range(n_layers):
+        for name, values in SWEEPS.items():
+            order = sorted(values, key=lambda v: CHEAPER[name] * v)  # most generous first
+            best = GENEROUS[name]
+            for v in order:
+                if not by_value.get((i, name, v), False):
+                    break
+                best = v
+            chosen[i][name] = best
+    return chosen
+
+
+def neighbours(layers: list[dict], step: int) -> list[list[dict]]:
+    """Every configuration one knob step cheaper (step=+1) or more generous (step=−1)."""
+    out = []
+    for i in range(len(layers)):
+        for name, delta in CHEAPER.items():
+            v = layers[i][name] + step * delta
+            if v in SWEEPS[name]:
+                out.append(with_knob(layers, i, name, v))
+    return out
+
+
+def search_layers(search: Search, n_layers: int) -> tuple[list[dict], dict]:
+    """Phases 1–5 of the module docstring; the chosen knobs and their calibration result."""
+    generous = [dict(GENEROUS, rounding="RND") for _ in range(n_layers)]
+    first = search.evaluate([generous], "generous")
+    if not first:
+        raise UsageError("--model: no valid datapath for this model's layers even at the most precise knobs")
+    (_, _, best_result, ok), = first
+    if not ok:
+        raise UsageError(
+            f"--target: unreachable: {search.target} fails even for the most precise datapath "
+            f"(top1 {100 * best_result['accuracy']:.1f} %, "
+            f"min layer SQNR {min(best_result['sqnr_db']):.1f} dB)"
+        )
+    current = sweep_minima(search, n_layers)
+    (_, _, result, ok), = search.evaluate([current], "combined") or [(None, None, None, False)]
+    while not ok:  # repair: the most generous step that passes most cheaply, else that helps most
+        cands = search.evaluate(neighbours(current, -1), "repair")
+        if not cands:
+            raise RuntimeError("tune: no valid configuration left to repair the combined choice")
+        passing = [c for c in cands if c[3]]
+        pick = min(passing, key=lambda c: c[1]) if passing else max(cands, key=lambda c: (c[2]["accuracy"],
+                                                                                           -c[1]))
+        current, _, result, ok = pick
+    while True:  # descent
+        passing = [c for c in search.evaluate(neighbours(current, +1), "descent") if c[3]]
+        if not passing:
+            break
+        current, _, result, _ = min(passing, key=lambda c: (c[1], -c[2]["accuracy"]))
+    for i in range(n_layers):  # rounding: the most accurate mode that still meets the target
+        cands = search.evaluate([with_knob(current, i, "rounding", r) for r in ROUNDINGS], "rounding")
+        passing = [c for c in cands if c[3]]
+        current, _, result, _ = max(passing, key=lambda c: (c[2]["accuracy"], min(c[2]["sqnr_db"])))
+    return current, result
+
+
+def energy_pj(model: str, data: str | None, cfgs) -> float:
+    """Op-count arithmetic energy of one image (pJ): Σ over layers of energy per tile × tiles."""
+    from winoadder.hw.opcount import tile_ops
+
+    net, splits, _, _, floats = context(model, data)
+    total = 0.0
+    for i, cfg in enumerate(cfgs):
+        c_out, c_in = net.conv[i].shape[:2]
+        h, w = floats["calib"][1][i][0].shape[2:]
+        tiles = -(-h // 2) * -(-w // 2)
+        total += tiles * sum(op.energy_pj for op in tile_ops("adder_winograd", cfg, c_in, c_out))
+    return total
+
+
+# ------------------------------------------------------------------------------------------ report
+
+
+def check_data(model: str, data: str | None) -> None:
+    from winoadder.ml.nets import data as data_mod
+    from winoadder.ml.nets.model import Net, layer_kind
+    from winoadder.ml.study import check_compatible
+
+    try:
+        net = Net.load(model)
+    except (KeyError, ValueError, OSError) as exc:
+        raise UsageError(f"--model: {model} is not a study model ({exc})") from None
+    if layer_kind(net.variant) != "wino":
+        raise UsageError(f"--model: tune needs a Winograd-adder model (wino_lavin, wino_balanced), got "
+                         f"{net.variant}")
+    check_compatible([net], data_mod.load(data))
+
+
+def uniform_baseline(search: Search) -> list[dict]:
+    """Study's uniform widths on both splits: accuracy, bits and whether each meets the target."""
+    from winoadder.ml.bound import datapath_bits
+
+    tasks = [search.task({"uniform": w}, split) for w in UNIFORM_WIDTHS for split in ("calib", "test")]
+    results = search.run_batch(tasks)
+    floats = context(search.model, search.data)[4]
+    rows = []
+    for k, w in enumerate(UNIFORM_WIDTHS):
+        calib, test = results[2 * k], results[2 * k + 1]
+        cfgs = layer_configs(search.model, search.data, {"uniform": w}, search.lanes)
+        rows.append({"width": w, "bits": sum(datapath_bits(c) for c in cfgs),
+                     "calib_accuracy": calib["accuracy"], "test_accuracy": test["accuracy"],
+                     "meets_test": search.target.met(test, floats["test"][0]),
+                     "meets_calib": search.target.met(calib, floats["calib"][0])})
+    return rows
+
+
+def tune(model: str, data: str | None, target: Target, objective: str, lanes: int, run_batch,
+         margin: float = SEARCH_MARGIN) -> dict:
+    """The whole tuning run as a report (configs, bounds, held-out result, uniform baseline, history)."""
+    from winoadder.ml.bound import datapath_bits, error_bound
+
+    search = Search(model, data, target, objective, lanes, margin, run_batch, [])
+    net, _, facts, _, floats = context(model, data)
+    knobs, calib = search_layers(search, len(net.conv))
+    test = run_batch([search.task(knobs, "test")])[0]
+    cfgs = layer_configs(model, data, knobs, lanes)
+    layers = []
+    for i, (cfg, k) in enumerate(zip(cfgs, knobs, strict=True)):
+        layers.append({"layer": i, "knobs": k, "config": cfg.to_dict(), "summary": str(cfg),
+                       "widths": cfg.widths.as_dict(), "bits": datapath_bits(cfg),
+                       "bound": error_bound(cfg, net.conv[i]),
+                       "calib_overflows": calib["overflows"][i], "test_overflows": test["overflows"][i]})
+    baseline = uniform_baseline(search)
+    smallest = next((r for r in baseline if r["meets_test"]), None)
+    bits = sum(layer["bits"] for layer in layers)
+    return {
+        "model": model, "data": data or "digits", "target": str(target), "objective": objective,
+        "search_margin": margin, "calib_noise": CALIB_NOISE,
+        "cost": search.cost(knobs), "bits": bits,
+        "float": {"calib": floats["calib"][0], "test": floats["test"][0]},
+        "calib": {"accuracy": calib["accuracy"], "sqnr_db": calib["sqnr_db"],
+                  "meets": target.met(calib, floats["calib"][0])},
+        "test": {"accuracy": test["accuracy"], "sqnr_db": test["sqnr_db"],
+                 "meets": target.met(test, floats["test"][0])},
+        "layers": layers,
+        "uniform": baseline,
+        "uniform_smallest": smallest,
+        "bits_reduction_vs_uniform": None if smallest is None else 1 - bits / smallest["bits"],
+        "evaluations": len(search.history),
+        "history": search.history,
+    }
+
+
+def report_text(rep: dict) -> str:
+    from tabulate import tabulate
+
+    rows = [[la["layer"], la["summary"], la["bits"], f"{la['bound']['bound']:.4g}",
+             ",".join(s for s, ok in la["bound"]["proved_overflow_free"].items() if ok) or "-",
+             ",".join(la["bound"]["valid_when"]) or "-"] for la in rep["layers"]]
+    table = tabulate(rows, headers=["layer", "config", "bits", "error bound", "proved overflow-free",
+                                    "calibration only"])
+    small = rep["uniform_smallest"]
+    base = ("no uniform width meets the target on the test split" if small is None else
+            f"smallest uniform width meeting it on the test split (study): W={small['width']}, "
+            f"{small['bits']} bits -> {100 * rep['bits_reduction_vs_uniform']:.1f} % fewer bits")
+    return (
+        f"tune {Path(rep['model']).stem}, target {rep['target']}, objective {rep['objective']}\n{table}\n"
+        f"total {rep['bits']} datapath bits; {base}\n"
+        f"calibration split: top1 {100 * rep['calib']['accuracy']:.2f} % (float "
+        f"{100 * rep['float']['calib']:.2f}) meets: {rep['calib']['meets']}\n"
+        f"held-out split:    top1 {100 * rep['test']['accuracy']:.2f} % (float "
+        f"{100 * rep['float']['test']:.2f}) meets: {rep['test']['meets']}\n"
+        f"{rep['evaluations']} candidate evaluations\n"
+    )
+
+
+def plot_png(rep: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    for phase, color in (("sweep", "tab:gray"), ("combined", "tab:red"), ("repair", "tab:orange"),
+                         ("descent", "tab:blue"), ("rounding", "tab:purple")):
+        pts = [(h["cost"], 100 * h["accuracy"]) for h in rep["history"] if h["phase"] == phase]
+        if pts:
+            ax.scatter(*zip(*pts, strict=True), s=8, color=color, label=phase, alpha=0.7)
+    ax.axhline(100 * rep["calib"]["accuracy"], color="tab:green", lw=0.8, ls="--", label="chosen (calib)")
+    ax.set_xlabel(f"cost ({rep['objective']})")
+    ax.set_ylabel("top-1 on the calibration split (%)")
+    ax.set_title(f"tune search: {len(rep['history'])} candidates")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+# -------------------------------------------------------------------------------------------- CLI
+
+
+def add_executor_arguments(parser: argparse.ArgumentParser, quiet: bool = True) -> None:
+    """--scheduler, --workers, --cache (and --quiet): shared by tune, explore and study --stage."""
+    parser.add_argument("--scheduler", default=None, help="Dask scheduler address tcp://HOST:8786 "
+                        "(default: a LocalCluster with one worker per core)")
+    parser.add_argument("--workers", type=int, default=None, help="LocalCluster workers (default: cores)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="result cache directory (default .cache/tasks in the checkout)")
+    if quiet:
+        parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True,
+                        help="shipped model (wino_balanced, wino_balanced-cosine, …) or a .npz path")
+    parser.add_argument("--data", default=None, help=".npz with images/labels (default digits)")
+    parser.add_argument("--target", default="top1 >= float - 0.5",
+                        help="'top1 >= float - D', 'top1 >= A' or 'sqnr >= X' (default top1 >= float - 0.5)")
+    parser.add_argument("--objective", default="bits", choices=("bits", "energy"),
+                        help="cost: total datapath bits or op-count energy per image (default bits)")
+    parser.add_argument("--margin", type=float, default=SEARCH_MARGIN,
+                        help=f"points (or dB) to spare on the calibration split (default {SEARCH_MARGIN})")
+    parser.add_argument("--lanes", type=int, default=4, help="lanes P of the written configs (default 4)")
+    parser.add_argument("--out", type=Path, default=Path("winoadder-tune"), help="output directory")
+    add_executor_arguments(parser)
+
+
+def check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out: {out} exists and is not a directory")
+
+
+def batch_runner(client, cache: Path | None, salt: str, desc: str, quiet: bool, stats=None):
+    from winoadder.dask_exec import map_tasks
+
+    def run_batch(tasks):
+        return map_tasks(evaluate, tasks, client=client, cache_dir=cache, salt=salt, desc=desc,
+                         progress=not quiet, stats=stats)
+
+    return run_batch
+
+
+def task_salt(model: str, data: str | None) -> str:
+    """Content of the model and data files plus the tool version: part of every cache key."""
+    from winoadder import __version__
+    from winoadder.dask_exec import file_digest
+
+    return json.dumps([__version__, file_digest(Path(model)), data and file_digest(Path(data))])
+
+
+def run(args) -> int:
+    from winoadder.dask_exec import dask_client
+    from winoadder.ml.study import write_atomic
+    from winoadder.paths import CACHE_DIR
+
+    target = Target.parse(args.target)
+    if not 0 <= args.margin <= 100:
+        raise UsageError(f"--margin: must be 0..100, got {args.margin}")
+    if args.lanes < 1:
+        raise UsageError(f"--lanes: must be >= 1, got {args.lanes}")
+    check_out(args.out)
+    model = str(resolve_model(args.model))
+    data = str(Path(args.data).resolve()) if args.data else None
+    check_data(model, data)
+    cache = args.cache or CACHE_DIR / "tasks"
+    with dask_client(args.scheduler, args.workers) as client:
+        runner = batch_runner(client, cache, task_salt(model, data), "tune", args.quiet)
+        rep = tune(model, data, target, args.objective, args.lanes, runner, args.margin)
+    text = report_text(rep)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    for layer in rep["layers"]:
+        cfg_text = json.dumps(layer["config"], indent=2) + "\n"
+        write_atomic(out / f"layer{layer['layer']}.json", lambda p, t=cfg_text: p.write_text(t))
+    write_atomic(out / "tune.json", lambda p: p.write_text(json.dumps(rep, indent=1) + "\n"))
+    write_atomic(out / "tune.txt", lambda p: p.write_text(text))
+    write_atomic(out / "tune.png", lambda p: plot_png(rep, p))
+    print(text + f"wrote {out}/layer*.json, tune.json, tune.txt, tune.png")
+    return 0
+
