@@ -224,16 +224,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
+    from fixedpoint.safeio import write_file
     from winoadder.dask_exec import MapStats, dask_client
     from winoadder.hw.synth import require_yosys
-    from winoadder.ml.study import write_atomic
     from winoadder.ml.tune import check_out
-    from winoadder.paths import CACHE_DIR
+    from winoadder.paths import cache_dir
 
     points = grid(parse_axes(args))
     check_out(args.out)
     require_yosys()
-    cache = args.cache or CACHE_DIR / "tasks"
+    cache = args.cache or cache_dir() / "tasks"
     stats = MapStats()
     with dask_client(args.scheduler, args.workers) as client:
         rows = explore(points, client, cache, args.verify, not args.quiet, stats=stats)
@@ -243,9 +243,9 @@ def run(args) -> int:
             f"{table(front)}\n\nall points\n{table(rows)}\n")
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "explore.json", lambda p: p.write_text(json.dumps(rows, indent=1) + "\n"))
-    write_atomic(out / "explore.csv", lambda p: p.write_text(csv_text(rows)))
-    write_atomic(out / "explore.txt", lambda p: p.write_text(text))
-    write_atomic(out / "explore.png", lambda p: plot_png(rows, p))
+    write_file(out / "explore.json", json.dumps(rows, indent=1) + "\n", option="--out")
+    write_file(out / "explore.csv", csv_text(rows), option="--out")
+    write_file(out / "explore.txt", text, option="--out")
+    write_file(out / "explore.png", lambda p: plot_png(rows, p), option="--out")
     print(text + f"wrote {out}/explore.txt, explore.csv, explore.json, explore.png")
     return 0

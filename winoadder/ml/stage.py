@@ -90,24 +90,24 @@ def table(rows: list[dict]) -> str:
 
 
 def run(args, models: list[str], widths: list[int]) -> int:
+    from fixedpoint.safeio import write_file
     from winoadder.dask_exec import dask_client
-    from winoadder.ml.study import write_atomic
     from winoadder.ml.tune import batch_runner, task_salt
-    from winoadder.paths import CACHE_DIR
+    from winoadder.paths import cache_dir
 
     if args.data is not None or args.models is not None:
         raise UsageError("--stage: runs on the shipped models and digits; --data/--models are not supported")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out: {out} exists and is not a directory")
-    cache = args.cache or CACHE_DIR / "tasks"
+    cache = args.cache or cache_dir() / "tasks"
     salt = json.dumps([task_salt(m, None) for m in models])
     with dask_client(args.scheduler, args.workers) as client:
         rows = sweep(models, args.stage, widths, batch_runner(client, cache, salt, "study", args.quiet))
     text = (f"stage {args.stage}: top-1 test % / that layer's SQNR dB / its overflows, per layer and width "
             f"(every other stage exact)\n{table(rows)}\n")
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / f"stage-{args.stage}.txt", lambda p: p.write_text(text))
-    write_atomic(out / f"stage-{args.stage}.json", lambda p: p.write_text(json.dumps(rows, indent=1) + "\n"))
+    write_file(out / f"stage-{args.stage}.txt", text, option="--out")
+    write_file(out / f"stage-{args.stage}.json", json.dumps(rows, indent=1) + "\n", option="--out")
     print(text + f"wrote {out}/stage-{args.stage}.txt, stage-{args.stage}.json")
     return 0

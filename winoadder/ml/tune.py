@@ -478,9 +478,9 @@ def task_salt(model: str, data: str | None) -> str:
 
 
 def run(args) -> int:
+    from fixedpoint.safeio import write_file
     from winoadder.dask_exec import dask_client
-    from winoadder.ml.study import write_atomic
-    from winoadder.paths import CACHE_DIR
+    from winoadder.paths import cache_dir
 
     target = Target.parse(args.target)
     if not 0 <= args.margin <= 100:
@@ -491,7 +491,7 @@ def run(args) -> int:
     model = str(resolve_model(args.model))
     data = str(Path(args.data).resolve()) if args.data else None
     check_data(model, data)
-    cache = args.cache or CACHE_DIR / "tasks"
+    cache = args.cache or cache_dir() / "tasks"
     with dask_client(args.scheduler, args.workers) as client:
         runner = batch_runner(client, cache, task_salt(model, data), "tune", args.quiet)
         rep = tune(model, data, target, args.objective, args.lanes, runner, args.margin)
@@ -500,10 +500,10 @@ def run(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for layer in rep["layers"]:
         cfg_text = json.dumps(layer["config"], indent=2) + "\n"
-        write_atomic(out / f"layer{layer['layer']}.json", lambda p, t=cfg_text: p.write_text(t))
-    write_atomic(out / "tune.json", lambda p: p.write_text(json.dumps(rep, indent=1) + "\n"))
-    write_atomic(out / "tune.txt", lambda p: p.write_text(text))
-    write_atomic(out / "tune.png", lambda p: plot_png(rep, p))
+        write_file(out / f"layer{layer['layer']}.json", cfg_text, option="--out")
+    write_file(out / "tune.json", json.dumps(rep, indent=1) + "\n", option="--out")
+    write_file(out / "tune.txt", text, option="--out")
+    write_file(out / "tune.png", lambda p: plot_png(rep, p), option="--out")
     print(text + f"wrote {out}/layer*.json, tune.json, tune.txt, tune.png")
     return 0
 
