@@ -9,8 +9,10 @@ from __future__ import annotations
 from fixedpoint.fmt import Fmt
 from fixedpoint.modes import OVERFLOW_CODE, ROUNDING_CODE, Overflow
 
-CORE_LATENCY = 5  # register stages from an accepted last transaction to out_valid (docs/rtl.md)
-DIRECT_LATENCY = 4
+# Register stages from an accepted last transaction to the beat of lane 0 (lane p: p cycles later)
+# when nothing stalls (docs/rtl.md).
+CORE_LATENCY = 4
+DIRECT_LATENCY = 3
 _SIGN_CODE = {0: 0b00, 1: 0b01, -1: 0b11}
 
 
@@ -25,6 +27,11 @@ def pack_signs(matrix) -> int:
                 raise ValueError(f"matrices: entries must be in {{-1, 0, 1}}, got {entry} at [{i}][{j}]")
             value |= _SIGN_CODE[entry] << (2 * (ncols * i + j))
     return value
+
+
+def lane_bits(lanes: int) -> int:
+    """WL, the width of out_lane: max(1, ceil(log2 P))."""
+    return max(1, (lanes - 1).bit_length())
 
 
 def rtl_parameters(cfg) -> dict[str, int]:
@@ -50,6 +57,7 @@ def rtl_parameters(cfg) -> dict[str, int]:
         "OVF": OVERFLOW_CODE[cfg.overflow],
         "BT": pack_signs(cfg.transform.BT),
         "AT": pack_signs(cfg.transform.AT),
+        "WL": lane_bits(cfg.lanes),
     }
 
 
@@ -80,4 +88,5 @@ def direct_pe_parameters(cfg) -> dict[str, int]:
         "SHIFT": act.frac - out.frac,
         "ROUND": ROUNDING_CODE[cfg.rounding],
         "OVF": OVERFLOW_CODE[cfg.overflow],
+        "WL": lane_bits(cfg.lanes),
     }
