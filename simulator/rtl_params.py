@@ -40,7 +40,8 @@ def accumulator_saturates(cfg) -> bool:
     M <= 0, so an accumulation of at most max_channels channels ends at or above max_channels * min(M);
     at the exact width (the default) that fits, SAT and WRAP never act and the RTL needs no clamp.
     """
-    return cfg.acc_overflow == Overflow.SAT and cfg.max_channels * cfg.ranges["neg_abs_diff"][0] < cfg.acc_fmt.min_raw
+    can_overflow = cfg.max_channels * cfg.ranges["neg_abs_diff"][0] < cfg.acc_fmt.min_raw
+    return cfg.acc_overflow == Overflow.SAT and can_overflow
 
 
 def rtl_parameters(cfg) -> dict[str, int]:

@@ -45,25 +45,30 @@ _EXPECTED_LANE = ("expected_lane.hex", "beats", (1,), "WL", False, None, "the la
 # parameter of the top), signedness key, frac key, packing, description). A beat is one lane of one
 # finished accumulation: beats = outputs * P.
 FILES = {
-    "in_tile": ("in_tile.hex", "transactions", (4, 4), "WA", "act", "act", _TILE, "activation tile d -> in_tile"),
-    "in_u": ("in_u.hex", "transactions", ("P", 4, 4), "WU", True, "u", _LANES, "weight tiles U of the P lanes -> in_u"),
+    "in_tile": ("in_tile.hex", "transactions", (4, 4), "WA", "act", "act", _TILE,
+                "activation tile d -> in_tile"),
+    "in_u": ("in_u.hex", "transactions", ("P", 4, 4), "WU", True, "u", _LANES,
+             "weight tiles U of the P lanes -> in_u"),
     "in_flags": _FLAGS,
     "expected_out": _EXPECTED_OUT,
     "expected_lane": _EXPECTED_LANE,
     "V": ("V.hex", "transactions", (4, 4), "WV", True, "act", _TILE, "debug: input transform V = BT d B"),
     "M": ("M.hex", "transactions", ("P", 4, 4), "WM", True, "u", _LANES, "debug: M = -|U - Va| per lane"),
-    "S": ("S.hex", "transactions", ("P", 4, 4), "WS", True, "u", _LANES, "debug: accumulator S after the transaction"),
+    "S": ("S.hex", "transactions", ("P", 4, 4), "WS", True, "u", _LANES,
+          "debug: accumulator S after the transaction"),
     "Y": ("Y.hex", "outputs", ("P", 2, 2), "WY", True, "u", _OUT, "debug: Y = AT S A of each accumulation"),
 }
 DIRECT_FILES = {
     "in_tile": FILES["in_tile"],
-    "in_w": ("in_w.hex", "transactions", ("P", 3, 3), "WG", True, "act", _KERNELS, "3x3 kernels g of the P lanes -> in_w"),
+    "in_w": ("in_w.hex", "transactions", ("P", 3, 3), "WG", True, "act", _KERNELS,
+             "3x3 kernels g of the P lanes -> in_w"),
     "in_flags": _FLAGS,
     "expected_out": _EXPECTED_OUT,
     "expected_lane": _EXPECTED_LANE,
     "M": ("M.hex", "transactions", ("P", 2, 2), "WP", True, "act", _OUT,
           "debug: window sums M = sum_ab -|x - w| per lane"),
-    "S": ("S.hex", "outputs", ("P", 2, 2), "WS", True, "act", _OUT, "debug: accumulated sums of each accumulation"),
+    "S": ("S.hex", "outputs", ("P", 2, 2), "WS", True, "act", _OUT,
+          "debug: accumulated sums of each accumulation"),
 }
 FILES_OF = {CORE_TOP: FILES, DIRECT_TOP: DIRECT_FILES}
 # The files the testbench reads (the rest are debug files for people and tools).
@@ -144,7 +149,7 @@ def file_fields(cfg, top: str = CORE_TOP) -> dict[str, Field]:
 
 
 def beat_arrays(out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-accumulation outputs (outputs, P, 2, 2) as output beats: (tiles (beats, 2, 2), lanes (beats, 1))."""
+    """Per-accumulation outputs (outputs, P, 2, 2) as output beats: tiles (beats, 2, 2), lanes (beats, 1)."""
     outputs, lanes = out.shape[:2]
     lane = np.tile(np.arange(lanes, dtype=np.int64), outputs).reshape(-1, 1)
     return out.reshape(outputs * lanes, 2, 2), lane

@@ -193,9 +193,8 @@ def read_beats(text: str, wo: int, signed: bool) -> tuple[np.ndarray, np.ndarray
 
 
 def write_binary_inputs(vset, directory) -> None:
-    """The testbench's +bindir files: in_tile/in_u/in_flags/expected_out words as raw bytes ($fread)."""
+    """The testbench's +bindir files: the words it reads ($readmemh files) as raw bytes ($fread)."""
     from vectors.layout import pack_bin
-
     from vectors.manifest import TB_FILES
 
     for name in TB_FILES[vset.top]:
@@ -211,8 +210,8 @@ def summary_rows(results: list[SimResult]) -> list[list]:
              round(r.vectors_per_second)] for r in results]
 
 
-MISMATCH_HEADERS = ["beat", "output", "transaction", "class", "channels", "lane", "(i,j)", "before requantize",
-                    "out expected", "out actual", "likely stage"]
+MISMATCH_HEADERS = ["beat", "output", "transaction", "class", "channels", "lane", "(i,j)",
+                    "before requantize", "out expected", "out actual", "likely stage"]
 
 
 def _before_requantize(vset, arrays) -> np.ndarray:
