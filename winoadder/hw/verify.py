@@ -227,6 +227,7 @@ def mismatch_rows(vset, result: SimResult, limit: int = 10) -> list[list]:
     starts = np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))
     classes = [c["name"] for c in vset.manifest["classes"]]
     expected = vset.read("expected_out")
+    expected_lane = vset.read("expected_lane")[:, 0]
     before = _before_requantize(vset, arrays)
     lanes = vset.cfg.lanes
     rows = []
@@ -237,9 +238,9 @@ def mismatch_rows(vset, result: SimResult, limit: int = 10) -> list[list]:
         head = [int(beat), k, tx, classes[int(arrays["class_index"][tx])], channels]
         if beat >= len(result.actual):
             rows.append([*head, p, "-", "-", "-", "missing", "beat never delivered"])
-        elif int(result.actual_lane[beat]) != p:
-            rows.append([*head, f"{p} (got {int(result.actual_lane[beat])})", "-", "-", "-", "-",
-                         "output stage: lane order"])
+        elif int(result.actual_lane[beat]) != int(expected_lane[beat]):
+            rows.append([*head, f"{int(expected_lane[beat])} (got {int(result.actual_lane[beat])})", "-", "-",
+                         "-", "-", "output stage: lane order"])
         else:
             for i, j in np.argwhere(result.actual[beat] != expected[beat]):
                 want, got = int(expected[beat, i, j]), int(result.actual[beat, i, j])
