@@ -13,9 +13,9 @@ from fixedpoint.errors import UsageError
 from simulator import DatapathConfig
 from simulator.datapath import run_stream
 from vectors.coverage import missed
+from vectors.direct import DIRECT_CLASSES, generate_direct
 from vectors.generator import ALL_CLASSES, RANDOM_CLASSES, flags_from_lengths, generate, parse_classes
 from vectors.layout import Field, pack_bin, pack_hex, read_memh, unpack_hex
-from vectors.direct import DIRECT_CLASSES, generate_direct
 from vectors.manifest import FILES, MANIFEST, NPZ, create_vector_set, read_vector_set
 from vectors.regressions import regression_sets, save_regression
 from winoadder.cli import main
@@ -235,7 +235,8 @@ def test_direct_set_matches_the_direct_reference(tmp_path):
     assert [c["name"] for c in manifest["classes"]] == list(DIRECT_CLASSES)
     assert missed(manifest["coverage"]) == []
     arrays = vset.arrays()
-    assert np.array_equal(vset.read("in_w"), arrays["g"]) and np.array_equal(vset.read("in_tile"), arrays["d"])
+    assert np.array_equal(vset.read("in_w"), arrays["g"])
+    assert np.array_equal(vset.read("in_tile"), arrays["d"])
     d, g = arrays["d"].astype(float), arrays["g"].astype(float)
     n = len(d)
     pairs = adder_conv(d[:, None], g.reshape(n * cfg.lanes, 1, 3, 3), padding=0)  # every tile x kernel
@@ -265,3 +266,44 @@ def test_cli_top_selects_the_direct_pe(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["vectors", "--top", "bogus", "--out", str(tmp_path / "x")])
     assert exc.value.code == 2 and not (tmp_path / "x").exists()
+
+
+def _as_schema_1(directory):
+    """Rewrite a current core set the way schema winoadder-vectors/1 stored it: one expected_out word of
+    all P lanes per accumulation, no expected_lane file, no top/beats keys."""
+    vset = read_vector_set(directory)
+    spec = vset.manifest["files"]["expected_out"]
+    field = Field("expected_out", (vset.cfg.lanes, 2, 2), spec["element_bits"], spec["signed"])
+    payload = pack_hex(vset.arrays()["out"], field)
+    (directory / "expected_out.hex").write_bytes(payload)
+    (directory / "expected_lane.hex").unlink()
+    manifest = dict(vset.manifest, schema="winoadder-vectors/1")
+    for key in ("top", "beats"):
+        del manifest[key]
+    del manifest["files"]["expected_lane"]
+    manifest["files"]["expected_out"].update(shape=list(field.shape), row_kind="outputs", rows=vset.outputs,
+                                             word_bits=field.word_bits, hex_digits=field.digits,
+                                             sha256=hashlib.sha256(payload).hexdigest())
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def test_migrate_v1_restores_the_current_set_byte_for_byte(tmp_path):
+    import shutil
+
+    from vectors.regressions import migrate_v1
+
+    create_vector_set(tmp_path / "new", NARROW_WRAP, count=40, seed=6, classes="uniform,ties,acc_overflow")
+    shutil.copytree(tmp_path / "new", tmp_path / "old")
+    _as_schema_1(tmp_path / "old")
+    with pytest.raises(UsageError, match="schema"):
+        read_vector_set(tmp_path / "old")
+    migrate_v1(tmp_path / "old")
+    for path in sorted((tmp_path / "new").iterdir()):
+        assert (tmp_path / "old" / path.name).read_bytes() == path.read_bytes(), path.name
+    with pytest.raises(UsageError, match="not a winoadder-vectors/1 set"):
+        migrate_v1(tmp_path / "old")
+    _as_schema_1(tmp_path / "old")
+    in_u = tmp_path / "old" / "in_u.hex"
+    in_u.write_text(in_u.read_text().replace("0", "1", 1))
+    with pytest.raises(UsageError, match="sha256"):
+        migrate_v1(tmp_path / "old")
