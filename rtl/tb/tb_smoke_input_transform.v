@@ -35,7 +35,8 @@ module tb_smoke_input_transform;
             fd = $fopen(out_path, "w");
             for (i = 0; i < n; i = i + 1) begin
                 d = stim[i];
-                #1 $fwrite(fd, "%h\n", v);
+                #1;
+                $fwrite(fd, "%h\n", v);
             end
             $fclose(fd);
         end
