@@ -162,7 +162,8 @@ SYNTH_CASES = [
 ]
 
 
-@pytest.mark.parametrize("top,params,flow", SYNTH_CASES, ids=["core-ice40", "core-tiny", "core-sat", "direct-other"])
+@pytest.mark.parametrize("top,params,flow", SYNTH_CASES,
+                         ids=["core-ice40", "core-tiny", "core-sat", "direct-other"])
 def test_yosys_synthesis_has_no_latches_or_bad_nets(top, params, flow, tmp_path):
     chparams = "; ".join(f"chparam -set {k} {format_param(v)} {top}" for k, v in params.items())
     stat = tmp_path / "stat.txt"
