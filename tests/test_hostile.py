@@ -188,7 +188,7 @@ def test_an_edited_expected_output_is_refused_even_with_a_recomputed_checksum(ve
     with tempfile.TemporaryDirectory() as tmp:
         d = _copy_set(vector_set, Path(tmp) / "set")
         _rewrite_with_sha(d, "expected_out", pack_hex(expected, vset.field("expected_out")))
-        assert_refused(run_cli(["verify", d, "--sim", "iverilog"]), f"expected_out.hex row {row}")
+        assert_refused(run_cli(["verify", d, "--sim", "iverilog"]), f"expected_lane.hex row {row} ")
 
 
 def test_a_config_that_did_not_write_the_set_is_refused(vector_set, tmp_path):

@@ -123,7 +123,9 @@ def test_direct_set_runs_on_the_direct_pe(direct_set, sim):
     assert np.array_equal(result.actual_lane, vset.read("expected_lane")[:, 0])
 
 
-def test_wrong_lane_order_is_a_failure(direct_set, tmp_path, capsys):
+def test_wrong_lane_order_is_a_failure(direct_set, tmp_path, capsys, monkeypatch):
+    # an edited expectation stands in for a wrong RTL, so the model check of the set is switched off
+    monkeypatch.setattr("vectors.manifest.check_expected_outputs", lambda vset, flags: None)
     directory = _copy(direct_set, tmp_path)
     path = directory / "expected_lane.hex"
     lines = path.read_text().splitlines()

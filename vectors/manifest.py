@@ -412,8 +412,9 @@ def check_expected_outputs(vset: VectorSet, flags: np.ndarray) -> None:
     wrong = np.any(model.reshape(expected.shape) != expected, axis=tuple(range(1, expected.ndim)))
     wrong |= model_lanes.reshape(-1) != lanes.reshape(-1)
     if wrong.any():
-        raise UsageError(f"vectors: expected output beat {int(np.argmax(wrong))} is not what the manifest's "
-                         "config gives for the inputs (edited after writing, or from another config)")
+        raise UsageError(f"vectors: expected_out.hex/expected_lane.hex row {int(np.argmax(wrong))} is not "
+                         "what the manifest's config gives for the inputs (edited after writing, or from "
+                         "another config)")
 
 
 def _sha256(data: bytes) -> str:
