@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "study": "winoadder.ml.study",
     "train": "winoadder.ml.train",
     "synth": "winoadder.hw.synth",
+    "prove": "winoadder.hw.prove",
     "bench": "winoadder.bench",
     "demo": "winoadder.demo",
 }

