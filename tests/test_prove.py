@@ -61,7 +61,8 @@ def test_broken_stage_fails_with_replayable_counterexample(tmp_path):
 
 
 def test_missing_tools_is_one_line_exit_2(monkeypatch, capsys):
-    monkeypatch.setattr(prove, "find_tools", lambda: prove.find_tools(path=""))
+    real = prove.find_tools
+    monkeypatch.setattr(prove, "find_tools", lambda: real(path=""))  # nothing on the search path
     assert main(["prove", "--config", "default", "--stages", "align"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "pip install" in err and prove.SBY_PIN in err
