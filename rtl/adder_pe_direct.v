@@ -1,12 +1,12 @@
 // adder_pe_direct: a direct AdderNet PE, the baseline for the area comparison (docs/rtl.md), built
 // with the same techniques as winoadder_core.
 // Per lane and channel step it forms the 2x2 outputs of a 3x3 adder filter on a 4x4 input tile:
-// Y[i][j] = sum_ab -|d[i+a][j+b] - g[a][b]|. Stage 1: 36 differences D = w - x per lane (nine
-// neg_abs_diff rows, the lane's only pipeline register). Stage 2: the four window sums with the
-// magnitudes folded in (-|D| = D if D < 0, else ~D + 1: each window adds its nine steered terms and
-// the count of non-negative D once), accumulated over input channels by channel_accumulate (one row:
-// the lane's 4 outputs; NEG_ABS = 0) with the drain buffer of finished sums. One shared output stage:
-// 4 requantize serve the lanes in turn.
+// Y[i][j] = sum_ab -|d[i+a][j+b] - g[a][b]|. Stage 1: 36 units -|w - x| per lane in neg_abs_diff's
+// steered form (nine rows, the lane's only pipeline register). Stage 2: the four window sums with the
+// magnitudes folded in (each -|D| = N + k: a window adds its nine negative N and the count of its
+// k once), accumulated over input channels by channel_accumulate (one row: the lane's 4 outputs;
+// NEG_ABS = 0) with the drain buffer of finished sums. One shared output stage: 4 requantize serve
+// the lanes in turn.
 // Weights g share the activation grid (signed, WG bits). Same handshake, output port, throughput rule
 // and flow control as winoadder_core. Latency: the beat of lane p of a last transaction accepted at
 // edge t is presented after edge t + 2 + p when nothing stalls.
@@ -93,31 +93,34 @@ module adder_pe_direct #(
     genvar p, k, e;
     generate
         for (p = 0; p < P; p = p + 1) begin : g_lane
-            wire [36*WDIF-1:0] s1_d;  // stage 1: the lane's 36 differences
+            wire [36*WDIF-1:0] s1_m;  // stage 1: the lane's 36 units, steered form
             for (k = 0; k < 9; k = k + 1) begin : g_units  // units 4k..4k+3 of the lane's 36
                 neg_abs_diff #(.WU(WG), .WVA(WX), .WD(WDIF)) u_neg_abs_diff (
                     .clk(clk),
                     .en(load_s1),
                     .u(w_pairs[WG*(36*p+4*k) +: 4*WG]),
                     .va(x_pairs[WX*4*k +: 4*WX]),
-                    .diff(s1_d[WDIF*4*k +: 4*WDIF])
+                    .m(s1_m[WDIF*4*k +: 4*WDIF])
                 );
             end
             // The four window sums M = sum of nine -|D| (<= 0), computed modulo 2^WP (the exact sum
-            // fits WP bits): each term enters as D or ~D by its sign, plus the count of D >= 0.
+            // fits WP bits): the nine negative N = {1, N[WDIF-2:0]} sign-extended, plus the count of
+            // the nine k (unit word {k, N[WDIF-2:0]}, see neg_abs_diff).
             reg [4*WP-1:0] m;
             reg [WP-1:0] m_k;
-            reg [WDIF-1:0] dt;
+            reg [3:0] k_count;
+            reg [WDIF-1:0] unit;
             integer o, t;
-            always @(s1_d) begin
+            always @(s1_m) begin
                 for (o = 0; o < 4; o = o + 1) begin
                     m_k = {WP{1'b0}};
+                    k_count = 4'd0;
                     for (t = 0; t < 9; t = t + 1) begin
-                        dt = s1_d[WDIF*(9*o+t) +: WDIF];
-                        m_k = m_k + {{(WP-WDIF){1'b1}}, dt ^ {WDIF{~dt[WDIF-1]}}}
-                            + {{(WP-1){1'b0}}, ~dt[WDIF-1]};
+                        unit = s1_m[WDIF*(9*o+t) +: WDIF];
+                        m_k = m_k + {{(WP-WDIF+1){1'b1}}, unit[WDIF-2:0]};
+                        k_count = k_count + {3'd0, unit[WDIF-1]};
                     end
-                    m[WP*o +: WP] = m_k;
+                    m[WP*o +: WP] = m_k + {{(WP-4){1'b0}}, k_count};
                 end
             end
             wire [4*WS-1:0] s;
@@ -169,7 +172,15 @@ module adder_pe_direct #(
         end
     end
 
-    wire [4*WS-1:0] taken = drain[4*WS*take_lane +: 4*WS];
+    // The lane multiplexer: a loop of comparisons with constants (not a shifter).
+    reg [4*WS-1:0] taken;
+    integer lane;
+    always @(*) begin
+        taken = drain[0 +: 4*WS];
+        for (lane = 1; lane < P; lane = lane + 1) begin
+            if (take_lane == lane[WL-1:0]) taken = drain[4*WS*lane +: 4*WS];
+        end
+    end
     wire [4*WO-1:0] q;
     generate
         for (e = 0; e < 4; e = e + 1) begin : g_out

@@ -2,9 +2,9 @@
 // sums held for the shared output stage (the drain buffer). A Winograd lane has four rows (the 16
 // Winograd-domain entries), the direct PE one row per lane (its four outputs).
 // The term of entry c is t = term[WIN*c +: WIN]:
-//   NEG_ABS = 1 (winoadder_core): t is D = U - Va from neg_abs_diff and the entry adds M = -|D|, folded
-//     into the one addition: -|D| = D if D < 0, else ~D + 1, so next = acc + (D ^ {~sign}) + ~sign,
-//     the +1 entering as the carry into bit 0 (one adder, steered by D's sign bit).
+//   NEG_ABS = 1 (winoadder_core): t is M = -|D| in neg_abs_diff's steered form {k, N[WIN-2:0]},
+//     M = -2^(WIN-1) + N[WIN-2:0] + k: the entry adds the negative N = {1, N[WIN-2:0]} with carry-in k,
+//     one addition (the magnitude costs no adder of its own).
 //   NEG_ABS = 0 (adder_pe_direct): t is M <= 0 itself (a window sum of -|x - w|) and the entry adds it.
 // WM: width of M (-|D| or the window sum). M <= 0, so from a cleared accumulator the entries stay in
 // [-2^(WS-1), 0] under SAT and a sum can leave the WS-bit range only below (clamped to -2^(WS-1)); the
@@ -27,7 +27,7 @@ module channel_accumulate #(
     input en,
     input clear,
     input last,
-    input [4*WIN-1:0] term,  // entry c at [WIN*c +: WIN], signed: D (NEG_ABS = 1) or M <= 0
+    input [4*WIN-1:0] term,  // entry c at [WIN*c +: WIN]: M steered (NEG_ABS = 1) or M <= 0 signed
     output reg [4*WS-1:0] s  // finished sums, entry c at [WS*c +: WS]
 );
     localparam WX = ((WS > WM) ? WS : WM) + 1;
@@ -39,8 +39,7 @@ module channel_accumulate #(
 // The sum of entry c in WX + 1 bits with the carry-in in bit 0: {acc, 1} + {M operand, carry}, so
 // bits [WX:1] are acc + operand + carry. Signed operands: the assignment sign-extends them.
 `define CA_SUM(c) sum_c[c] = $signed({acc_pair[(c) / 2][WS*((c) % 2) +: WS], 1'b1}) + `CA_OPERAND(c);
-`define CA_SIGN(c) term_row[0][WIN*(c)+WIN-1]
-`define CA_OPERAND(c) ((NEG_ABS != 0) ? $signed({term_row[0][WIN*(c) +: WIN] ^ {WIN{~`CA_SIGN(c)}}, ~`CA_SIGN(c)}) \
+`define CA_OPERAND(c) ((NEG_ABS != 0) ? $signed({1'b1, term_row[0][WIN*(c) +: WIN-1], term_row[0][WIN*(c)+WIN-1]}) \
                                       : $signed({term_row[0][WIN*(c) +: WIN], 1'b0}))
 // A sum of entry c below the WS-bit range: negative with bits [WX-1 : WS-1] not all ones; when
 // WX = WS + 1 (WS > WM) that is bits [WS : WS-1] = 10, one comparison. The next value of the entry:
@@ -57,9 +56,7 @@ module channel_accumulate #(
     /* verilator lint_off BLKSEQ */  // blocking writes to the block's temporaries
     /* verilator lint_off WIDTH */  // the signed operands are sign-extended to WX + 1 bits
     always @(posedge clk) begin
-        if (rst) begin
-            acc <= {(4*WS){1'b0}};
-        end else if (en) begin
+        if (en | clear) begin
             term_row[0] = term;
             acc_pair[0] = acc[0 +: 2*WS];
             acc_pair[1] = acc[2*WS +: 2*WS];
@@ -68,9 +65,11 @@ module channel_accumulate #(
             `CA_SUM(2)
             `CA_SUM(3)
             next[0] = {`CA_NEXT(3), `CA_NEXT(2), `CA_NEXT(1), `CA_NEXT(0)};
-            if (last) s <= next[0];
-            acc <= clear ? {(4*WS){1'b0}} : next[0];
-        end else if (clear) begin
+            if (en & last) s <= next[0];
+            // clear and rst act as one synchronous reset, over en (one reset input of the register)
+            if (rst | clear) acc <= {(4*WS){1'b0}};
+            else if (en) acc <= next[0];
+        end else if (rst) begin
             acc <= {(4*WS){1'b0}};
         end
     end
@@ -79,6 +78,5 @@ module channel_accumulate #(
 `undef CA_NEXT
 `undef CA_UNDER
 `undef CA_OPERAND
-`undef CA_SIGN
 `undef CA_SUM
 endmodule

@@ -1,9 +1,9 @@
 // winoadder_core: the Winograd-adder accelerator (docs/datapath.md, docs/rtl.md).
 // One input transform and align shared by P output-channel lanes; per lane four neg_abs_diff rows (16
-// differences D = U - Va, the lane's only pipeline register besides its state) and four
-// channel_accumulate rows (16 accumulators adding -|D| as one steered addition, and the drain buffer:
-// the 16 finished sums); one output stage shared by the lanes: output_transform + 4 requantize serve
-// the finished accumulations lane by lane.
+// units M = -|U - Va| in steered form, the lane's only pipeline register besides its state) and four
+// channel_accumulate rows (16 accumulators adding M as one addition with carry-in, and the drain
+// buffer: the 16 finished sums); one output stage shared by the lanes: output_transform + 4
+// requantize serve the finished accumulations lane by lane.
 //
 // Input: a transaction (in_tile, P weight tiles in_u, in_first, in_last) is accepted when
 // in_valid & in_ready. Output: one beat per lane and finished accumulation, out_y = that lane's 2x2
@@ -13,8 +13,8 @@
 // out_ready stays high; a last transaction waits in stage 1 (in_ready = 0) until the drain buffer is
 // free, i.e. until the previous accumulation's P beats have left the drain (docs/rtl.md).
 // Pipeline (register stages):
-//   1 D = neg_abs_diff(in_u, align(input_transform(in_tile)))   (per lane; first, last, valid)
-//   2 acc = channel_accumulate(acc, D); the drain s <= the finished sums on last   (per lane)
+//   1 M = neg_abs_diff(in_u, align(input_transform(in_tile)))   (per lane; last, valid)
+//   2 acc = channel_accumulate(acc, M); the drain s <= the finished sums on last   (per lane)
 //   3 Y = output_transform(s of lane take_lane)   (shared; lane, valid)
 //   4 out_y = requantize(Y)   (shared; out_lane, out_valid)
 // Latency: the beat of lane p of a last transaction accepted at edge t is presented after edge
@@ -58,7 +58,7 @@ module winoadder_core #(
     localparam [31:0] LAST_LANE_INT = P - 1;
     localparam [WL-1:0] LAST_LANE = LAST_LANE_INT[WL-1:0];
 
-    // ---- input side: stage 1 (D registers) and stage 2 (accumulators) ----------------------------
+    // ---- input side: stage 1 (M registers) and stage 2 (accumulators) ----------------------------
     reg s1_valid, s1_last;  // in_first acts on entry (acc_clear)
     wire drain_free;
     // The input side moves unless stage 1 holds a last transaction that the drain cannot take yet.
@@ -95,14 +95,14 @@ module winoadder_core #(
     generate
         for (p = 0; p < P; p = p + 1) begin : g_lane
             for (r = 0; r < 4; r = r + 1) begin : g_row
-                wire [4*WD-1:0] s1_d;
+                wire [4*WD-1:0] s1_m;
                 wire [4*WS-1:0] s;
                 neg_abs_diff #(.WU(WU), .WVA(WVA), .WD(WD)) u_neg_abs_diff (
                     .clk(clk),
                     .en(load_s1),
                     .u(in_u[WU*(16*p+4*r) +: 4*WU]),
                     .va(g_va[r].row),
-                    .diff(s1_d)
+                    .m(s1_m)
                 );
                 channel_accumulate #(
                     .WIN(WD), .WM(WM), .WS(WS), .ACC_SAT(ACC_SAT), .NEG_ABS(1)
@@ -112,7 +112,7 @@ module winoadder_core #(
                     .en(acc_en),
                     .clear(acc_clear),
                     .last(s1_last),
-                    .term(s1_d),
+                    .term(s1_m),
                     .s(s)
                 );
             end
@@ -156,15 +156,33 @@ module winoadder_core #(
         end
     end
 
-    // Stage 3: Y of the lane being taken (output_transform holds the Y register, loaded on take).
+    // Stage 3: Y of the lane being taken (output_transform holds the Y register, loaded on take). The
+    // lane multiplexer is a loop of comparisons with constants (a P-input multiplexer per bit, not a
+    // shifter).
+    reg [4*WS-1:0] take0, take1, take2, take3;
+    integer lane;
+    always @(*) begin
+        take0 = drain0[0 +: 4*WS];
+        take1 = drain1[0 +: 4*WS];
+        take2 = drain2[0 +: 4*WS];
+        take3 = drain3[0 +: 4*WS];
+        for (lane = 1; lane < P; lane = lane + 1) begin
+            if (take_lane == lane[WL-1:0]) begin
+                take0 = drain0[4*WS*lane +: 4*WS];
+                take1 = drain1[4*WS*lane +: 4*WS];
+                take2 = drain2[4*WS*lane +: 4*WS];
+                take3 = drain3[4*WS*lane +: 4*WS];
+            end
+        end
+    end
     wire [4*WY-1:0] y;
     output_transform #(.WS(WS), .WY(WY), .AT(AT)) u_output_transform (
         .clk(clk),
         .en(take),
-        .s0(drain0[4*WS*take_lane +: 4*WS]),
-        .s1(drain1[4*WS*take_lane +: 4*WS]),
-        .s2(drain2[4*WS*take_lane +: 4*WS]),
-        .s3(drain3[4*WS*take_lane +: 4*WS]),
+        .s0(take0),
+        .s1(take1),
+        .s2(take2),
+        .s3(take3),
         .y(y)
     );
 

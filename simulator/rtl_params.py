@@ -34,6 +34,16 @@ def lane_bits(lanes: int) -> int:
     return max(1, (lanes - 1).bit_length())
 
 
+def accumulator_saturates(cfg) -> bool:
+    """ACC_SAT: SAT accumulation with an accumulator that can leave its range within max_channels.
+
+    M <= 0, so an accumulation of at most max_channels channels ends at or above max_channels * min(M);
+    at the exact width (the default) that fits, SAT and WRAP never act and the RTL needs no clamp.
+    """
+    can_overflow = cfg.max_channels * cfg.ranges["neg_abs_diff"][0] < cfg.acc_fmt.min_raw
+    return cfg.acc_overflow == Overflow.SAT and can_overflow
+
+
 def rtl_parameters(cfg) -> dict[str, int]:
     """The winoadder_core parameter values for a DatapathConfig (names as in docs/datapath.md)."""
     w = cfg.widths
@@ -48,7 +58,7 @@ def rtl_parameters(cfg) -> dict[str, int]:
         "WD": w.WD,
         "WM": w.WM,
         "WS": w.WS,
-        "ACC_SAT": int(cfg.acc_overflow == Overflow.SAT),
+        "ACC_SAT": int(accumulator_saturates(cfg)),
         "WY": w.WY,
         "WO": w.WO,
         "O_SIGNED": int(cfg.out_fmt.signed),
@@ -82,7 +92,7 @@ def direct_pe_parameters(cfg) -> dict[str, int]:
         "WDIF": Fmt.signed_width_for(dlo, dhi),
         "WP": Fmt.signed_width_for(9 * mlo, 0),
         "WS": Fmt.signed_width_for(9 * mlo * cfg.max_channels, 0),
-        "ACC_SAT": int(cfg.acc_overflow == Overflow.SAT),
+        "ACC_SAT": 0,  # WS is exact for max_channels: the accumulator never leaves its range
         "WO": out.width,
         "O_SIGNED": int(out.signed),
         "SHIFT": act.frac - out.frac,

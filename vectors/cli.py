@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "generate test vectors for winoadder_core: $readmemh hex, .npz, manifest with sha256 and coverage"
+HELP = ("generate test vectors for winoadder_core or adder_pe_direct: $readmemh hex, .npz, manifest with "
+        "sha256 and coverage")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,6 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     parser.add_argument("--classes", default="random,directed", metavar="LIST",
                         help="comma-separated groups (random, directed) or class names (default: both)")
+    parser.add_argument("--top", default="winoadder_core", choices=("winoadder_core", "adder_pe_direct"),
+                        help="the design the set targets (default winoadder_core); adder_pe_direct sets hold "
+                             "3x3 kernels and the direct AdderNet reference's outputs")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory (created atomically)")
     parser.add_argument("--force", action="store_true", help="replace a non-empty output directory")
 
@@ -27,9 +31,9 @@ def run(args) -> int:
 
     cfg = DatapathConfig.load(args.config) if args.config else DatapathConfig.default()
     manifest = create_vector_set(args.out, cfg, count=args.count, seed=args.seed, classes=args.classes,
-                                 force=args.force)
-    print(f"wrote {args.out}: {manifest['transactions']} transactions, {manifest['outputs']} outputs "
-          f"({cfg})")
+                                 force=args.force, top=args.top)
+    print(f"wrote {args.out} ({args.top}): {manifest['transactions']} transactions, {manifest['outputs']} "
+          f"outputs, {manifest['beats']} output beats ({cfg})")
     print(tabulate([[c["name"], c["transactions"], c["outputs"]] for c in manifest["classes"]],
                    headers=["class", "transactions", "outputs"]))
     print()
