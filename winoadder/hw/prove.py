@@ -69,6 +69,7 @@ class Port:
     width: str  # parameter holding the element width
     signed: str | bool = True  # True/False, or the parameter holding the signedness
     domain: str | None = None  # cfg.ranges key bounding each element; None: every value of the word
+    steered: bool = False  # word {k, N[W-2:0]} holding M = -2^(W-1) + N[W-2:0] + k (neg_abs_diff's form)
 
     def is_signed(self, params: dict[str, int]) -> bool:
         return bool(params[self.signed]) if isinstance(self.signed, str) else self.signed
@@ -100,8 +101,8 @@ def _ref_align(cfg, params, width):
     return formal_ref.assign_all([f"v_{k} * {formal_ref.lit(1 << params['K'], width)}" for k in range(16)])
 
 
-def _ref_diff(cfg, params, width):
-    return formal_ref.assign_all([f"u_{k} - va_{k}" for k in range(4)])
+def _ref_neg_abs_diff(cfg, params, width):
+    return formal_ref.assign_all([f"u_{k} >= va_{k} ? va_{k} - u_{k} : u_{k} - va_{k}" for k in range(4)])
 
 
 def _ref_output_transform(cfg, params, width):
@@ -124,10 +125,11 @@ STAGES: dict[str, Stage] = {
         "align", ("WV", "K", "WVA"),
         (Port("v", 16, "WV", domain="input_transform"),), Port("va", 16, "WVA"), False, _ref_align,
         lambda cfg, x: datapath.align(x["v"], cfg.u_extra_frac)),
-    "neg_abs_diff": Stage(  # the registered difference D = U − Va; −|D| is steered in channel_accumulate
+    "neg_abs_diff": Stage(  # M = −|U − Va|, registered in the steered form channel_accumulate adds
         "neg_abs_diff", ("WU", "WVA", "WD"),
-        (Port("u", 4, "WU", domain="weights"), Port("va", 4, "WVA", domain="align")), Port("diff", 4, "WD"),
-        True, _ref_diff, lambda cfg, x: x["u"] - x["va"]),
+        (Port("u", 4, "WU", domain="weights"), Port("va", 4, "WVA", domain="align")),
+        Port("m", 4, "WD", steered=True), True, _ref_neg_abs_diff,
+        lambda cfg, x: datapath.neg_abs_diff(x["u"], x["va"])),
     "output_transform": Stage(
         "output_transform", ("WS", "WY", "AT"),
         tuple(Port(f"s{a}", 4, "WS", domain="channel_accumulate") for a in range(4)), Port("y", 4, "WY"),
@@ -158,6 +160,24 @@ def _extend(signal: str, lo: int, width: int, signed: bool, target: int) -> str:
     """``signal[lo +: width]`` sign- or zero-extended to a signed ``target``-bit value."""
     top = f"{signal}[{lo + width - 1}]" if signed else "1'b0"
     return f"$signed({{{{{target - width}{{{top}}}}}, {signal}[{lo + width - 1}:{lo}]}})"
+
+
+def _unsteer(signal: str, lo: int, width: int, target: int) -> str:
+    """The value M = −2^(W−1) + N[W−2:0] + k of the steered word ``signal[lo +: width]``, ``target`` bits."""
+    low = f"$signed({{{target - width + 1}'b0, {signal}[{lo + width - 2}:{lo}]}})"
+    carry = f"$signed({{{target - 1}'b0, {signal}[{lo + width - 1}]}})"
+    return f"({formal_ref.lit(-(1 << (width - 1)), target)} + {low} + {carry})"
+
+
+def _decode(signal: str, lo: int, width: int, port: Port, params: dict[str, int], target: int) -> str:
+    if port.steered:
+        return _unsteer(signal, lo, width, target)
+    return _extend(signal, lo, width, port.is_signed(params), target)
+
+
+def unsteer_word(word: int, width: int) -> int:
+    """Python twin of ``_unsteer`` on an unsigned ``width``-bit word."""
+    return -(1 << (width - 1)) + (word & ((1 << (width - 1)) - 1)) + (word >> (width - 1))
 
 
 def reference_width(stage: Stage, params: dict[str, int]) -> int:
@@ -214,7 +234,7 @@ def stage_miter(stage: Stage, cfg: DatapathConfig, params: dict[str, int]) -> tu
     lines.append(f"    ref_{stage.module} reference ({', '.join(conns)});")
     checks = []
     for k in range(out.count):
-        got = _extend("got", k * ow, ow, out.is_signed(params), width)
+        got = _decode("got", k * ow, ow, out, params, width)
         checks.append(f"({got} == want_{k})")
     lines.append(f"    wire agree = {' && '.join(checks)};")
     lines.append("    always @* begin")
@@ -225,7 +245,7 @@ def stage_miter(stage: Stage, cfg: DatapathConfig, params: dict[str, int]) -> tu
 
 # ------------------------------------------------------------------------------- channel_accumulate
 def accumulate_params(params: dict[str, int]) -> dict[str, int]:
-    """channel_accumulate as winoadder_core instantiates it: term = D (WD bits), M = −|D|."""
+    """channel_accumulate as winoadder_core instantiates it: term = M in neg_abs_diff's steered form."""
     return {"WIN": params["WD"], "WM": params["WM"], "WS": params["WS"], "ACC_SAT": params["ACC_SAT"],
             "NEG_ABS": 1}
 
@@ -233,17 +253,18 @@ def accumulate_params(params: dict[str, int]) -> dict[str, int]:
 def accumulate_miter(cfg: DatapathConfig, params: dict[str, int], lane: bool) -> str:
     """The step (``lane`` False) or lane (True) miter of one channel_accumulate row.
 
-    Step: from any accumulator value (read from the instance after flattening, ``peek``), one cycle
+    Step: from any accumulator value an accumulation can hold before a step (WRAP: any; SAT: in
+    [max(min, (max_channels − 1)·min M), 0]; read from the instance after flattening, ``peek``), one cycle
     gives acc′ = clear ? 0 : en ? ovf(acc + M) : acc and, for ``last``, s′ = ovf(acc + M), with the
-    contract's WRAP (low WS bits) or SAT (clamp to the format) and M = −|D| for D in its range.
+    contract's WRAP (low WS bits) or SAT (clamp to the format), for any steered term word whose M lies in
+    the contract's range of M (every word neg_abs_diff can produce, and more).
     Lane: a ghost exact sum Σ M per entry since the last clear, at most max_channels terms (flag
     discipline); the drain value written on ``last`` is the closed form (SAT: max(Σ, min); WRAP:
     Σ mod 2^WS), and the accumulator equals it at every cycle (the inductive invariant).
     """
     cp = accumulate_params(params)
     win, ws = cp["WIN"], cp["WS"]
-    dlo, dhi = cfg.ranges["neg_abs_diff_diff"]
-    mlo = cfg.ranges["neg_abs_diff"][0]
+    mlo, mhi = cfg.ranges["neg_abs_diff"]
     cmax = cfg.max_channels
     wr = max(Fmt.signed_width_for(cmax * mlo, 0), ws, win) + 4  # the exact sum and its bounds
     lit = formal_ref.lit
@@ -273,11 +294,10 @@ def accumulate_miter(cfg: DatapathConfig, params: dict[str, int], lane: bool) ->
          "    always @(posedge clk) count <= (rst || clear) ? 0 : en ? count + 1 : count;"]
     asserts, assumes = [], [f"!en || count < {cmax}"] if lane else []
     for c in range(4):
-        L += [f"    wire signed [{wr - 1}:0] d{c} = {_extend('term', win * c, win, True, wr)};",
-              f"    wire signed [{wr - 1}:0] m{c} = d{c} >= 0 ? -d{c} : d{c};  // M = −|D|",
+        L += [f"    wire signed [{wr - 1}:0] m{c} = {_unsteer('term', win * c, win, wr)};",
               f"    wire signed [{wr - 1}:0] a{c} = {_extend('peek', ws * c, ws, True, wr)};",
               f"    wire signed [{wr - 1}:0] s{c} = {_extend('s', ws * c, ws, True, wr)};"]
-        assumes.append(f"d{c} >= {lit(dlo, wr)} && d{c} <= {lit(dhi, wr)}")
+        assumes.append(f"m{c} >= {lit(mlo, wr)} && m{c} <= {lit(mhi, wr)}")
         if not lane:
             L += ovf(f"step{c}", f"a{c} + m{c}")
             L += [f"    reg signed [{wr - 1}:0] a{c}_next, s{c}_next;",
@@ -287,6 +307,8 @@ def accumulate_miter(cfg: DatapathConfig, params: dict[str, int], lane: bool) ->
                   f"        s{c}_next <= step{c}; s{c}_set <= !rst && en && last;",
                   "    end"]
             asserts += [f"!past || a{c} == a{c}_next", f"!s{c}_set || s{c} == s{c}_next"]
+            if sat:  # from every value an accumulation of at most max_channels can hold before its step
+                assumes.append(f"a{c} >= {lit(max(amin, (cmax - 1) * mlo), wr)} && a{c} <= 0")
         else:
             L += [f"    reg signed [{wr - 1}:0] sum{c} = 0;  // ghost: exact Σ M since the last clear",
                   f"    reg signed [{wr - 1}:0] want{c};",
@@ -520,7 +542,10 @@ def replay_stage(stage: Stage, cfg: DatapathConfig, trace: Path) -> dict:
                                    for k in range(p.count)], dtype=np.int64)
         offset += p.count * w
     out, ow = stage.output, params[stage.output.width]
-    rtl = [_word(last["got"], k * ow, ow, out.is_signed(params)) for k in range(out.count)]
+    signed = out.is_signed(params) and not out.steered
+    rtl = [_word(last["got"], k * ow, ow, signed) for k in range(out.count)]
+    if out.steered:
+        rtl = [unsteer_word(w, ow) for w in rtl]
     sim = [int(v) for v in np.ravel(stage.simulate(cfg, inputs))]
     return {"stage": stage.module, "inputs": {k: v.tolist() for k, v in inputs.items()},
             "rtl": rtl, "simulator": sim,
@@ -530,7 +555,7 @@ def replay_stage(stage: Stage, cfg: DatapathConfig, trace: Path) -> dict:
 def replay_accumulate(cfg: DatapathConfig, trace: Path, lane: bool) -> dict:
     """A failing channel_accumulate trace as a transaction vector, replayed through the simulator.
 
-    Step: the accumulator before the last transaction and the term give the contract's next value
+    Step: the accumulator before the last transaction and its M give the contract's next value
     (``datapath.accumulator_result`` of acc + M). Lane: the transactions since the last clear give
     the closed form (``datapath.channel_accumulate``); both are compared with the RTL's accumulator and
     drain value after the failing step.
@@ -549,14 +574,14 @@ def replay_accumulate(cfg: DatapathConfig, trace: Path, lane: bool) -> dict:
             continue
         if state["en"] == "1":
             acc_before = words(state, "peek", ws)
-            transactions.append({"term": words(state, "term", win).tolist(), "last": state["last"] == "1",
-                                 "clear": state["clear"] == "1"})
+            m = [unsteer_word(_word(state["term"], c * win, win, False), win) for c in range(4)]
+            transactions.append({"m": m, "last": state["last"] == "1", "clear": state["clear"] == "1"})
             if state["clear"] == "1":
                 transactions = transactions[-1:]
         elif state["clear"] == "1":
             transactions = []
     final = steps[-1]
-    m = datapath.neg_abs_diff(np.array([t["term"] for t in transactions] or [[0] * 4]), 0)
+    m = np.array([t["m"] for t in transactions] or [[0] * 4], dtype=np.int64)
     if lane:
         sim = datapath.channel_accumulate(m, cfg.acc_fmt, cfg.acc_overflow)
     else:
@@ -702,8 +727,9 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
     the lane the next beat must carry. Asserted: nothing lost or duplicated (``owed`` equals the beats
     held in the pipeline: a finished accumulation in stage 1, the drain buffer's remaining lanes, the Y
     and output registers), lanes leave in order 0..P−1, a waiting beat is held stable, reset clears every
-    valid and drops in_ready, an empty core accepts input, and with an empty pipeline the first beat of
-    an accepted last transaction is presented exactly CORE_LATENCY cycles later.
+    valid and drops in_ready, an empty core accepts input, and into an empty core the beat of lane p of
+    an accepted last transaction is presented exactly CORE_LATENCY + p cycles later while out_ready is
+    high (none earlier).
     """
     p, wl, wo = params["P"], params["WL"], params["WO"]
     cw = (4 * p + 4).bit_length() + 1
@@ -746,13 +772,16 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
          "        was_stalled <= out_valid && !out_ready && !rst; was_rst <= rst;",
          "        was_lane <= out_lane; was_y <= out_y;",
          "    end",
-         "    // latency: an accepted last transaction into an empty core",
-         f"    reg [{(lat + 1).bit_length()}:0] age = 0;",
+         "    // latency: a last transaction accepted into an empty core, while out_ready stays high",
+         f"    reg [{(lat + p).bit_length()}:0] age = 0;",
          "    reg timing = 1'b0;",
          "    always @(posedge clk) begin",
          "        if (rst) timing <= 1'b0;",
          "        else if (accept && in_last && owed == 0) begin timing <= 1'b1; age <= 1; end",
-         f"        else if (timing) begin age <= age + 1; if (age == {lat}) timing <= 1'b0; end",
+         "        else if (timing) begin",
+         "            age <= age + 1;",
+         f"            if (age == {lat + p - 1} || (out_valid && !out_ready)) timing <= 1'b0;",
+         "        end",
          "    end",
          "    always @* begin",
          "        if (init) assume(rst);",
@@ -769,14 +798,15 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
          "            assert(!was_rst || (!out_valid && !pk_y_valid && !pk_drain_busy && !pk_s1_valid));",
          "            assert(!rst || !in_ready);",
          "            assert(rst || owed != 0 || in_ready);  // an empty core accepts",
-         f"            assert(!timing || age == {lat} || !out_valid);  // not early",
-         f"            assert(!timing || age != {lat} || (out_valid && out_lane == 0));  // on time",
+         f"            assert(!timing || age >= {lat} || !out_valid);  // not early",
+         f"            assert(!timing || age < {lat} || (out_valid && out_lane == age - {lat}));",
          "            assert(!timing || owed >= 1);",
+         f"            assert(!timing || (age >= 1 && age <= {lat + p - 1}));",
          "        end",
          "    end",
          "    always @* if (!init) begin",
          f"        cover(beat && out_lane == {p - 1});",
-         f"        cover(timing && age == {lat} && out_valid);",
+         f"        cover(timing && age == {lat + p - 1} && beat);",
          "        cover(was_stalled && beat);",
          "        cover(!rst && !in_ready);",
          "        cover(was_rst && !init);",
