@@ -77,3 +77,23 @@ def test_missing_tools_is_one_line_exit_2(monkeypatch, capsys):
 def test_usage_errors(args, field, capsys):
     assert main(["prove", *args]) == 2
     assert field in capsys.readouterr().err
+
+
+def test_broken_accumulator_step_replays_through_simulator(tmp_path):
+    broken = tmp_path / "rtl"
+    shutil.copytree(RTL_DIR, broken)
+    source = broken / "channel_accumulate.v"
+    text = source.read_text()
+    sum_line = "+: WS], 1'b1}) + `CA_OPERAND(c);"
+    assert sum_line in text
+    source.write_text(text.replace(sum_line, "+: WS], 1'b0}) + `CA_OPERAND(c);"))  # drops the carry k
+    rc, rows = _prove(tmp_path, "--config", "default", "--stages", "channel_accumulate.step",
+                      "--rtl", str(broken))
+    assert rc == 1 and rows[0]["status"] == "failed"
+    vector = json.loads((tmp_path / "cex" / "default_channel_accumulate.step.json").read_text())
+    assert vector["mismatch"] and vector["transactions"]
+    m = np.array(vector["transactions"][-1]["m"])
+    assert (m <= 0).all()
+    # The contract's step: the RTL is off by the carry (1) in every mismatching entry.
+    for c in vector["mismatch"]:
+        assert abs(vector["rtl"][c] - vector["simulator"][c]) == 1

@@ -659,8 +659,8 @@ def save_counterexample(row: dict, cfg: DatapathConfig, cex_dir: Path) -> None:
     else:
         vector = replay_accumulate(cfg, trace, stage.endswith(".lane"))
     cex_dir.mkdir(parents=True, exist_ok=True)
-    stem = cex_dir / f"{row['config']}_{stage}"
-    vcd, vector_path = stem.with_suffix(".vcd"), stem.with_suffix(".json")
+    stem = f"{row['config']}_{stage}"
+    vcd, vector_path = cex_dir / f"{stem}.vcd", cex_dir / f"{stem}.json"
     shutil.copyfile(trace, vcd)
     vector_path.write_text(json.dumps({"config": cfg.to_dict(), **vector}, indent=1) + "\n")
     row.update({"vector": str(vector_path), "vcd": str(vcd), "mismatch": vector["mismatch"]})
