@@ -476,7 +476,7 @@ def run_proof(proof: Proof, tools: Tools, rtl_dir: Path, timeout: int, workdir: 
         row["trace"] = str(traces[0]) if traces else None
     if status == "error":
         errors = [line for line in log.splitlines() if "ERROR" in line]
-        row["detail"] = errors[0].strip() if errors else out.strip().splitlines()[-1:]
+        row["detail"] = (errors or out.strip().splitlines() or ["no output"])[0 if errors else -1].strip()
     return row
 
 
@@ -666,11 +666,18 @@ def save_counterexample(row: dict, cfg: DatapathConfig, cex_dir: Path) -> None:
     row.update({"vector": str(vector_path), "vcd": str(vcd), "mismatch": vector["mismatch"]})
 
 
+def _note(row: dict) -> str:
+    if row["status"] == "unknown":
+        return (f"sby {row['sby']}: base case reached step {row['basecase_depth']}, "
+                f"induction step {row['induction_depth']}")
+    return row.get("vector") or row.get("detail") or ""
+
+
 def format_table(rows: list[dict]) -> str:
     from tabulate import tabulate
 
     table = [[r["config"], r["stage"], r["status"], f"{r['seconds']:.1f}", f"{r['cpu_seconds']:.1f}",
-              r["depth"], r.get("vector") or r.get("detail") or ""] for r in rows]
+              r["depth"], _note(r)] for r in rows]
     return tabulate(table, headers=["config", "stage", "status", "wall s", "cpu s", "depth", "note"])
 
 
