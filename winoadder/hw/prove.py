@@ -436,6 +436,14 @@ def sby_text(proof: Proof, rtl_dir: Path, workdir: Path, timeout: int) -> str:
         "[files]", *sources, ""])
 
 
+def method(proof: Proof) -> str:
+    """How the verdict is reached, for the table: PDR, k-induction at depth k, or cover to a depth."""
+    if proof.mode == "cover":
+        return f"cover, depth {proof.depth}"
+    names = [("PDR" if e == "abc pdr" else f"k-induction, k={proof.depth}") for e in proof.engines]
+    return " | ".join(names)
+
+
 def _last_step(log: str, pattern: str) -> int:
     steps = [int(s) for s in re.findall(pattern, log)]
     return max(steps) if steps else 0
@@ -467,7 +475,7 @@ def run_proof(proof: Proof, tools: Tools, rtl_dir: Path, timeout: int, workdir: 
     row = {
         "config": proof.config, "stage": proof.stage, "status": status, "sby": verdict,
         "seconds": round(seconds, 2), "cpu_seconds": round(_children_cpu() - start_cpu, 2),
-        "depth": proof.depth,
+        "method": method(proof), "depth": proof.depth,
         "basecase_depth": _last_step(log, r"Checking assertions in step (\d+)"),
         "induction_depth": _last_step(log, r"Trying induction in step (\d+)"),
     }
@@ -676,9 +684,9 @@ def _note(row: dict) -> str:
 def format_table(rows: list[dict]) -> str:
     from tabulate import tabulate
 
-    table = [[r["config"], r["stage"], r["status"], f"{r['seconds']:.1f}", f"{r['cpu_seconds']:.1f}",
-              r["depth"], _note(r)] for r in rows]
-    return tabulate(table, headers=["config", "stage", "status", "wall s", "cpu s", "depth", "note"])
+    table = [[r["config"], r["stage"], r["status"], r["method"], f"{r['seconds']:.1f}",
+              f"{r['cpu_seconds']:.1f}", _note(r)] for r in rows]
+    return tabulate(table, headers=["config", "stage", "status", "method", "wall s", "cpu s", "note"])
 
 
 def run(args) -> int:
