@@ -20,7 +20,8 @@ def test_help_lists_every_subcommand(capsys):
     text = capsys.readouterr().out
     for name in ("simulate", "vectors", "verify", "study", "train", "synth", "prove", "bench", "demo"):
         assert name in text
-    assert set(SUBCOMMANDS) == {"simulate", "vectors", "verify", "study", "train", "synth", "prove", "bench", "demo"}
+    assert set(SUBCOMMANDS) == {"simulate", "vectors", "verify", "study", "train", "synth", "prove", "bench",
+                                "demo"}
 
 
 @pytest.mark.parametrize("name", sorted(SUBCOMMANDS))

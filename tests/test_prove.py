@@ -31,7 +31,7 @@ def test_default_config_every_stage_proved(tmp_path):
     assert rc == 0
 
 
-@pytest.mark.parametrize("config", ["lavin-wrap", "conv-satsym", "unsigned"])
+@pytest.mark.parametrize("config", ["lavin-wrap", "conv-satsym", "unsigned", "narrow-sat"])
 def test_quick_subset_proved_for_other_configs(tmp_path, config):
     rc, rows = _prove(tmp_path, "--config", config, "--quick")
     assert [r["stage"] for r in rows] == list(prove.QUICK_STAGES)

@@ -52,13 +52,15 @@ SBY_STATUS = {"PASS": "proved", "FAIL": "failed", "UNKNOWN": "unknown", "TIMEOUT
 # ------------------------------------------------------------------------------------------ configs
 def shipped_configs() -> dict[str, DatapathConfig]:
     """The configs every stage is proved for: default, lavin + WRAP accumulator, RND_CONV with SAT_SYM
-    into a narrow output, unsigned activations."""
+    into a narrow output, unsigned activations, and a narrow SAT accumulator."""
     base = DatapathConfig.default()
     return {
         "default": base,
         "lavin-wrap": base.replace(matrices="lavin", acc_width=14, acc_overflow="WRAP"),
         "conv-satsym": base.replace(rounding="RND_CONV", overflow="SAT_SYM", out_fmt="s6.3"),
         "unsigned": base.replace(act_fmt="u8.4", out_fmt="u8.4", rounding="TRN_ZERO", overflow="SAT_ZERO"),
+        # the one with ACC_SAT = 1: a SAT accumulator narrower than the exact width (clamps reachable)
+        "narrow-sat": base.replace(acc_width=14, acc_overflow="SAT"),
     }
 
 
