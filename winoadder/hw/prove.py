@@ -623,7 +623,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stages", metavar="LIST",
                         help=f"comma-separated stages (default: all: {', '.join(STAGE_NAMES)})")
     parser.add_argument("--depth", type=int, metavar="N",
-                        help="k-induction depth of the registered stages (default 2)")
+                        help="k-induction (or cover) depth of every proof (default: 2 for the stages, "
+                             "CORE_LATENCY + 2 for the handshake, CORE_LATENCY + P + 6 for its covers)")
     parser.add_argument("--timeout", type=int, default=600, metavar="S",
                         help="time limit per proof in seconds; past it the proof is unknown (default 600)")
     parser.add_argument("--quick", action="store_true",
