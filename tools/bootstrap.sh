@@ -36,7 +36,7 @@ if [ ! -f "$stamp" ]; then
   echo "bootstrap: installing winoadder and its dependencies into .venv"
   log=.venv/install.log
   if ! { .venv/bin/python -m pip install -q --upgrade pip &&
-         .venv/bin/python -m pip install -q -e '.[test,lint,bench,train]' tox; } >"$log" 2>&1; then
+         .venv/bin/python -m pip install -q -e '.[test,lint,bench,train,formal]' tox; } >"$log" 2>&1; then
     tail -n 20 "$log" >&2
     echo "bootstrap: pip install failed (full log: $log)" >&2
     exit 1

@@ -32,6 +32,7 @@ SUBCOMMANDS = {
     "explore": "winoadder.ml.explore",
     "train": "winoadder.ml.train",
     "synth": "winoadder.hw.synth",
+    "prove": "winoadder.hw.prove",
     "bench": "winoadder.bench",
     "demo": "winoadder.demo",
     "doctor": "winoadder.doctor",
