@@ -125,8 +125,13 @@ def flatten(top: str, sources, params, directory: Path) -> list[tuple[str, int]]
         f"read_verilog -DSYNTHESIS {' '.join(str(s) for s in sources)}; chparam {sets} {top}; "
         f"hierarchy -check -top {top}; {_FLATTEN}; write_verilog -noattr flat.v"
     )
-    proc = subprocess.run([require_yosys(), "-q", "-p", script], cwd=directory, capture_output=True, text=True,
-                          timeout=SIM_TIMEOUT_S)
+    proc = subprocess.run(
+        [require_yosys(), "-q", "-p", script],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=SIM_TIMEOUT_S,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"yosys could not flatten {top}: {proc.stderr.strip()[-300:]}")
     text = (directory / "flat.v").read_text()
@@ -252,12 +257,18 @@ def measure(design: str, act_width: int, lanes: int, images: int) -> dict:
         _pack_inputs(cfg, design, tx, directory, params)
         (directory / "tb.v").write_text(testbench(design, ports, weight_port, regs, len(tx["d"])))
         start = time.perf_counter()
-        compile_ = subprocess.run(["iverilog", "-g2005", "-s", "tb", "-o", "sim.vvp", "tb.v", "flat.v"],
-                                  cwd=directory, capture_output=True, text=True, timeout=SIM_TIMEOUT_S)
+        compile_ = subprocess.run(
+            ["iverilog", "-g2005", "-s", "tb", "-o", "sim.vvp", "tb.v", "flat.v"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=SIM_TIMEOUT_S,
+        )
         if compile_.returncode != 0:
             raise RuntimeError(f"iverilog failed on the flattened {design}: {compile_.stderr.strip()[-300:]}")
-        proc = subprocess.run(["vvp", "-n", "sim.vvp"], cwd=directory, capture_output=True, text=True,
-                              timeout=SIM_TIMEOUT_S)
+        proc = subprocess.run(
+            ["vvp", "-n", "sim.vvp"], cwd=directory, capture_output=True, text=True, timeout=SIM_TIMEOUT_S
+        )
         sim_s = time.perf_counter() - start
         done = re.search(r"fed (\d+) beats (\d+)", proc.stdout)
         if proc.returncode != 0 or done is None or int(done.group(1)) != len(tx["d"]):
@@ -274,7 +285,8 @@ def measure(design: str, act_width: int, lanes: int, images: int) -> dict:
         "register_bits": sum(w for _, w in regs), "toggles": total,
         "toggles_per_transaction": total / len(tx["d"]), "toggles_per_output": total / outputs,
         "toggles_by_block": _by_block(per_reg),
-        "flatten_seconds": round(flatten_s, 2), "sim_seconds": round(sim_s, 2), "count_seconds": round(count_s, 2),
+        "flatten_seconds": round(flatten_s, 2), "sim_seconds": round(sim_s, 2),
+        "count_seconds": round(count_s, 2),
     }  # fmt: skip
 
 
@@ -310,6 +322,12 @@ _COLUMNS = (
 def format_activity(rows: list[dict], tablefmt: str = "simple") -> str:
     from winoadder.hw.synth import format_table
 
-    head = (f"Register toggles on layer {LAYER} of {MODEL} ({rows[0]['images']} test images, quantized with "
-            "the layer's calibrated formats; per output channel-step):") if rows else ""
+    head = (
+        (
+            f"Register toggles on layer {LAYER} of {MODEL} ({rows[0]['images']} test images, quantized with "
+            "the layer's calibrated formats; per output channel-step):"
+        )
+        if rows
+        else ""
+    )
     return head + "\n" + format_table(rows, _COLUMNS, tablefmt, floatfmt=".2f")

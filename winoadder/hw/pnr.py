@@ -87,7 +87,8 @@ def port_list(top: str, sources, params: Mapping[str, int]) -> list[tuple[str, s
     sets = " ".join(f"-set {k} {format_param(v)}" for k, v in sorted(params.items()))
     script = (
         f"read_verilog -DSYNTHESIS {' '.join(str(s) for s in sources)}; "
-        f"{f'chparam {sets} {top}; ' if sets else ''}hierarchy -top {top}; tee -q -o /dev/stdout portlist {top}"
+        f"{f'chparam {sets} {top}; ' if sets else ''}hierarchy -top {top}; "
+        f"tee -q -o /dev/stdout portlist {top}"
     )
     proc = subprocess.run([require_yosys(), "-q", "-p", script], capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
@@ -112,7 +113,7 @@ def _xor_tree(bits: list[str], lines: list[str], counter: list[int]) -> tuple[st
             name = f"x{counter[0]}"
             counter[0] += 1
             lines.append(f"    reg {name};")
-            lines.append(f"    always @(posedge clk) {name} <= {' ^ '.join(bits[i:i + 4])};")
+            lines.append(f"    always @(posedge clk) {name} <= {' ^ '.join(bits[i : i + 4])};")
             nxt.append(name)
             nodes += 1
         bits = nxt
@@ -144,7 +145,12 @@ def pin_wrapper(top: str, params: Mapping[str, int], ports: list[tuple[str, str,
     root, nodes = _xor_tree(out_bits, lines, [0])
     lines.append(f"    assign sout = {root};")
     lines.append("endmodule")
-    return "\n".join(lines) + "\n", {"ff": n_in + nodes, "lut": n_in + nodes, "lut_logic": nodes, "lc": n_in + nodes}
+    return "\n".join(lines) + "\n", {
+        "ff": n_in + nodes,
+        "lut": n_in + nodes,
+        "lut_logic": nodes,
+        "lc": n_in + nodes,
+    }
     # per shift-register bit: one LC, its LUT a pass-through; per XOR node: one LC, a logic LUT
 
 
@@ -172,7 +178,10 @@ class PnrJob:
 
         reads = " ".join(s.name for s in self.sources)
         if self.device == "ice40":
-            return f"read_verilog -DSYNTHESIS {reads} wrapper.v\nsynth_ice40 -top {netlist_top} -json synth.json\n"
+            return (
+                f"read_verilog -DSYNTHESIS {reads} wrapper.v\n"
+                f"synth_ice40 -top {netlist_top} -json synth.json\n"
+            )
         sets = " ".join(f"-set {k} {format_param(v)}" for k, v in self.params)
         return (
             f"read_verilog -DSYNTHESIS {reads}\nchparam {sets} {self.top}\n"
@@ -188,8 +197,15 @@ class PnrJob:
 
     def cache_key(self, versions, wrapper: str) -> str:
         h = hashlib.sha256()
-        parts = [list(versions), self.top, self.device, self.params, self.synth_script("pnr_top"),
-                 self.pnr_command(), wrapper]
+        parts = [
+            list(versions),
+            self.top,
+            self.device,
+            self.params,
+            self.synth_script("pnr_top"),
+            self.pnr_command(),
+            wrapper,
+        ]
         h.update(json.dumps(parts).encode())
         for src in self.sources:
             h.update(src.name.encode() + b"\0" + src.read_bytes() + b"\0")
@@ -206,7 +222,9 @@ def place_and_route(job: PnrJob, cache_dir: Path | None = None) -> dict:
             raise UsageError(f"sources: {src} does not exist")
     wrapper, overhead = "", None
     if job.device == "ice40":
-        wrapper, overhead = pin_wrapper(job.top, dict(job.params), port_list(job.top, job.sources, dict(job.params)))
+        wrapper, overhead = pin_wrapper(
+            job.top, dict(job.params), port_list(job.top, job.sources, dict(job.params))
+        )
     root = Path(cache_dir) if cache_dir is not None else CACHE_DIR / "pnr"
     key = job.cache_key(tool_versions(job.device), wrapper)
 
@@ -226,24 +244,43 @@ def _run_flow(job: PnrJob, yosys: str, nextpnr: str, wrapper: str, overhead, dir
     netlist_top = "pnr_top" if wrapper else job.top
     (directory / "synth.ys").write_text(job.synth_script(netlist_top))
     start = time.perf_counter()
-    proc = subprocess.run([yosys, "-q", "-l", "yosys.log", "-s", "synth.ys"], cwd=directory,
-                          capture_output=True, text=True, timeout=PNR_TIMEOUT_S)
+    proc = subprocess.run(
+        [yosys, "-q", "-l", "yosys.log", "-s", "synth.ys"],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=PNR_TIMEOUT_S,
+    )
     if proc.returncode != 0:
-        raise RuntimeError(f"{Path(yosys).name} failed on {job.top} ({job.device}): {proc.stderr.strip()[-300:]}")
+        raise RuntimeError(
+            f"{Path(yosys).name} failed on {job.top} ({job.device}): {proc.stderr.strip()[-300:]}"
+        )
     synth_s = time.perf_counter() - start
     start = time.perf_counter()
-    proc = subprocess.run([nextpnr, *job.pnr_command()], cwd=directory, capture_output=True, text=True,
-                          timeout=PNR_TIMEOUT_S)
+    proc = subprocess.run(
+        [nextpnr, *job.pnr_command()], cwd=directory, capture_output=True, text=True, timeout=PNR_TIMEOUT_S
+    )
     pnr_s = time.perf_counter() - start
     log = proc.stdout + proc.stderr
-    (directory / "nextpnr.log").write_text("\n".join(line for line in log.splitlines() if "Info: " not in line
-                                                     or "Max frequency" in line or "utilisation" in line.lower()))
-    result = {"synth_seconds": round(synth_s, 1), "pnr_seconds": round(pnr_s, 1),
-              "device_name": DEVICE_NAMES[job.device], "freq_constraint_mhz": job.freq_mhz}
+    (directory / "nextpnr.log").write_text(
+        "\n".join(
+            line
+            for line in log.splitlines()
+            if "Info: " not in line or "Max frequency" in line or "utilisation" in line.lower()
+        )
+    )
+    result = {
+        "synth_seconds": round(synth_s, 1),
+        "pnr_seconds": round(pnr_s, 1),
+        "device_name": DEVICE_NAMES[job.device],
+        "freq_constraint_mhz": job.freq_mhz,
+    }
     if proc.returncode != 0:
         errors = [line for line in log.splitlines() if "ERROR" in line]
         if not errors or not _NO_FIT.search(errors[-1]):
-            raise RuntimeError(f"{Path(nextpnr).name} failed on {job.top}: {errors[-1] if errors else log[-300:]}")
+            raise RuntimeError(
+                f"{Path(nextpnr).name} failed on {job.top}: {errors[-1] if errors else log[-300:]}"
+            )
         result.update(fits=False, error=errors[-1].strip())
     else:
         report = json.loads((directory / "report.json").read_text())
@@ -286,8 +323,18 @@ def routed_counts(routed: Mapping, device: str) -> dict:
         inits = [int(str(c["parameters"].get("LUT_INIT", "0")) or "0", 2) for c in lc]
         luts = [i for i in inits if i != 0]
         logic = [i for i in luts if i not in _ICE40_PASS_THROUGH]
-        return {"lc": len(lc), "lut": len(luts), "lut_logic": len(logic),
-                "ff": sum(flag(c, "DFF_ENABLE") for c in lc), "carry": sum(flag(c, "CARRY_ENABLE") for c in lc)}
+        return {
+            "lc": len(lc),
+            "lut": len(luts),
+            "lut_logic": len(logic),
+            "ff": sum(flag(c, "DFF_ENABLE") for c in lc),
+            "carry": sum(flag(c, "CARRY_ENABLE") for c in lc),
+        }
     comb = [str(c["parameters"].get("MODE", "LOGIC")) for c in cells if c["type"] == "TRELLIS_COMB"]
-    return {"lc": len(comb), "lut": len(comb), "lut_logic": comb.count("LOGIC"), "carry": comb.count("CCU2"),
-            "ff": sum(c["type"] == "TRELLIS_FF" for c in cells)}
+    return {
+        "lc": len(comb),
+        "lut": len(comb),
+        "lut_logic": comb.count("LOGIC"),
+        "carry": comb.count("CCU2"),
+        "ff": sum(c["type"] == "TRELLIS_FF" for c in cells),
+    }

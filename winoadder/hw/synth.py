@@ -172,7 +172,8 @@ def synthesize(job: SynthJob, cache_dir: Path | None = None) -> dict:
 
 
 def cached_run(root: Path, key: str, build, done: str = "meta.json") -> tuple[Path, bool]:
-    """``root/key``, built by ``build(tmp_dir)`` unless its file ``done`` exists; returns (directory, was it cached).
+    """``root/key``, built by ``build(tmp_dir)`` unless its file ``done`` exists; returns
+    (directory, whether it was cached).
 
     The build goes to a temp dir renamed into place, so concurrent runs never see half an entry; if
     another process cached the same key first, its entry is kept.
@@ -296,7 +297,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--widths", default="8,12,16", help="activation widths (default 8,12,16)")
     parser.add_argument("--lanes", default="1,4", help="output-channel lanes P (default 1,4)")
     parser.add_argument(
-        "--target", default="ice40,generic", help=f"yosys targets, of {','.join(TARGETS)} (default ice40,generic)"
+        "--target",
+        default="ice40,generic",
+        help=f"yosys targets, of {','.join(TARGETS)} (default ice40,generic)",
     )
     parser.add_argument(
         "--pnr",
@@ -354,8 +357,9 @@ def format_synthesis(rows: Iterable[Mapping], tablefmt: str = "simple") -> str:
     columns that apply to it."""
     rows = list(rows)
     targets = list(dict.fromkeys(r["target"] for r in rows))
-    return "\n\n".join(format_table([r for r in rows if r["target"] == t], _SYNTHESIS_COLUMNS, tablefmt)
-                        for t in targets)
+    return "\n\n".join(
+        format_table([r for r in rows if r["target"] == t], _SYNTHESIS_COLUMNS, tablefmt) for t in targets
+    )
 
 
 def format_table(rows: list[Mapping], columns, tablefmt: str = "simple", floatfmt: str = ".1f") -> str:
@@ -478,7 +482,10 @@ def run(args: argparse.Namespace) -> int:
 
 def pnr_jobs(act_width: int, lanes: int, device: str, freq_mhz: float) -> list:
     """P&R jobs of both designs at one design point (the same parameters as ``design_jobs``)."""
-    return [pnr.PnrJob(j.top, device, j.sources, j.params, freq_mhz) for j in design_jobs(act_width, lanes, "ice40")]
+    return [
+        pnr.PnrJob(j.top, device, j.sources, j.params, freq_mhz)
+        for j in design_jobs(act_width, lanes, "ice40")
+    ]
 
 
 def pnr_row(act_width: int, lanes: int, result: Mapping) -> dict:
@@ -494,12 +501,18 @@ def pnr_row(act_width: int, lanes: int, result: Mapping) -> dict:
 
 def run_pnr(widths, lanes, devices, freq_mhz: float) -> list[dict]:
     """Place and route both designs at every point, at most MAX_PARALLEL at a time; rows in plan order."""
-    plan = [(w, p, job) for d in devices for w in widths for p in lanes for job in pnr_jobs(w, p, d, freq_mhz)]
+    plan = [
+        (w, p, job) for d in devices for w in widths for p in lanes for job in pnr_jobs(w, p, d, freq_mhz)
+    ]
 
     def one(item):
         w, p, job = item
         result = pnr.place_and_route(job)
-        how = "cached" if result["cached"] else f"synth {result['synth_seconds']} s, P&R {result['pnr_seconds']} s"
+        how = (
+            "cached"
+            if result["cached"]
+            else f"synth {result['synth_seconds']} s, P&R {result['pnr_seconds']} s"
+        )
         fit = "" if result["fits"] else " (does not fit)"
         print(f"[pnr] {job.top} {job.device} WA={w} P={p}: {how}{fit}", file=sys.stderr, flush=True)
         return pnr_row(w, p, result)
