@@ -191,6 +191,7 @@ class PnrJob:
     def pnr_command(self) -> list[str]:
         common = ["--json", "synth.json", "--freq", f"{self.freq_mhz:g}", "--seed", str(SEED)]
         common += ["--report", "report.json", "--write", "routed.json", "--threads", "1"]
+        common.append("--timing-allow-fail")  # Fmax is the measurement, not a pass/fail
         if self.device == "ice40":
             return ["--hx8k", "--package", "ct256", *common]
         return ["--85k", "--package", "CABGA381", "--out-of-context", *common]
