@@ -37,6 +37,8 @@ from winoadder.paths import CACHE_DIR
 DEVICES = ("ice40", "ecp5")
 DEVICE_NAMES = {"ice40": "iCE40 HX8K CT256", "ecp5": "ECP5 LFE5U-85F CABGA381"}
 SEED = 1
+ICE40_LCS = 7680  # logic cells of the HX8K
+ECP5_PART = ("--85k", "CABGA381")  # nextpnr-ecp5 device flag and package
 PNR_TIMEOUT_S = 3 * 3600
 _INSTALL = {
     "yosys": "apt-get install yosys",
@@ -194,7 +196,7 @@ class PnrJob:
         common.append("--timing-allow-fail")  # Fmax is the measurement, not a pass/fail
         if self.device == "ice40":
             return ["--hx8k", "--package", "ct256", *common]
-        return ["--85k", "--package", "CABGA381", "--out-of-context", *common]
+        return [ECP5_PART[0], "--package", ECP5_PART[1], "--out-of-context", *common]
 
     def cache_key(self, versions, wrapper: str) -> str:
         h = hashlib.sha256()

@@ -112,7 +112,11 @@ class SynthJob:
 
 
 def parse_stat(report: Mapping, top: str, target: str) -> dict:
-    """Cell counts from a yosys ``stat -json`` report: the whole design, else the ``top`` module."""
+    """Cell counts from a yosys ``stat -json`` report: the whole design, else the ``top`` module.
+
+    iCE40: SB_LUT4, SB_CARRY. Xilinx: ``lut6`` counts LUT1–LUT6 and INV (a LUT1), ``carry4`` CARRY4,
+    ``srl`` the shift-register LUTs, ``ff`` FDRE/FDSE/FDCE/FDPE. Elsewhere flip-flops are the DFF cells.
+    """
     entry = report.get("design") or report["modules"]["\\" + top]
     by_type = {str(k): int(v) for k, v in entry["num_cells_by_type"].items()}
 
@@ -124,7 +128,7 @@ def parse_stat(report: Mapping, top: str, target: str) -> dict:
     return {
         "lut4": by_type.get("SB_LUT4", 0) if ice40 else None,
         "carry": by_type.get("SB_CARRY", 0) if ice40 else None,
-        "lut6": count(lambda cell: re.fullmatch(r"LUT[1-6]", cell) is not None) if xilinx else None,
+        "lut6": count(lambda cell: re.fullmatch(r"LUT[1-6]|INV", cell) is not None) if xilinx else None,
         "carry4": by_type.get("CARRY4", 0) if xilinx else None,
         "srl": count(lambda cell: cell.startswith("SRL")) if xilinx else None,
         "ff": count(lambda cell: cell in xilinx_ff) if xilinx else count(lambda cell: "DFF" in cell),
@@ -455,7 +459,7 @@ def run(args: argparse.Namespace) -> int:
             print(format_synthesis(report["synthesis"]))
             print()
             if devices:
-                report["pnr"] = run_pnr(widths, lanes, devices, args.freq)
+                report["pnr"] = run_pnr(widths, lanes, devices, args.freq, report["synthesis"])
                 report["pnr_tools"] = {d: list(pnr.tool_versions(d)) for d in devices}
                 print(format_pnr(report["pnr"]))
                 print()
@@ -499,14 +503,32 @@ def pnr_row(act_width: int, lanes: int, result: Mapping) -> dict:
     return row
 
 
-def run_pnr(widths, lanes, devices, freq_mhz: float) -> list[dict]:
-    """Place and route both designs at every point, at most MAX_PARALLEL at a time; rows in plan order."""
+def too_big_for_ice40(synthesis: Iterable[Mapping], design: str, act_width: int, lanes: int) -> str | None:
+    """Why a design point cannot fit the HX8K, judged from its ``synth_ice40`` LUT4 count; else None."""
+    for row in synthesis:
+        key = (row["target"], row["design"], row["act_width"], row["lanes"])
+        if key == ("ice40", design, act_width, lanes) and row["lut4"] > pnr.ICE40_LCS:
+            return f"synth_ice40 maps it to {row['lut4']} LUT4s, more than the HX8K's {pnr.ICE40_LCS} LCs"
+    return None
+
+
+def run_pnr(widths, lanes, devices, freq_mhz: float, synthesis: Iterable[Mapping] = ()) -> list[dict]:
+    """Place and route both designs at every point, at most MAX_PARALLEL at a time; rows in plan order.
+
+    An iCE40 point whose synthesized LUT4 count already exceeds the part is reported as not fitting
+    without running nextpnr (that would re-synthesize it only to fail at placement)."""
+    synthesis = list(synthesis)
     plan = [
         (w, p, job) for d in devices for w in widths for p in lanes for job in pnr_jobs(w, p, d, freq_mhz)
     ]
 
     def one(item):
         w, p, job = item
+        reason = too_big_for_ice40(synthesis, job.top, w, p) if job.device == "ice40" else None
+        if reason is not None:
+            print(f"[pnr] {job.top} ice40 WA={w} P={p}: skipped, {reason}", file=sys.stderr, flush=True)
+            return {"design": job.top, "device": job.device, "act_width": w, "lanes": p, "fits": False,
+                    "error": reason, "params": dict(job.params), "outputs_per_cycle": 4 * p}  # fmt: skip
         result = pnr.place_and_route(job)
         how = (
             "cached"
