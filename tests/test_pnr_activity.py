@@ -206,3 +206,13 @@ def test_pnr_cache_key_follows_the_rtl(tmp_path):
     source.write_text(COUNTER.replace("q +", "q -"))
     assert key != job.cache_key(("y", "n"), "")
     assert synth.outputs_per_cycle({"P": 4}) == 16
+
+
+def test_ice40_points_bigger_than_the_part_are_skipped():
+    rows = [
+        {"target": "ice40", "design": "winoadder_core", "act_width": 8, "lanes": 4, "lut4": 10067},
+        {"target": "ice40", "design": "adder_pe_direct", "act_width": 8, "lanes": 1, "lut4": 2071},
+    ]
+    assert "10067 LUT4s" in synth.too_big_for_ice40(rows, "winoadder_core", 8, 4)
+    assert synth.too_big_for_ice40(rows, "adder_pe_direct", 8, 1) is None
+    assert synth.too_big_for_ice40(rows, "adder_pe_direct", 8, 4) is None  # not synthesized: nextpnr decides
