@@ -147,13 +147,9 @@ def pin_wrapper(top: str, params: Mapping[str, int], ports: list[tuple[str, str,
     root, nodes = _xor_tree(out_bits, lines, [0])
     lines.append(f"    assign sout = {root};")
     lines.append("endmodule")
-    return "\n".join(lines) + "\n", {
-        "ff": n_in + nodes,
-        "lut": n_in + nodes,
-        "lut_logic": nodes,
-        "lc": n_in + nodes,
-    }
     # per shift-register bit: one LC, its LUT a pass-through; per XOR node: one LC, a logic LUT
+    overhead = {"ff": n_in + nodes, "lut": n_in + nodes, "lut_logic": nodes, "lc": n_in + nodes}
+    return "\n".join(lines) + "\n", overhead
 
 
 # --------------------------------------------------------------------------------------------- jobs
