@@ -371,8 +371,8 @@ def format_table(rows: list[Mapping], columns, tablefmt: str = "simple", floatfm
     from tabulate import tabulate
 
     used = [(h, k) for h, k in columns if any(r.get(k) is not None for r in rows)]
-    table = [["–" if r.get(k) is None else r[k] for _, k in used] for r in rows]
-    return tabulate(table, [h for h, _ in used], tablefmt=tablefmt, floatfmt=floatfmt)
+    table = [[r.get(k) for _, k in used] for r in rows]  # None shows as "–" and keeps columns numeric
+    return tabulate(table, [h for h, _ in used], tablefmt=tablefmt, floatfmt=floatfmt, missingval="–")
 
 
 def format_energy(rows: list[Mapping], tablefmt: str = "simple") -> str:
