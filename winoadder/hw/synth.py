@@ -33,11 +33,16 @@ from fixedpoint.errors import UsageError
 from fixedpoint.options import int_list
 from fixedpoint.safeio import resolve_file_target, write_file
 from winoadder import tools
+from winoadder.hw import pnr
 from winoadder.paths import cache_dir as default_cache_dir
 
 HELP = "synthesize the RTL with yosys (ice40, generic) and print area and op-count energy tables"
 
-TARGETS = {"ice40": "synth_ice40 -top {top}", "generic": "synth -flatten -top {top}"}
+TARGETS = {
+    "ice40": "synth_ice40 -top {top}",
+    "xilinx": "synth_xilinx -flatten -top {top}",
+    "generic": "synth -flatten -top {top}",
+}
 DESIGNS = ("winoadder_core", "adder_pe_direct")
 MAX_PARALLEL = 2
 # Li et al., ICML 2021 (abstract): Winograd AdderNet uses about 52.4 % less energy than AdderNet on FPGA.
@@ -107,19 +112,27 @@ class SynthJob:
 
 
 def parse_stat(report: Mapping, top: str, target: str) -> dict:
-    """Cell counts from a yosys ``stat -json`` report: the whole design, else the ``top`` module."""
+    """Cell counts from a yosys ``stat -json`` report: the whole design, else the ``top`` module.
+
+    iCE40: SB_LUT4, SB_CARRY. Xilinx: ``lut6`` counts LUT1–LUT6 and INV (a LUT1), ``carry4`` CARRY4,
+    ``srl`` the shift-register LUTs, ``ff`` FDRE/FDSE/FDCE/FDPE. Elsewhere flip-flops are the DFF cells.
+    """
     entry = report.get("design") or report["modules"]["\\" + top]
     by_type = {str(k): int(v) for k, v in entry["num_cells_by_type"].items()}
 
     def count(predicate) -> int:
         return sum(n for cell, n in by_type.items() if predicate(cell))
 
-    ice40 = target == "ice40"
+    ice40, xilinx = target == "ice40", target == "xilinx"
+    xilinx_ff = ("FDRE", "FDSE", "FDCE", "FDPE")
     return {
         "lut4": by_type.get("SB_LUT4", 0) if ice40 else None,
         "carry": by_type.get("SB_CARRY", 0) if ice40 else None,
-        "ff": count(lambda cell: "DFF" in cell),
-        "latch_cells": count(lambda cell: "LATCH" in cell),
+        "lut6": count(lambda cell: re.fullmatch(r"LUT[1-6]|INV", cell) is not None) if xilinx else None,
+        "carry4": by_type.get("CARRY4", 0) if xilinx else None,
+        "srl": count(lambda cell: cell.startswith("SRL")) if xilinx else None,
+        "ff": count(lambda cell: cell in xilinx_ff) if xilinx else count(lambda cell: "DFF" in cell),
+        "latch_cells": count(lambda cell: "LATCH" in cell or cell == "LDCE"),
         "cells": int(entry["num_cells"]),
         "cells_by_type": by_type,
     }
@@ -145,22 +158,7 @@ def synthesize(job: SynthJob, cache_dir: Path | None = None) -> dict:
             raise UsageError(f"sources: {src} does not exist")
     job = SynthJob(job.top, job.target, sources, job.params)
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "synth"
-    final = root / job.cache_key(yosys_version())
-    cached = (final / "meta.json").is_file()
-    if not cached:
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".run-", dir=root))
-        try:
-            _run_yosys(yosys, job, tmp)
-            try:
-                os.rename(tmp, final)
-            except OSError:  # another process cached the same run first: keep theirs
-                if not (final / "meta.json").is_file():
-                    raise
-                shutil.rmtree(tmp, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+    final, cached = cached_run(root, job.cache_key(yosys_version()), lambda tmp: _run_yosys(yosys, job, tmp))
     meta = json.loads((final / "meta.json").read_text())
     stat = json.loads((final / "stat.json").read_text())
     problems = parse_log(
@@ -175,6 +173,32 @@ def synthesize(job: SynthJob, cache_dir: Path | None = None) -> dict:
         "seconds": meta["seconds"],
         "cached": cached,
     }
+
+
+def cached_run(root: Path, key: str, build, done: str = "meta.json") -> tuple[Path, bool]:
+    """``root/key``, built by ``build(tmp_dir)`` unless its file ``done`` exists; returns
+    (directory, whether it was cached).
+
+    The build goes to a temp dir renamed into place, so concurrent runs never see half an entry; if
+    another process cached the same key first, its entry is kept.
+    """
+    final = root / key
+    if (final / done).is_file():
+        return final, True
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".run-", dir=root))
+    try:
+        build(tmp)
+        try:
+            os.rename(tmp, final)
+        except OSError:  # another process cached the same run first: keep theirs
+            if not final.is_dir():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final, False
 
 
 def _run_yosys(yosys: str, job: SynthJob, directory: Path) -> None:
@@ -272,7 +296,32 @@ def _int_list(text: str, name: str, lo: int, hi: int) -> list[int]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--widths", default="8,12,16", help="activation widths (default 8,12,16)")
     parser.add_argument("--lanes", default="1,4", help="output-channel lanes P (default 1,4)")
-    parser.add_argument("--target", default="ice40,generic", help="yosys targets (default ice40,generic)")
+    parser.add_argument(
+        "--target",
+        default="ice40,generic",
+        help=f"yosys targets, of {','.join(TARGETS)} (default ice40,generic)",
+    )
+    parser.add_argument(
+        "--pnr",
+        default="",
+        metavar="DEVICES",
+        help="also place and route on these devices, of ice40 (HX8K), ecp5 (LFE5U-85F) (default: none)",
+    )
+    parser.add_argument(
+        "--freq", type=float, default=100.0, metavar="MHZ", help="P&R clock constraint in MHz (default 100)"
+    )
+    parser.add_argument(
+        "--activity",
+        action="store_true",
+        help="also measure register toggles per output of both designs on a shipped model's layer",
+    )
+    parser.add_argument(
+        "--activity-images",
+        type=int,
+        default=4,
+        metavar="N",
+        help="test images the activity run feeds through the layer (default 4)",
+    )
     parser.add_argument("--channels", default="64,64", help="C_in,C_out of the energy model (default 64,64)")
     parser.add_argument("--model-only", action="store_true", help="print the op-count energy model only")
     parser.add_argument("--json", type=Path, help="also write everything as JSON to this path")
@@ -284,15 +333,16 @@ def synthesis_row(act_width: int, lanes: int, result: Mapping) -> dict:
     row = {"design": result["top"], "act_width": act_width, "lanes": lanes, **result}
     row.pop("top")
     row["outputs_per_cycle"] = throughput
-    for name in ("lut4", "ff", "cells"):
+    for name in ("lut4", "lut6", "ff", "cells"):
         row[f"{name}_per_output"] = None if row[name] is None else row[name] / throughput
     return row
 
 
 _SYNTHESIS_COLUMNS = (
     ("design", "design"), ("target", "target"), ("WA", "act_width"), ("P", "lanes"), ("LUT4", "lut4"),
-    ("carry", "carry"), ("FF", "ff"), ("cells", "cells"), ("out/cycle", "outputs_per_cycle"),
-    ("LUT4/out", "lut4_per_output"), ("FF/out", "ff_per_output"), ("cells/out", "cells_per_output"),
+    ("carry", "carry"), ("LUT6", "lut6"), ("CARRY4", "carry4"), ("SRL", "srl"), ("FF", "ff"),
+    ("cells", "cells"), ("out/cycle", "outputs_per_cycle"), ("LUT4/out", "lut4_per_output"),
+    ("LUT6/out", "lut6_per_output"), ("FF/out", "ff_per_output"), ("cells/out", "cells_per_output"),
     ("latches", "latches"), ("check", "check_problems"),
 )  # fmt: skip
 _ENERGY_COLUMNS = (
@@ -303,11 +353,22 @@ _ENERGY_COLUMNS = (
 
 
 def format_synthesis(rows: Iterable[Mapping], tablefmt: str = "simple") -> str:
-    """The synthesis rows as a table (``tablefmt="github"`` for Markdown); "–" where not applicable."""
+    """The synthesis rows as one table per target (``tablefmt="github"`` for Markdown), each with the
+    columns that apply to it."""
+    rows = list(rows)
+    targets = list(dict.fromkeys(r["target"] for r in rows))
+    return "\n\n".join(
+        format_table([r for r in rows if r["target"] == t], _SYNTHESIS_COLUMNS, tablefmt) for t in targets
+    )
+
+
+def format_table(rows: list[Mapping], columns, tablefmt: str = "simple", floatfmt: str = ".1f") -> str:
+    """``rows`` under ``columns`` ((header, key) pairs), leaving out columns no row has a value for."""
     from tabulate import tabulate
 
-    table = [["–" if r[key] is None else r[key] for _, key in _SYNTHESIS_COLUMNS] for r in rows]
-    return tabulate(table, [h for h, _ in _SYNTHESIS_COLUMNS], tablefmt=tablefmt, floatfmt=".1f")
+    used = [(h, k) for h, k in columns if any(r.get(k) is not None for r in rows)]
+    table = [[r.get(k) for _, k in used] for r in rows]  # None shows as "–" and keeps columns numeric
+    return tabulate(table, [h for h, _ in used], tablefmt=tablefmt, floatfmt=floatfmt, missingval="–")
 
 
 def format_energy(rows: list[Mapping], tablefmt: str = "simple") -> str:
@@ -361,20 +422,42 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--target: unknown {unknown or targets!r}; valid: {', '.join(TARGETS)}")
     if args.json is not None:
         resolve_file_target(args.json, "--json")
+    devices = [d.strip() for d in args.pnr.split(",") if d.strip()]
+    if any(d not in pnr.DEVICES for d in devices):
+        raise UsageError(f"--pnr: unknown {args.pnr!r}; valid: {', '.join(pnr.DEVICES)}")
+    if not 1 <= args.freq <= 2000:
+        raise UsageError(f"--freq: expected a clock constraint in 1..2000 MHz, got {args.freq}")
+    if not 1 <= args.activity_images <= 1000:
+        raise UsageError(f"--activity-images: expected 1..1000, got {args.activity_images}")
 
     report: dict = {"channels": {"c_in": channels[0], "c_out": channels[1]}}
     if not args.model_only:
         require_yosys()
+        for device in devices:
+            pnr.require_device_tools(device)
+        if args.activity:
+            from winoadder.hw import activity
+
+            activity.require_tools()
         plan = [(w, p, job) for w in widths for p in lanes for t in targets for job in design_jobs(w, p, t)]
         try:
             results = synthesize_all([job for _, _, job in plan], progress=_report_progress)
+            report["yosys"] = yosys_version()
+            report["synthesis"] = [synthesis_row(w, p, r) for (w, p, _), r in zip(plan, results, strict=True)]
+            print(format_synthesis(report["synthesis"]))
+            print()
+            if devices:
+                report["pnr"] = run_pnr(widths, lanes, devices, args.freq, report["synthesis"])
+                report["pnr_tools"] = {d: list(pnr.tool_versions(d)) for d in devices}
+                print(format_pnr(report["pnr"]))
+                print()
+            if args.activity:
+                report["activity"] = activity.run_activity(widths, lanes, args.activity_images)
+                print(activity.format_activity(report["activity"]))
+                print()
         except RuntimeError as exc:
             print(f"winoadder synth: error: {exc}", file=sys.stderr)
             return 1
-        report["yosys"] = yosys_version()
-        report["synthesis"] = [synthesis_row(w, p, r) for (w, p, _), r in zip(plan, results, strict=True)]
-        print(format_synthesis(report["synthesis"]))
-        print()
     report["energy"] = [
         row for w in widths for row in opcount.energy_table(design_config(w, 1), channels[0], channels[1])
     ]
@@ -384,3 +467,104 @@ def run(args: argparse.Namespace) -> int:
         _write_json(args.json, report)
         print(f"\nwrote {args.json}")
     return 0
+
+
+# ---------------------------------------------------------------------------------- place and route
+
+
+def pnr_jobs(act_width: int, lanes: int, device: str, freq_mhz: float) -> list:
+    """P&R jobs of both designs at one design point (the same parameters as ``design_jobs``)."""
+    return [
+        pnr.PnrJob(j.top, device, j.sources, j.params, freq_mhz)
+        for j in design_jobs(act_width, lanes, "ice40")
+    ]
+
+
+def pnr_row(act_width: int, lanes: int, result: Mapping) -> dict:
+    """A P&R result with its design point, per-output costs and outputs per microsecond at Fmax."""
+    row = {"design": result["top"], "act_width": act_width, "lanes": lanes, **result}
+    row.pop("top")
+    row["outputs_per_cycle"] = throughput = outputs_per_cycle(result["params"])
+    for name in ("lut", "ff", "carry"):
+        row[f"{name}_per_output"] = row[name] / throughput if row.get(name) is not None else None
+    row["outputs_per_us"] = row["fmax_mhz"] * throughput if row.get("fmax_mhz") is not None else None
+    return row
+
+
+def too_big_for_ice40(synthesis: Iterable[Mapping], design: str, act_width: int, lanes: int) -> str | None:
+    """Why a design point cannot fit the HX8K, judged from its ``synth_ice40`` LUT4 count; else None."""
+    for row in synthesis:
+        key = (row["target"], row["design"], row["act_width"], row["lanes"])
+        if key == ("ice40", design, act_width, lanes) and row["lut4"] > pnr.ICE40_LCS:
+            return f"synth_ice40 maps it to {row['lut4']} LUT4s, more than the HX8K's {pnr.ICE40_LCS} LCs"
+    return None
+
+
+def run_pnr(widths, lanes, devices, freq_mhz: float, synthesis: Iterable[Mapping] = ()) -> list[dict]:
+    """Place and route both designs at every point, at most MAX_PARALLEL at a time; rows in plan order.
+
+    An iCE40 point whose synthesized LUT4 count already exceeds the part is reported as not fitting
+    without running nextpnr (that would re-synthesize it only to fail at placement)."""
+    synthesis = list(synthesis)
+    plan = [
+        (w, p, job) for d in devices for w in widths for p in lanes for job in pnr_jobs(w, p, d, freq_mhz)
+    ]
+
+    def one(item):
+        w, p, job = item
+        reason = too_big_for_ice40(synthesis, job.top, w, p) if job.device == "ice40" else None
+        if reason is not None:
+            print(f"[pnr] {job.top} ice40 WA={w} P={p}: skipped, {reason}", file=sys.stderr, flush=True)
+            return {"design": job.top, "device": job.device, "act_width": w, "lanes": p, "fits": False,
+                    "error": reason, "params": dict(job.params), "outputs_per_cycle": 4 * p}  # fmt: skip
+        result = pnr.place_and_route(job)
+        how = (
+            "cached"
+            if result["cached"]
+            else f"synth {result['synth_seconds']} s, P&R {result['pnr_seconds']} s"
+        )
+        fit = "" if result["fits"] else " (does not fit)"
+        print(f"[pnr] {job.top} {job.device} WA={w} P={p}: {how}{fit}", file=sys.stderr, flush=True)
+        return pnr_row(w, p, result)
+
+    with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
+        return list(pool.map(one, plan))
+
+
+_PNR_COLUMNS = (
+    ("design", "design"), ("device", "device"), ("WA", "act_width"), ("P", "lanes"), ("fits", "fits"),
+    ("LUT4", "lut"), ("logic LUT", "lut_logic"), ("carry", "carry"), ("FF", "ff"), ("Fmax MHz", "fmax_mhz"),
+    ("out/cycle", "outputs_per_cycle"), ("LUT4/out", "lut_per_output"), ("FF/out", "ff_per_output"),
+    ("out/us", "outputs_per_us"), ("synth s", "synth_seconds"), ("P&R s", "pnr_seconds"),
+)  # fmt: skip
+
+
+def format_pnr(rows: list[Mapping], tablefmt: str = "simple") -> str:
+    """The P&R rows as a table, then the core/direct ratios per device and design point."""
+    lines = [
+        "Place and route (post-route counts; iCE40 HX8K counts exclude the pin wrapper, ECP5 85F out of "
+        "context; LUT4 = LUT4 slots used incl. carry, logic LUT = LUTs not in a carry chain):",
+        format_table(rows, _PNR_COLUMNS, tablefmt),
+    ]
+    ratios = pnr_ratios(rows)
+    if ratios:
+        lines.append(format_table(ratios, _RATIO_COLUMNS, tablefmt, floatfmt=".3f"))
+    return "\n".join(lines)
+
+
+_RATIO_COLUMNS = (
+    ("device", "device"), ("WA", "act_width"), ("P", "lanes"), ("LUT4 core/direct", "lut"),
+    ("FF core/direct", "ff"), ("Fmax core/direct", "fmax_mhz"),
+)  # fmt: skip
+
+
+def pnr_ratios(rows: list[Mapping]) -> list[dict]:
+    """core / direct ratios of LUT4s, flip-flops and Fmax wherever both designs fit."""
+    by_point = {(r["device"], r["act_width"], r["lanes"], r["design"]): r for r in rows if r.get("fits")}
+    out = []
+    for (device, w, p, design), core in by_point.items():
+        direct = by_point.get((device, w, p, "adder_pe_direct"))
+        if design == "winoadder_core" and direct is not None:
+            ratio = {k: core[k] / direct[k] for k in ("lut", "ff", "fmax_mhz")}
+            out.append({"device": device, "act_width": w, "lanes": p, **ratio})
+    return out
