@@ -356,3 +356,58 @@ _GENERATORS: dict[str, Callable] = {
     "channels": _channels,
     "zero": _zero,
 }
+
+
+LAYER_CLASS = "layer"
+CLASS_DOC[LAYER_CLASS] = "a real layer's activations and weights: every 2x2 output tile, lane group and channel"
+
+
+def layer_transactions(cfg, x_raw: np.ndarray, u: np.ndarray, *, padding: int = 1, limit: int = 0
+                       ) -> Transactions:
+    """The transactions of a conv layer (raw activations (N,C,H,W), raw U (O,C,4,4)) as one class.
+
+    One accumulation per (image, 2x2 output tile, group of P output channels) over the C input channels,
+    in that order; output channels beyond O in the last group get U = 0. ``limit`` > 0 keeps the first
+    accumulations that fit in ``limit`` transactions (at least one).
+    """
+    from simulator.tiling import TileGrid
+
+    x_raw, u = np.asarray(x_raw, dtype=np.int64), np.asarray(u, dtype=np.int64)
+    if x_raw.ndim != 4 or u.ndim != 4 or u.shape[2:] != (4, 4) or u.shape[1] != x_raw.shape[1]:
+        raise ValueError(f"layer: activations (N,C,H,W) and U (O,C,4,4) with the same C, got {x_raw.shape} "
+                         f"and {u.shape}")
+    channels = x_raw.shape[1]
+    if channels > cfg.max_channels:
+        raise ValueError(f"layer: {channels} input channels exceed the config's max_channels = {cfg.max_channels}")
+    grid = TileGrid.for_input(x_raw.shape, padding)
+    xp = grid.padded(x_raw)  # (N, Hp, Wp, C)
+    rows = (2 * np.arange(grid.nth))[:, None] + np.arange(4)[None, :]  # (nth, 4)
+    cols = (2 * np.arange(grid.ntw))[:, None] + np.arange(4)[None, :]
+    tiles = xp[:, rows[:, None, :, None], cols[None, :, None, :], :]  # (N, nth, ntw, 4, 4, C)
+    tiles = tiles.reshape(-1, 4, 4, channels).transpose(0, 3, 1, 2)  # (T, C, 4, 4)
+    P = cfg.lanes
+    groups = -(-u.shape[0] // P)
+    u_pad = np.zeros((groups * P, channels, 4, 4), dtype=np.int64)
+    u_pad[: u.shape[0]] = u
+    u_groups = u_pad.reshape(groups, P, channels, 4, 4).transpose(0, 2, 1, 3, 4)  # (G, C, P, 4, 4)
+    accumulations = len(tiles) * groups
+    if limit > 0:
+        accumulations = min(accumulations, max(limit // channels, 1))
+    acc = np.arange(accumulations)
+    tile_of, group_of = acc // groups, acc % groups
+    d = tiles[tile_of].reshape(-1, 4, 4)
+    w = u_groups[group_of].reshape(-1, P, 4, 4)
+    first, last = flags_from_lengths(np.full(accumulations, channels, dtype=np.int64))
+    return Transactions(d, w, first, last, np.zeros(len(d), dtype=np.int64), (LAYER_CLASS,))
+
+
+def concatenate(parts: Sequence[Transactions]) -> Transactions:
+    """One stream of several (their classes renumbered in order; class names must be distinct)."""
+    names = tuple(n for t in parts for n in t.classes)
+    if len(set(names)) != len(names):
+        raise ValueError(f"classes: a class appears twice in {', '.join(names)}")
+    offsets = np.cumsum([0] + [len(t.classes) for t in parts])
+    return Transactions(np.concatenate([t.d for t in parts]), np.concatenate([t.u for t in parts]),
+                        np.concatenate([t.first for t in parts]), np.concatenate([t.last for t in parts]),
+                        np.concatenate([t.class_index + o for t, o in zip(parts, offsets, strict=False)]),
+                        names)

@@ -15,8 +15,9 @@ from winoadder import __version__
 
 SUBCOMMANDS = {
     "simulate": "simulator.cli",
-    "vectors": "vectors.cli",
+    "vectors": "winoadder.vectors_cli",
     "verify": "winoadder.hw.verify",
+    "grade": "winoadder.hw.grade",
     "study": "winoadder.ml.study",
     "train": "winoadder.ml.train",
     "synth": "winoadder.hw.synth",

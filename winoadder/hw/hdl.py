@@ -162,8 +162,11 @@ def _cache_key(sim, top, sources, params, include_dirs, flags=()) -> str:
 
 
 def verilator_command(top, sources, params, include_dirs, out_dir: Path, flags=()) -> list[str]:
-    """The verilate step of a Verilator build into ``out_dir/obj`` (C++ and makefile, not compiled)."""
-    cmd = ["verilator", "--cc", "--exe", "--main", "--timing", "-O2", "--top-module", top]
+    """The verilate step of a Verilator build into ``out_dir/obj`` (C++ and makefile, not compiled).
+
+    A ``.cpp`` among the sources provides ``main()``; otherwise Verilator's ``--main`` does."""
+    main = [] if any(str(s).endswith(".cpp") for s in sources) else ["--main"]
+    cmd = ["verilator", "--cc", "--exe", *main, "--timing", "-O2", "--top-module", top]
     cmd += [*_VERILATOR_WARNINGS_OFF, *flags, "--Mdir", str(out_dir / "obj"), "-o", "sim"]
     cmd += [f"-I{d}" for d in include_dirs] + [f"-G{k}={v}" for k, v in params.items()]
     return cmd + [str(s) for s in sources]
@@ -177,18 +180,25 @@ def _compile(sim, top, sources, params, include_dirs, out_dir: Path, flags=()) -
         _run_tool([*cmd, *(str(s) for s in sources)], out_dir, sim, top)
         return ["vvp", "-n", "sim.vvp"]
     _run_tool(verilator_command(top, sources, params, include_dirs, out_dir, flags), out_dir, sim, top)
-    obj = out_dir / "obj"
+    compile_verilated(out_dir / "obj", top, flags)
+    return ["obj/sim"]
+
+
+def compile_verilated(obj: Path, top: str, flags=(), make_vars: Sequence[str] = ()) -> Path:
+    """Compile a verilated model in ``obj`` to ``obj/sim`` with the cached runtime objects; ``make_vars``
+    such as ``OPT_FAST=-O0`` go to make. Returns the executable."""
     runtime = CACHE_DIR / "verilator-runtime" / hashlib.sha256(
-        json.dumps([tool_version(sim), list(flags)]).encode()).hexdigest()[:16]
+        json.dumps([tool_version("verilator"), list(flags)]).encode()).hexdigest()[:16]
     if runtime.is_dir():
         now = time.time()
         for f in runtime.iterdir():  # newer than their sources, so make reuses them
             shutil.copy2(f, obj / f.name)
             os.utime(obj / f.name, (now, now))
-    _run_tool(["make", "-C", str(obj), "-f", f"V{top}.mk", "-j", _VERILATOR_JOBS, "sim"], out_dir, sim, top)
-    if not runtime.is_dir():
+    _run_tool(["make", "-C", str(obj), "-f", f"V{top}.mk", "-j", _VERILATOR_JOBS, *make_vars, "sim"],
+              obj.parent, "verilator", top)
+    if not runtime.is_dir() and not make_vars:
         _save_runtime(obj, runtime)
-    return ["obj/sim"]
+    return obj / "sim"
 
 
 def _save_runtime(obj: Path, runtime: Path) -> None:
