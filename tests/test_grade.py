@@ -28,7 +28,8 @@ def small_set(tmp_path_factory):
 
 
 def _digest(directory):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.iterdir()) if p.is_file()}
+    files = sorted(p for p in directory.iterdir() if p.is_file())
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
 def test_mutants_cover_every_operator_and_skip_comments():
@@ -174,7 +175,7 @@ def test_coverage_of_a_small_set(small_set, tmp_path, capsys):
     cov = json.loads((directory / MANIFEST).read_text())["rtl_coverage"]
     assert cov["line"]["percent"] == 100.0 and cov["toggle"]["points"] > 0
     assert set(cov["per_class_covered"]) == {"uniform", "ties", "extremes", "acc_overflow"}
-    assert (out / "coverage.info").read_text().startswith("TN:") or "SF:" in (out / "coverage.info").read_text()
+    assert "SF:" in (out / "coverage.info").read_text()
     assert any((out / "annotated").iterdir())
     read_vector_set(directory)
     assert np.isfinite(cov["toggle"]["percent"])

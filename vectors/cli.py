@@ -16,10 +16,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="comma-separated groups (random, directed) or class names (default: both; with "
                              "--from-layer none)")
     parser.add_argument("--from-layer", metavar="X.npy",
-                        help="add the 'layer' class: a real layer's activations (N,C,H,W) or (C,H,W), raw integers "
-                             "or floats, as 'simulate --input' takes them (needs --weights); --count bounds it")
+                        help="add the 'layer' class: a real layer's activations (N,C,H,W) or (C,H,W), raw "
+                             "integers or floats, as 'simulate --input' takes them (needs --weights); "
+                             "--count bounds it")
     parser.add_argument("--weights", metavar="W.npy",
-                        help="the layer's float kernels (O,C,3,3) or raw U (O,C,4,4), as 'simulate' takes them")
+                        help="the layer's float kernels (O,C,3,3) or raw U (O,C,4,4), as 'simulate' takes "
+                             "them")
     parser.add_argument("--padding", type=int, default=1, help="the layer's zero padding (default 1)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory (created atomically)")
     parser.add_argument("--force", action="store_true", help="replace a non-empty output directory")
@@ -40,8 +42,8 @@ def run(args) -> int:
         manifest = create_vector_set(args.out, cfg, count=args.count, seed=args.seed,
                                      classes=args.classes or "random,directed", force=args.force)
     else:
-        manifest = create_layer_set(args.out, cfg, layer, count=args.count, seed=args.seed, classes=args.classes,
-                                    padding=args.padding, force=args.force)
+        manifest = create_layer_set(args.out, cfg, layer, count=args.count, seed=args.seed,
+                                    classes=args.classes, padding=args.padding, force=args.force)
     print(f"wrote {args.out}: {manifest['transactions']} transactions, {manifest['outputs']} outputs "
           f"({cfg})")
     print(tabulate([[c["name"], c["transactions"], c["outputs"]] for c in manifest["classes"]],

@@ -359,7 +359,7 @@ _GENERATORS: dict[str, Callable] = {
 
 
 LAYER_CLASS = "layer"
-CLASS_DOC[LAYER_CLASS] = "a real layer's activations and weights: every 2x2 output tile, lane group and channel"
+CLASS_DOC[LAYER_CLASS] = "a real layer's activations and weights: every 2x2 output tile, lane group, channel"
 
 
 def layer_transactions(cfg, x_raw: np.ndarray, u: np.ndarray, *, padding: int = 1, limit: int = 0
@@ -378,7 +378,8 @@ def layer_transactions(cfg, x_raw: np.ndarray, u: np.ndarray, *, padding: int = 
                          f"and {u.shape}")
     channels = x_raw.shape[1]
     if channels > cfg.max_channels:
-        raise ValueError(f"layer: {channels} input channels exceed the config's max_channels = {cfg.max_channels}")
+        raise ValueError(f"layer: {channels} input channels exceed the config's max_channels = "
+                         f"{cfg.max_channels}")
     grid = TileGrid.for_input(x_raw.shape, padding)
     xp = grid.padded(x_raw)  # (N, Hp, Wp, C)
     rows = (2 * np.arange(grid.nth))[:, None] + np.arange(4)[None, :]  # (nth, 4)

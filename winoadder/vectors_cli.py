@@ -13,8 +13,8 @@ HELP = _vectors.HELP
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     _vectors.add_arguments(parser)
     parser.add_argument("--from-model", metavar="NAME",
-                        help="add the 'layer' class from a shipped model (e.g. wino_balanced-cosine) or a model "
-                             ".npz: its layer --layer on the study data's test images")
+                        help="add the 'layer' class from a shipped model (e.g. wino_balanced-cosine) or a "
+                             "model .npz: its layer --layer on the study data's test images")
     parser.add_argument("--layer", type=int, default=0, metavar="K", help="the model's 3x3 layer (default 0)")
     parser.add_argument("--images", type=int, default=4, metavar="N",
                         help="test images whose layer inputs are used (default 4)")

@@ -20,7 +20,7 @@ from fixedpoint.errors import UsageError
 from winoadder.paths import CACHE_DIR
 
 COVERAGE_FLAGS = ("--coverage-line", "--coverage-toggle", "--coverage-max-width", "4096")
-_MAIN = """// main() of a Verilator coverage build (winoadder.hw.covdata): run to $finish, write +coverage=PATH.
+_MAIN = """// main() of a Verilator coverage build (winoadder.hw.covdata): run to $finish, write coverage.
 #include "verilated.h"
 #include "verilated_cov.h"
 #include "V{top}.h"

@@ -26,7 +26,8 @@ def module_of(text: str) -> str:
     return match.group(1)
 
 
-def prove(rtl_dir, file: str, mutated_text: str, params: dict[str, int], timeout: float = 60) -> tuple[str, str]:
+def prove(rtl_dir, file: str, mutated_text: str, params: dict[str, int], timeout: float = 60
+          ) -> tuple[str, str]:
     """(``equivalent`` | ``unknown``, detail) for the mutated text of ``rtl_dir/file``."""
     from winoadder.hw.hdl import format_param
 
@@ -56,8 +57,8 @@ def prove(rtl_dir, file: str, mutated_text: str, params: dict[str, int], timeout
                   "design -copy-from gate -as gate gate; equiv_make -blacklist /dev/null gold gate equiv; "
                   "hierarchy -top equiv; equiv_simple -seq 2; equiv_induct -seq 2; equiv_status -assert")
         try:
-            proc = subprocess.run(["yosys", "-q", "-p", script], capture_output=True, text=True, timeout=timeout,
-                                  cwd=tmp)
+            proc = subprocess.run(["yosys", "-q", "-p", script], capture_output=True, text=True,
+                                  timeout=timeout, cwd=tmp)
         except subprocess.TimeoutExpired:
             return "unknown", f"proof did not finish in {timeout:.0f} s"
     if proc.returncode == 0:

@@ -7,7 +7,8 @@ instantiate or on a block the set never executes (Verilator line coverage of the
 mutant that fails to verilate or compile is a **compile error**, reported apart. Every other distinct
 model is compiled (cached by content, winoadder.hw.hdl) and run on the whole set with the testbench's
 seeded gaps and backpressure, under a watchdog; a mismatching, missing or extra output, a failed run or
-an expired watchdog **kills** it; the kill matrix comes from running each vector class alone. Survivors
+an expired watchdog **kills** it; the kill matrix names the vector classes whose outputs are wrong in
+that run (each output belongs to one class's accumulation). Survivors
 that are argued equivalent (``EQUIVALENT``) are listed with the argument and leave the score:
 score = killed / (killed + survived).
 
@@ -41,7 +42,8 @@ _PATHS = re.compile(r'"/[^"]*\.v"')
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("directory", nargs="?", metavar="DIR", help="vector set written by 'winoadder vectors'")
+    parser.add_argument("directory", nargs="?", metavar="DIR",
+                        help="vector set written by 'winoadder vectors'")
     parser.add_argument("--sim", default="verilator", choices=("verilator", "iverilog"),
                         help="simulator (default verilator)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
@@ -54,9 +56,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=0, metavar="S",
                         help="watchdog seconds per mutant run (default: 20 x the original run + 10)")
     parser.add_argument("--json", metavar="PATH", help="report path (default DIR/grade.json)")
-    parser.add_argument("--no-manifest", action="store_true", help="do not add the grade section to the manifest")
+    parser.add_argument("--no-manifest", action="store_true",
+                        help="do not add the grade section to the manifest")
     parser.add_argument("--minimize", metavar="OUT",
-                        help="also write the smallest subset of the set that keeps the kill set, as a set in OUT")
+                        help="also write the smallest subset of the set that keeps the kill set, as a set in "
+                             "OUT")
     parser.add_argument("--suite", action="store_true",
                         help="grade the project's RTL test suite instead of a set (pytest per mutant)")
 
@@ -93,14 +97,14 @@ def run(args) -> int:
         raise UsageError(f"grading interrupted: nothing written, {args.directory} untouched") from None
     json_path = Path(args.json) if args.json else vset.directory / "grade.json"
     print_report(report)
-    _write_atomic(json_path, json.dumps(report, indent=2) + "\n")
+    _write_atomic(json_path, json.dumps(public(report), indent=2) + "\n")
     print(f"\nreport: {json_path}")
     if not args.no_manifest:
         add_manifest_section(vset.directory, summary_section(report))
     if args.minimize:
         from winoadder.hw.minimize import minimize
 
-        kept = minimize(vset, report, args.minimize, sim=args.sim)
+        kept = minimize(vset, report, args.minimize, sim=args.sim, jobs=args.jobs)
         print(f"minimized set: {args.minimize}: {kept['transactions']} of {vset.transactions} transactions, "
               f"same kill set ({kept['killed']} mutants)")
     return 0
@@ -123,8 +127,9 @@ def _parse_operators(spec: str) -> tuple[str, ...]:
 
 
 def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, timeout=0.0, rtl_dir=None,
-          progress=False) -> dict:
-    """Grade ``vset``: classify every mutant of ``rtl_dir`` (default rtl/); return the report dict."""
+          progress=False, only=None, mutant_cache=None) -> dict:
+    """Grade ``vset``: classify every mutant of ``rtl_dir`` (default rtl/), or those whose id is in
+    ``only``; return the report dict."""
     from simulator.rtl_params import rtl_parameters
     from winoadder.hw.mutate import OPERATORS, rtl_mutants
     from winoadder.hw.verify import testbench_depth
@@ -136,13 +141,18 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
     total = len(mutants)
     if sample and sample < total:
         mutants = sorted(random.Random(seed).sample(mutants, sample), key=lambda m: (m.file, m.offset))
+    if only is not None:
+        mutants = [m for m in mutants if m.id in only]
     params = {**rtl_parameters(vset.cfg), "DEPTH": testbench_depth(vset)}
     work = Path(tempfile.mkdtemp(prefix="winoadder-grade-"))
     try:
-        snapshot, tb = _snapshot(rtl_dir, TB_DIR / "tb_winoadder_core.v", work)  # edits during a run: no effect
+        # Copies: edits of rtl/ during a run change nothing.
+        snapshot, tb = _snapshot(rtl_dir, TB_DIR / "tb_winoadder_core.v", work)
         inputs = prepare_inputs(vset, work)
         reach = reached_lines(vset, params, work, snapshot, tb)
         base = _task_base(vset, sim, params, inputs, snapshot, tb, work)
+        if mutant_cache:
+            base["mutant_cache"] = str(mutant_cache)
         original = run_mutant({**base, "mutant": None, "timeout": 600})
         if original["status"] != "survived":
             raise RuntimeError(f"the unmutated RTL fails this set ({original.get('detail', '')}); grade a "
@@ -152,21 +162,23 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
         tasks, results = [], {}
         for m in mutants:
             if m.file not in reach["files"]:
-                results[m.id] = {"status": "not_reached", "reason": "module not instantiated by the testbench"}
+                results[m.id] = {"status": "not_reached",
+                                 "reason": "module not instantiated by the testbench"}
             elif (m.file, m.line) in reach["zero"]:
                 results[m.id] = {"status": "not_reached", "reason": "block never executed (line coverage)"}
             else:
                 tasks.append({**base, "mutant": m.to_dict() | {"offset": m.offset}})
         done = 0
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for task, res in zip(tasks, pool.map(run_mutant, tasks)):
+            for task, res in zip(tasks, pool.map(run_mutant, tasks), strict=True):
                 results[task["mutant"]["id"]] = res
                 done += 1
                 if progress and (done % 25 == 0 or done == len(tasks)):
-                    print(f"  {done}/{len(tasks)} mutants run ({time.perf_counter() - start:.0f} s)", flush=True)
+                    seconds = time.perf_counter() - start
+                    print(f"  {done}/{len(tasks)} mutants run ({seconds:.0f} s)", flush=True)
         survivors = [t for t in tasks if results[t["mutant"]["id"]]["status"] == "survived"]
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for task, (verdict, detail) in zip(survivors, pool.map(prove_mutant, survivors)):
+            for task, (verdict, detail) in zip(survivors, pool.map(prove_mutant, survivors), strict=True):
                 if verdict == "equivalent":
                     results[task["mutant"]["id"]] = {"status": "equivalent", "reason": detail}
         return build_report(vset, sim, mutants, results, total=total, sample=sample, seed=seed,
@@ -188,7 +200,7 @@ def _snapshot(rtl_dir: Path, tb: Path, work: Path) -> tuple[Path, Path]:
 def _task_base(vset, sim, params, inputs, rtl_dir, tb, work) -> dict:
     return {
         "sim": sim, "params": params, "rtl_dir": str(rtl_dir), "tb": str(tb), "work": str(work),
-        "inputs": inputs, "expected": str(work / "expected.npy"),
+        "inputs": inputs, "expected": str(work / "expected.npy"), "out_class": str(work / "out_class.npy"),
         "classes": [c["name"] for c in vset.manifest["classes"]],
         "n_out": vset.outputs, "n_in": vset.transactions, "vectors": str(vset.directory.resolve()),
         "timeout": 600,
@@ -205,7 +217,9 @@ def prepare_inputs(vset, work: Path) -> dict:
     out_tx = arrays["out_index"].astype(np.int64)
     out_class = arrays["class_index"][out_tx].astype(np.int64)
     np.save(work / "expected.npy", data["expected_out"])
-    runs = {"all": {"dir": str(work / "all"), "n_in": vset.transactions, "n_out": vset.outputs, "first_out": 0}}
+    np.save(work / "out_class.npy", out_class)
+    runs = {"all": {"dir": str(work / "all"), "n_in": vset.transactions, "n_out": vset.outputs,
+                    "first_out": 0}}
     for c in vset.manifest["classes"]:
         t0, nt = c["first_transaction"], c["transactions"]
         outs = np.flatnonzero(out_class == vset.manifest["classes"].index(c))
@@ -239,7 +253,7 @@ def reached_lines(vset, params, work: Path, rtl_dir: Path, tb: Path) -> dict:
         per_file.setdefault(name, []).append((line, count))
     for name, rows in per_file.items():
         rows.sort()
-        for (line, count), nxt in zip(rows, [*rows[1:], (None, None)]):
+        for (line, count), nxt in zip(rows, [*rows[1:], (None, None)], strict=True):
             if count == 0:
                 zero.update((name, k) for k in range(line, (nxt[0] or line + 1)))
     return {"files": files, "zero": zero, "coverage": str(data)}
@@ -301,16 +315,22 @@ def run_mutant(task: dict) -> dict:
             return {"status": "compile_error", "detail": _first_error(proc.stderr)}
         model = model_hash(scratch / "obj", str(src))
         if mut is not None and model == task.get("original_model"):
-            return {"status": "not_reached", "reason": "removed by elaboration (model identical to the original)"}
+            return {"status": "not_reached",
+                    "reason": "removed by elaboration (model identical to the original)"}
         try:
-            tb = (_compiled_model(scratch / "obj", model) if task["sim"] == "verilator"
-                  else build(task["sim"], "tb_winoadder_core", sources, params))
+            if task["sim"] == "verilator":
+                tb = _compiled_model(scratch / "obj", model, task.get("mutant_cache"))
+            else:
+                tb = build(task["sim"], "tb_winoadder_core", sources, params)
         except RuntimeError as exc:
             return {"status": "compile_error", "detail": _first_error(str(exc))}
         result = _simulate(task, tb, "all")
         result["model"] = model
-        if result["status"] == "killed" and mut is not None:
-            result["by_class"] = [c for c in task["classes"] if _simulate(task, tb, c)["status"] == "killed"]
+        if result["status"] == "killed":
+            wrong = np.asarray(result["wrong_outputs"], dtype=np.int64)
+            out_class = np.load(task["out_class"])[wrong] if len(wrong) else np.zeros(0, dtype=np.int64)
+            found = set(out_class.tolist())
+            result["by_class"] = [c for i, c in enumerate(task["classes"]) if i in found] or ["(run failed)"]
         return result
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -328,12 +348,12 @@ def prove_mutant(task: dict) -> tuple[str, str]:
     return prove(task["rtl_dir"], mutant.file, text, task["params"])
 
 
-def _compiled_model(obj: Path, model: str):
-    """The mutant's executable, cached by its model hash (compiled at -O0: builds dominate, runs are short)."""
+def _compiled_model(obj: Path, model: str, cache: str | None = None):
+    """The mutant's executable, cached by its model hash (-O0: builds dominate, runs are short)."""
     from winoadder.hw.hdl import Build, compile_verilated
     from winoadder.paths import CACHE_DIR
 
-    final = CACHE_DIR / "mutants" / model[:32]
+    final = Path(cache or CACHE_DIR / "mutants") / model[:32]
     if not (final / "sim").is_file():
         start = time.perf_counter()
         exe = compile_verilated(obj, "tb_winoadder_core", make_vars=("OPT_FAST=-O0", "OPT_SLOW=-O0",
@@ -365,7 +385,8 @@ def _simulate(task, tb, name: str) -> dict:
                        "actual": actual_path, "bindir": spec["dir"], "show": 0},
                       timeout=task["timeout"], check=False)
     except subprocess.TimeoutExpired:
-        return {"status": "killed", "detail": "watchdog: the run did not finish", "run_seconds": task["timeout"]}
+        return {"status": "killed", "detail": "watchdog: the run did not finish",
+                "run_seconds": task["timeout"], "wrong_outputs": []}
     seconds = time.perf_counter() - start
     expected = np.load(task["expected"])
     first = spec.get("first_out", 0)
@@ -379,7 +400,7 @@ def _simulate(task, tb, name: str) -> dict:
     detail = f"exit {proc.returncode}, {len(wrong)} of {spec['n_out']} outputs wrong or missing"
     return {"status": "killed", "detail": detail, "run_seconds": seconds,
             "first_wrong": int(first + wrong[0]) if len(wrong) else None,
-            "wrong_outputs": (first + wrong[:4096]).tolist() if name == "all" else None}
+            "wrong_outputs": (first + wrong).tolist()}
 
 
 def _equal_rows(text: str, expected: np.ndarray, task) -> np.ndarray:
@@ -417,7 +438,8 @@ def build_report(vset, sim, mutants, results, *, total, sample, seed, seconds, r
         argument = argument or (res.get("reason") if status == "equivalent" else None)
         rows.append({**m.to_dict(), "description": m.description, "status": status,
                      "by_class": res.get("by_class", []), "reason": res.get("reason") or argument
-                     or res.get("detail")})
+                     or res.get("detail"), "first_wrong_output": res.get("first_wrong"),
+                     "_wrong": res.get("wrong_outputs") or []})
     counts = {s: sum(r["status"] == s for r in rows)
               for s in ("killed", "survived", "equivalent", "not_reached", "compile_error")}
     graded = counts["killed"] + counts["survived"]
@@ -450,6 +472,13 @@ def _equivalent(rtl_dir, m) -> str | None:
     text = (Path(rtl_dir) / m.file).read_text()
     after = m.apply(text).splitlines()[m.line - 1].strip()
     return EQUIVALENT.get((m.file, before, after))
+
+
+def public(report: dict) -> dict:
+    """The report without the per-mutant wrong-output lists (kept in memory for --minimize)."""
+    strip = {"mutants", "survivors", "equivalent"}
+    return {k: ([{f: v for f, v in r.items() if not f.startswith("_")} for r in report[k]] if k in strip
+                else report[k]) for k in report}
 
 
 def summary_section(report: dict) -> dict:

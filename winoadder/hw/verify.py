@@ -60,14 +60,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output backpressure percentage (default 25)")
     parser.add_argument("--show", type=int, default=10, metavar="N", help="mismatches to list (default 10)")
     parser.add_argument("--coverage", metavar="OUT", nargs="?", const="",
-                        help="Verilator line+toggle coverage per class, merged, into OUT (default DIR/coverage): "
-                             "coverage.dat, annotated/, coverage.info, html/ (with lcov); figures in the manifest")
+                        help="Verilator line+toggle coverage per class, merged, into OUT (default "
+                             "DIR/coverage): coverage.dat, annotated/, coverage.info, html/ (with lcov); "
+                             "figures in the manifest")
     parser.add_argument("--waves", metavar="OUT", nargs="?", const="",
-                        help="always dump waveforms of the first wrong (else first) output's accumulation with a "
-                             "lead-in into directory OUT (default DIR); on a mismatch a dump is written anyway, "
-                             "to a temporary directory")
+                        help="always dump waveforms of the first wrong (else first) output's accumulation "
+                             "with a lead-in into directory OUT (default DIR); on a mismatch a dump is written "
+                             "anyway, to a temporary directory")
     parser.add_argument("--waves-depth", type=int, default=256, metavar="N",
-                        help="transactions in a dump at most (default 256; the failing accumulation is kept whole)")
+                        help="transactions in a dump at most (default 256; the failing accumulation is kept "
+                             "whole)")
 
 
 def run(args) -> int:
@@ -128,8 +130,8 @@ def report_waves(vset, result: SimResult, args) -> None:
         output = min(len(result.actual), max(vset.outputs - 1, 0))  # the first output not written
     wave = dump(vset, result.sim, default_path(directory, result.sim), output=output, depth=args.waves_depth,
                 seed=args.seed, gap=args.gap, stall=args.stall)
-    where = (f"first wrong output {wave.wrong_output} at {wave.wrong_time} {TIME_UNIT} (expected {wave.expected}, "
-             f"got {wave.actual}; out_y as sampled by the clock edge at that time)"
+    where = (f"first wrong output {wave.wrong_output} at {wave.wrong_time} {TIME_UNIT} "
+             f"(expected {wave.expected}, got {wave.actual}; out_y as sampled by the clock edge at that time)"
              if wave.wrong_output is not None else "no wrong output in the window")
     print(f"\n{result.sim} waves: {wave.path} (transactions {wave.first_transaction}.."
           f"{wave.first_transaction + wave.transactions - 1}); {where}")

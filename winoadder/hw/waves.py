@@ -32,7 +32,8 @@ class WaveDump:
     actual: str | None
 
 
-def window(first: np.ndarray, out_index: np.ndarray, output: int, lead_in: int, depth: int) -> tuple[int, int]:
+def window(first: np.ndarray, out_index: np.ndarray, output: int, lead_in: int, depth: int
+           ) -> tuple[int, int]:
     """[start, end) transactions: output ``output``'s accumulation with whole accumulations before it."""
     tx = int(out_index[output])
     starts = np.flatnonzero(first)
@@ -77,7 +78,8 @@ def dump(vset, sim: str, out_path, *, output: int = 0, lead_in: int = 32, depth:
     hits = _MISMATCH.findall(proc.stdout)
     if hits:
         k, t, want, got = hits[0]
-        return WaveDump(out_path, sim, start, end - start, int(outs[0]), int(outs[0]) + int(k), int(t), want, got)
+        wrong = int(outs[0]) + int(k)
+        return WaveDump(out_path, sim, start, end - start, int(outs[0]), wrong, int(t), want, got)
     return WaveDump(out_path, sim, start, end - start, int(outs[0]), None, None, None, None)
 
 
