@@ -65,8 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "figures in the manifest")
     parser.add_argument("--waves", metavar="OUT", nargs="?", const="",
                         help="always dump waveforms of the first wrong (else first) output's accumulation "
-                             "with a lead-in into directory OUT (default DIR); on a mismatch a dump is written "
-                             "anyway, to a temporary directory")
+                             "with a lead-in into directory OUT (default DIR); on a mismatch a dump is "
+                             "written anyway, to a temporary directory")
     parser.add_argument("--waves-depth", type=int, default=256, metavar="N",
                         help="transactions in a dump at most (default 256; the failing accumulation is kept "
                              "whole)")
