@@ -1,10 +1,15 @@
-// adder_pe_direct: a direct AdderNet PE, the baseline for the area comparison (docs/rtl.md).
-// Per lane and channel step it forms the 2x2 outputs of a 3x3 adder filter on a 4x4 input tile with
-// 36 -|x - w| units (nine neg_abs_diff rows): Y[i][j] = sum_ab -|d[i+a][j+b] - g[a][b]|, accumulated
-// over input channels by the same channel_accumulate (one row: the lane's 4 outputs) and cast by the
-// same requantize as winoadder_core.
-// Weights g share the activation grid (signed, WG bits). Same handshake as winoadder_core (global
-// stall, one transaction per cycle); 4 register stages: M, the 9-term sums, acc, out_y.
+// adder_pe_direct: a direct AdderNet PE, the baseline for the area comparison (docs/rtl.md), built
+// with the same techniques as winoadder_core.
+// Per lane and channel step it forms the 2x2 outputs of a 3x3 adder filter on a 4x4 input tile:
+// Y[i][j] = sum_ab -|d[i+a][j+b] - g[a][b]|. Stage 1: 36 units -|w - x| per lane in neg_abs_diff's
+// steered form (nine rows, the lane's only pipeline register). Stage 2: the four window sums with the
+// magnitudes folded in (each -|D| = N + k: a window adds its nine negative N and the count of its
+// k once), accumulated over input channels by channel_accumulate (one row: the lane's 4 outputs;
+// NEG_ABS = 0) with the drain buffer of finished sums. One shared output stage: 4 requantize serve
+// the lanes in turn.
+// Weights g share the activation grid (signed, WG bits). Same handshake, output port, throughput rule
+// and flow control as winoadder_core. Latency: the beat of lane p of a last transaction accepted at
+// edge t is presented after edge t + 2 + p when nothing stalls.
 // Packing: in_tile as winoadder_core; in_w lane p, g[a][b] at bits [WG*(9p + 3a + b) +: WG].
 /* verilator lint_off MULTITOP */  // a top-level design: linting rtl/*.v together sees two tops
 module adder_pe_direct #(
@@ -20,7 +25,8 @@ module adder_pe_direct #(
     parameter O_SIGNED = 1,
     parameter SHIFT = 0,
     parameter ROUND = 4,
-    parameter OVF = 1
+    parameter OVF = 1,
+    parameter WL = 2
 ) (
     input clk,
     input rst,
@@ -32,17 +38,27 @@ module adder_pe_direct #(
     input in_last,
     output out_valid,
     input out_ready,
-    output [P*4*WO-1:0] out_y
+    output [WL-1:0] out_lane,
+    output [4*WO-1:0] out_y
 );
     localparam WX = WA + 1;  // activations as signed values
+    localparam [31:0] LAST_LANE_INT = P - 1;
+    localparam [WL-1:0] LAST_LANE = LAST_LANE_INT[WL-1:0];
 
-    wire advance = ~out_valid | out_ready;
+    // ---- input side (as winoadder_core) -----------------------------------------------------------
+    reg s1_valid, s1_last;  // in_first acts on entry (acc_clear)
+    wire drain_free;
+    wire advance = ~(s1_valid & s1_last & ~drain_free);
     assign in_ready = advance & ~rst;
+    wire load_s1 = in_valid & in_ready;
+    wire acc_en = advance & s1_valid;
+    wire acc_clear = load_s1 & in_first;
+    wire finish = acc_en & s1_last;
 
     // The 36 (x, w) pairs of a lane: unit 9*(2i+j) + 3a + b pairs d[i+a][j+b] with g[a][b]. Each
     // combinational group below is one always block that assigns its result once (one simulator event
     // per input change); its sensitivity list names its input only, since the temporaries are written
-    // before they are read (with a star list it would also wake on every write to them).
+    // before they are read.
     reg [36*WX-1:0] x_work, x_pairs;
     reg [P*36*WG-1:0] w_work, w_pairs;
     reg [WA-1:0] x;
@@ -72,88 +88,126 @@ module adder_pe_direct #(
         w_pairs = w_work;
     end
 
-    reg s1_valid, s1_first, s1_last;
-    wire [P*36*WDIF-1:0] s1_m;  // the stage-1 register, in neg_abs_diff
-    reg s2_valid, s2_first, s2_last;
-    reg [P*4*WP-1:0] s2_sums;
-    reg s3_valid;
-    wire [P*4*WO-1:0] q;
-    reg s4_valid;
-    reg [P*4*WO-1:0] s4_q;
-
-    genvar p, k;
+    // The finished sums of every lane (the drain buffer, read by lane).
+    wire [P*4*WS-1:0] drain;
+    genvar p, k, e;
     generate
         for (p = 0; p < P; p = p + 1) begin : g_lane
-            wire [4*WS-1:0] acc;  // per lane, so a lane's update only wakes its own requantizers
+            wire [36*WDIF-1:0] s1_m;  // stage 1: the lane's 36 units, steered form
             for (k = 0; k < 9; k = k + 1) begin : g_units  // units 4k..4k+3 of the lane's 36
-                neg_abs_diff #(.WU(WG), .WVA(WX), .WD(WDIF), .WM(WDIF)) u_neg_abs_diff (
+                neg_abs_diff #(.WU(WG), .WVA(WX), .WD(WDIF)) u_neg_abs_diff (
                     .clk(clk),
-                    .en(advance & in_valid),
+                    .en(load_s1),
                     .u(w_pairs[WG*(36*p+4*k) +: 4*WG]),
                     .va(x_pairs[WX*4*k +: 4*WX]),
-                    .m(s1_m[WDIF*(36*p+4*k) +: 4*WDIF])
+                    .m(s1_m[WDIF*4*k +: 4*WDIF])
                 );
             end
-            channel_accumulate #(.WM(WP), .WS(WS), .ACC_SAT(ACC_SAT)) u_channel_accumulate (
-                .clk(clk),
-                .rst(rst),
-                .en(advance & s2_valid),
-                .first(s2_first),
-                .m(s2_sums[4*WP*p +: 4*WP]),
-                .acc(acc)
-            );
-            for (k = 0; k < 4; k = k + 1) begin : g_out
-                requantize #(
-                    .WY(WS), .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT), .ROUND(ROUND), .OVF(OVF)
-                ) u_requantize (
-                    .y(acc[WS*k +: WS]),
-                    .q(q[WO*(4*p+k) +: WO])
-                );
-            end
-        end
-    endgenerate
-
-    // The four 9-term sums of each lane (stage 2), each computed inside its own clocked block (once per
-    // loading edge in an event-driven simulator) and written to its slice of s2_sums.
-    // Tap t of output k of lane p, sign-extended to WP bits:
-`define DP_TAP(p, k, t) {{(WP-WDIF+1){s1_m[WDIF*(36*(p)+9*(k)+(t))+WDIF-1]}}, s1_m[WDIF*(36*(p)+9*(k)+(t)) +: WDIF-1]}
-    generate
-        for (k = 0; k < 4*P; k = k + 1) begin : g_sum  // k = 4p + output
-            always @(posedge clk) begin
-                if (advance) begin
-                    s2_sums[WP*k +: WP] <= `DP_TAP(k / 4, k % 4, 0) + `DP_TAP(k / 4, k % 4, 1) + `DP_TAP(k / 4, k % 4, 2)
-                                         + `DP_TAP(k / 4, k % 4, 3) + `DP_TAP(k / 4, k % 4, 4) + `DP_TAP(k / 4, k % 4, 5)
-                                         + `DP_TAP(k / 4, k % 4, 6) + `DP_TAP(k / 4, k % 4, 7) + `DP_TAP(k / 4, k % 4, 8);
+            // The four window sums M = sum of nine -|D| (<= 0), computed modulo 2^WP (the exact sum
+            // fits WP bits): the nine negative N = {1, N[WDIF-2:0]} sign-extended, plus the count of
+            // the nine k (unit word {k, N[WDIF-2:0]}, see neg_abs_diff).
+            reg [4*WP-1:0] m;
+            reg [WP-1:0] m_k;
+            reg [3:0] k_count;
+            reg [WDIF-1:0] unit;
+            integer o, t;
+            always @(s1_m) begin
+                for (o = 0; o < 4; o = o + 1) begin
+                    m_k = {WP{1'b0}};
+                    k_count = 4'd0;
+                    for (t = 0; t < 9; t = t + 1) begin
+                        unit = s1_m[WDIF*(9*o+t) +: WDIF];
+                        m_k = m_k + {{(WP-WDIF+1){1'b1}}, unit[WDIF-2:0]};
+                        k_count = k_count + {3'd0, unit[WDIF-1]};
+                    end
+                    m[WP*o +: WP] = m_k + {{(WP-4){1'b0}}, k_count};
                 end
             end
+            wire [4*WS-1:0] s;
+            channel_accumulate #(
+                .WIN(WP), .WM(WP), .WS(WS), .ACC_SAT(ACC_SAT), .NEG_ABS(0)
+            ) u_channel_accumulate (
+                .clk(clk),
+                .rst(rst),
+                .en(acc_en),
+                .clear(acc_clear),
+                .last(s1_last),
+                .term(m),
+                .s(s)
+            );
+            assign drain[4*WS*p +: 4*WS] = s;
         end
     endgenerate
-`undef DP_TAP
 
     always @(posedge clk) begin
         if (rst) begin
             s1_valid <= 1'b0;
-            s2_valid <= 1'b0;
-            s3_valid <= 1'b0;
-            s4_valid <= 1'b0;
         end else if (advance) begin
             s1_valid <= in_valid;
-            s2_valid <= s1_valid;
-            s3_valid <= s2_valid & s2_last;
-            s4_valid <= s3_valid;
         end
     end
+    always @(posedge clk) begin
+        if (load_s1) s1_last <= in_last;
+    end
+
+    // ---- shared output stage (as winoadder_core, without an output transform) --------------------
+    reg drain_busy;
+    reg [WL-1:0] take_lane;
+    reg out_valid_r;
+    reg [WL-1:0] out_lane_r;
+    reg [4*WO-1:0] out_q;
+    wire advance_out = ~out_valid_r | out_ready;
+    wire take = drain_busy & advance_out;
+    wire take_last = take & (take_lane == LAST_LANE);
+    assign drain_free = ~drain_busy | take_last;
 
     always @(posedge clk) begin
-        if (advance) begin
-            s1_first <= in_first;
-            s1_last <= in_last;
-            s2_first <= s1_first;
-            s2_last <= s1_last;
-            s4_q <= q;
+        if (rst) begin
+            drain_busy <= 1'b0;
+            take_lane <= {WL{1'b0}};
+        end else begin
+            if (finish) drain_busy <= 1'b1;
+            else if (take_last) drain_busy <= 1'b0;
+            if (take) take_lane <= take_last ? {WL{1'b0}} : take_lane + 1'b1;
         end
     end
 
-    assign out_valid = s4_valid;
-    assign out_y = s4_q;
+    // The lane multiplexer: a loop of comparisons with constants (not a shifter).
+    reg [4*WS-1:0] taken;
+    integer lane;
+    always @(*) begin
+        taken = drain[0 +: 4*WS];
+        for (lane = 1; lane < P; lane = lane + 1) begin
+            if (take_lane == lane[WL-1:0]) taken = drain[4*WS*lane +: 4*WS];
+        end
+    end
+    wire [4*WO-1:0] q;
+    generate
+        for (e = 0; e < 4; e = e + 1) begin : g_out
+            requantize #(
+                .WY(WS), .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT), .ROUND(ROUND), .OVF(OVF)
+            ) u_requantize (
+                .y(taken[WS*e +: WS]),
+                .q(q[WO*e +: WO])
+            );
+        end
+    endgenerate
+
+    always @(posedge clk) begin
+        if (rst) begin
+            out_valid_r <= 1'b0;
+        end else if (advance_out) begin
+            out_valid_r <= take;
+        end
+    end
+    always @(posedge clk) begin
+        if (take) begin
+            out_q <= q;
+            out_lane_r <= take_lane;
+        end
+    end
+
+    assign out_valid = out_valid_r;
+    assign out_lane = out_lane_r;
+    assign out_y = out_q;
 endmodule

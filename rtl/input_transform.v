@@ -1,7 +1,7 @@
-// input_transform: V = B^T d B, the 4x4 Winograd-domain input tile, registered: at a rising clock edge
-// with en = 1, v is loaded with the transform of d; otherwise it holds (in winoadder_core this is the
-// stage-1 register). Evaluated inside the clocked block, once per loading edge in an event-driven
-// simulator. V[i][j] = sum_b BT[j][b] T[i][b] with T[i][b] = sum_a BT[i][a] d[a][b] (separable: the
+// input_transform: V = B^T d B, the 4x4 Winograd-domain input tile, combinational (in winoadder_core it
+// feeds the lanes' neg_abs_diff registers in the cycle the transaction is accepted, beside the weights:
+// no register delays the weights). One always block, evaluated once per change of d in an
+// event-driven simulator. V[i][j] = sum_b BT[j][b] T[i][b] with T[i][b] = sum_a BT[i][a] d[a][b] (separable: the
 // 16 T are computed once, then V from them; 32 add/sub for both presets).
 // BT holds the sign pattern of B^T: entry [i][j] at bits [2(4i+j)+1 : 2(4i+j)], 00 = 0, 01 = +1,
 // 11 = -1; each coefficient is a constant, so a zero term costs nothing. Sums are computed modulo 2^WE
@@ -12,8 +12,6 @@ module input_transform #(
     parameter WV = 10,
     parameter BT = 32'hC4341431
 ) (
-    input clk,
-    input en,
     input [16*WA-1:0] d,
     output [16*WV-1:0] v
 );
@@ -33,20 +31,18 @@ module input_transform #(
 `define IT_V(e) (`IT_TERM(`IT_BT((e) % 4, 0), t[4*((e) / 4)]) + `IT_TERM(`IT_BT((e) % 4, 1), t[4*((e) / 4)+1]) \
                + `IT_TERM(`IT_BT((e) % 4, 2), t[4*((e) / 4)+2]) + `IT_TERM(`IT_BT((e) % 4, 3), t[4*((e) / 4)+3]))
 
-    // Temporaries of the clocked block (written before they are read, no state): the tile's rows and
+    // Temporaries of the block (written before they are read, no state): the tile's rows and
     // T, in memories (an event-driven simulator reads a memory word without the signal lookup a reg
     // costs, so the tile is read once a row and each T once a term).
     reg [4*WA-1:0] d_row [0:3];
     reg signed [WE-1:0] t [0:15];
-    // The register for the tile (WE bits an element), loaded with one assignment of the whole tile:
-    // one event on v per loading edge.
+    // The tile (WE bits an element), written with one assignment of the whole tile: one event on v
+    // per change of d.
     /* verilator lint_off UNUSEDSIGNAL */  // WE > WV: the high bits of each element are not output
     reg [16*WE-1:0] v_wide;
     /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off BLKSEQ */  // blocking writes to the block's temporaries
     /* verilator lint_off WIDTH */  // the signed terms are sign-extended to WE bits
-    always @(posedge clk) begin
-        if (en) begin
+    always @(d) begin
             d_row[0] = d[0 +: 4*WA];
             d_row[1] = d[4*WA +: 4*WA];
             d_row[2] = d[8*WA +: 4*WA];
@@ -55,7 +51,7 @@ module input_transform #(
             `IT_T(1, 0) `IT_T(1, 1) `IT_T(1, 2) `IT_T(1, 3)
             `IT_T(2, 0) `IT_T(2, 1) `IT_T(2, 2) `IT_T(2, 3)
             `IT_T(3, 0) `IT_T(3, 1) `IT_T(3, 2) `IT_T(3, 3)
-            v_wide <= {
+            v_wide = {
                 `IT_V(15),
                 `IT_V(14),
                 `IT_V(13),
@@ -73,10 +69,8 @@ module input_transform #(
                 `IT_V(1),
                 `IT_V(0)
             };
-        end
     end
     /* verilator lint_on WIDTH */
-    /* verilator lint_on BLKSEQ */
 
     generate
         if (WE == WV) begin : g_exact

@@ -1,17 +1,24 @@
 // winoadder_core: the Winograd-adder accelerator (docs/datapath.md, docs/rtl.md).
 // One input transform and align shared by P output-channel lanes; per lane four neg_abs_diff rows (16
-// units), four channel_accumulate rows (the 16 Winograd-domain entries), an output transform and 4
-// requantizers.
+// units M = -|U - Va| in steered form, the lane's only pipeline register besides its state) and four
+// channel_accumulate rows (16 accumulators adding M as one addition with carry-in, and the drain
+// buffer: the 16 finished sums); one output stage shared by the lanes: output_transform + 4
+// requantize serve the finished accumulations lane by lane.
 //
-// A transaction (in_tile, P weight tiles in_u, in_first, in_last) is accepted when in_valid & in_ready.
-// Only transactions with in_last produce an output beat (out_y, P x 2x2 results). Flow control is a
-// global stall: every pipeline register advances when the output register is empty or being read
-// (advance = ~out_valid | out_ready), so in_ready depends combinationally on out_ready. Fully
-// pipelined: one transaction per cycle while not stalled. Latency: the output of a last transaction
-// accepted at clock edge t is presented (out_valid = 1) after edge t + 4, i.e. 5 register stages:
-//   1 V = input_transform(in_tile), U delayed     2 M = neg_abs_diff(U, align(V))
-//   3 acc = channel_accumulate(M)                 4 Y = output_transform(acc)
-//   5 out_y = requantize(Y)
+// Input: a transaction (in_tile, P weight tiles in_u, in_first, in_last) is accepted when
+// in_valid & in_ready. Output: one beat per lane and finished accumulation, out_y = that lane's 2x2
+// tile and out_lane = its lane; for each accumulation (in_last) lanes 0..P-1 in order, accumulations
+// in order.
+// Throughput: one transaction per cycle while every accumulation has at least P channels and
+// out_ready stays high; a last transaction waits in stage 1 (in_ready = 0) until the drain buffer is
+// free, i.e. until the previous accumulation's P beats have left the drain (docs/rtl.md).
+// Pipeline (register stages):
+//   1 M = neg_abs_diff(in_u, align(input_transform(in_tile)))   (per lane; last, valid)
+//   2 acc = channel_accumulate(acc, M); the drain s <= the finished sums on last   (per lane)
+//   3 Y = output_transform(s of lane take_lane)   (shared; lane, valid)
+//   4 out_y = requantize(Y)   (shared; out_lane, out_valid)
+// Latency: the beat of lane p of a last transaction accepted at edge t is presented after edge
+// t + 3 + p when nothing stalls.
 /* verilator lint_off MULTITOP */  // a top-level design: linting rtl/*.v together sees two tops
 module winoadder_core #(
     parameter P = 4,
@@ -32,7 +39,8 @@ module winoadder_core #(
     parameter ROUND = 4,
     parameter OVF = 1,
     parameter BT = 32'hC4341431,
-    parameter AT = 16'hD435
+    parameter AT = 16'hD435,
+    parameter WL = 2
 ) (
     input clk,
     input rst,
@@ -44,130 +52,172 @@ module winoadder_core #(
     input in_last,
     output out_valid,
     input out_ready,
-    output [P*4*WO-1:0] out_y
+    output [WL-1:0] out_lane,
+    output [4*WO-1:0] out_y
 );
-    wire advance = ~out_valid | out_ready;
+    localparam [31:0] LAST_LANE_INT = P - 1;
+    localparam [WL-1:0] LAST_LANE = LAST_LANE_INT[WL-1:0];
+
+    // ---- input side: stage 1 (M registers) and stage 2 (accumulators) ----------------------------
+    reg s1_valid, s1_last;  // in_first acts on entry (acc_clear)
+    wire drain_free;
+    // The input side moves unless stage 1 holds a last transaction that the drain cannot take yet.
+    wire advance = ~(s1_valid & s1_last & ~drain_free);
     assign in_ready = advance & ~rst;
-    // A data register loads only when the pipeline advances and its input holds a transaction (so
-    // idle cycles leave the datapath quiet); the valid flags say which registers hold one.
-    reg s1_valid, s1_first, s1_last;
-    reg s2_valid, s2_first, s2_last;
-    reg s3_valid, s4_valid, s5_valid;
-    wire load_s1 = advance & in_valid;
-    wire load_s2 = advance & s1_valid;
-    wire load_s3 = advance & s2_valid;
-    wire load_s4 = advance & s3_valid;
-    wire load_s5 = advance & s4_valid;
+    wire load_s1 = in_valid & in_ready;
+    wire acc_en = advance & s1_valid;
+    // A first transaction entering stage 1 clears the accumulators (the stage-2 transaction of the
+    // same edge is either a last one, whose sums go to the drain, or one a restart discards).
+    wire acc_clear = load_s1 & in_first;
+    wire finish = acc_en & s1_last;
 
-    // Stage 1: input transform (shared by all lanes); the weight tiles travel alongside (data register,
-    // no reset, loaded whole).
-    wire [16*WV-1:0] s1_v;
-    reg [P*16*WU-1:0] s1_u;
-    always @(posedge clk) begin
-        if (load_s1) s1_u <= in_u;
-    end
-    input_transform #(.WA(WA), .A_SIGNED(A_SIGNED), .WV(WV), .BT(BT)) u_input_transform (
-        .clk(clk),
-        .en(load_s1),
-        .d(in_tile),
-        .v(s1_v)
-    );
-
-    // Stage 2: align (shared), then per lane neg_abs_diff (the stage-2 register, like input_transform),
-    // one instance per row of the 4x4 tile. Each row of Va is one wire, shared by the lanes.
+    // Stage 0 (combinational, shared): V = input_transform(in_tile), Va = align(V); each row of Va is
+    // one wire, shared by the lanes.
+    wire [16*WV-1:0] v;
     wire [16*WVA-1:0] va;
+    input_transform #(.WA(WA), .A_SIGNED(A_SIGNED), .WV(WV), .BT(BT)) u_input_transform (
+        .d(in_tile),
+        .v(v)
+    );
     align #(.WV(WV), .K(K), .WVA(WVA)) u_align (
-        .v(s1_v),
+        .v(v),
         .va(va)
     );
-    genvar r;
+    genvar r, p, e;
     generate
         for (r = 0; r < 4; r = r + 1) begin : g_va
             wire [4*WVA-1:0] row = va[4*WVA*r +: 4*WVA];
         end
     endgenerate
 
-    // Stage 3: channel accumulators (state); stage 4: output transform; stage 5: requantize (the output
-    // register), all per lane.
-    // Each lane has its own wires and registers (no lane writes a slice of a shared bus, so a lane's
-    // update only wakes its own logic in an event-driven simulator). Per row of the tile, the units,
-    // the accumulators and the output transform pass whole row words (4 elements).
-    genvar p, e;
+    // The finished sums of every lane, by row of the tile (the drain buffer, read by lane).
+    wire [P*4*WS-1:0] drain0, drain1, drain2, drain3;
     generate
         for (p = 0; p < P; p = p + 1) begin : g_lane
-            wire [4*WY-1:0] s4_y;
-            wire [4*WO-1:0] q;
-            reg [4*WO-1:0] s5_q;
             for (r = 0; r < 4; r = r + 1) begin : g_row
-                wire [4*WM-1:0] s2_m;
-                wire [4*WS-1:0] acc;
-                neg_abs_diff #(.WU(WU), .WVA(WVA), .WD(WD), .WM(WM)) u_neg_abs_diff (
+                wire [4*WD-1:0] s1_m;
+                wire [4*WS-1:0] s;
+                neg_abs_diff #(.WU(WU), .WVA(WVA), .WD(WD)) u_neg_abs_diff (
                     .clk(clk),
-                    .en(load_s2),
-                    .u(s1_u[WU*(16*p+4*r) +: 4*WU]),
+                    .en(load_s1),
+                    .u(in_u[WU*(16*p+4*r) +: 4*WU]),
                     .va(g_va[r].row),
-                    .m(s2_m)
+                    .m(s1_m)
                 );
-                channel_accumulate #(.WM(WM), .WS(WS), .ACC_SAT(ACC_SAT)) u_channel_accumulate (
+                channel_accumulate #(
+                    .WIN(WD), .WM(WM), .WS(WS), .ACC_SAT(ACC_SAT), .NEG_ABS(1)
+                ) u_channel_accumulate (
                     .clk(clk),
                     .rst(rst),
-                    .en(load_s3),
-                    .first(s2_first),
-                    .m(s2_m),
-                    .acc(acc)
+                    .en(acc_en),
+                    .clear(acc_clear),
+                    .last(s1_last),
+                    .term(s1_m),
+                    .s(s)
                 );
             end
-            output_transform #(.WS(WS), .WY(WY), .AT(AT)) u_output_transform (
-                .clk(clk),
-                .en(load_s4),
-                .s0(g_row[0].acc),
-                .s1(g_row[1].acc),
-                .s2(g_row[2].acc),
-                .s3(g_row[3].acc),
-                .y(s4_y)
-            );
-            for (e = 0; e < 4; e = e + 1) begin : g_out
-                requantize #(
-                    .WY(WY), .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT), .ROUND(ROUND), .OVF(OVF)
-                ) u_requantize (
-                    .y(s4_y[WY*e +: WY]),
-                    .q(q[WO*e +: WO])
-                );
-            end
-            // The output register: no reset. out_y is only observed when valid: loading it (like Y, in
-            // output_transform) only for a finished accumulation keeps the requantizers quiet.
-            always @(posedge clk) begin
-                if (load_s5) s5_q <= q;
-            end
-            assign out_y[4*WO*p +: 4*WO] = s5_q;
+            assign drain0[4*WS*p +: 4*WS] = g_row[0].s;
+            assign drain1[4*WS*p +: 4*WS] = g_row[1].s;
+            assign drain2[4*WS*p +: 4*WS] = g_row[2].s;
+            assign drain3[4*WS*p +: 4*WS] = g_row[3].s;
         end
     endgenerate
 
-    // Valid flags: reset, advance with the pipeline.
     always @(posedge clk) begin
         if (rst) begin
             s1_valid <= 1'b0;
-            s2_valid <= 1'b0;
-            s3_valid <= 1'b0;
-            s4_valid <= 1'b0;
-            s5_valid <= 1'b0;
         end else if (advance) begin
             s1_valid <= in_valid;
-            s2_valid <= s1_valid;
-            s3_valid <= s2_valid & s2_last;
-            s4_valid <= s3_valid;
-            s5_valid <= s4_valid;
         end
     end
+    always @(posedge clk) begin
+        if (load_s1) s1_last <= in_last;
+    end
+
+    // ---- shared output stage: the drain is served lane by lane ----------------------------------
+    // drain_busy: the drain holds finished sums of which lanes take_lane..P-1 have not been taken.
+    reg drain_busy;
+    reg [WL-1:0] take_lane;
+    reg y_valid, out_valid_r;
+    reg [WL-1:0] y_lane, out_lane_r;
+    wire advance_out = ~out_valid_r | out_ready;
+    wire take = drain_busy & advance_out;
+    wire take_last = take & (take_lane == LAST_LANE);
+    assign drain_free = ~drain_busy | take_last;
 
     always @(posedge clk) begin
-        if (advance) begin
-            s1_first <= in_first;
-            s1_last <= in_last;
-            s2_first <= s1_first;
-            s2_last <= s1_last;
+        if (rst) begin
+            drain_busy <= 1'b0;
+            take_lane <= {WL{1'b0}};
+        end else begin
+            if (finish) drain_busy <= 1'b1;
+            else if (take_last) drain_busy <= 1'b0;
+            if (take) take_lane <= take_last ? {WL{1'b0}} : take_lane + 1'b1;
         end
     end
 
-    assign out_valid = s5_valid;
+    // Stage 3: Y of the lane being taken (output_transform holds the Y register, loaded on take). The
+    // lane multiplexer is a loop of comparisons with constants (a P-input multiplexer per bit, not a
+    // shifter).
+    reg [4*WS-1:0] take0, take1, take2, take3;
+    integer lane;
+    always @(*) begin
+        take0 = drain0[0 +: 4*WS];
+        take1 = drain1[0 +: 4*WS];
+        take2 = drain2[0 +: 4*WS];
+        take3 = drain3[0 +: 4*WS];
+        for (lane = 1; lane < P; lane = lane + 1) begin
+            if (take_lane == lane[WL-1:0]) begin
+                take0 = drain0[4*WS*lane +: 4*WS];
+                take1 = drain1[4*WS*lane +: 4*WS];
+                take2 = drain2[4*WS*lane +: 4*WS];
+                take3 = drain3[4*WS*lane +: 4*WS];
+            end
+        end
+    end
+    wire [4*WY-1:0] y;
+    output_transform #(.WS(WS), .WY(WY), .AT(AT)) u_output_transform (
+        .clk(clk),
+        .en(take),
+        .s0(take0),
+        .s1(take1),
+        .s2(take2),
+        .s3(take3),
+        .y(y)
+    );
+
+    // Stage 4: the output register, loaded only with a beat.
+    wire [4*WO-1:0] q;
+    reg [4*WO-1:0] out_q;
+    generate
+        for (e = 0; e < 4; e = e + 1) begin : g_out
+            requantize #(
+                .WY(WY), .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT), .ROUND(ROUND), .OVF(OVF)
+            ) u_requantize (
+                .y(y[WY*e +: WY]),
+                .q(q[WO*e +: WO])
+            );
+        end
+    endgenerate
+
+    always @(posedge clk) begin
+        if (rst) begin
+            y_valid <= 1'b0;
+            out_valid_r <= 1'b0;
+        end else if (advance_out) begin
+            y_valid <= take;
+            out_valid_r <= y_valid;
+        end
+    end
+    always @(posedge clk) begin
+        if (take) y_lane <= take_lane;
+        if (advance_out & y_valid) begin
+            out_q <= q;
+            out_lane_r <= y_lane;
+        end
+    end
+
+    assign out_valid = out_valid_r;
+    assign out_lane = out_lane_r;
+    assign out_y = out_q;
 endmodule

@@ -9,8 +9,10 @@ from __future__ import annotations
 from fixedpoint.fmt import Fmt
 from fixedpoint.modes import OVERFLOW_CODE, ROUNDING_CODE, Overflow
 
-CORE_LATENCY = 5  # register stages from an accepted last transaction to out_valid (docs/rtl.md)
-DIRECT_LATENCY = 4
+# Register stages from an accepted last transaction to the beat of lane 0 (lane p: p cycles later)
+# when nothing stalls (docs/rtl.md).
+CORE_LATENCY = 4
+DIRECT_LATENCY = 3
 _SIGN_CODE = {0: 0b00, 1: 0b01, -1: 0b11}
 
 
@@ -27,6 +29,21 @@ def pack_signs(matrix) -> int:
     return value
 
 
+def lane_bits(lanes: int) -> int:
+    """WL, the width of out_lane: max(1, ceil(log2 P))."""
+    return max(1, (lanes - 1).bit_length())
+
+
+def accumulator_saturates(cfg) -> bool:
+    """ACC_SAT: SAT accumulation with an accumulator that can leave its range within max_channels.
+
+    M <= 0, so an accumulation of at most max_channels channels ends at or above max_channels * min(M);
+    at the exact width (the default) that fits, SAT and WRAP never act and the RTL needs no clamp.
+    """
+    can_overflow = cfg.max_channels * cfg.ranges["neg_abs_diff"][0] < cfg.acc_fmt.min_raw
+    return cfg.acc_overflow == Overflow.SAT and can_overflow
+
+
 def rtl_parameters(cfg) -> dict[str, int]:
     """The winoadder_core parameter values for a DatapathConfig (names as in docs/datapath.md)."""
     w = cfg.widths
@@ -41,7 +58,7 @@ def rtl_parameters(cfg) -> dict[str, int]:
         "WD": w.WD,
         "WM": w.WM,
         "WS": w.WS,
-        "ACC_SAT": int(cfg.acc_overflow == Overflow.SAT),
+        "ACC_SAT": int(accumulator_saturates(cfg)),
         "WY": w.WY,
         "WO": w.WO,
         "O_SIGNED": int(cfg.out_fmt.signed),
@@ -50,6 +67,7 @@ def rtl_parameters(cfg) -> dict[str, int]:
         "OVF": OVERFLOW_CODE[cfg.overflow],
         "BT": pack_signs(cfg.transform.BT),
         "AT": pack_signs(cfg.transform.AT),
+        "WL": lane_bits(cfg.lanes),
     }
 
 
@@ -74,10 +92,11 @@ def direct_pe_parameters(cfg) -> dict[str, int]:
         "WDIF": Fmt.signed_width_for(dlo, dhi),
         "WP": Fmt.signed_width_for(9 * mlo, 0),
         "WS": Fmt.signed_width_for(9 * mlo * cfg.max_channels, 0),
-        "ACC_SAT": int(cfg.acc_overflow == Overflow.SAT),
+        "ACC_SAT": 0,  # WS is exact for max_channels: the accumulator never leaves its range
         "WO": out.width,
         "O_SIGNED": int(out.signed),
         "SHIFT": act.frac - out.frac,
         "ROUND": ROUNDING_CODE[cfg.rounding],
         "OVF": OVERFLOW_CODE[cfg.overflow],
+        "WL": lane_bits(cfg.lanes),
     }

@@ -1,10 +1,13 @@
-"""Property-based RTL equivalence: winoadder_core on Icarus/Verilator equals the bit-exact model.
+"""Property-based RTL equivalence: winoadder_core and adder_pe_direct on Icarus/Verilator equal their
+bit-exact models (simulator.datapath.run_stream; simulator.direct.run_direct_stream).
 
 Hypothesis draws configurations (activation widths 2..16 signed/unsigned, K, accumulator widths down to
 too-narrow ones with WRAP and SAT, every rounding and output overflow mode, both presets, P 1..4,
 1..64 channels) and transaction batches (random classes plus one directed class). Every example is
 simulated on Icarus (a build per parameter set, cached by content); Verilator runs a bounded set of two
-parameter sets. Set WINOADDER_SAVE_REGRESSION=1 to save a failing example (the shrunk one is written
+parameter sets. The direct PE gets the same treatment with its own vector classes (its configurations
+need out.frac <= act.frac).
+Set WINOADDER_SAVE_REGRESSION=1 to save a failing example (the shrunk one is written
 last) as vectors/regression/property-<test>; every saved set is replayed on both simulators below.
 """
 
@@ -19,6 +22,8 @@ from hypothesis import strategies as st
 from fixedpoint import Fmt, Overflow, Rounding
 from simulator import PRESETS, DatapathConfig
 from simulator.datapath import run_stream
+from simulator.direct import run_direct_stream
+from vectors.direct import DIRECT_DIRECTED, DIRECT_RANDOM, generate_direct
 from vectors.generator import DIRECTED_CLASSES, RANDOM_CLASSES, Transactions, generate
 from vectors.manifest import create_vector_set, read_vector_set, write_transactions
 from vectors.regressions import regression_sets, save_regression, shipped_sets
@@ -98,12 +103,18 @@ def _concatenate(a: Transactions, b: Transactions) -> Transactions:
 
 
 def _assert_rtl_equals_model(cfg, tx, sim, test_name):
-    expected = run_stream(cfg, tx.d, tx.u, tx.first, tx.last).out[tx.last]
+    if isinstance(tx, Transactions):
+        out = run_stream(cfg, tx.d, tx.u, tx.first, tx.last).out[tx.last]
+    else:
+        out = run_direct_stream(cfg, tx.d, tx.g, tx.first, tx.last).out[tx.last]
+    expected = out.reshape(-1, 2, 2)  # one beat per lane, lanes in order
+    lanes = np.tile(np.arange(cfg.lanes), len(out))
     with tempfile.TemporaryDirectory(prefix="winoadder-equiv-") as tmp:
         write_transactions(f"{tmp}/set", cfg, tx, seed=0, count=len(tx))
         result = run_simulator(read_vector_set(f"{tmp}/set"), sim, seed=len(tx))
-    equal = result.ok and result.actual.shape == expected.shape and np.array_equal(result.actual, expected)
-    if not equal and os.environ.get("WINOADDER_SAVE_REGRESSION"):
+    equal = (result.ok and result.actual.shape == expected.shape and np.array_equal(result.actual, expected)
+             and np.array_equal(result.actual_lane, lanes))
+    if not equal and os.environ.get("WINOADDER_SAVE_REGRESSION") and isinstance(tx, Transactions):
         save_regression(f"property-{test_name}-{sim}", cfg, tx)
     assert equal, f"{sim}: {result.tb_summary}, exit {result.returncode}, config {cfg}\n{result.log[-1500:]}"
 
@@ -122,6 +133,49 @@ def test_verilator_matches_model_on_bounded_configs(data):
     cfg = data.draw(st.sampled_from(VERILATOR_CONFIGS), label="config")
     tx = data.draw(batches(cfg), label="transactions")
     _assert_rtl_equals_model(cfg, tx, "verilator", "verilator")
+
+
+@st.composite
+def direct_configs(draw):
+    """Configs the direct PE takes: out.frac <= act.frac (its requantizer shifts by act.frac - out.frac)."""
+    signed = draw(st.booleans())
+    width = draw(st.integers(2, 12))
+    frac = draw(st.integers(0, width))
+    shift = draw(st.integers(0, min(frac, 5)))
+    return DatapathConfig.default().replace(
+        act_fmt=Fmt(width, frac, signed), max_channels=draw(st.integers(1, 64)),
+        lanes=draw(st.integers(1, 4)),
+        out_fmt=Fmt(draw(st.integers(2, 12)), frac - shift, draw(st.booleans())),
+        rounding=draw(st.sampled_from(list(Rounding))), overflow=draw(st.sampled_from(OUT_OVERFLOWS)))
+
+
+@st.composite
+def direct_batches(draw, cfg):
+    """Random-class transactions, then one directed class (whole accumulations, bounded length)."""
+    seed = draw(st.integers(0, 2**16))
+    random_class = draw(st.sampled_from(DIRECT_RANDOM))
+    directed_class = draw(st.sampled_from(DIRECT_DIRECTED))
+    tx = generate_direct(cfg, draw(st.integers(1, 40)), seed, [random_class, directed_class])
+    ends = np.flatnonzero(tx.last) + 1
+    fitting = ends[ends <= MAX_TRANSACTIONS]
+    end = int(fitting[-1]) if len(fitting) else int(ends[0])
+    return type(tx)(tx.d[:end], tx.g[:end], tx.first[:end], tx.last[:end], tx.class_index[:end], tx.classes)
+
+
+@settings(max_examples=15)
+@given(st.data())
+def test_icarus_direct_pe_matches_model_on_random_configs(data):
+    cfg = data.draw(direct_configs(), label="config")
+    tx = data.draw(direct_batches(cfg), label="transactions")
+    _assert_rtl_equals_model(cfg, tx, "iverilog", "icarus-direct")
+
+
+@settings(max_examples=2)
+@given(st.data())
+def test_verilator_direct_pe_matches_model_on_the_default_config(data):
+    cfg = DatapathConfig.default()
+    tx = data.draw(direct_batches(cfg), label="transactions")
+    _assert_rtl_equals_model(cfg, tx, "verilator", "verilator-direct")
 
 
 @pytest.mark.parametrize("index, rounding", list(enumerate(Rounding)), ids=[r.value for r in Rounding])

@@ -15,7 +15,14 @@ from fixedpoint import OVERFLOW_CODE, ROUNDING_CODE, Fmt, Overflow, Rounding
 from simulator import DatapathConfig
 from simulator.rtl_params import direct_pe_parameters, pack_signs, rtl_parameters
 from winoadder.hw.hdl import format_param
-from winoadder.hw.rtl import CORE_PARAMETERS, check_rtl_parameters, pack_words, rtl_sources, unpack_words
+from winoadder.hw.rtl import (
+    CORE_PARAMETERS,
+    DIRECT_PARAMETERS,
+    check_rtl_parameters,
+    pack_words,
+    rtl_sources,
+    unpack_words,
+)
 from winoadder.paths import ROOT, RTL_DIR, TB_DIR
 
 pytestmark = pytest.mark.rtl
@@ -43,10 +50,23 @@ def test_rtl_parameters_follow_the_config(cfg):
     assert (p["P"], p["K"]) == (cfg.lanes, cfg.u_extra_frac)
     assert (p["A_SIGNED"], p["O_SIGNED"]) == (int(cfg.act_fmt.signed), int(cfg.out_fmt.signed))
     assert (p["ROUND"], p["OVF"]) == (ROUNDING_CODE[cfg.rounding], OVERFLOW_CODE[cfg.overflow])
-    assert p["ACC_SAT"] == int(cfg.acc_overflow == Overflow.SAT)
+    # SAT only where the accumulator can leave its range within max_channels (M <= 0 bounds the sum)
+    can_overflow = cfg.max_channels * cfg.ranges["neg_abs_diff"][0] < cfg.acc_fmt.min_raw
+    assert p["ACC_SAT"] == int(cfg.acc_overflow == Overflow.SAT and can_overflow)
+    assert p["WL"] == max(1, int(np.ceil(np.log2(cfg.lanes))))
     assert np.array_equal(_unpack_signs(p["BT"], 4), cfg.transform.BT)
     assert np.array_equal(_unpack_signs(p["AT"], 2), cfg.transform.AT)
     check_rtl_parameters(cfg)
+    direct = direct_pe_parameters(cfg)
+    assert tuple(direct) == DIRECT_PARAMETERS and direct["WL"] == p["WL"] and direct["ACC_SAT"] == 0
+    check_rtl_parameters(cfg, top="adder_pe_direct")
+
+
+def test_acc_sat_is_set_for_a_narrow_saturating_accumulator():
+    narrow = DEFAULT.replace(acc_width=DEFAULT.exact_acc_width - 1)
+    assert rtl_parameters(narrow)["ACC_SAT"] == 1
+    assert rtl_parameters(narrow.replace(acc_overflow=Overflow.WRAP))["ACC_SAT"] == 0
+    assert rtl_parameters(DEFAULT)["ACC_SAT"] == 0  # exact width: the clamp can never act
 
 
 def test_sign_packing_matches_the_contract_layout():
@@ -77,7 +97,8 @@ def _edited_core(tmp_path: Path, old: str, new: str) -> Path:
 
 @pytest.mark.parametrize("old,new,message", [
     ("input [P*16*WU-1:0] in_u,", "input [P*16*WV-1:0] in_u,", "port in_u: 640 bits .* implies 768"),
-    ("output [P*4*WO-1:0] out_y", "output [P*4*WO:0] out_y", "port out_y"),
+    ("output [4*WO-1:0] out_y", "output [P*4*WO-1:0] out_y", "port out_y: 128 bits .* implies 32"),
+    ("output [WL-1:0] out_lane,", "output [WL:0] out_lane,", "port out_lane"),
     ("    parameter OVF = 1,\n", "", "parameter OVF: derived from the config but not declared"),
     ("    parameter OVF = 1,\n", "    parameter OVF = 1,\n    parameter EXTRA = 1,\n",
      "parameter EXTRA: declared in winoadder_core.v but not derived"),
@@ -87,6 +108,14 @@ def _edited_core(tmp_path: Path, old: str, new: str) -> Path:
 def test_interface_check_names_the_mismatch(tmp_path, old, new, message):
     with pytest.raises(ValueError, match=message):
         check_rtl_parameters(DEFAULT, _edited_core(tmp_path, old, new))
+
+
+def test_interface_check_of_the_direct_pe(tmp_path):
+    check_rtl_parameters(DEFAULT.replace(lanes=16), top="adder_pe_direct")
+    text = (RTL_DIR / "adder_pe_direct.v").read_text().replace("output [WL-1:0] out_lane,\n", "")
+    (tmp_path / "adder_pe_direct.v").write_text(text)
+    with pytest.raises(ValueError, match="port out_lane: expected by the contract but missing"):
+        check_rtl_parameters(DEFAULT, tmp_path / "adder_pe_direct.v", top="adder_pe_direct")
 
 
 def test_lint_script_reports_every_module_clean():
@@ -128,11 +157,13 @@ def _yosys(script: str) -> subprocess.CompletedProcess:
 SYNTH_CASES = [
     ("winoadder_core", rtl_parameters(DEFAULT.replace(lanes=1)), "synth_ice40"),
     ("winoadder_core", rtl_parameters(TINY), "synth"),
+    ("winoadder_core", rtl_parameters(OTHER.replace(acc_width=9, acc_overflow=Overflow.SAT)), "synth"),
     ("adder_pe_direct", direct_pe_parameters(OTHER.replace(lanes=1)), "synth"),
 ]
 
 
-@pytest.mark.parametrize("top,params,flow", SYNTH_CASES, ids=["core-ice40", "core-tiny", "direct-other"])
+@pytest.mark.parametrize("top,params,flow", SYNTH_CASES,
+                         ids=["core-ice40", "core-tiny", "core-sat", "direct-other"])
 def test_yosys_synthesis_has_no_latches_or_bad_nets(top, params, flow, tmp_path):
     chparams = "; ".join(f"chparam -set {k} {format_param(v)} {top}" for k, v in params.items())
     stat = tmp_path / "stat.txt"

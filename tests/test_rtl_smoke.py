@@ -106,6 +106,18 @@ def case_align(cfg) -> Case:
     return Case(params, pack_words([(v, p["WV"])]), 16 * p["WV"], check)
 
 
+def steered(d: np.ndarray, wd: int) -> np.ndarray:
+    """neg_abs_diff's steered word of D: {k, N[WD-2:0]}, k = (D >= 0), N = D if D < 0 else ~D."""
+    k = (d >= 0).astype(np.int64)
+    n = np.where(d < 0, d, -d - 1)
+    return (k << (wd - 1)) | (n & ((1 << (wd - 1)) - 1))
+
+
+def from_steered(words: np.ndarray, wd: int) -> np.ndarray:
+    """M = -2^(WD-1) + N[WD-2:0] + k of steered words (unsigned WD-bit integers)."""
+    return (words & ((1 << (wd - 1)) - 1)) - (1 << (wd - 1)) + (words >> (wd - 1))
+
+
 def case_neg_abs_diff(cfg) -> Case:
     p = rtl_parameters(cfg)
     rng = _rng(3)
@@ -113,11 +125,13 @@ def case_neg_abs_diff(cfg) -> Case:
     va = dp.align(_values(rng, *cfg.ranges["input_transform"], (N_VECTORS, 16)), cfg.u_extra_frac)
 
     def check(lines):
-        got = unpack_words(_hex(lines), p["WM"], 16)
+        words = unpack_words(_hex(lines), p["WD"], 16, signed=False)
+        got = from_steered(words, p["WD"])
         assert np.array_equal(got, dp.neg_abs_diff(u, va))
+        assert np.array_equal(words, steered(u - va, p["WD"]))  # k is D's sign, not just any split
         assert got.min() == cfg.ranges["neg_abs_diff"][0]
 
-    params = {k: p[k] for k in ("WU", "WVA", "WD", "WM")}
+    params = {k: p[k] for k in ("WU", "WVA", "WD")}
     return Case(params, pack_words([(u, p["WU"]), (va, p["WVA"])]), 16 * (p["WU"] + p["WVA"]), check)
 
 
@@ -159,33 +173,50 @@ def accumulator_test_width(cfg) -> int:
     return rtl_parameters(cfg)["WM"] + 2
 
 
+def accumulate_model(m, enable, clear, last, ws: int, sat: bool) -> np.ndarray:
+    """channel_accumulate's drain buffer s after every edge (16 entries): next = overflow(acc + M);
+    s <- next on en & last; acc <- 0 on clear, else next on en."""
+    lo = -(1 << (ws - 1))
+    acc = np.zeros(16, dtype=np.int64)
+    s = np.zeros(16, dtype=np.int64)
+    out = []
+    for i in range(len(m)):
+        total = acc + m[i]
+        nxt = np.maximum(total, lo) if sat else ((total - lo) % (1 << ws)) + lo
+        if enable[i] and last[i]:
+            s = nxt
+        if clear[i]:
+            acc = np.zeros(16, dtype=np.int64)
+        elif enable[i]:
+            acc = nxt
+        out.append(s)
+    return np.array(out)
+
+
 def case_channel_accumulate(cfg) -> Case:
-    """A random first/enable stream into one WRAP and one SAT accumulator."""
+    """A random en/clear/last stream into WRAP and SAT accumulators, steered (core) and plain M (direct)."""
     p = rtl_parameters(cfg)
     ws = accumulator_test_width(cfg)
+    wd = p["WD"]
     rng = _rng(6)
-    m = _values(rng, cfg.ranges["neg_abs_diff"][0], 0, (N_VECTORS, 16))
+    d = _values(rng, *cfg.ranges["neg_abs_diff_diff"], (N_VECTORS, 16))
+    m = -np.abs(d)
     enable = rng.random(N_VECTORS) < 0.8
-    first = rng.random(N_VECTORS) < 0.08
-    first[0] = enable[0] = True
+    clear = rng.random(N_VECTORS) < 0.08
+    last = rng.random(N_VECTORS) < 0.3
+    enable[0] = clear[0] = last[0] = True  # the drain buffers hold a value from the first edge on
 
     def check(lines):
-        got_wrap = unpack_words(_hex(lines, 0), ws, 16)
-        got_sat = unpack_words(_hex(lines, 1), ws, 16)
-        acc_fmt = Fmt(ws, 0)
-        start, saturated = 0, 0
-        for i in range(N_VECTORS):
-            if enable[i] and first[i]:
-                start = i
-            taken = m[start:i + 1][enable[start:i + 1]]
-            assert np.array_equal(got_wrap[i], dp.channel_accumulate(taken, acc_fmt, Overflow.WRAP)), i
-            want_sat = dp.channel_accumulate(taken, acc_fmt, Overflow.SAT)
-            assert np.array_equal(got_sat[i], want_sat), i
-            saturated += int(np.count_nonzero(want_sat == acc_fmt.min_raw))
-        assert saturated > 0
+        got = [unpack_words(_hex(lines, col), ws, 16) for col in range(4)]
+        want_wrap = accumulate_model(m, enable, clear, last, ws, sat=False)
+        want_sat = accumulate_model(m, enable, clear, last, ws, sat=True)
+        for col, want in enumerate((want_wrap, want_sat, want_wrap, want_sat)):
+            assert np.array_equal(got[col], want), col
+        assert (want_sat == -(1 << (ws - 1))).any() and (want_wrap > 0).any()  # both overflow modes act
 
-    words = pack_words([(m, p["WM"]), (first.astype(np.int64), 1), (enable.astype(np.int64), 1)])
-    return Case({"WM": p["WM"], "WS": ws}, words, 16 * p["WM"] + 2, check)
+    flags = [(enable.astype(np.int64), 1), (clear.astype(np.int64), 1), (last.astype(np.int64), 1)]
+    words = pack_words([(m, wd), (steered(d, wd), wd), *flags[::-1]])
+    return Case({"WIN": wd, "WS": ws}, words, 32 * wd + 3, check)
 
 
 # ---- streaming cases (core and direct PE) ---------------------------------------------------------
@@ -211,15 +242,44 @@ def stream_pattern(gaps: bool) -> np.ndarray:
     return offer.astype(np.int64) | (ready.astype(np.int64) << 1)
 
 
+def flow_model(last, lanes: int, latency: int) -> tuple[list[int], list[int]]:
+    """Cycles of the accepted transactions and of the output beats with no input gaps and out_ready high,
+    by docs/rtl.md's throughput rule: a last transaction waits in stage 1 until the drain buffer is free
+    (the previous accumulation's P beats have left it, one a cycle)."""
+    accepts, beats = [], []
+    s1_valid = s1_last = False
+    busy, lane, idx, cycle = False, 0, 0, 0
+    n = len(last)
+    while idx < n or s1_valid or busy:
+        take_last = busy and lane == lanes - 1
+        advance = not (s1_valid and s1_last and busy and not take_last)
+        if busy:
+            beats.append(cycle + latency - 2)  # take, then (core) Y and the output register
+        finish = advance and s1_valid and s1_last
+        if advance:
+            if idx < n:
+                accepts.append(cycle)
+            s1_valid, s1_last = idx < n, bool(last[idx]) if idx < n else False
+            idx += int(idx < n)
+        lane = 0 if take_last else lane + int(busy)
+        busy = finish or (busy and not take_last)
+        cycle += 1
+    return accepts, beats
+
+
 def _stream_check(want, last, p, latency):
-    """Outputs equal ``want`` in order; without gaps also one transaction per cycle at fixed latency."""
+    """Output beats equal ``want`` (lanes 0..P-1 of each accumulation, in order); without gaps also the
+    accept and beat cycles of the documented throughput rule and latency."""
     def check(accepts, beats, gaps):
         assert len(accepts) == len(last)
-        got = unpack_words([y for _, y in beats], p["WO"], p["P"] * 4, signed=bool(p["O_SIGNED"]))
-        assert np.array_equal(got, want.reshape(len(want), -1))
+        lanes = p["P"]
+        got = unpack_words([y for _, _, y in beats], p["WO"], 4, signed=bool(p["O_SIGNED"]))
+        assert np.array_equal(got, want.reshape(-1, 4))
+        assert [lane for _, lane, _ in beats] == list(range(lanes)) * len(want)
         if not gaps:
-            assert accepts == list(range(len(last)))
-            assert [c for c, _ in beats] == [c + latency for c, end in zip(accepts, last, strict=True) if end]
+            want_accepts, want_beats = flow_model(last, lanes, latency)
+            assert accepts == want_accepts
+            assert [c for c, _, _ in beats] == want_beats
     return check
 
 
@@ -312,7 +372,7 @@ def _read_output(module: str, case: Case, args: dict):
         if fields[0] == "A":
             accepts.append(int(fields[1]))
         else:
-            beats.append((int(fields[1]), int(fields[2], 16)))
+            beats.append((int(fields[1]), int(fields[2]), int(fields[3], 16)))
     return accepts, beats
 
 
@@ -339,7 +399,7 @@ def _run_standalone(sim: str, module: str, case: Case, directory) -> None:
 def tb_smoke_all_parameters(cfg) -> dict[str, int]:
     direct = direct_pe_parameters(cfg)
     params = rtl_parameters(cfg)
-    params.update({f"D_{k}": direct[k] for k in ("WG", "WDIF", "WP", "WS", "SHIFT")})
+    params.update({f"D_{k}": direct[k] for k in ("WG", "WDIF", "WP", "WS", "SHIFT", "ACC_SAT")})
     params["CA_WS"] = accumulator_test_width(cfg)
     return params
 
@@ -398,3 +458,13 @@ def test_requantize_extreme_shifts_on_icarus(out_fmt, shift, tmp_path):
 def test_a_shift_beyond_the_output_transform_width_never_reaches_the_rtl():
     with pytest.raises(ValueError, match="out_fmt: requantize would discard all"):
         rtl_parameters(DEFAULT.replace(out_fmt=Fmt(8, -16, True)))
+
+
+def test_throughput_rule_one_transaction_per_cycle_when_every_accumulation_has_p_channels():
+    """docs/rtl.md: with C >= P channels per accumulation nothing stalls; with C < P the input waits
+    P - C cycles per accumulation (here C = 1, P = 4: a transaction every 4 cycles after the first)."""
+    last = np.tile([False, False, False, True], 10)
+    accepts, beats = flow_model(last, 4, CORE_LATENCY)
+    assert accepts == list(range(40)) and beats == [c + CORE_LATENCY for c in range(3, 43)]
+    accepts, _ = flow_model(np.ones(6, dtype=bool), 4, DIRECT_LATENCY)
+    assert accepts == [0, 1, 5, 9, 13, 17]

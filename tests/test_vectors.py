@@ -13,6 +13,7 @@ from fixedpoint.errors import UsageError
 from simulator import DatapathConfig
 from simulator.datapath import run_stream
 from vectors.coverage import missed
+from vectors.direct import DIRECT_CLASSES, generate_direct
 from vectors.generator import ALL_CLASSES, RANDOM_CLASSES, flags_from_lengths, generate, parse_classes
 from vectors.layout import Field, pack_bin, pack_hex, read_memh, unpack_hex
 from vectors.manifest import FILES, MANIFEST, NPZ, create_vector_set, read_vector_set
@@ -128,7 +129,12 @@ def test_set_files_agree_with_manifest_and_npz(tmp_path):
     assert np.array_equal(vset.read("in_u"), arrays["u"])
     flags = vset.read("in_flags")
     assert np.array_equal(flags[:, 0], arrays["first"]) and np.array_equal(flags[:, 1], arrays["last"])
-    assert np.array_equal(vset.read("expected_out"), arrays["out"])
+    # one beat per lane of each accumulation, lanes 0..P-1 in order
+    lanes = vset.cfg.lanes
+    assert manifest["beats"] == manifest["outputs"] * lanes == len(vset.read("expected_out"))
+    assert np.array_equal(vset.read("expected_out"), arrays["out"].reshape(-1, 2, 2))
+    assert np.array_equal(vset.read("expected_lane")[:, 0], np.tile(np.arange(lanes), manifest["outputs"]))
+    assert manifest["top"] == "winoadder_core"
     assert np.array_equal(vset.read("Y"), arrays["Y"])
     assert np.array_equal(arrays["out_index"], np.flatnonzero(arrays["last"]))
     res = run_stream(vset.cfg, arrays["d"], arrays["u"], arrays["first"], arrays["last"])
@@ -212,3 +218,92 @@ def test_save_regression_writes_a_replayable_set(tmp_path):
     assert np.array_equal(arrays["d"], tx.d) and np.array_equal(arrays["u"], tx.u)
     with pytest.raises(ValueError, match="name"):
         save_regression("../outside", SMALL, tx, root=tmp_path)
+
+
+def test_direct_set_matches_the_direct_reference(tmp_path):
+    """adder_pe_direct sets: beats of the direct AdderNet reference (float adder_conv, then the same
+    requantizer), every class and coverage event present."""
+    from fixedpoint import cast
+    from simulator.direct import weight_fmt
+    from simulator.reference import adder_conv
+    from simulator.rtl_params import direct_pe_parameters
+
+    cfg = SMALL
+    manifest = create_vector_set(tmp_path / "d", cfg, count=60, seed=5, top="adder_pe_direct")
+    vset = read_vector_set(tmp_path / "d")
+    assert vset.top == "adder_pe_direct" and manifest["rtl_parameters"] == direct_pe_parameters(cfg)
+    assert [c["name"] for c in manifest["classes"]] == list(DIRECT_CLASSES)
+    assert missed(manifest["coverage"]) == []
+    arrays = vset.arrays()
+    assert np.array_equal(vset.read("in_w"), arrays["g"])
+    assert np.array_equal(vset.read("in_tile"), arrays["d"])
+    d, g = arrays["d"].astype(float), arrays["g"].astype(float)
+    n = len(d)
+    pairs = adder_conv(d[:, None], g.reshape(n * cfg.lanes, 1, 3, 3), padding=0)  # every tile x kernel
+    m = pairs.reshape(n, n, cfg.lanes, 2, 2)[np.arange(n), np.arange(n)]
+    starts = np.maximum.accumulate(np.where(arrays["first"], np.arange(n), 0))
+    sums = np.stack([m[starts[t]:t + 1].sum(axis=0) for t in arrays["out_index"]]).astype(np.int64)
+    assert np.array_equal(sums, arrays["S"])
+    acc = Fmt(direct_pe_parameters(cfg)["WS"], cfg.act_fmt.frac)
+    want = cast(sums, acc, cfg.out_fmt, cfg.rounding, cfg.overflow)
+    assert np.array_equal(vset.read("expected_out"), want.reshape(-1, 2, 2))
+    assert weight_fmt(cfg).min_raw <= arrays["g"].min() and arrays["g"].max() <= weight_fmt(cfg).max_raw
+
+
+def test_direct_generation_is_deterministic_and_rejects_core_classes():
+    a = generate_direct(SMALL, 40, 3)
+    b = generate_direct(SMALL, 40, 3)
+    assert np.array_equal(a.d, b.d) and np.array_equal(a.g, b.g)
+    with pytest.raises(ValueError, match="ties"):
+        generate_direct(SMALL, 10, 0, "ties")
+
+
+def test_cli_top_selects_the_direct_pe(tmp_path, capsys):
+    out = tmp_path / "d"
+    assert main(["vectors", "--top", "adder_pe_direct", "--count", "20", "--out", str(out)]) == 0
+    assert "adder_pe_direct" in capsys.readouterr().out
+    assert json.loads((out / MANIFEST).read_text())["top"] == "adder_pe_direct"
+    with pytest.raises(SystemExit) as exc:
+        main(["vectors", "--top", "bogus", "--out", str(tmp_path / "x")])
+    assert exc.value.code == 2 and not (tmp_path / "x").exists()
+
+
+def _as_schema_1(directory):
+    """Rewrite a current core set the way schema winoadder-vectors/1 stored it: one expected_out word of
+    all P lanes per accumulation, no expected_lane file, no top/beats keys."""
+    vset = read_vector_set(directory)
+    spec = vset.manifest["files"]["expected_out"]
+    field = Field("expected_out", (vset.cfg.lanes, 2, 2), spec["element_bits"], spec["signed"])
+    payload = pack_hex(vset.arrays()["out"], field)
+    (directory / "expected_out.hex").write_bytes(payload)
+    (directory / "expected_lane.hex").unlink()
+    manifest = dict(vset.manifest, schema="winoadder-vectors/1")
+    for key in ("top", "beats"):
+        del manifest[key]
+    del manifest["files"]["expected_lane"]
+    manifest["files"]["expected_out"].update(shape=list(field.shape), row_kind="outputs", rows=vset.outputs,
+                                             word_bits=field.word_bits, hex_digits=field.digits,
+                                             sha256=hashlib.sha256(payload).hexdigest())
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def test_migrate_v1_restores_the_current_set_byte_for_byte(tmp_path):
+    import shutil
+
+    from vectors.regressions import migrate_v1
+
+    create_vector_set(tmp_path / "new", NARROW_WRAP, count=40, seed=6, classes="uniform,ties,acc_overflow")
+    shutil.copytree(tmp_path / "new", tmp_path / "old")
+    _as_schema_1(tmp_path / "old")
+    with pytest.raises(UsageError, match="schema"):
+        read_vector_set(tmp_path / "old")
+    migrate_v1(tmp_path / "old")
+    for path in sorted((tmp_path / "new").iterdir()):
+        assert (tmp_path / "old" / path.name).read_bytes() == path.read_bytes(), path.name
+    with pytest.raises(UsageError, match="not a winoadder-vectors/1 set"):
+        migrate_v1(tmp_path / "old")
+    _as_schema_1(tmp_path / "old")
+    in_u = tmp_path / "old" / "in_u.hex"
+    in_u.write_text(in_u.read_text().replace("0", "1", 1))
+    with pytest.raises(UsageError, match="sha256"):
+        migrate_v1(tmp_path / "old")

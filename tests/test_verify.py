@@ -42,9 +42,9 @@ def test_verify_passes_on_both_simulators(base_set, capsys):
     assert main(["verify", str(base_set), "--sim", "all"]) == 0
     out = capsys.readouterr().out
     assert "vectors/s" in out and "iverilog" in out and "verilator" in out
-    outputs = read_vector_set(base_set).outputs
+    beats = read_vector_set(base_set).beats
     lines = [ln.split() for ln in out.splitlines() if ln.startswith(("iverilog", "verilator"))]
-    assert [(ln[3], ln[4]) for ln in lines] == [(str(outputs), "0")] * 2
+    assert [(ln[3], ln[4]) for ln in lines] == [(str(beats), "0")] * 2
 
 
 @pytest.mark.parametrize("sim", ["iverilog", "verilator"])
@@ -60,15 +60,15 @@ def test_wrong_expectation_fails_with_mismatch_table(base_set, tmp_path, capsys)
     directory = _copy(base_set, tmp_path)
     path = directory / "expected_out.hex"
     lines = path.read_text().splitlines()
-    flipped = format(int(lines[1][-1], 16) ^ 1, "x")  # lane 0, out[0][0] changes by one LSB
+    flipped = format(int(lines[1][-1], 16) ^ 1, "x")  # beat 1 (output 0, lane 1): out[0][0] by one LSB
     lines[1] = lines[1][:-1] + flipped
     path.write_text("\n".join(lines) + "\n")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     _rewrite_manifest(directory, lambda m: m["files"]["expected_out"].update(sha256=digest))
     assert main(["verify", str(directory), "--sim", "iverilog"]) == 1
     out = capsys.readouterr().out
-    outputs = read_vector_set(directory).outputs
-    assert f"{outputs - 1} passed, 1 failed" in out
+    beats = read_vector_set(directory).beats
+    assert f"{beats - 1} passed, 1 failed" in out
     assert "likely stage" in out and "requantize rounding (1 LSB)" in out and "Y expected" in out
     assert "S after the last channel" in out
 
@@ -104,3 +104,31 @@ def test_watchdog_ends_a_hung_run_as_a_failure(base_set):
 def test_not_a_vector_set_is_an_error(tmp_path, capsys):
     assert main(["verify", str(tmp_path), "--sim", "iverilog"]) == 2
     assert "manifest.json" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def direct_set(tmp_path_factory):
+    out = tmp_path_factory.mktemp("verify_direct") / "set"
+    create_vector_set(out, DEFAULT, count=80, seed=4, classes="uniform,channels,zero", top="adder_pe_direct")
+    return out
+
+
+@pytest.mark.parametrize("sim", ["iverilog", "verilator"])
+def test_direct_set_runs_on_the_direct_pe(direct_set, sim):
+    vset = read_vector_set(direct_set)
+    result = run_simulator(vset, sim, seed=3, gap=30, stall=40)
+    assert result.ok and result.passed == vset.beats
+    assert np.array_equal(result.actual_lane, vset.read("expected_lane")[:, 0])
+
+
+def test_wrong_lane_order_is_a_failure(direct_set, tmp_path, capsys):
+    directory = _copy(direct_set, tmp_path)
+    path = directory / "expected_lane.hex"
+    lines = path.read_text().splitlines()
+    lines[0], lines[1] = lines[1], lines[0]  # expect lane 1 before lane 0
+    path.write_text("\n".join(lines) + "\n")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    _rewrite_manifest(directory, lambda m: m["files"]["expected_lane"].update(sha256=digest))
+    assert main(["verify", str(directory), "--sim", "iverilog"]) == 1
+    out = capsys.readouterr().out
+    assert "2 failed" in out and "lane order" in out and "accumulated sums expected" in out

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "generate test vectors for winoadder_core: $readmemh hex, .npz, manifest with sha256 and coverage"
+HELP = ("generate test vectors for winoadder_core or adder_pe_direct: $readmemh hex, .npz, manifest with "
+        "sha256 and coverage")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,10 +16,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--classes", metavar="LIST",
                         help="comma-separated groups (random, directed) or class names (default: both; with "
                              "--from-layer none)")
+    parser.add_argument("--top", default="winoadder_core", choices=("winoadder_core", "adder_pe_direct"),
+                        help="the design the set targets (default winoadder_core); adder_pe_direct sets hold "
+                             "3x3 kernels and the direct AdderNet reference's outputs")
     parser.add_argument("--from-layer", metavar="X.npy",
                         help="add the 'layer' class: a real layer's activations (N,C,H,W) or (C,H,W), raw "
                              "integers or floats, as 'simulate --input' takes them (needs --weights); "
-                             "--count bounds it")
+                             "--count bounds it (winoadder_core sets)")
     parser.add_argument("--weights", metavar="W.npy",
                         help="the layer's float kernels (O,C,3,3) or raw U (O,C,4,4), as 'simulate' takes "
                              "them")
@@ -38,14 +42,18 @@ def run(args) -> int:
     layer = getattr(args, "layer_arrays", None)
     if layer is None and (args.from_layer or args.weights):
         layer = load_layer(args.from_layer, args.weights, cfg)
+    if layer is not None and args.top != "winoadder_core":
+        from fixedpoint.errors import UsageError
+
+        raise UsageError("from-layer: layer vectors are winoadder_core sets (--top winoadder_core)")
     if layer is None:
         manifest = create_vector_set(args.out, cfg, count=args.count, seed=args.seed,
-                                     classes=args.classes or "random,directed", force=args.force)
+                                     classes=args.classes or "random,directed", force=args.force, top=args.top)
     else:
         manifest = create_layer_set(args.out, cfg, layer, count=args.count, seed=args.seed,
                                     classes=args.classes, padding=args.padding, force=args.force)
-    print(f"wrote {args.out}: {manifest['transactions']} transactions, {manifest['outputs']} outputs "
-          f"({cfg})")
+    print(f"wrote {args.out} ({args.top}): {manifest['transactions']} transactions, {manifest['outputs']} "
+          f"outputs, {manifest['beats']} output beats ({cfg})")
     print(tabulate([[c["name"], c["transactions"], c["outputs"]] for c in manifest["classes"]],
                    headers=["class", "transactions", "outputs"]))
     print()

@@ -23,29 +23,70 @@ import numpy as np
 from fixedpoint.errors import UsageError
 from vectors.layout import Field, pack_hex, unpack_hex
 
-SCHEMA = "winoadder-vectors/1"
+SCHEMA = "winoadder-vectors/2"
 MANIFEST = "manifest.json"
 NPZ = "vectors.npz"
+CORE_TOP = "winoadder_core"
+DIRECT_TOP = "adder_pe_direct"
+TOPS = (CORE_TOP, DIRECT_TOP)
 
 _TILE = "element (r, c) at bits [{w}*(4r+c) +: {w}]"
 _LANES = "lane p, element (r, c) at bits [{w}*(16p+4r+c) +: {w}]"
 _OUT = "lane p, element (i, j) at bits [{w}*(4p+2i+j) +: {w}]"
-# name: (file, rows ("transactions" | "outputs"), width key, signedness key, frac key, packing, description)
+_KERNELS = "lane p, element (a, b) at bits [{w}*(9p+3a+b) +: {w}]"
+_BEAT = "element (i, j) at bits [{w}*(2i+j) +: {w}]"
+_FLAGS = ("in_flags.hex", "transactions", (2,), None, False, None, "bit 0 = in_first, bit 1 = in_last",
+          "accumulation flags -> ports in_first, in_last")
+_EXPECTED_OUT = ("expected_out.hex", "beats", (2, 2), "WO", "out", "out", _BEAT,
+                 "expected out_y of each output beat: lanes 0..P-1 of each accumulation, in order")
+_EXPECTED_LANE = ("expected_lane.hex", "beats", (1,), "WL", False, None, "the lane index",
+                  "expected out_lane of each output beat")
+# name: (file, rows ("transactions" | "outputs" | "beats"), row shape ("P" = lanes), width key (a Verilog
+# parameter of the top), signedness key, frac key, packing, description). A beat is one lane of one
+# finished accumulation: beats = outputs * P.
 FILES = {
-    "in_tile": ("in_tile.hex", "transactions", "WA", "act", "act", _TILE, "activation tile d -> in_tile"),
-    "in_u": ("in_u.hex", "transactions", "WU", True, "u", _LANES, "weight tiles U of the P lanes -> in_u"),
-    "in_flags": ("in_flags.hex", "transactions", None, False, None, "bit 0 = in_first, bit 1 = in_last",
-                 "accumulation flags -> ports in_first, in_last"),
-    "expected_out": ("expected_out.hex", "outputs", "WO", "out", "out", _OUT,
-                     "expected out_y of each accumulation (one line per in_last transaction)"),
-    "V": ("V.hex", "transactions", "WV", True, "act", _TILE, "debug: input transform V = BT d B"),
-    "M": ("M.hex", "transactions", "WM", True, "u", _LANES, "debug: M = -|U - Va| per lane"),
-    "S": ("S.hex", "transactions", "WS", True, "u", _LANES, "debug: accumulator S after the transaction"),
-    "Y": ("Y.hex", "outputs", "WY", True, "u", _OUT, "debug: Y = AT S A of each accumulation"),
+    "in_tile": ("in_tile.hex", "transactions", (4, 4), "WA", "act", "act", _TILE,
+                "activation tile d -> in_tile"),
+    "in_u": ("in_u.hex", "transactions", ("P", 4, 4), "WU", True, "u", _LANES,
+             "weight tiles U of the P lanes -> in_u"),
+    "in_flags": _FLAGS,
+    "expected_out": _EXPECTED_OUT,
+    "expected_lane": _EXPECTED_LANE,
+    "V": ("V.hex", "transactions", (4, 4), "WV", True, "act", _TILE, "debug: input transform V = BT d B"),
+    "M": ("M.hex", "transactions", ("P", 4, 4), "WM", True, "u", _LANES, "debug: M = -|U - Va| per lane"),
+    "S": ("S.hex", "transactions", ("P", 4, 4), "WS", True, "u", _LANES,
+          "debug: accumulator S after the transaction"),
+    "Y": ("Y.hex", "outputs", ("P", 2, 2), "WY", True, "u", _OUT, "debug: Y = AT S A of each accumulation"),
 }
-# Row shape of each file; "lanes" files hold P tiles per row.
-_SHAPES = {"in_tile": (4, 4), "V": (4, 4), "in_flags": (2,)}
-_LANE_SHAPES = {"expected_out": (2, 2), "Y": (2, 2), "in_u": (4, 4), "M": (4, 4), "S": (4, 4)}
+DIRECT_FILES = {
+    "in_tile": FILES["in_tile"],
+    "in_w": ("in_w.hex", "transactions", ("P", 3, 3), "WG", True, "act", _KERNELS,
+             "3x3 kernels g of the P lanes -> in_w"),
+    "in_flags": _FLAGS,
+    "expected_out": _EXPECTED_OUT,
+    "expected_lane": _EXPECTED_LANE,
+    "M": ("M.hex", "transactions", ("P", 2, 2), "WP", True, "act", _OUT,
+          "debug: window sums M = sum_ab -|x - w| per lane"),
+    "S": ("S.hex", "outputs", ("P", 2, 2), "WS", True, "act", _OUT,
+          "debug: accumulated sums of each accumulation"),
+}
+FILES_OF = {CORE_TOP: FILES, DIRECT_TOP: DIRECT_FILES}
+# The files the testbench reads (the rest are debug files for people and tools).
+TB_FILES = {CORE_TOP: ("in_tile", "in_u", "in_flags", "expected_out", "expected_lane"),
+            DIRECT_TOP: ("in_tile", "in_w", "in_flags", "expected_out", "expected_lane")}
+
+
+def check_top(top: str) -> str:
+    if top not in TOPS:
+        raise UsageError(f"top: must be one of {', '.join(TOPS)}, got {top!r}")
+    return top
+
+
+def top_parameters(cfg, top: str) -> dict[str, int]:
+    """The Verilog parameters of ``top`` for a config (simulator.rtl_params)."""
+    from simulator.rtl_params import direct_pe_parameters, rtl_parameters
+
+    return rtl_parameters(cfg) if top == CORE_TOP else direct_pe_parameters(cfg)
 
 
 @dataclass(frozen=True)
@@ -69,6 +110,14 @@ class VectorSet:
             return {k: data[k] for k in data.files}
 
     @property
+    def top(self) -> str:
+        return self.manifest["top"]
+
+    @property
+    def beats(self) -> int:
+        return int(self.manifest["beats"])
+
+    @property
     def transactions(self) -> int:
         return int(self.manifest["transactions"])
 
@@ -87,20 +136,27 @@ def tool_version() -> str:
         return "unknown"
 
 
-def file_fields(cfg) -> dict[str, Field]:
-    """The Field (shape, element width, signedness) of every hex file for a config."""
-    widths = cfg.widths
+def file_fields(cfg, top: str = CORE_TOP) -> dict[str, Field]:
+    """The Field (shape, element width, signedness) of every hex file of ``top``'s sets for a config."""
+    params = top_parameters(cfg, top)
     fields = {}
-    for name, (_path, _rows, width_key, signed_key, _frac, _packing, _doc) in FILES.items():
-        shape = _SHAPES[name] if name in _SHAPES else (cfg.lanes, *_LANE_SHAPES[name])
-        width = 1 if width_key is None else getattr(widths, width_key)
+    for name, (_path, _rows, shape, width_key, signed_key, _frac, _packing, _doc) in FILES_OF[top].items():
+        shape = tuple(cfg.lanes if n == "P" else n for n in shape)
+        width = 1 if width_key is None else params[width_key]
         signed = {"act": cfg.act_fmt.signed, "out": cfg.out_fmt.signed}.get(signed_key, signed_key)
         fields[name] = Field(name, shape, width, bool(signed))
     return fields
 
 
+def beat_arrays(out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-accumulation outputs (outputs, P, 2, 2) as output beats: tiles (beats, 2, 2), lanes (beats, 1)."""
+    outputs, lanes = out.shape[:2]
+    lane = np.tile(np.arange(lanes, dtype=np.int64), outputs).reshape(-1, 1)
+    return out.reshape(outputs * lanes, 2, 2), lane
+
+
 def build_arrays(cfg, tx, res) -> dict[str, np.ndarray]:
-    """Every array of the set: inputs, flags, per-transaction intermediates and per-output results."""
+    """Every array of a core set: inputs, flags, per-transaction intermediates and per-output results."""
     outputs = np.flatnonzero(tx.last)
     return {
         "d": tx.d, "u": tx.u, "first": tx.first, "last": tx.last, "class_index": tx.class_index,
@@ -109,12 +165,26 @@ def build_arrays(cfg, tx, res) -> dict[str, np.ndarray]:
     }
 
 
-def hex_payloads(cfg, arrays: dict[str, np.ndarray]) -> dict[str, bytes]:
-    fields = file_fields(cfg)
+def build_direct_arrays(cfg, tx, res) -> dict[str, np.ndarray]:
+    """Every array of a direct-PE set: inputs, flags, window sums, per-output sums and results."""
+    outputs = np.flatnonzero(tx.last)
+    return {
+        "d": tx.d, "g": tx.g, "first": tx.first, "last": tx.last, "class_index": tx.class_index,
+        "M": res.M, "out_index": outputs, "S": res.S[outputs], "out": res.out[outputs],
+    }
+
+
+def hex_payloads(cfg, arrays: dict[str, np.ndarray], top: str = CORE_TOP) -> dict[str, bytes]:
+    fields = file_fields(cfg, top)
     flags = np.stack([arrays["first"], arrays["last"]], axis=1).astype(np.int64)
-    values = {"in_tile": arrays["d"], "in_u": arrays["u"], "in_flags": flags, "expected_out": arrays["out"],
-              "V": arrays["V"], "M": arrays["M"], "S": arrays["S"], "Y": arrays["Y"]}
-    return {name: pack_hex(values[name], fields[name]) for name in FILES}
+    tiles, lanes = beat_arrays(arrays["out"])
+    values = {"in_tile": arrays["d"], "in_flags": flags, "expected_out": tiles, "expected_lane": lanes,
+              "M": arrays["M"], "S": arrays["S"]}
+    if top == CORE_TOP:
+        values.update({"in_u": arrays["u"], "V": arrays["V"], "Y": arrays["Y"]})
+    else:
+        values["in_w"] = arrays["g"]
+    return {name: pack_hex(values[name], fields[name]) for name in FILES_OF[top]}
 
 
 def deterministic_npz(arrays: dict[str, np.ndarray]) -> bytes:
@@ -143,13 +213,12 @@ def _narrowest(array: np.ndarray) -> np.ndarray:
 
 
 def build_manifest(cfg, tx, arrays, payloads: dict[str, bytes], npz: bytes, *, seed, count, coverage,
-                   stage_ranges) -> dict:
-    from simulator.rtl_params import rtl_parameters
-
-    fields = file_fields(cfg)
-    rows = {"transactions": len(tx), "outputs": int(tx.last.sum())}
+                   stage_ranges, top: str = CORE_TOP) -> dict:
+    fields = file_fields(cfg, top)
+    outputs = int(tx.last.sum())
+    rows = {"transactions": len(tx), "outputs": outputs, "beats": outputs * cfg.lanes}
     files = {}
-    for name, (path, row_kind, _wk, _sk, frac_key, packing, doc) in FILES.items():
+    for name, (path, row_kind, _shape, _wk, _sk, frac_key, packing, doc) in FILES_OF[top].items():
         field = fields[name]
         frac = {"act": cfg.act_fmt.frac, "u": cfg.u_fmt.frac, "out": cfg.out_fmt.frac}.get(frac_key)
         files[name] = {
@@ -171,13 +240,15 @@ def build_manifest(cfg, tx, arrays, payloads: dict[str, bytes], npz: bytes, *, s
     transform = cfg.transform
     return {
         "schema": SCHEMA,
+        "top": top,
         "tool": f"winoadder {tool_version()}",
         "seed": seed,
         "count": count,
         "transactions": rows["transactions"],
         "outputs": rows["outputs"],
+        "beats": rows["beats"],
         "config": cfg.to_dict(),
-        "rtl_parameters": rtl_parameters(cfg),
+        "rtl_parameters": top_parameters(cfg, top),
         "matrices": {
             "name": transform.name,
             "BT": np.asarray(transform.BT, dtype=np.int64).tolist(),
@@ -191,23 +262,24 @@ def build_manifest(cfg, tx, arrays, payloads: dict[str, bytes], npz: bytes, *, s
     }
 
 
-def write_vector_set(out_dir, cfg, tx, res, *, seed, count, coverage, stage_ranges, force=False) -> dict:
+def write_vector_set(out_dir, cfg, tx, res, *, seed, count, coverage, stage_ranges, force=False,
+                     top: str = CORE_TOP) -> dict:
     """Write the set atomically into ``out_dir``; refuse a non-empty ``out_dir`` unless ``force``."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"out: {out_dir} exists and is not a directory")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
         raise UsageError(f"out: {out_dir} is not empty; pass --force to replace it")
-    arrays = build_arrays(cfg, tx, res)
-    payloads = hex_payloads(cfg, arrays)
+    arrays = build_arrays(cfg, tx, res) if top == CORE_TOP else build_direct_arrays(cfg, tx, res)
+    payloads = hex_payloads(cfg, arrays, top)
     npz = deterministic_npz(arrays)
     manifest = build_manifest(cfg, tx, arrays, payloads, npz, seed=seed, count=count, coverage=coverage,
-                              stage_ranges=stage_ranges)
+                              stage_ranges=stage_ranges, top=top)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
         for name, payload in payloads.items():
-            (tmp / FILES[name][0]).write_bytes(payload)
+            (tmp / FILES_OF[top][name][0]).write_bytes(payload)
         (tmp / NPZ).write_bytes(npz)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         os.chmod(tmp, 0o755)
@@ -244,10 +316,13 @@ def read_vector_set(directory) -> VectorSet:
     if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA:
         found = manifest.get("schema") if isinstance(manifest, dict) else None
         raise UsageError(f"manifest: schema must be {SCHEMA!r}, found {found!r}")
-    for key in ("config", "files", "transactions", "outputs", "rtl_parameters"):
+    for key in ("top", "config", "files", "transactions", "outputs", "beats", "rtl_parameters"):
         if key not in manifest:
             raise UsageError(f"manifest: missing key {key!r}")
-    missing = [n for n in (*FILES, "npz") if n not in manifest["files"]]
+    if manifest["top"] not in TOPS:
+        raise UsageError(f"manifest: top must be one of {', '.join(TOPS)}, found {manifest['top']!r}")
+    top = manifest["top"]
+    missing = [n for n in (*FILES_OF[top], "npz") if n not in manifest["files"]]
     if missing:
         raise UsageError(f"manifest: files entry lacks {', '.join(missing)}")
     for spec in manifest["files"].values():
@@ -260,9 +335,14 @@ def read_vector_set(directory) -> VectorSet:
         cfg = DatapathConfig.from_dict(manifest["config"])
     except ValueError as exc:
         raise UsageError(f"manifest: config is invalid: {exc}") from None
+    if manifest["beats"] != manifest["outputs"] * cfg.lanes:
+        raise UsageError(f"manifest: beats must be outputs * P = {manifest['outputs'] * cfg.lanes}")
     vset = VectorSet(directory, manifest, cfg)
-    expected = file_fields(cfg)
-    for name in FILES:
+    try:
+        expected = file_fields(cfg, top)
+    except ValueError as exc:
+        raise UsageError(f"manifest: config is invalid for {top}: {exc}") from None
+    for name in FILES_OF[top]:
         spec = manifest["files"][name]
         field = vset.field(name)
         rows = manifest[spec["row_kind"]]
@@ -275,22 +355,39 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def create_vector_set(out_dir, cfg, *, count: int, seed: int, classes="random,directed", force=False) -> dict:
-    """Generate the transactions, run the bit-exact model, compute coverage and write the set."""
+def create_vector_set(out_dir, cfg, *, count: int, seed: int, classes="random,directed", force=False,
+                      top: str = CORE_TOP) -> dict:
+    """Generate the transactions for ``top``, run its bit-exact model, compute coverage and write the set."""
+    from vectors.direct import generate_direct
     from vectors.generator import generate
 
+    check_top(top)
     out_dir = Path(out_dir)
     if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
         raise UsageError(f"out: {out_dir} is not empty; pass --force to replace it")
-    tx = generate(cfg, count, seed, classes)
+    if top == DIRECT_TOP:
+        try:
+            top_parameters(cfg, top)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    tx = (generate if top == CORE_TOP else generate_direct)(cfg, count, seed, classes)
     return write_transactions(out_dir, cfg, tx, seed=seed, count=count, force=force)
 
 
 def write_transactions(out_dir, cfg, tx, *, seed: int, count: int, force=False) -> dict:
-    """Run the bit-exact model on ``tx``, compute coverage and write the set."""
+    """Run the bit-exact model on ``tx`` (core Transactions or DirectTransactions: the top follows),
+    compute coverage and write the set."""
     from simulator.datapath import run_stream
     from vectors.coverage import coverage, stage_ranges
+    from vectors.direct import DirectTransactions, direct_coverage, direct_stage_ranges
 
+    if isinstance(tx, DirectTransactions):
+        from simulator.direct import run_direct_stream
+
+        res = run_direct_stream(cfg, tx.d, tx.g, tx.first, tx.last)
+        return write_vector_set(out_dir, cfg, tx, res, seed=seed, count=count,
+                                coverage=direct_coverage(cfg, tx, res),
+                                stage_ranges=direct_stage_ranges(cfg, tx, res), force=force, top=DIRECT_TOP)
     res = run_stream(cfg, tx.d, tx.u, tx.first, tx.last)
     return write_vector_set(out_dir, cfg, tx, res, seed=seed, count=count, coverage=coverage(cfg, tx, res),
                             stage_ranges=stage_ranges(cfg, tx, res), force=force)

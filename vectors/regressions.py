@@ -1,4 +1,5 @@
-"""Regression vector sets under vectors/regression/: save a (shrunk) failing example, list the saved sets.
+"""Regression vector sets under vectors/regression/: save a (shrunk) failing example, list the saved sets,
+migrate a set written before the output-beat layout (schema winoadder-vectors/1).
 
 CI replays every saved set on both simulators (tests/test_rtl_equivalence.py). A set is an ordinary
 vector set (manifest + hex + npz), so `winoadder verify vectors/regression/NAME` replays one by hand.
@@ -6,10 +7,18 @@ vector set (manifest + hex + npz), so `winoadder verify vectors/regression/NAME`
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from pathlib import Path
 
+import numpy as np
+
+from fixedpoint.errors import UsageError
+from vectors.layout import Field, unpack_hex
 from vectors.manifest import MANIFEST, write_transactions
+
+SCHEMA_V1 = "winoadder-vectors/1"
 
 REGRESSION_DIR = Path(__file__).resolve().parent / "regression"
 
@@ -28,6 +37,47 @@ def save_regression(name: str, cfg, tx, *, seed: int = 0, root: Path = REGRESSIO
     out = Path(root) / name
     write_transactions(out, cfg, tx, seed=seed, count=len(tx), force=True)
     return out
+
+
+def migrate_v1(directory) -> Path:
+    """Rewrite a schema-1 core set (one output word of all P lanes per accumulation) in place as a
+    current set (one beat per lane), keeping its transactions, classes, seed and count.
+
+    The inputs are read back from the old hex files (their layout is unchanged) after checking every
+    file's recorded sha256; the new expected beats are recomputed by the model and must equal the old
+    expected outputs lane by lane, else UsageError and nothing is written.
+    """
+    from simulator import DatapathConfig
+    from simulator.datapath import run_stream
+    from vectors.generator import Transactions
+
+    directory = Path(directory)
+    manifest = json.loads((directory / MANIFEST).read_text())
+    if manifest.get("schema") != SCHEMA_V1:
+        found = manifest.get("schema")
+        raise UsageError(f"manifest: {directory} is not a {SCHEMA_V1} set (schema {found!r})")
+    files = manifest["files"]
+    data = {}
+    for name in ("in_tile", "in_u", "in_flags", "expected_out"):
+        path = directory / files[name]["path"]
+        raw = path.read_bytes()
+        if hashlib.sha256(raw).hexdigest() != files[name]["sha256"]:
+            raise UsageError(f"vectors: sha256 of {path} does not match the manifest")
+        spec = files[name]
+        data[name] = unpack_hex(raw, Field(name, tuple(spec["shape"]), spec["element_bits"], spec["signed"]))
+    cfg = DatapathConfig.from_dict(manifest["config"])
+    names = tuple(c["name"] for c in manifest["classes"])
+    class_index = np.zeros(manifest["transactions"], dtype=np.int64)
+    for index, entry in enumerate(manifest["classes"]):
+        start = entry["first_transaction"]
+        class_index[start:start + entry["transactions"]] = index
+    flags = data["in_flags"].astype(bool)
+    tx = Transactions(data["in_tile"], data["in_u"], flags[:, 0], flags[:, 1], class_index, names)
+    new_out = run_stream(cfg, tx.d, tx.u, tx.first, tx.last).out[tx.last]
+    if not np.array_equal(new_out, data["expected_out"]):
+        raise UsageError(f"vectors: {directory}: the model no longer gives the set's expected outputs")
+    write_transactions(directory, cfg, tx, seed=manifest["seed"], count=manifest["count"], force=True)
+    return directory
 
 
 def shipped_sets() -> dict[str, tuple[object, str]]:

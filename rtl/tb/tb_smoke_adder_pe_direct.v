@@ -17,6 +17,7 @@ module tb_smoke_adder_pe_direct;
     parameter SHIFT = 0;
     parameter ROUND = 4;
     parameter OVF = 1;
+    parameter WL = 2;
     parameter STANDALONE = 1;  // 0 inside tb_smoke_all: set done instead of $finish
     localparam NMAX = 4096;
     localparam TXW = 2 + P*9*WG + 16*WA;
@@ -27,16 +28,17 @@ module tb_smoke_adder_pe_direct;
     reg [16*WA-1:0] in_tile;
     reg [P*9*WG-1:0] in_w;
     wire in_ready, out_valid;
-    wire [P*4*WO-1:0] out_y;
+    wire [4*WO-1:0] out_y;
+    wire [WL-1:0] out_lane;
     reg [8*512-1:0] in_path, pattern_path, out_path;
     integer n, npat, fd, cycle, idx, nout, nlast, i;
     reg accept, stalled, done;
     reg [1:0] pat;
-    reg [P*4*WO-1:0] held_y;
+    reg [WL+4*WO-1:0] held_y;
 
     adder_pe_direct #(
         .P(P), .WA(WA), .A_SIGNED(A_SIGNED), .WG(WG), .WDIF(WDIF), .WP(WP), .WS(WS), .ACC_SAT(ACC_SAT),
-        .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT), .ROUND(ROUND), .OVF(OVF)
+        .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT), .ROUND(ROUND), .OVF(OVF), .WL(WL)
     ) dut (
         .clk(clk),
         .rst(rst),
@@ -48,6 +50,7 @@ module tb_smoke_adder_pe_direct;
         .in_last(in_last),
         .out_valid(out_valid),
         .out_ready(out_ready),
+        .out_lane(out_lane),
         .out_y(out_y)
     );
 
@@ -66,8 +69,8 @@ module tb_smoke_adder_pe_direct;
             $readmemh(in_path, stim);
             $readmemh(pattern_path, pattern);
             fd = $fopen(out_path, "w");
-            nlast = 0;
-            for (i = 0; i < n; i = i + 1) nlast = nlast + stim[i][TXW-1];
+            nlast = 0;  // output beats: P per last transaction
+            for (i = 0; i < n; i = i + 1) nlast = nlast + P * stim[i][TXW-1];
             clk = 1'b0;
             rst = 1'b1;
             {in_valid, in_first, in_last, out_ready, in_tile, in_w} = {(4+16*WA+P*9*WG){1'b0}};
@@ -80,23 +83,23 @@ module tb_smoke_adder_pe_direct;
             idx = 0;
             nout = 0;
             stalled = 1'b0;
-            held_y = {(P*4*WO){1'b0}};
+            held_y = {(WL+4*WO){1'b0}};
             while ((idx < n || nout < nlast) && cycle < 20 * n + 100) begin
                 pat = pattern[cycle % npat];
                 in_valid = pat[0] && (idx < n);
                 {in_last, in_first, in_w, in_tile} = stim[idx < n ? idx : 0];
                 out_ready = pat[1];
                 #1;
-                if (stalled && (!out_valid || out_y !== held_y))
+                if (stalled && (!out_valid || {out_lane, out_y} !== held_y))
                     $display("ERROR: cycle %0d: output beat changed while stalled", cycle);
                 accept = in_valid && in_ready;
                 if (accept) $fwrite(fd, "A %0d\n", cycle);
                 if (out_valid && out_ready) begin
-                    $fwrite(fd, "O %0d %h\n", cycle, out_y);
+                    $fwrite(fd, "O %0d %0d %h\n", cycle, out_lane, out_y);
                     nout = nout + 1;
                 end
                 stalled = out_valid && !out_ready;
-                held_y = out_y;
+                held_y = {out_lane, out_y};
                 #4 clk = 1'b1;
                 #5 clk = 1'b0;
                 if (accept) idx = idx + 1;

@@ -21,30 +21,32 @@ module tb_smoke_all;
     parameter OVF = 1;
     parameter BT = 32'hC4341431;
     parameter AT = 16'hD435;
+    parameter WL = 2;
     parameter D_WG = 8;
     parameter D_WDIF = 9;
     parameter D_WP = 13;
     parameter D_WS = 19;
     parameter D_SHIFT = 0;
+    parameter D_ACC_SAT = 0;
     parameter CA_WS = 15;
 
     tb_smoke_input_transform #(.WA(WA), .A_SIGNED(A_SIGNED), .WV(WV), .BT(BT), .STANDALONE(0))
         u_input_transform ();
     tb_smoke_align #(.WV(WV), .K(K), .WVA(WVA), .STANDALONE(0)) u_align ();
-    tb_smoke_neg_abs_diff #(.WU(WU), .WVA(WVA), .WD(WD), .WM(WM), .STANDALONE(0)) u_neg_abs_diff ();
-    tb_smoke_channel_accumulate #(.WM(WM), .WS(CA_WS), .STANDALONE(0)) u_channel_accumulate ();
+    tb_smoke_neg_abs_diff #(.WU(WU), .WVA(WVA), .WD(WD), .STANDALONE(0)) u_neg_abs_diff ();
+    tb_smoke_channel_accumulate #(.WIN(WD), .WS(CA_WS), .STANDALONE(0)) u_channel_accumulate ();
     tb_smoke_output_transform #(.WS(WS), .WY(WY), .AT(AT), .STANDALONE(0)) u_output_transform ();
     tb_smoke_requantize #(.WY(WY), .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT), .STANDALONE(0))
         u_requantize ();
     tb_smoke_winoadder_core #(
         .P(P), .WA(WA), .A_SIGNED(A_SIGNED), .K(K), .WU(WU), .WV(WV), .WVA(WVA), .WD(WD), .WM(WM),
         .WS(WS), .ACC_SAT(ACC_SAT), .WY(WY), .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT),
-        .ROUND(ROUND), .OVF(OVF), .BT(BT), .AT(AT), .STANDALONE(0)
+        .ROUND(ROUND), .OVF(OVF), .BT(BT), .AT(AT), .WL(WL), .STANDALONE(0)
     ) u_winoadder_core ();
     tb_smoke_adder_pe_direct #(
         .P(P), .WA(WA), .A_SIGNED(A_SIGNED), .WG(D_WG), .WDIF(D_WDIF), .WP(D_WP), .WS(D_WS),
-        .ACC_SAT(ACC_SAT), .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(D_SHIFT), .ROUND(ROUND), .OVF(OVF),
-        .STANDALONE(0)
+        .ACC_SAT(D_ACC_SAT), .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(D_SHIFT), .ROUND(ROUND), .OVF(OVF),
+        .WL(WL), .STANDALONE(0)
     ) u_adder_pe_direct ();
 
     initial begin

@@ -1,10 +1,10 @@
 // Smoke testbench: neg_abs_diff (16 units, registered: load with en, hold without) on {Va, U} words
-// read with $readmemh (plusargs +neg_abs_diff_in, _out, _n); writes one line of hex M per word.
+// read with $readmemh (plusargs +neg_abs_diff_in, _out, _n); writes one line of hex m (the steered
+// words {k, N[WD-2:0]} of the 16 units) per word.
 module tb_smoke_neg_abs_diff;
     parameter WU = 12;
     parameter WVA = 12;
     parameter WD = 13;
-    parameter WM = 13;
     parameter STANDALONE = 1;  // 0 inside tb_smoke_all: set done instead of $finish
     localparam NMAX = 4096;
 
@@ -12,7 +12,7 @@ module tb_smoke_neg_abs_diff;
     reg [16*WU-1:0] u;
     reg [16*WVA-1:0] va;
     reg clk, en;
-    wire [16*WM-1:0] m;
+    wire [16*WD-1:0] m;
     reg [8*512-1:0] in_path, out_path;
     integer n, i, fd;
     reg done;
@@ -20,12 +20,12 @@ module tb_smoke_neg_abs_diff;
     genvar r;
     generate
         for (r = 0; r < 4; r = r + 1) begin : g_row  // the 16 units as four rows
-            neg_abs_diff #(.WU(WU), .WVA(WVA), .WD(WD), .WM(WM)) dut (
+            neg_abs_diff #(.WU(WU), .WVA(WVA), .WD(WD)) dut (
                 .clk(clk),
                 .en(en),
                 .u(u[4*WU*r +: 4*WU]),
                 .va(va[4*WVA*r +: 4*WVA]),
-                .m(m[4*WM*r +: 4*WM])
+                .m(m[4*WD*r +: 4*WD])
             );
         end
     endgenerate
@@ -46,7 +46,7 @@ module tb_smoke_neg_abs_diff;
             fd = $fopen(out_path, "w");
             for (i = 0; i < n; i = i + 1) begin
                 // Load the pair (en = 1), then clock a different input with en = 0: the register
-                // must hold, so the line written is -|U - Va| of stim[i].
+                // must hold, so the line written is -|U - Va| of stim[i] (steered form).
                 {va, u} = stim[i];
                 en = 1'b1;
                 #1 clk = 1'b1;

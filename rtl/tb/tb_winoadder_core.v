@@ -1,9 +1,11 @@
-// tb_winoadder_core: self-checking testbench for winoadder_core, driven by a `winoadder vectors` set.
+// tb_winoadder_core: self-checking testbench for winoadder_core (DIRECT = 0) or adder_pe_direct
+// (DIRECT = 1), driven by a `winoadder vectors` set of that top.
 //
 // Plusargs:
-//   +vectors=DIR   vector set directory (reads in_tile.hex, in_u.hex, in_flags.hex, expected_out.hex)
-//   +n_in=N        transactions in the set          +n_out=N   outputs (in_last transactions) in the set
-//   +actual=PATH   where the actual out_y words are written ($writememh, one output a line)
+//   +vectors=DIR   vector set directory (reads in_tile.hex, in_u.hex (core) or in_w.hex (direct),
+//                  in_flags.hex, expected_out.hex, expected_lane.hex)
+//   +n_in=N        transactions in the set          +n_out=N   output beats in the set (outputs * P)
+//   +actual=PATH   where the actual {out_lane, out_y} words are written ($writememh, one beat a line)
 //   +seed=S        seed of the input-gap / output-backpressure generator (default 1)
 //   +gap=PCT       percent of cycles with in_valid held low (default 25)
 //   +stall=PCT     percent of cycles with out_ready held low (default 25)
@@ -13,7 +15,7 @@
 //                  ceil(width/8) per row, most significant first) instead of $readmemh on the hex files
 //   +dumpfile=PATH optional waveform dump of the whole bench ($dumpfile/$dumpvars: VCD on Icarus, FST on
 //                  a Verilator build made with --trace-fst)
-// Every out_y beat is compared with the next expected word. The run ends with the line
+// Every output beat's out_y and out_lane are compared with the next expected ones. The run ends with the line
 // "<passed> passed, <failed> failed"; any mismatch, missing or extra output or watchdog expiry ends it
 // with $fatal (non-zero exit status). DEPTH (a parameter) bounds the rows held in memory.
 `timescale 1ns / 1ps
@@ -37,18 +39,25 @@ module tb_winoadder_core #(
     parameter OVF = 1,
     parameter [31:0] BT = 32'hC4341431,
     parameter [15:0] AT = 16'hD435,
+    parameter WL = 2,
+    parameter WG = 8,      // adder_pe_direct only
+    parameter WDIF = 9,    // adder_pe_direct only
+    parameter WP = 13,     // adder_pe_direct only
+    parameter DIRECT = 0,  // 0: winoadder_core, 1: adder_pe_direct
     parameter DEPTH = 1024
 );
     localparam WT = 16 * WA;
-    localparam WUP = P * 16 * WU;
-    localparam WOUT = P * 4 * WO;
+    localparam WUP = (DIRECT != 0) ? P * 9 * WG : P * 16 * WU;
+    localparam WOUT = 4 * WO;
+    localparam WBEAT = WL + WOUT;  // {out_lane, out_y}
     localparam DRAIN = 32;  // idle cycles after the last expected output, to catch extra outputs
 
     reg [WT-1:0] tile_mem [0:DEPTH-1];
     reg [WUP-1:0] u_mem [0:DEPTH-1];
     reg [1:0] flag_mem [0:DEPTH-1];
     reg [WOUT-1:0] exp_mem [0:DEPTH-1];
-    reg [WOUT-1:0] act_mem [0:DEPTH-1];
+    reg [WL-1:0] lane_mem [0:DEPTH-1];
+    reg [WBEAT-1:0] act_mem [0:DEPTH-1];
 
     reg clk;
     reg rst;
@@ -68,6 +77,7 @@ module tb_winoadder_core #(
     wire in_ready;
     wire out_valid;
     wire [WOUT-1:0] out_y;
+    wire [WL-1:0] out_lane;
     wire in_valid = ~rst & ~done & (in_idx < n_in) & ~gap;
     wire out_ready = ~stall;
     localparam AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;  // memory address bits
@@ -78,24 +88,48 @@ module tb_winoadder_core #(
     wire [AW-1:0] in_row = (in_idx < n_in) ? in_idx_bits[AW-1:0] : {AW{1'b0}};
     wire [AW-1:0] out_row = (out_idx < n_out) ? out_idx_bits[AW-1:0] : {AW{1'b0}};
     wire [WOUT-1:0] expected = exp_mem[out_row];
+    wire [WL-1:0] expected_lane = lane_mem[out_row];
 
-    winoadder_core #(
-        .P(P), .WA(WA), .A_SIGNED(A_SIGNED), .K(K), .WU(WU), .WV(WV), .WVA(WVA), .WD(WD), .WM(WM), .WS(WS),
-        .ACC_SAT(ACC_SAT), .WY(WY), .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT), .ROUND(ROUND), .OVF(OVF),
-        .BT(BT), .AT(AT)
-    ) dut (
-        .clk(clk),
-        .rst(rst),
-        .in_valid(in_valid),
-        .in_ready(in_ready),
-        .in_tile(tile_mem[in_row]),
-        .in_u(u_mem[in_row]),
-        .in_first(flag_mem[in_row][0]),
-        .in_last(flag_mem[in_row][1]),
-        .out_valid(out_valid),
-        .out_ready(out_ready),
-        .out_y(out_y)
-    );
+    generate
+        if (DIRECT != 0) begin : g_direct
+            adder_pe_direct #(
+                .P(P), .WA(WA), .A_SIGNED(A_SIGNED), .WG(WG), .WDIF(WDIF), .WP(WP), .WS(WS), .ACC_SAT(ACC_SAT),
+                .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT), .ROUND(ROUND), .OVF(OVF), .WL(WL)
+            ) dut (
+                .clk(clk),
+                .rst(rst),
+                .in_valid(in_valid),
+                .in_ready(in_ready),
+                .in_tile(tile_mem[in_row]),
+                .in_w(u_mem[in_row]),
+                .in_first(flag_mem[in_row][0]),
+                .in_last(flag_mem[in_row][1]),
+                .out_valid(out_valid),
+                .out_ready(out_ready),
+                .out_lane(out_lane),
+                .out_y(out_y)
+            );
+        end else begin : g_core
+            winoadder_core #(
+                .P(P), .WA(WA), .A_SIGNED(A_SIGNED), .K(K), .WU(WU), .WV(WV), .WVA(WVA), .WD(WD), .WM(WM),
+                .WS(WS), .ACC_SAT(ACC_SAT), .WY(WY), .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT), .ROUND(ROUND),
+                .OVF(OVF), .BT(BT), .AT(AT), .WL(WL)
+            ) dut (
+                .clk(clk),
+                .rst(rst),
+                .in_valid(in_valid),
+                .in_ready(in_ready),
+                .in_tile(tile_mem[in_row]),
+                .in_u(u_mem[in_row]),
+                .in_first(flag_mem[in_row][0]),
+                .in_last(flag_mem[in_row][1]),
+                .out_valid(out_valid),
+                .out_ready(out_ready),
+                .out_lane(out_lane),
+                .out_y(out_y)
+            );
+        end
+    endgenerate
 
     function [31:0] xorshift32(input [31:0] x);
         reg [31:0] a, b;
@@ -137,7 +171,7 @@ module tb_winoadder_core #(
         begin
             if (out_idx > 0) $writememh(actual_path, act_mem, 0, out_idx - 1);
             $display("%0d passed, %0d failed", passed, failed);
-            if (failed != 0) $fatal(1, "tb_winoadder_core: %0d of %0d outputs failed", failed, n_out);
+            if (failed != 0) $fatal(1, "tb_winoadder_core: %0d of %0d output beats failed", failed, n_out);
             $finish;
         end
     endtask
@@ -161,7 +195,11 @@ module tb_winoadder_core #(
         end
         if (n_in > 0) begin
             `TB_LOAD(tile_mem, "in_tile", n_in, (WT + 7) / 8)
-            `TB_LOAD(u_mem, "in_u", n_in, (WUP + 7) / 8)
+            if (DIRECT != 0) begin
+                `TB_LOAD(u_mem, "in_w", n_in, (WUP + 7) / 8)
+            end else begin
+                `TB_LOAD(u_mem, "in_u", n_in, (WUP + 7) / 8)
+            end
             `TB_LOAD(flag_mem, "in_flags", n_in, 1)
         end else begin
             tile_mem[0] = {WT{1'b0}};
@@ -170,8 +208,10 @@ module tb_winoadder_core #(
         end
         if (n_out > 0) begin
             `TB_LOAD(exp_mem, "expected_out", n_out, (WOUT + 7) / 8)
+            `TB_LOAD(lane_mem, "expected_lane", n_out, (WL + 7) / 8)
         end else begin
             exp_mem[0] = {WOUT{1'b0}};
+            lane_mem[0] = {WL{1'b0}};
         end
         gap_threshold = threshold(gap_pct);
         stall_threshold = threshold(stall_pct);
@@ -205,15 +245,17 @@ module tb_winoadder_core #(
             if (out_valid && out_ready) begin
                 if (out_idx >= n_out) begin
                     failed <= failed + 1;
-                    $display("extra output %0d: got %h (only %0d expected)", out_idx, out_y, n_out);
+                    $display("extra output beat %0d: lane %0d, got %h (only %0d expected)", out_idx, out_lane,
+                             out_y, n_out);
                 end else begin
-                    act_mem[out_idx] <= out_y;
-                    if (out_y === expected) begin
+                    act_mem[out_idx] <= {out_lane, out_y};
+                    if (out_y === expected && out_lane === expected_lane) begin
                         passed <= passed + 1;
                     end else begin
                         failed <= failed + 1;
                         if (failed < show)
-                            $display("mismatch output %0d at %0d: expected %h got %h", out_idx, $time, expected, out_y);
+                            $display("mismatch beat %0d at %0d: expected lane %0d %h, got lane %0d %h", out_idx,
+                                     $time, expected_lane, expected, out_lane, out_y);
                     end
                 end
                 out_idx <= out_idx + 1;

@@ -8,7 +8,7 @@ transaction a cycle. A run counts only when the testbench checked every output a
 The rate is transactions per CPU-second of the simulator process (user + system time of the child, so
 other load on a shared machine does not count against it), less the CPU time of the same build run on
 an empty set (process start, elaboration): what remains is reading the vectors, simulating and checking
-every output. Each is the median over repeated runs (a run slowed by a neighbour on a shared machine
+every output beat. Each is the median over repeated runs (a run slowed by a neighbour on a shared machine
 does not move it); the note gives the range of the per-run rates. A rerun with half the input cycles
 idle (+gap=50: about one extra idle cycle per transaction, the same file I/O) gives the cost of a
 clock cycle without new data (in the note): a
@@ -85,7 +85,7 @@ def simulator_rows(cfg, sim: str, count: int, directory: str, min_cpu: float = 0
             os.mkdir(f"{directory}/bin")
             write_binary_inputs(vset, f"{directory}/bin")
             plusargs["bindir"] = f"{directory}/bin"
-        full = {**plusargs, "n_in": vset.transactions, "n_out": vset.outputs}
+        full = {**plusargs, "n_in": vset.transactions, "n_out": vset.beats}
         cpus, proc = cpu_per_run(lambda: run(full), min_cpu)
         runs = len(cpus)
         startups, _ = cpu_per_run(lambda: run({**plusargs, "n_in": 0, "n_out": 0}), 0.0, runs)
@@ -95,7 +95,7 @@ def simulator_rows(cfg, sim: str, count: int, directory: str, min_cpu: float = 0
     except Exception as exc:  # a missing tool or a build failure is a row, not a crash
         return [unavailable(SUITE, what, f"{count} tx", "tx/s", dependency_reason(exc), GOALS[sim])]
     size = f"{vset.transactions} tx"
-    closing = f"{vset.outputs} passed, 0 failed"
+    closing = f"{vset.beats} passed, 0 failed"  # one per output beat (outputs * P)
     if proc.returncode != 0 or closing not in proc.stdout:
         last = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
         return [Row(SUITE, what, size, "tx/s", goal=GOALS[sim], status=f"FAILED: {last[0][:80]}")]

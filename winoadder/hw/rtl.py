@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.rtl_params import rtl_parameters
+from simulator.rtl_params import direct_pe_parameters, rtl_parameters
 from winoadder.paths import RTL_DIR
 
 CORE_TOP = "winoadder_core"
@@ -17,15 +17,39 @@ DIRECT_TOP = "adder_pe_direct"
 STAGE_MODULES = ("input_transform", "align", "neg_abs_diff", "channel_accumulate", "output_transform",
                  "requantize")
 CORE_PARAMETERS = ("P", "WA", "A_SIGNED", "K", "WU", "WV", "WVA", "WD", "WM", "WS", "ACC_SAT", "WY", "WO",
-                   "O_SIGNED", "SHIFT", "ROUND", "OVF", "BT", "AT")
+                   "O_SIGNED", "SHIFT", "ROUND", "OVF", "BT", "AT", "WL")
+DIRECT_PARAMETERS = ("P", "WA", "A_SIGNED", "WG", "WDIF", "WP", "WS", "ACC_SAT", "WO", "O_SIGNED", "SHIFT",
+                     "ROUND", "OVF", "WL")
+TOPS = (CORE_TOP, DIRECT_TOP)
+
+
+
 def rtl_sources() -> list[Path]:
     """Every RTL module file, stage modules first: enough for either top (core or direct PE)."""
     names = [*STAGE_MODULES, CORE_TOP, DIRECT_TOP]
     return [RTL_DIR / f"{name}.v" for name in names]
 
 
+def top_parameters(cfg, top: str = CORE_TOP) -> dict[str, int]:
+    """The Verilog parameters of ``top`` (winoadder_core or adder_pe_direct) for a DatapathConfig."""
+    if top == CORE_TOP:
+        return rtl_parameters(cfg)
+    if top == DIRECT_TOP:
+        return direct_pe_parameters(cfg)
+    raise ValueError(f"top: must be one of {', '.join(TOPS)}, got {top!r}")
+
+
 def expected_core_ports(params: dict[str, int]) -> dict[str, tuple[str, int]]:
     """winoadder_core's ports as name -> (direction, width) implied by the parameter values."""
+    return _ports(params, "in_u", params["P"] * 16 * params["WU"])
+
+
+def expected_direct_ports(params: dict[str, int]) -> dict[str, tuple[str, int]]:
+    """adder_pe_direct's ports as name -> (direction, width) implied by the parameter values."""
+    return _ports(params, "in_w", params["P"] * 9 * params["WG"])
+
+
+def _ports(params: dict[str, int], weight_port: str, weight_bits: int) -> dict[str, tuple[str, int]]:
     one = 1
     return {
         "clk": ("input", one),
@@ -33,12 +57,13 @@ def expected_core_ports(params: dict[str, int]) -> dict[str, tuple[str, int]]:
         "in_valid": ("input", one),
         "in_ready": ("output", one),
         "in_tile": ("input", 16 * params["WA"]),
-        "in_u": ("input", params["P"] * 16 * params["WU"]),
+        weight_port: ("input", weight_bits),
         "in_first": ("input", one),
         "in_last": ("input", one),
         "out_valid": ("output", one),
         "out_ready": ("input", one),
-        "out_y": ("output", params["P"] * 4 * params["WO"]),
+        "out_lane": ("output", params["WL"]),
+        "out_y": ("output", 4 * params["WO"]),
     }
 
 
@@ -69,16 +94,16 @@ def parse_module_interface(path: Path, module: str) -> tuple[dict, dict]:
     return params, ports
 
 
-def check_rtl_parameters(cfg, path: Path | None = None) -> None:
-    """Raise ValueError naming the first disagreement between winoadder_core.v and the config.
+def check_rtl_parameters(cfg, path: Path | None = None, top: str = CORE_TOP) -> None:
+    """Raise ValueError naming the first disagreement between ``top``'s Verilog and the config.
 
-    The RTL's parameter set must equal rtl_parameters' keys, each value must fit its declared width,
+    The RTL's parameter set must equal top_parameters' keys, each value must fit its declared width,
     and every port width (evaluated from the parsed width expressions with the config's values) must
     equal the width the config implies.
     """
-    path = Path(path) if path is not None else RTL_DIR / f"{CORE_TOP}.v"
-    values = rtl_parameters(cfg)
-    declared, ports = parse_module_interface(path, CORE_TOP)
+    path = Path(path) if path is not None else RTL_DIR / f"{top}.v"
+    values = top_parameters(cfg, top)
+    declared, ports = parse_module_interface(path, top)
     missing = sorted(set(values) - set(declared))
     extra = sorted(set(declared) - set(values))
     if missing:
@@ -90,7 +115,7 @@ def check_rtl_parameters(cfg, path: Path | None = None) -> None:
             bits = _evaluate(width[0], values) - _evaluate(width[1], values) + 1
             if values[name] >= (1 << bits):
                 raise ValueError(f"parameter {name}: value {values[name]} does not fit its {bits}-bit width")
-    expected = expected_core_ports(values)
+    expected = expected_core_ports(values) if top == CORE_TOP else expected_direct_ports(values)
     for name in sorted(set(expected) | set(ports)):
         if name not in ports:
             raise ValueError(f"port {name}: expected by the contract but missing from {path.name}")

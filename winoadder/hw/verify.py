@@ -1,9 +1,10 @@
-"""`winoadder verify`: run a vector set through winoadder_core on Icarus and/or Verilator, bit-exact.
+"""`winoadder verify`: run a vector set through its top (winoadder_core or adder_pe_direct, as the
+manifest records) on Icarus and/or Verilator, bit-exact.
 
 Checks before simulating: the manifest schema and every file's sha256, the manifest's RTL parameters
-against the config, and (pyverilog) the RTL's declared parameters and port widths against the config.
+against the config, and (pyverilog) the top's declared parameters and port widths against the config.
 Then compiles the self-checking testbench (cached by content + parameters), runs it, and compares the
-actual outputs it wrote with the expected ones in Python too.
+actual output beats it wrote (lane and 2×2 tile) with the expected ones in Python too.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-HELP = "run a vector set on winoadder_core (Icarus and/or Verilator) and compare bit-exactly"
+HELP = ("run a vector set on its top, winoadder_core or adder_pe_direct (Icarus and/or Verilator), and "
+        "compare bit-exactly")
 TB_TOP = "tb_winoadder_core"
 MIN_DEPTH = 4096  # testbench memory rows: a power of two >= the set, so few distinct builds
 _CLOSING = re.compile(r"^(\d+) passed, (\d+) failed$", re.MULTILINE)
@@ -29,7 +31,7 @@ class SimResult:
 
     sim: str
     transactions: int
-    outputs: int
+    outputs: int  # output beats (outputs of the set * P)
     passed: int
     failed: int
     build_seconds: float
@@ -37,8 +39,9 @@ class SimResult:
     run_seconds: float
     returncode: int
     tb_summary: str  # the testbench's closing line, or what went wrong
-    actual: np.ndarray  # (outputs read, P, 2, 2)
-    mismatches: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # output indices
+    actual: np.ndarray  # (beats read, 2, 2)
+    actual_lane: np.ndarray  # (beats read,)
+    mismatches: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # beat indices
     log: str = ""
 
     @property
@@ -90,7 +93,8 @@ def run(args) -> int:
 
         require_simulator("verilator")
         require_verilator_coverage()
-    print(f"{args.directory}: {vset.transactions} transactions, {vset.outputs} outputs ({vset.cfg})")
+    print(f"{args.directory} ({vset.top}): {vset.transactions} transactions, {vset.outputs} outputs, "
+          f"{vset.beats} output beats ({vset.cfg})")
     results = [run_simulator(vset, sim, seed=args.seed, gap=args.gap, stall=args.stall, show=args.show)
                for sim in sims]
     print(tabulate(summary_rows(results), headers=SUMMARY_HEADERS, floatfmt=".2f"))
@@ -166,20 +170,19 @@ def report_coverage(vset, args) -> None:
 def load_checked(directory, sims=()):
     """Read the set (schema, sha256) and check the RTL against its config; fail before any simulation."""
     from fixedpoint.errors import UsageError
-    from simulator.rtl_params import rtl_parameters
     from vectors.manifest import read_vector_set
     from winoadder.hw.hdl import require_simulator
-    from winoadder.hw.rtl import check_rtl_parameters
+    from winoadder.hw.rtl import check_rtl_parameters, top_parameters
 
     vset = read_vector_set(directory)
-    params = rtl_parameters(vset.cfg)
+    params = top_parameters(vset.cfg, vset.top)
     recorded = vset.manifest["rtl_parameters"]
     for name in sorted(set(params) | set(recorded)):
         if params.get(name) != recorded.get(name):
             raise UsageError(f"manifest: rtl_parameters.{name} = {recorded.get(name)} but its config gives "
                              f"{params.get(name)}")
     try:
-        check_rtl_parameters(vset.cfg)
+        check_rtl_parameters(vset.cfg, top=vset.top)
     except ValueError as exc:
         raise UsageError(f"RTL does not match the manifest's config: {exc}") from None
     for sim in sims:
@@ -188,18 +191,19 @@ def load_checked(directory, sims=()):
 
 
 def testbench_depth(vset) -> int:
-    rows = max(vset.transactions, vset.outputs, 1)
+    rows = max(vset.transactions, vset.beats, 1)
     return max(MIN_DEPTH, 1 << (rows - 1).bit_length())
 
 
-def build_testbench(sim: str, cfg, depth: int):
-    from simulator.rtl_params import rtl_parameters
+def build_testbench(sim: str, cfg, depth: int, top: str = "winoadder_core"):
+    """The testbench of ``top`` (tb_winoadder_core with DIRECT = 0 or 1), built (cached) for ``cfg``."""
     from winoadder.hw.hdl import build
-    from winoadder.hw.rtl import rtl_sources
+    from winoadder.hw.rtl import DIRECT_TOP, rtl_sources, top_parameters
     from winoadder.paths import TB_DIR
 
     sources = [*rtl_sources(), TB_DIR / f"{TB_TOP}.v"]
-    return build(sim, TB_TOP, sources, {**rtl_parameters(cfg), "DEPTH": depth})
+    params = {**top_parameters(cfg, top), "DEPTH": depth, "DIRECT": int(top == DIRECT_TOP)}
+    return build(sim, TB_TOP, sources, params)
 
 
 def run_simulator(vset, sim: str, *, seed: int = 1, gap: int = 25, stall: int = 25, show: int = 10,
@@ -210,16 +214,15 @@ def run_simulator(vset, sim: str, *, seed: int = 1, gap: int = 25, stall: int = 
     bytes in a temp dir: Verilator's $readmemh costs O(digits x words) per row) or ``auto`` (bin on
     Verilator, hex on Icarus).
     """
-    from vectors.layout import read_memh
-
     if load not in ("auto", "hex", "bin"):
         raise ValueError(f"load: must be auto, hex or bin, got {load!r}")
     use_bin = load == "bin" or (load == "auto" and sim == "verilator")
-    tb = build_testbench(sim, vset.cfg, testbench_depth(vset))
+    tb = build_testbench(sim, vset.cfg, testbench_depth(vset), vset.top)
     expected = vset.read("expected_out")
+    expected_lane = vset.read("expected_lane")[:, 0]
     with tempfile.TemporaryDirectory(prefix="winoadder-verify-") as tmp:
         actual_path = Path(tmp) / "actual_out.hex"
-        plusargs = {"vectors": vset.directory.resolve(), "n_in": vset.transactions, "n_out": vset.outputs,
+        plusargs = {"vectors": vset.directory.resolve(), "n_in": vset.transactions, "n_out": vset.beats,
                     "actual": actual_path, "seed": seed, "gap": gap, "stall": stall, "show": show}
         if use_bin:
             write_binary_inputs(vset, Path(tmp))
@@ -228,31 +231,51 @@ def run_simulator(vset, sim: str, *, seed: int = 1, gap: int = 25, stall: int = 
         proc = tb.run(plusargs, timeout=120 + vset.transactions / 500, check=False)
         seconds = time.perf_counter() - start
         text = actual_path.read_text() if actual_path.exists() else ""
-    actual, known = read_memh(text, vset.field("expected_out"))
+    out_field = vset.field("expected_out")
+    actual, actual_lane, known = read_beats(text, out_field.width, out_field.signed)
     log = proc.stdout + proc.stderr
     closing = _CLOSING.findall(proc.stdout)
     tb_summary = f"{closing[-1][0]} passed, {closing[-1][1]} failed" if closing else "no closing line"
     rows = min(len(actual), len(expected))
-    equal = known[:rows] & np.all(actual[:rows] == expected[:rows], axis=(1, 2, 3))
+    equal = (known[:rows] & np.all(actual[:rows] == expected[:rows], axis=(1, 2))
+             & (actual_lane[:rows] == expected_lane[:rows]))
     mismatches = np.flatnonzero(~equal)
     passed = int(equal.sum())
-    failed = int(len(mismatches)) + (vset.outputs - rows) + max(len(actual) - vset.outputs, 0)
+    failed = int(len(mismatches)) + (vset.beats - rows) + max(len(actual) - vset.beats, 0)
     if closing and (int(closing[-1][0]), int(closing[-1][1])) != (passed, failed) and failed == 0:
         failed = 1  # the testbench saw something the written outputs do not show: never pass silently
         tb_summary += " (disagrees with the written outputs)"
-    return SimResult(sim, vset.transactions, vset.outputs, passed, failed, tb.build_seconds, tb.cached,
-                     seconds, proc.returncode, tb_summary, actual, mismatches, log)
+    return SimResult(sim, vset.transactions, vset.beats, passed, failed, tb.build_seconds, tb.cached,
+                     seconds, proc.returncode, tb_summary, actual, actual_lane, mismatches, log)
+
+
+def read_beats(text: str, wo: int, signed: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse the testbench's {out_lane, out_y} words ($writememh): tiles (n, 2, 2), lanes (n,), known (n,).
+
+    A word with an x or z digit is not known (its values are 0)."""
+    stripped = (ln.split("//")[0].strip() for ln in text.splitlines())
+    words = [w for w in stripped if w and not w.startswith("@")]
+    known = np.array([all(c in "0123456789abcdefABCDEF" for c in w) for w in words], dtype=bool)
+    values = [int(w, 16) if ok else 0 for w, ok in zip(words, known, strict=True)]
+    mask = (1 << wo) - 1
+    tiles = np.array([[(v >> (wo * e)) & mask for e in range(4)] for v in values], dtype=np.int64)
+    tiles = tiles.reshape(len(values), 2, 2)
+    if signed:
+        tiles = np.where(tiles >= (1 << (wo - 1)), tiles - (1 << wo), tiles)
+    lanes = np.array([v >> (4 * wo) for v in values], dtype=np.int64)
+    return tiles, lanes, known
 
 
 def write_binary_inputs(vset, directory) -> None:
-    """The testbench's +bindir files: in_tile/in_u/in_flags/expected_out words as raw bytes ($fread)."""
+    """The testbench's +bindir files: the words it reads ($readmemh files) as raw bytes ($fread)."""
     from vectors.layout import pack_bin
+    from vectors.manifest import TB_FILES
 
-    for name in ("in_tile", "in_u", "in_flags", "expected_out"):
+    for name in TB_FILES[vset.top]:
         (Path(directory) / f"{name}.bin").write_bytes(pack_bin(vset.read(name), vset.field(name)))
 
 
-SUMMARY_HEADERS = ["simulator", "vectors", "outputs", "passed", "failed", "build s", "seconds", "vectors/s"]
+SUMMARY_HEADERS = ["simulator", "vectors", "beats", "passed", "failed", "build s", "seconds", "vectors/s"]
 
 
 def summary_rows(results: list[SimResult]) -> list[list]:
@@ -261,47 +284,65 @@ def summary_rows(results: list[SimResult]) -> list[list]:
              round(r.vectors_per_second)] for r in results]
 
 
-MISMATCH_HEADERS = ["output", "transaction", "class", "channels", "lane", "(i,j)", "Y expected",
-                    "out expected", "out actual", "likely stage"]
+MISMATCH_HEADERS = ["beat", "output", "transaction", "class", "channels", "lane", "(i,j)",
+                    "before requantize", "out expected", "out actual", "likely stage"]
+
+
+def _before_requantize(vset, arrays) -> np.ndarray:
+    """Per output (outputs, P, 2, 2): the value requantize casts (core: Y; direct PE: the sums S)."""
+    return arrays["Y"] if vset.top == "winoadder_core" else arrays["S"]
 
 
 def mismatch_rows(vset, result: SimResult, limit: int = 10) -> list[list]:
-    """The first mismatching elements with the expected intermediates and the stage they point at."""
+    """The first mismatching elements of the first wrong beats, with the expected values before requantize
+    and the stage they point at (a wrong lane index is reported as such)."""
     arrays = vset.arrays()
     out_index, first = arrays["out_index"], arrays["first"]
     starts = np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))
     classes = [c["name"] for c in vset.manifest["classes"]]
-    expected, y = vset.read("expected_out"), arrays["Y"]
-    out_fmt = vset.cfg.out_fmt
+    expected = vset.read("expected_out")
+    expected_lane = vset.read("expected_lane")[:, 0]
+    before = _before_requantize(vset, arrays)
+    lanes = vset.cfg.lanes
     rows = []
-    for k in result.mismatches:
+    for beat in result.mismatches:
+        k, p = divmod(int(beat), lanes)
         tx = int(out_index[k])
-        diff = np.argwhere(result.actual[k] != expected[k])
-        for p, i, j in diff:
-            want, got = int(expected[k, p, i, j]), int(result.actual[k, p, i, j])
-            channels = tx - int(starts[tx]) + 1
-            rows.append([int(k), tx, classes[int(arrays["class_index"][tx])], channels, int(p), f"({i},{j})",
-                         int(y[k, p, i, j]), want, got, _likely_stage(want, got, out_fmt)])
-            if len(rows) >= limit:
-                return rows
+        channels = tx - int(starts[tx]) + 1
+        head = [int(beat), k, tx, classes[int(arrays["class_index"][tx])], channels]
+        if beat >= len(result.actual):
+            rows.append([*head, p, "-", "-", "-", "missing", "beat never delivered"])
+        elif int(result.actual_lane[beat]) != int(expected_lane[beat]):
+            rows.append([*head, f"{int(expected_lane[beat])} (got {int(result.actual_lane[beat])})", "-", "-",
+                         "-", "-", "output stage: lane order"])
+        else:
+            for i, j in np.argwhere(result.actual[beat] != expected[beat]):
+                want, got = int(expected[beat, i, j]), int(result.actual[beat, i, j])
+                rows.append([*head, p, f"({i},{j})", int(before[k, p, i, j]), want, got,
+                             _likely_stage(want, got, vset.cfg.out_fmt)])
+        if len(rows) >= limit:
+            return rows[:limit]
     return rows
 
 
 def first_mismatch_detail(vset, result: SimResult) -> str:
-    """The expected intermediates of the first mismatching output's first wrong lane, and their file rows."""
+    """The expected intermediates of the first mismatching beat, and their file rows."""
     arrays = vset.arrays()
-    k = int(result.mismatches[0])
+    beat = int(result.mismatches[0])
+    k, p = divmod(beat, vset.cfg.lanes)
     tx = int(arrays["out_index"][k])
     start = int(np.flatnonzero(arrays["first"][: tx + 1])[-1])
-    expected = vset.read("expected_out")[k]
-    p = int(np.argwhere(result.actual[k] != expected)[0][0])
-    return "\n".join([
-        f"output {k}, lane {p}: transactions {start}..{tx} (rows of in_*.hex, V.hex, M.hex, S.hex), "
-        f"row {k} of Y.hex and expected_out.hex",
-        f"  S after the last channel (4x4): {arrays['S'][tx, p].astype(np.int64).tolist()}",
-        f"  Y expected (2x2): {arrays['Y'][k, p].astype(np.int64).tolist()}",
-        f"  out expected: {expected[p].tolist()}   actual: {result.actual[k, p].tolist()}",
-    ])
+    expected = vset.read("expected_out")[beat]
+    got = result.actual[beat].tolist() if beat < len(result.actual) else "missing"
+    lines = [f"beat {beat} = output {k}, lane {p}: transactions {start}..{tx} (rows of in_*.hex and the "
+             f"per-transaction debug files), row {beat} of expected_out.hex / expected_lane.hex"]
+    if vset.top == "winoadder_core":
+        lines += [f"  S after the last channel (4x4): {arrays['S'][tx, p].astype(np.int64).tolist()}",
+                  f"  Y expected (2x2): {arrays['Y'][k, p].astype(np.int64).tolist()}"]
+    else:
+        lines += [f"  accumulated sums expected (2x2): {arrays['S'][k, p].astype(np.int64).tolist()}"]
+    lines.append(f"  out expected: {expected.tolist()}   actual: {got}")
+    return "\n".join(lines)
 
 
 def _likely_stage(want: int, got: int, out_fmt) -> str:
