@@ -149,19 +149,22 @@ def test_waves_dump_holds_the_failing_output(small_set, tmp_path, monkeypatch, c
     assert main(["verify", str(small_set), "--sim", "iverilog", "--waves", str(out_dir),
                  "--waves-depth", "40"]) == 1
     out = capsys.readouterr().out
-    match = re.search(r"waves: (\S+) \(transactions (\d+)\.\.(\d+)\); first wrong output (\d+) at (\d+) ns "
-                      r"\(expected (\w+), got (\w+);", out)
+    match = re.search(r"waves: (\S+) \(transactions (\d+)\.\.(\d+)\); first wrong beat (\d+) at (\d+) ns "
+                      r"\(expected lane (\d+) (\w+), got lane (\d+) (\w+);", out)
     assert match, out
     path, first_tx, last_tx = match.group(1), int(match.group(2)), int(match.group(3))
-    time_ns, expected, got = int(match.group(5)), match.group(6), match.group(7)
+    time_ns, expected, got = int(match.group(5)), match.group(7), match.group(9)
+    got_lane = int(match.group(8))
     assert last_tx - first_tx + 1 <= 40 + SMALL.max_channels
     changes = _parse_vcd(out_dir / "waves-iverilog.vcd")
     assert path.endswith("waves-iverilog.vcd")
     out_y = next(v for k, v in changes.items() if k.endswith("tb_winoadder_core.out_y"))
+    out_lane = next(v for k, v in changes.items() if k.endswith("tb_winoadder_core.out_lane"))
     valid = next(v for k, v in changes.items() if k.endswith("tb_winoadder_core.out_valid"))
     before_edge = time_ns * 1000 - 1  # the VCD is in ps (timescale 1ns / 1ps); sampled at the edge
     at = _value_at(out_y, before_edge)
     assert at is not None and int(at, 2) == int(got, 16) != int(expected, 16)
+    assert int(_value_at(out_lane, before_edge), 2) == got_lane
     assert _value_at(valid, before_edge) == "1"
 
 
@@ -195,7 +198,7 @@ def test_layer_class_matches_simulate(tmp_path):
     y = np.load(tmp_path / "y.npy")  # (N, O, Ho, Wo) = (2, 5, 6, 5)
     P = vset.cfg.lanes
     nth, ntw, groups = 3, 3, 2
-    out = vset.read("expected_out")[: 2 * nth * ntw * groups].reshape(2, nth, ntw, groups, P, 2, 2)
+    out = vset.read("expected_out")[: 2 * nth * ntw * groups * P].reshape(2, nth, ntw, groups, P, 2, 2)
     full = np.zeros((2, groups * P, 2 * nth, 2 * ntw), dtype=np.int64)
     full[:, :5, :6, :5] = y
     tiled = full.reshape(2, groups, P, nth, 2, ntw, 2).transpose(0, 3, 5, 1, 2, 4, 6)

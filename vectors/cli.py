@@ -48,7 +48,8 @@ def run(args) -> int:
         raise UsageError("from-layer: layer vectors are winoadder_core sets (--top winoadder_core)")
     if layer is None:
         manifest = create_vector_set(args.out, cfg, count=args.count, seed=args.seed,
-                                     classes=args.classes or "random,directed", force=args.force, top=args.top)
+                                     classes=args.classes or "random,directed", force=args.force,
+                                     top=args.top)
     else:
         manifest = create_layer_set(args.out, cfg, layer, count=args.count, seed=args.seed,
                                     classes=args.classes, padding=args.padding, force=args.force)

@@ -61,9 +61,8 @@ def run(quick: bool, timing: Timing) -> list[Row]:
 
 def _warm_coverage_build(vset, coverage_build):
     """Build (or find cached) the coverage build of the set's configuration, outside the measurement."""
-    from simulator.rtl_params import rtl_parameters
-    from winoadder.hw.verify import testbench_depth
+    from winoadder.hw.grade import testbench_parameters
     from winoadder.paths import RTL_DIR, TB_DIR
 
-    coverage_build({**rtl_parameters(vset.cfg), "DEPTH": testbench_depth(vset)}, RTL_DIR,
+    coverage_build(testbench_parameters(vset), RTL_DIR,
                    TB_DIR / "tb_winoadder_core.v")

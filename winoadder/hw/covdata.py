@@ -167,7 +167,7 @@ def _run(cmd: list[str]) -> str:
 
 CORE_FILES = ("winoadder_core.v", "input_transform.v", "align.v", "neg_abs_diff.v", "channel_accumulate.v",
               "output_transform.v", "requantize.v")
-_BIT = re.compile(r"^(\w+)(?:\[(\d+)\])*$")
+DIRECT_FILES = ("adder_pe_direct.v", "neg_abs_diff.v", "channel_accumulate.v", "requantize.v")
 
 
 def toggle_reason(point: Point, params: dict[str, int]) -> str:
@@ -184,15 +184,14 @@ def rtl_coverage(vset, out_dir, *, seed: int = 1) -> dict:
     annotated/, coverage.info and html/ (with lcov) into ``out_dir``; returns the figures."""
     import tempfile
 
-    from simulator.rtl_params import rtl_parameters
-    from winoadder.hw.grade import _snapshot, coverage_run, prepare_inputs
-    from winoadder.hw.verify import testbench_depth
+    from winoadder.hw.grade import _snapshot, coverage_run, prepare_inputs, testbench_parameters
     from winoadder.paths import RTL_DIR, TB_DIR
 
     require_verilator_coverage()
     out_dir = Path(out_dir)
     (out_dir / "classes").mkdir(parents=True, exist_ok=True)
-    params = {**rtl_parameters(vset.cfg), "DEPTH": testbench_depth(vset)}
+    params = testbench_parameters(vset)
+    files = CORE_FILES if vset.top == "winoadder_core" else DIRECT_FILES
     classes = [c["name"] for c in vset.manifest["classes"]]
     with tempfile.TemporaryDirectory(prefix="winoadder-coverage-") as tmp:
         work = Path(tmp)
@@ -206,15 +205,15 @@ def rtl_coverage(vset, out_dir, *, seed: int = 1) -> dict:
     annotate(merged, out_dir / "annotated")
     info = write_info(merged, out_dir / "coverage.info")
     html = genhtml(info, out_dir / "html")
-    points = [p for p in read_points(merged) if Path(p.file).name in CORE_FILES]
+    points = [p for p in read_points(merged) if Path(p.file).name in files]
     figures = summarize(points)
     line = [p for p in points if p.kind in ("line", "branch")]
     per_class = {}
     for name, path in runs.items():
-        pts = [p for p in read_points(path) if Path(p.file).name in CORE_FILES]
+        pts = [p for p in read_points(path) if Path(p.file).name in files]
         per_class[name] = {k: v["covered"] for k, v in summarize(pts).items()}
     return {
-        "files": list(CORE_FILES),
+        "files": list(files),
         "line": {"points": len(line), "covered": sum(p.count > 0 for p in line),
                  "percent": round(100.0 * sum(p.count > 0 for p in line) / len(line), 2) if line else 100.0},
         "toggle": figures.get("toggle", {"points": 0, "covered": 0, "percent": 100.0}),

@@ -90,6 +90,8 @@ def run(args) -> int:
     vset = load_checked(args.directory, (args.sim,))
     if args.minimize and Path(args.minimize).exists() and any(Path(args.minimize).iterdir()):
         raise UsageError(f"minimize: {args.minimize} is not empty")
+    if args.minimize and vset.top != "winoadder_core":
+        raise UsageError("minimize: only winoadder_core sets can be minimized")
     try:
         report = grade(vset, sim=args.sim, jobs=args.jobs, sample=args.mutants, seed=args.seed,
                        operators=operators, timeout=args.timeout, progress=True)
@@ -130,9 +132,7 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
           progress=False, only=None, mutant_cache=None) -> dict:
     """Grade ``vset``: classify every mutant of ``rtl_dir`` (default rtl/), or those whose id is in
     ``only``; return the report dict."""
-    from simulator.rtl_params import rtl_parameters
     from winoadder.hw.mutate import OPERATORS, rtl_mutants
-    from winoadder.hw.verify import testbench_depth
     from winoadder.paths import RTL_DIR, TB_DIR
 
     start = time.perf_counter()
@@ -143,7 +143,7 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
         mutants = sorted(random.Random(seed).sample(mutants, sample), key=lambda m: (m.file, m.offset))
     if only is not None:
         mutants = [m for m in mutants if m.id in only]
-    params = {**rtl_parameters(vset.cfg), "DEPTH": testbench_depth(vset)}
+    params = testbench_parameters(vset)
     work = Path(tempfile.mkdtemp(prefix="winoadder-grade-"))
     try:
         # Copies: edits of rtl/ during a run change nothing.
@@ -187,6 +187,15 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
         shutil.rmtree(work, ignore_errors=True)
 
 
+def testbench_parameters(vset) -> dict[str, int]:
+    """The testbench's parameters for a set: its top's parameters, DEPTH and DIRECT (as verify builds it)."""
+    from winoadder.hw.rtl import DIRECT_TOP, top_parameters
+    from winoadder.hw.verify import testbench_depth
+
+    return {**top_parameters(vset.cfg, vset.top), "DEPTH": testbench_depth(vset),
+            "DIRECT": int(vset.top == DIRECT_TOP)}
+
+
 def _snapshot(rtl_dir: Path, tb: Path, work: Path) -> tuple[Path, Path]:
     """Copies of the RTL module files and the testbench that the whole grading uses."""
     from winoadder.hw.mutate import write_mutant
@@ -201,30 +210,33 @@ def _task_base(vset, sim, params, inputs, rtl_dir, tb, work) -> dict:
     return {
         "sim": sim, "params": params, "rtl_dir": str(rtl_dir), "tb": str(tb), "work": str(work),
         "inputs": inputs, "expected": str(work / "expected.npy"), "out_class": str(work / "out_class.npy"),
+        "expected_lane": str(work / "expected_lane.npy"), "signed": vset.field("expected_out").signed,
         "classes": [c["name"] for c in vset.manifest["classes"]],
-        "n_out": vset.outputs, "n_in": vset.transactions, "vectors": str(vset.directory.resolve()),
+        "n_out": vset.beats, "n_in": vset.transactions, "vectors": str(vset.directory.resolve()),
         "timeout": 600,
     }
 
 
 def prepare_inputs(vset, work: Path) -> dict:
-    """Binary inputs for the whole set and for each class alone; expected outputs and classes as .npy."""
+    """Binary inputs for the whole set and for each class alone; expected beats and their classes as .npy."""
     from vectors.layout import pack_bin
+    from vectors.manifest import TB_FILES
 
     arrays = vset.arrays()
-    names = ("in_tile", "in_u", "in_flags", "expected_out")
+    names = TB_FILES[vset.top]
     data = {n: vset.read(n) for n in names}
-    out_tx = arrays["out_index"].astype(np.int64)
-    out_class = arrays["class_index"][out_tx].astype(np.int64)
+    lanes = vset.beats // max(vset.outputs, 1)
+    out_class = np.repeat(arrays["class_index"][arrays["out_index"].astype(np.int64)].astype(np.int64), lanes)
     np.save(work / "expected.npy", data["expected_out"])
+    np.save(work / "expected_lane.npy", data["expected_lane"][:, 0])
     np.save(work / "out_class.npy", out_class)
-    runs = {"all": {"dir": str(work / "all"), "n_in": vset.transactions, "n_out": vset.outputs,
+    runs = {"all": {"dir": str(work / "all"), "n_in": vset.transactions, "n_out": vset.beats,
                     "first_out": 0}}
-    for c in vset.manifest["classes"]:
-        t0, nt = c["first_transaction"], c["transactions"]
-        outs = np.flatnonzero(out_class == vset.manifest["classes"].index(c))
-        runs[c["name"]] = {"dir": str(work / f"class-{c['name']}"), "n_in": nt, "n_out": int(len(outs)),
-                           "first_out": int(outs[0]) if len(outs) else 0, "first_tx": t0}
+    for index, c in enumerate(vset.manifest["classes"]):
+        beats = np.flatnonzero(out_class == index)
+        runs[c["name"]] = {"dir": str(work / f"class-{c['name']}"), "n_in": c["transactions"],
+                           "n_out": int(len(beats)), "first_out": int(beats[0]) if len(beats) else 0,
+                           "first_tx": c["first_transaction"]}
     for name, spec in runs.items():
         d = Path(spec["dir"])
         d.mkdir()
@@ -234,7 +246,7 @@ def prepare_inputs(vset, work: Path) -> dict:
             tx = slice(spec["first_tx"], spec["first_tx"] + spec["n_in"])
             out = slice(spec["first_out"], spec["first_out"] + spec["n_out"])
         for n in names:
-            rows = data[n][out] if n == "expected_out" else data[n][tx]
+            rows = data[n][out] if n in ("expected_out", "expected_lane") else data[n][tx]
             (d / f"{n}.bin").write_bytes(pack_bin(rows, vset.field(n)))
     return runs
 
@@ -274,7 +286,7 @@ def coverage_run(vset, params, work: Path, rtl_dir: Path, tb: Path, name: str, i
     """Run the coverage build on the prepared inputs ``name`` (``all`` or a class); return coverage.dat."""
     tb = coverage_build(params, rtl_dir, tb)
     spec = (inputs or {}).get(name) or {"dir": str(work / "all"), "n_in": vset.transactions,
-                                        "n_out": vset.outputs}
+                                        "n_out": vset.beats}
     out = Path(spec["dir"]) / "coverage.dat"
     tb.run({"vectors": vset.directory.resolve(), "n_in": spec["n_in"], "n_out": spec["n_out"],
             "actual": Path(spec["dir"]) / "cov_actual.hex", "bindir": spec["dir"], "seed": seed,
@@ -393,7 +405,7 @@ def _simulate(task, tb, name: str) -> dict:
     expected = expected[first : first + spec["n_out"]]
     text = actual_path.read_text() if actual_path.exists() else ""
     actual_path.unlink(missing_ok=True)
-    same = _equal_rows(text, expected, task)
+    same = _equal_rows(text, expected, task, first)
     if proc.returncode == 0 and same.all() and len(same) == spec["n_out"]:
         return {"status": "survived", "run_seconds": seconds}
     wrong = np.flatnonzero(~same)
@@ -403,16 +415,16 @@ def _simulate(task, tb, name: str) -> dict:
             "wrong_outputs": (first + wrong).tolist()}
 
 
-def _equal_rows(text: str, expected: np.ndarray, task) -> np.ndarray:
-    """Per expected output row: the written output equals it (missing rows are unequal)."""
-    from vectors.layout import Field, read_memh
+def _equal_rows(text: str, expected: np.ndarray, task, first: int = 0) -> np.ndarray:
+    """Per expected beat: the written beat (tile and lane) equals it (missing beats are unequal)."""
+    from winoadder.hw.verify import read_beats
 
-    wo = task["params"]["WO"]
-    signed = bool(task["params"]["O_SIGNED"])
-    actual, known = read_memh(text, Field("expected_out", expected.shape[1:], wo, signed))
+    lanes = np.load(task["expected_lane"])[first : first + len(expected)]
+    actual, actual_lane, known = read_beats(text, task["params"]["WO"], task["signed"])
     rows = min(len(actual), len(expected))
     same = np.zeros(len(expected), dtype=bool)
-    same[:rows] = known[:rows] & np.all((actual[:rows] == expected[:rows]).reshape(rows, -1), axis=1)
+    same[:rows] = (known[:rows] & np.all((actual[:rows] == expected[:rows]).reshape(rows, -1), axis=1)
+                   & (actual_lane[:rows] == lanes[:rows]))
     return same
 
 

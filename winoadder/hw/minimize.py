@@ -61,7 +61,9 @@ def minimize(vset, report: dict, out_dir, *, sim: str = "verilator", jobs: int =
     from vectors.manifest import read_vector_set, write_transactions
     from winoadder.hw.grade import grade
 
-    killed = {r["id"]: r for r in report["mutants"] if r["status"] == "killed"}
+    lanes = vset.beats // max(vset.outputs, 1)
+    killed = {r["id"]: {**r, "_wrong": sorted({int(b) // lanes for b in r["_wrong"]})}
+              for r in report["mutants"] if r["status"] == "killed"}
     class_sets = {}
     for r in killed.values():
         for c in r["by_class"]:

@@ -129,14 +129,15 @@ def report_waves(vset, result: SimResult, args) -> None:
         directory = vset.directory
     else:
         directory = Path(tempfile.mkdtemp(prefix="winoadder-waves-"))
-    output = int(result.mismatches[0]) if len(result.mismatches) else 0
+    beat = int(result.mismatches[0]) if len(result.mismatches) else 0
     if not result.ok and not len(result.mismatches):
-        output = min(len(result.actual), max(vset.outputs - 1, 0))  # the first output not written
-    wave = dump(vset, result.sim, default_path(directory, result.sim), output=output, depth=args.waves_depth,
-                seed=args.seed, gap=args.gap, stall=args.stall)
-    where = (f"first wrong output {wave.wrong_output} at {wave.wrong_time} {TIME_UNIT} "
-             f"(expected {wave.expected}, got {wave.actual}; out_y as sampled by the clock edge at that time)"
-             if wave.wrong_output is not None else "no wrong output in the window")
+        beat = min(len(result.actual), max(vset.beats - 1, 0))  # the first beat not delivered
+    lanes = vset.beats // max(vset.outputs, 1)
+    wave = dump(vset, result.sim, default_path(directory, result.sim), output=beat // max(lanes, 1),
+                depth=args.waves_depth, seed=args.seed, gap=args.gap, stall=args.stall)
+    where = (f"first wrong beat {wave.wrong_beat} at {wave.wrong_time} {TIME_UNIT} "
+             f"(expected {wave.expected}, got {wave.actual}; out_lane/out_y as sampled by the clock edge at "
+             f"that time)" if wave.wrong_beat is not None else "no wrong beat in the window")
     print(f"\n{result.sim} waves: {wave.path} (transactions {wave.first_transaction}.."
           f"{wave.first_transaction + wave.transactions - 1}); {where}")
 
