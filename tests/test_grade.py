@@ -219,3 +219,18 @@ def test_from_model_and_bad_layer_input(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "no model 'nope'" in err[0] and "--weights" in err[1]
     assert not (tmp_path / "n").exists()
+
+
+def test_minimize_greedy_cover_and_subset(small_set):
+    from winoadder.hw.minimize import greedy_cover, subset_transactions
+
+    sets = {0: {"a", "b"}, 1: {"b", "c", "d"}, 2: {"d"}, 3: {"a"}}
+    assert greedy_cover({"a", "b", "c", "d"}, sets) == [1, 0]
+    vset = read_vector_set(small_set)
+    arrays = vset.arrays()
+    outputs = [0, vset.outputs - 1]
+    tx = subset_transactions(vset, outputs)
+    assert tx.last.sum() == 2 and tx.first.sum() == 2
+    end = int(arrays["out_index"][-1])
+    assert np.array_equal(tx.d[-1], arrays["d"][end]) and np.array_equal(tx.u[-1], arrays["u"][end])
+    assert tx.classes == (vset.manifest["classes"][0]["name"], vset.manifest["classes"][-1]["name"])

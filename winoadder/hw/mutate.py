@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 OPERATORS = ("arith", "compare", "logic", "constant", "sign", "condition", "polarity", "stuck")
-CONTROL = re.compile(r"^(rst|reset|en|clear|first|last|in_first|in_last|finish|take|take_last|drain_(free|busy)"
-                     r"|\w+_en|\w+_clear|\w*valid\w*|\w*ready|load\w*|advance\w*)$")
+CONTROL = re.compile(r"^(rst|reset|en|clear|first|last|in_first|in_last|finish|take|take_last"
+                     r"|drain_(free|busy)|\w+_en|\w+_clear|\w*valid\w*|\w*ready|load\w*|advance\w*)$")
 _TOKEN = re.compile(
     r"(?P<sized>\d*'[sS]?[bBhHdDoO][0-9a-fA-F_xXzZ]+)|(?P<num>\d+)|(?P<sys>\$\w+)|(?P<macro>`\w+)"
     r"|(?P<id>[A-Za-z_]\w*)|(?P<op><<<|>>>|===|!==|==|!=|<=|>=|&&|\|\||<<|>>|\+:|-:|[-+*/%<>!~&|^?:=(){}\[\],;.#@])"
