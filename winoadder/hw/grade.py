@@ -278,7 +278,9 @@ def coverage_build(params, rtl_dir: Path, tb: Path):
 
     sources = [*covdata.coverage_sources("tb_winoadder_core"),
                *[Path(rtl_dir) / p.name for p in rtl_sources()], tb]
-    return build("verilator", "tb_winoadder_core", sources, params, flags=covdata.COVERAGE_FLAGS)
+    # -O0: a coverage build compiles per module and takes minutes optimized; its runs are short.
+    return build("verilator", "tb_winoadder_core", sources, params, flags=covdata.COVERAGE_FLAGS,
+                 make_vars=("OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0"))
 
 
 def coverage_run(vset, params, work: Path, rtl_dir: Path, tb: Path, name: str, inputs: dict | None = None,

@@ -112,18 +112,20 @@ def build(
     *,
     include_dirs: Iterable[str | os.PathLike] = (),
     flags: Sequence[str] = (),
+    make_vars: Sequence[str] = (),
 ) -> Build:
-    """Compile ``sources`` with top module ``top``, parameter overrides ``params`` and extra simulator
-    ``flags`` (cached)."""
+    """Compile ``sources`` with top module ``top``, parameter overrides ``params``, extra simulator
+    ``flags`` and, for Verilator, ``make_vars`` such as ``OPT_FAST=-O0`` (cached; both in the key)."""
     require_simulator(sim)
     flags = tuple(str(f) for f in flags)
+    make_vars = tuple(str(v) for v in make_vars)
     sources = [Path(s).resolve() for s in sources]
     include_dirs = [Path(d).resolve() for d in include_dirs]
     params = {str(k): format_param(v) for k, v in sorted((params or {}).items())}
     for src in sources:
         if not src.is_file():
             raise UsageError(f"sources: {src} does not exist")
-    key = _cache_key(sim, top, sources, params, include_dirs, flags)
+    key = _cache_key(sim, top, sources, params, include_dirs, (*flags, *make_vars))
     root = CACHE_DIR / "hdl"
     final = root / key
     meta = _read_meta(final)
@@ -140,7 +142,7 @@ def build(
         tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=root))
         try:
             start = time.perf_counter()
-            command = _compile(sim, top, sources, params, include_dirs, tmp, flags)
+            command = _compile(sim, top, sources, params, include_dirs, tmp, flags, make_vars)
             meta = {"command": command, "build_seconds": time.perf_counter() - start, "top": top, "sim": sim}
             (tmp / "meta.json").write_text(json.dumps(meta))
             os.rename(tmp, final)
@@ -172,7 +174,7 @@ def verilator_command(top, sources, params, include_dirs, out_dir: Path, flags=(
     return cmd + [str(s) for s in sources]
 
 
-def _compile(sim, top, sources, params, include_dirs, out_dir: Path, flags=()) -> list[str]:
+def _compile(sim, top, sources, params, include_dirs, out_dir: Path, flags=(), make_vars=()) -> list[str]:
     """Run the compiler in ``out_dir``; return the command (relative to the build dir) that runs it."""
     if sim == "iverilog":
         cmd = ["iverilog", "-g2005", "-s", top, "-o", str(out_dir / "sim.vvp"), *flags]
@@ -180,7 +182,7 @@ def _compile(sim, top, sources, params, include_dirs, out_dir: Path, flags=()) -
         _run_tool([*cmd, *(str(s) for s in sources)], out_dir, sim, top)
         return ["vvp", "-n", "sim.vvp"]
     _run_tool(verilator_command(top, sources, params, include_dirs, out_dir, flags), out_dir, sim, top)
-    compile_verilated(out_dir / "obj", top, flags)
+    compile_verilated(out_dir / "obj", top, flags, make_vars)
     return ["obj/sim"]
 
 
