@@ -18,9 +18,10 @@ def test_help_lists_every_subcommand(capsys):
         main(["--help"])
     assert exc.value.code == 0
     text = capsys.readouterr().out
-    for name in ("simulate", "vectors", "verify", "study", "train", "synth", "bench", "demo"):
+    for name in ("simulate", "vectors", "verify", "grade", "study", "train", "synth", "bench", "demo"):
         assert name in text
-    assert set(SUBCOMMANDS) == {"simulate", "vectors", "verify", "study", "train", "synth", "bench", "demo"}
+    assert set(SUBCOMMANDS) == {"simulate", "vectors", "verify", "grade", "study", "train", "synth", "bench",
+                                "demo"}
 
 
 @pytest.mark.parametrize("name", sorted(SUBCOMMANDS))
