@@ -306,11 +306,18 @@ def model_hash(obj_dir: Path, rtl_dir: str) -> str:
 
 
 def run_mutant(task: dict) -> dict:
-    """Verilate, compile (cached) and run one mutant on the set and, if killed, on each class alone.
+    """Verilate, compile (cached) and run one mutant on the set.
 
-    Returns ``{"status": killed|survived|not_reached|compile_error, ...}``; the unmutated RTL is
-    ``task["mutant"] = None``.
+    Returns ``{"status": killed|survived|not_reached|compile_error|error, ...}`` (``error``: the grading
+    itself failed on this mutant, reported apart); the unmutated RTL is ``task["mutant"] = None``.
     """
+    try:
+        return _run_mutant(task)
+    except Exception as exc:  # one mutant's grading failure must not lose the campaign
+        return {"status": "error", "detail": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+def _run_mutant(task: dict) -> dict:
     from winoadder.hw.hdl import build, format_param, verilator_command
     from winoadder.hw.mutate import Mutant, write_mutant
 
@@ -425,7 +432,7 @@ def _equal_rows(text: str, expected: np.ndarray, task, first: int = 0) -> np.nda
     actual, actual_lane, known = read_beats(text, task["params"]["WO"], task["signed"])
     rows = min(len(actual), len(expected))
     same = np.zeros(len(expected), dtype=bool)
-    same[:rows] = (known[:rows] & np.all((actual[:rows] == expected[:rows]).reshape(rows, -1), axis=1)
+    same[:rows] = (known[:rows] & np.all(actual[:rows] == expected[:rows], axis=(1, 2))
                    & (actual_lane[:rows] == lanes[:rows]))
     return same
 
@@ -455,7 +462,7 @@ def build_report(vset, sim, mutants, results, *, total, sample, seed, seconds, r
                      or res.get("detail"), "first_wrong_output": res.get("first_wrong"),
                      "_wrong": res.get("wrong_outputs") or []})
     counts = {s: sum(r["status"] == s for r in rows)
-              for s in ("killed", "survived", "equivalent", "not_reached", "compile_error")}
+              for s in ("killed", "survived", "equivalent", "not_reached", "compile_error", "error")}
     graded = counts["killed"] + counts["survived"]
     matrix = {c: sum(c in r["by_class"] for r in rows) for c in classes}
     only = {c: sum(r["by_class"] == [c] for r in rows) for c in classes}
