@@ -176,7 +176,9 @@ def test_coverage_of_a_small_set(small_set, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "RTL coverage" in text
     cov = json.loads((directory / MANIFEST).read_text())["rtl_coverage"]
-    assert cov["line"]["percent"] == 100.0 and cov["toggle"]["points"] > 0
+    line = cov["line"]
+    assert line["points"] - line["covered"] == len(cov["uncovered_lines"]) and line["percent"] > 80
+    assert cov["toggle"]["points"] > 0 and all(t["reason"] for t in cov["uncovered_toggles"])
     assert set(cov["per_class_covered"]) == {"uniform", "ties", "extremes", "acc_overflow"}
     assert "SF:" in (out / "coverage.info").read_text()
     assert any((out / "annotated").iterdir())

@@ -90,6 +90,17 @@ def read_points(path) -> list[Point]:
     return points
 
 
+def relocate(path, rtl_dir, tb_dir) -> None:
+    """Point a coverage.dat's source paths at ``rtl_dir`` / ``tb_dir`` (a cached coverage build keeps the
+    paths it was compiled from, maybe a grading snapshot that is gone)."""
+    def place(match):
+        name = Path(match.group(2)).name
+        return match.group(1) + str(Path(tb_dir if name.startswith("tb_") else rtl_dir) / name)
+
+    text = Path(path).read_text(errors="replace")
+    Path(path).write_text(re.sub(r"(\x01f\x02)([^\x01']*)", place, text))
+
+
 def merge(inputs, out_path) -> Path:
     """Merge coverage.dat files into ``out_path`` (verilator_coverage --write)."""
     tool = require_verilator_coverage()
@@ -201,6 +212,7 @@ def rtl_coverage(vset, out_dir, *, seed: int = 1) -> dict:
         for name in classes:
             data = coverage_run(vset, params, work, rtl, tb, name, inputs, seed=seed)
             runs[name] = shutil.copy(data, out_dir / "classes" / f"{name}.dat")
+            relocate(runs[name], RTL_DIR, TB_DIR)
     merged = merge(list(runs.values()), out_dir / "coverage.dat")
     annotate(merged, out_dir / "annotated")
     info = write_info(merged, out_dir / "coverage.info")
