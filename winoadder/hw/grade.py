@@ -177,6 +177,16 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
                     seconds = time.perf_counter() - start
                     print(f"  {done}/{len(tasks)} mutants run ({seconds:.0f} s)", flush=True)
         survivors = [t for t in tasks if results[t["mutant"]["id"]]["status"] == "survived"]
+        if sim == "verilator" and shutil.which("iverilog"):
+            # A second simulator: Verilator can mask a mutant (e.g. it keeps a narrowed net at its
+            # port's width where Icarus reads X), so a survivor is run on Icarus too.
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                for task, res in zip(survivors, pool.map(run_mutant, [{**t, "sim": "iverilog"}
+                                                                       for t in survivors]), strict=True):
+                    if res["status"] == "killed":
+                        results[task["mutant"]["id"]] = {**res, "detail": "killed on iverilog (survives on "
+                                                         f"verilator): {res.get('detail')}"}
+            survivors = [t for t in survivors if results[t["mutant"]["id"]]["status"] == "survived"]
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             for task, (verdict, detail) in zip(survivors, pool.map(prove_mutant, survivors), strict=True):
                 if verdict == "equivalent":
@@ -343,6 +353,7 @@ def _run_mutant(task: dict) -> dict:
                 tb = _compiled_model(scratch / "obj", model, task.get("mutant_cache"))
             else:
                 tb = build(task["sim"], "tb_winoadder_core", sources, params)
+                task = {**task, "timeout": 30 * task["timeout"]}  # Icarus runs ~20x slower
         except RuntimeError as exc:
             return {"status": "compile_error", "detail": _first_error(str(exc))}
         result = _simulate(task, tb, "all")
