@@ -36,8 +36,60 @@ import numpy as np
 HELP = "mutation score of a vector set: RTL mutants killed / survived / not reached, kill matrix by class"
 REPORT_SCHEMA = "winoadder-grade/1"
 MANIFEST_SECTION = "grade"
-# Survivors argued equivalent: (file, original line text stripped, mutated line text stripped) -> argument.
-EQUIVALENT: dict[tuple[str, str, str], str] = {}
+_WIDER = ("a declaration one or two bits wider than its value: every reader takes the original width "
+          "(a part-select, or a narrower net or port it drives), so the extra bits are never observed")
+_NO_ACC_OVERFLOW = ("the accumulator is exact for this config (no channel sum leaves it: coverage event "
+                    "acc_overflow_* not applicable), so the saturation test it changes is never true")
+
+
+def _exact_accumulator(manifest: dict) -> bool:
+    cov = manifest.get("coverage", {})
+    return not any(e.get("applicable") for k, e in cov.items() if k.startswith("acc_overflow"))
+
+
+# Survivors argued equivalent: (file, original line, mutated line) (stripped) -> (argument, condition on the
+# set's manifest or None). Found by grading the default set (docs/verification.md).
+EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
+    **{key: (_WIDER, None) for key in (
+        ("channel_accumulate.v", "output reg [4*WS-1:0] s  // finished sums, entry c at [WS*c +: WS]",
+         "output reg [4*WS-0:0] s  // finished sums, entry c at [WS*c +: WS]"),
+        ("channel_accumulate.v", "reg [4*WIN-1:0] term_row [0:0];", "reg [4*WIN+1:0] term_row [0:0];"),
+        ("channel_accumulate.v", "reg [2*WS-1:0] acc_pair [0:1];", "reg [2*WS+1:0] acc_pair [0:1];"),
+        ("channel_accumulate.v", "reg [4*WS-1:0] next [0:0];", "reg [4*WS-0:0] next [0:0];"),
+        ("input_transform.v", "reg [4*WA-1:0] d_row [0:3];", "reg [4*WA-0:0] d_row [0:3];"),
+        ("input_transform.v", "reg [16*WE-1:0] v_wide;", "reg [16*WE+1:0] v_wide;"),
+        ("neg_abs_diff.v", "reg [4*WVA-1:0] va_row [0:0];", "reg [4*WVA-0:0] va_row [0:0];"),
+        ("output_transform.v", "output reg [4*WY-1:0] y  // Y[i][j] at [WY*(2i+j) +: WY]",
+         "output reg [4*WY+1:0] y  // Y[i][j] at [WY*(2i+j) +: WY]"),
+        ("output_transform.v", "reg [WE-1:0] y_e [0:3];", "reg [WE+1:0] y_e [0:3];"),
+        ("output_transform.v", "reg [WE-1:0] y_e [0:3];", "reg [WE-0:0] y_e [0:3];"),
+        ("winoadder_core.v", "wire [16*WVA-1:0] va;", "wire [16*WVA+1:0] va;"),
+        ("winoadder_core.v", "wire [P*4*WS-1:0] drain0, drain1, drain2, drain3;",
+         "wire [P*4*WS+1:0] drain0, drain1, drain2, drain3;"),
+        ("winoadder_core.v", "wire [4*WD-1:0] s1_m;", "wire [4*WD-0:0] s1_m;"),
+        ("winoadder_core.v", "wire [4*WY-1:0] y;", "wire [4*WY+1:0] y;"),
+        ("winoadder_core.v", "wire [4*WO-1:0] q;", "wire [4*WO-0:0] q;"),
+        ("winoadder_core.v", "reg [4*WO-1:0] out_q;", "reg [4*WO-0:0] out_q;"),
+    )},
+    ("neg_abs_diff.v", "reg [4*WVA-1:0] va_row [0:0];", "reg [4*WVA-1:0] va_row [0:1];"):
+        ("a second word in a one-word temporary memory: only word 0 is ever written or read", None),
+    ("output_transform.v",
+     "`define OT_S(a, b) {{(WE-WS+1){s_row[a][WS*(b)+WS-1]}}, s_row[a][WS*(b) +: WS-1]}",
+     "`define OT_S(a, b) {{(WE+WS+1){s_row[a][WS*(b)+WS-1]}}, s_row[a][WS*(b) +: WS-1]}"):
+        ("a longer sign extension of S: the sums are taken modulo 2^WE (the WE-bit temporaries they are "
+         "assigned to), and extra copies of the sign bit do not change a two's-complement value", None),
+    ("channel_accumulate.v", "acc <= {(4*WS){1'b0}};", "acc <= {(4*WS){1'b1}};"):
+        ("the reset value of the accumulators on an idle cycle: every accumulation starts with in_first, "
+         "which clears them before they are read (the interface contract)", None),
+    ("channel_accumulate.v",
+     "`define CA_UNDER(c) ((ACC_SAT == 0) ? 1'b0 : (WX == WS + 1) ? (sum_c[c][WX:WS] == TOP_UNDER) \\",
+     "`define CA_UNDER(c) (!((ACC_SAT == 0)) ? 1'b0 : (WX == WS + 1) ? (sum_c[c][WX:WS] == TOP_UNDER) \\"):
+        (_NO_ACC_OVERFLOW, _exact_accumulator),
+    ("channel_accumulate.v",
+     "`define CA_UNDER(c) ((ACC_SAT == 0) ? 1'b0 : (WX == WS + 1) ? (sum_c[c][WX:WS] == TOP_UNDER) \\",
+     "`define CA_UNDER(c) ((ACC_SAT != 0) ? 1'b0 : (WX == WS + 1) ? (sum_c[c][WX:WS] == TOP_UNDER) \\"):
+        (_NO_ACC_OVERFLOW, _exact_accumulator),
+}
 _PATHS = re.compile(r'"/[^"]*\.v"')
 
 
@@ -464,7 +516,7 @@ def build_report(vset, sim, mutants, results, *, total, sample, seed, seconds, r
     for m in mutants:
         res = dict(results[m.id])
         status = res["status"]
-        argument = _equivalent(rtl_dir, m) if status == "survived" else None
+        argument = _equivalent(rtl_dir, m, vset.manifest) if status == "survived" else None
         if argument:
             status = "equivalent"
         argument = argument or (res.get("reason") if status == "equivalent" else None)
@@ -498,12 +550,13 @@ def build_report(vset, sim, mutants, results, *, total, sample, seed, seconds, r
     }
 
 
-def _equivalent(rtl_dir, m) -> str | None:
-    lines = (Path(rtl_dir) / m.file).read_text().splitlines()
-    before = lines[m.line - 1].strip()
+def _equivalent(rtl_dir, m, manifest: dict) -> str | None:
+    """The argument of an equivalent survivor (``EQUIVALENT``, its condition holding for the set), or None."""
     text = (Path(rtl_dir) / m.file).read_text()
+    before = text.splitlines()[m.line - 1].strip()
     after = m.apply(text).splitlines()[m.line - 1].strip()
-    return EQUIVALENT.get((m.file, before, after))
+    argument, condition = EQUIVALENT.get((m.file, before, after), (None, None))
+    return argument if argument and (condition is None or condition(manifest)) else None
 
 
 def public(report: dict) -> dict:
