@@ -29,7 +29,8 @@ CLASS_DOC = {
     "near": "weights within a few LSBs of the aligned input transform (small |U-Va|, unsaturated outputs)",
     "extremes": "all-min / all-max activations x all-min / all-max weights, 1 and Cmax channels",
     "alternating": "checkerboard min/max activations and weights, phases alternating per channel",
-    "transform_extremes": "tiles driving each V position to its bound, and S patterns driving each Y bound",
+    "transform_extremes": "tiles driving each V position to its bound, and S patterns driving each Y bound "
+                          "(d = 0, and the extreme tile with U at its farthest bound per Y position)",
     "ties": "accumulations whose Y is an exact half output LSB (both signs, both parities)",
     "acc_overflow": "largest |M| accumulated up to, just past, and far past the accumulator's range",
     "channels": "random data with 1, 2, Cmax-1 and Cmax channels",
@@ -269,7 +270,37 @@ def _transform_extremes(sp: _Space, rng, n):
     d = np.concatenate([d, np.full((len(u_tiles) * sp.C, 4, 4), 0, dtype=np.int64)])
     u = np.concatenate([u, np.repeat(u_y, sp.C, axis=0)])
     lengths += [sp.C] * len(u_tiles)
+    # Past d = 0: for each Y position and sign, the tile whose Va is largest where that Y's coefficient has
+    # that sign, U at the farthest bound there and U = Va elsewhere (M = 0): |Y| toward its bound.
+    d_y, u_y = _y_extreme_tiles(sp, tiles, patterns)
+    d = np.concatenate([d, np.repeat(d_y, sp.C, axis=0)])
+    u = np.concatenate([u, np.repeat(u_y, sp.C, axis=0)])
+    lengths += [sp.C] * len(d_y)
     return d, u, lengths
+
+
+def _y_extreme_tiles(sp: _Space, tiles: np.ndarray, patterns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(d, U) per Y position and sign: of the candidate tiles, the one giving the largest targeted |Y|.
+
+    Candidates: the given tiles, and for every targeted set of positions and every choice of signs there,
+    the extreme tile maximizing the signed sum of those Va (Va is linear in d: each element of d goes to
+    the bound its weight's sign asks for)."""
+    coef = np.einsum("ia,jb->ijab", sp.BT, sp.BT).reshape(16, 16)  # V position <- d element
+    extra = []
+    for pattern in patterns.reshape(len(patterns), 16) < 0:
+        where = np.flatnonzero(pattern)
+        signs = 1 - 2 * ((np.arange(1 << len(where))[:, None] >> np.arange(len(where))) & 1)  # (S, |T|)
+        weight = signs @ coef[where]  # (S, 16)
+        extra.append(np.where(weight > 0, sp.dhi, np.where(weight < 0, sp.dlo, 0)).reshape(-1, 4, 4))
+    tiles = np.unique(np.concatenate([tiles, *extra]), axis=0)
+    va = sp.aligned(tiles).reshape(len(tiles), 16)  # (T, 16)
+    far = np.where(va >= 0, sp.ulo, sp.uhi)  # the U bound farthest from each Va
+    near = np.clip(va, sp.ulo, sp.uhi)
+    target = (patterns < 0).reshape(len(patterns), 16)  # where M is wanted most negative
+    gain = (np.abs(far - va)[:, None, :] * target[None]).sum(axis=2)  # (T, patterns)
+    best = np.argmax(gain, axis=0)
+    u = np.where(target, far[best], near[best]).reshape(len(patterns), 4, 4)
+    return tiles[best], np.broadcast_to(u[:, None], (len(patterns), sp.P, 4, 4)).copy()
 
 
 def _ties(sp: _Space, rng, n):
