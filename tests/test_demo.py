@@ -15,7 +15,8 @@ def test_demo_runs_every_step(tmp_path, capsys):
     manifest = json.loads((out / "vectors" / "manifest.json").read_text())
     assert manifest["config"]["lanes"] == 4
     row = next(line.split() for line in text.splitlines() if line.startswith("iverilog "))
-    vectors, outputs, passed, failed = (int(v) for v in row[1:5])
-    assert vectors == manifest["transactions"] and passed == outputs == manifest["outputs"] and failed == 0
+    vectors, beats, passed, failed = (int(v) for v in row[1:5])
+    assert vectors == manifest["transactions"] and passed == beats == manifest["beats"] and failed == 0
+    assert manifest["beats"] == 4 * manifest["outputs"]  # one beat per lane of each accumulation
     assert (out / "study" / "study.csv").is_file()
     assert "demo: all steps passed" in text
