@@ -70,6 +70,11 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
         ("winoadder_core.v", "wire [4*WY-1:0] y;", "wire [4*WY+1:0] y;"),
         ("winoadder_core.v", "wire [4*WO-1:0] q;", "wire [4*WO-0:0] q;"),
         ("winoadder_core.v", "reg [4*WO-1:0] out_q;", "reg [4*WO-0:0] out_q;"),
+        ("winoadder_core.v", "wire [16*WVA-1:0] va;", "wire [16*WVA-0:0] va;"),
+        ("winoadder_core.v", "input [P*16*WU-1:0] in_u,", "input [P*16*WU-0:0] in_u,"),
+        ("neg_abs_diff.v",
+         "output reg [4*WD-1:0] m  // unit c at [WD*c +: WD]: {k, N[WD-2:0]}, M = -2^(WD-1) + N[WD-2:0] + k",
+         "output reg [4*WD-0:0] m  // unit c at [WD*c +: WD]: {k, N[WD-2:0]}, M = -2^(WD-1) + N[WD-2:0] + k"),
     )},
     ("neg_abs_diff.v", "reg [4*WVA-1:0] va_row [0:0];", "reg [4*WVA-1:0] va_row [0:1];"):
         ("a second word in a one-word temporary memory: only word 0 is ever written or read", None),
