@@ -74,7 +74,9 @@ def run_suite(args, operators) -> int:
         original = run_suite_mutant({**base, "mutant": None})
         if original["status"] != "survived":
             raise UsageError("suite: the project's RTL tests fail on the unmutated RTL; fix that first")
-        base["timeout"] = args.timeout or 5 * original["seconds"] + 60
+        # The unmutated run reuses cached builds; a mutant builds every configuration afresh, so the
+        # watchdog must allow for the builds, not only for the cached run.
+        base["timeout"] = args.timeout or max(10 * original["seconds"], 1200)
         tasks = [{**base, "mutant": m.to_dict() | {"offset": m.offset}} for m in mutants]
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
             results = list(pool.map(run_suite_mutant, tasks))
