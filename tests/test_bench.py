@@ -83,9 +83,9 @@ def test_timing_returns_positive_seconds_per_call():
 
 
 def test_parse_only_keeps_canonical_order_and_rejects_unknown_names():
-    assert bench.parse_only(None) == ["fixedpoint", "layer", "rtl", "vectors", "explore"]
+    assert bench.parse_only(None) == ["fixedpoint", "grade", "layer", "rtl", "vectors", "explore"]
     assert bench.parse_only("vectors, fixedpoint") == ["fixedpoint", "vectors"]
-    valid = "fixedpoint,layer,rtl,vectors,explore"
+    valid = "fixedpoint,grade,layer,rtl,vectors,explore"
     with pytest.raises(UsageError, match=f"--only: unknown suite gpu; valid: {valid}"):
         bench.parse_only("fixedpoint,gpu")
     with pytest.raises(UsageError, match="--only"):

@@ -21,7 +21,7 @@ def test_help_lists_every_subcommand(capsys):
     for name in SUBCOMMANDS:
         assert name in text
     core = {"simulate", "vectors", "verify", "study", "tune", "explore", "train", "synth", "bench", "demo",
-            "doctor", "prove"}
+            "doctor", "prove", "grade"}
     assert core <= set(SUBCOMMANDS)
 
 

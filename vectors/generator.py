@@ -29,7 +29,8 @@ CLASS_DOC = {
     "near": "weights within a few LSBs of the aligned input transform (small |U-Va|, unsaturated outputs)",
     "extremes": "all-min / all-max activations x all-min / all-max weights, 1 and Cmax channels",
     "alternating": "checkerboard min/max activations and weights, phases alternating per channel",
-    "transform_extremes": "tiles driving each V position to its bound, and S patterns driving each Y bound",
+    "transform_extremes": "tiles driving each V position to its bound, and S patterns driving each Y bound "
+                          "(d = 0, and the extreme tile with U at its farthest bound per Y position)",
     "ties": "accumulations whose Y is an exact half output LSB (both signs, both parities)",
     "acc_overflow": "largest |M| accumulated up to, just past, and far past the accumulator's range",
     "channels": "random data with 1, 2, Cmax-1 and Cmax channels",
@@ -297,7 +298,37 @@ def _transform_extremes(sp: _Space, rng, n):
     d = np.concatenate([d, np.full((len(u_tiles) * sp.C, 4, 4), 0, dtype=np.int64)])
     u = np.concatenate([u, np.repeat(u_y, sp.C, axis=0)])
     lengths += [sp.C] * len(u_tiles)
+    # Past d = 0: for each Y position and sign, the tile whose Va is largest where that Y's coefficient has
+    # that sign, U at the farthest bound there and U = Va elsewhere (M = 0): |Y| toward its bound.
+    d_y, u_y = _y_extreme_tiles(sp, tiles, patterns)
+    d = np.concatenate([d, np.repeat(d_y, sp.C, axis=0)])
+    u = np.concatenate([u, np.repeat(u_y, sp.C, axis=0)])
+    lengths += [sp.C] * len(d_y)
     return d, u, lengths
+
+
+def _y_extreme_tiles(sp: _Space, tiles: np.ndarray, patterns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(d, U) per Y position and sign: of the candidate tiles, the one giving the largest targeted |Y|.
+
+    Candidates: the given tiles, and for every targeted set of positions and every choice of signs there,
+    the extreme tile maximizing the signed sum of those Va (Va is linear in d: each element of d goes to
+    the bound its weight's sign asks for)."""
+    coef = np.einsum("ia,jb->ijab", sp.BT, sp.BT).reshape(16, 16)  # V position <- d element
+    extra = []
+    for pattern in patterns.reshape(len(patterns), 16) < 0:
+        where = np.flatnonzero(pattern)
+        signs = 1 - 2 * ((np.arange(1 << len(where))[:, None] >> np.arange(len(where))) & 1)  # (S, |T|)
+        weight = signs @ coef[where]  # (S, 16)
+        extra.append(np.where(weight > 0, sp.dhi, np.where(weight < 0, sp.dlo, 0)).reshape(-1, 4, 4))
+    tiles = np.unique(np.concatenate([tiles, *extra]), axis=0)
+    va = sp.aligned(tiles).reshape(len(tiles), 16)  # (T, 16)
+    far = np.where(va >= 0, sp.ulo, sp.uhi)  # the U bound farthest from each Va
+    near = np.clip(va, sp.ulo, sp.uhi)
+    target = (patterns < 0).reshape(len(patterns), 16)  # where M is wanted most negative
+    gain = (np.abs(far - va)[:, None, :] * target[None]).sum(axis=2)  # (T, patterns)
+    best = np.argmax(gain, axis=0)
+    u = np.where(target, far[best], near[best]).reshape(len(patterns), 4, 4)
+    return tiles[best], np.broadcast_to(u[:, None], (len(patterns), sp.P, 4, 4)).copy()
 
 
 def _ties(sp: _Space, rng, n):
@@ -386,3 +417,59 @@ _GENERATORS: dict[str, Callable] = {
     "channels": _channels,
     "zero": _zero,
 }
+
+
+LAYER_CLASS = "layer"
+CLASS_DOC[LAYER_CLASS] = "a real layer's activations and weights: every 2x2 output tile, lane group, channel"
+
+
+def layer_transactions(cfg, x_raw: np.ndarray, u: np.ndarray, *, padding: int = 1, limit: int = 0
+                       ) -> Transactions:
+    """The transactions of a conv layer (raw activations (N,C,H,W), raw U (O,C,4,4)) as one class.
+
+    One accumulation per (image, 2x2 output tile, group of P output channels) over the C input channels,
+    in that order; output channels beyond O in the last group get U = 0. ``limit`` > 0 keeps the first
+    accumulations that fit in ``limit`` transactions (at least one).
+    """
+    from simulator.tiling import TileGrid
+
+    x_raw, u = np.asarray(x_raw, dtype=np.int64), np.asarray(u, dtype=np.int64)
+    if x_raw.ndim != 4 or u.ndim != 4 or u.shape[2:] != (4, 4) or u.shape[1] != x_raw.shape[1]:
+        raise ValueError(f"layer: activations (N,C,H,W) and U (O,C,4,4) with the same C, got {x_raw.shape} "
+                         f"and {u.shape}")
+    channels = x_raw.shape[1]
+    if channels > cfg.max_channels:
+        raise ValueError(f"layer: {channels} input channels exceed the config's max_channels = "
+                         f"{cfg.max_channels}")
+    grid = TileGrid.for_input(x_raw.shape, padding)
+    xp = grid.padded(x_raw)  # (N, Hp, Wp, C)
+    rows = (2 * np.arange(grid.nth))[:, None] + np.arange(4)[None, :]  # (nth, 4)
+    cols = (2 * np.arange(grid.ntw))[:, None] + np.arange(4)[None, :]
+    tiles = xp[:, rows[:, None, :, None], cols[None, :, None, :], :]  # (N, nth, ntw, 4, 4, C)
+    tiles = tiles.reshape(-1, 4, 4, channels).transpose(0, 3, 1, 2)  # (T, C, 4, 4)
+    P = cfg.lanes
+    groups = -(-u.shape[0] // P)
+    u_pad = np.zeros((groups * P, channels, 4, 4), dtype=np.int64)
+    u_pad[: u.shape[0]] = u
+    u_groups = u_pad.reshape(groups, P, channels, 4, 4).transpose(0, 2, 1, 3, 4)  # (G, C, P, 4, 4)
+    accumulations = len(tiles) * groups
+    if limit > 0:
+        accumulations = min(accumulations, max(limit // channels, 1))
+    acc = np.arange(accumulations)
+    tile_of, group_of = acc // groups, acc % groups
+    d = tiles[tile_of].reshape(-1, 4, 4)
+    w = u_groups[group_of].reshape(-1, P, 4, 4)
+    first, last = flags_from_lengths(np.full(accumulations, channels, dtype=np.int64))
+    return Transactions(d, w, first, last, np.zeros(len(d), dtype=np.int64), (LAYER_CLASS,))
+
+
+def concatenate(parts: Sequence[Transactions]) -> Transactions:
+    """One stream of several (their classes renumbered in order; class names must be distinct)."""
+    names = tuple(n for t in parts for n in t.classes)
+    if len(set(names)) != len(names):
+        raise ValueError(f"classes: a class appears twice in {', '.join(names)}")
+    offsets = np.cumsum([0] + [len(t.classes) for t in parts])
+    return Transactions(np.concatenate([t.d for t in parts]), np.concatenate([t.u for t in parts]),
+                        np.concatenate([t.first for t in parts]), np.concatenate([t.last for t in parts]),
+                        np.concatenate([t.class_index + o for t, o in zip(parts, offsets, strict=False)]),
+                        names)

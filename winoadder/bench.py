@@ -20,6 +20,7 @@ from fixedpoint.errors import UsageError
 HELP = "measure speed side by side with the anchors (APyTypes, fxpmath, numpy, float reference, RTL goals)"
 SUITES = {
     "fixedpoint": "winoadder.benchmarks.fixedpoint_suite",
+    "grade": "winoadder.benchmarks.grade_suite",
     "layer": "winoadder.benchmarks.layer_suite",
     "rtl": "winoadder.benchmarks.rtl_suite",
     "vectors": "winoadder.benchmarks.vectors_suite",

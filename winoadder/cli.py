@@ -25,8 +25,9 @@ from winoadder.paths import CACHE_ENV
 
 SUBCOMMANDS = {
     "simulate": "simulator.cli",
-    "vectors": "vectors.cli",
+    "vectors": "winoadder.vectors_cli",
     "verify": "winoadder.hw.verify",
+    "grade": "winoadder.hw.grade",
     "study": "winoadder.ml.study",
     "tune": "winoadder.ml.tune",
     "explore": "winoadder.ml.explore",

@@ -13,6 +13,8 @@
 //   +timeout=C     watchdog: cycles before a hung run fails (default 64 * (n_in + n_out) + 1000)
 //   +bindir=DIR    optional fast path: load the same words from DIR/<name>.bin with $fread (raw bytes,
 //                  ceil(width/8) per row, most significant first) instead of $readmemh on the hex files
+//   +dumpfile=PATH optional waveform dump of the whole bench ($dumpfile/$dumpvars: VCD on Icarus, FST on
+//                  a Verilator build made with --trace-fst)
 // Every output beat's out_y and out_lane are compared with the next expected ones. The run ends with the line
 // "<passed> passed, <failed> failed"; any mismatch, missing or extra output or watchdog expiry ends it
 // with $fatal (non-zero exit status). DEPTH (a parameter) bounds the rows held in memory.
@@ -63,6 +65,7 @@ module tb_winoadder_core #(
     reg [8*1024-1:0] path;
     reg [8*1024-1:0] actual_path;
     reg [8*1024-1:0] bindir;
+    reg [8*1024-1:0] dump_path;
     reg use_bin;
     integer n_in, n_out, seed, gap_pct, stall_pct, show, timeout;
     integer in_idx, out_idx, passed, failed, cycles, drain, fd, got;
@@ -186,6 +189,10 @@ module tb_winoadder_core #(
         if (n_in > DEPTH || n_out > DEPTH)
             $fatal(1, "tb_winoadder_core: %0d transactions / %0d outputs exceed DEPTH = %0d", n_in, n_out, DEPTH);
         use_bin = $value$plusargs("bindir=%s", bindir);
+        if ($value$plusargs("dumpfile=%s", dump_path)) begin
+            $dumpfile(dump_path);
+            $dumpvars(0, tb_winoadder_core);
+        end
         if (n_in > 0) begin
             `TB_LOAD(tile_mem, "in_tile", n_in, (WT + 7) / 8)
             if (DIRECT != 0) begin
@@ -247,8 +254,8 @@ module tb_winoadder_core #(
                     end else begin
                         failed <= failed + 1;
                         if (failed < show)
-                            $display("mismatch beat %0d: expected lane %0d %h, got lane %0d %h", out_idx,
-                                     expected_lane, expected, out_lane, out_y);
+                            $display("mismatch beat %0d at %0d: expected lane %0d %h, got lane %0d %h", out_idx,
+                                     $time, expected_lane, expected, out_lane, out_y);
                     end
                 end
                 out_idx <= out_idx + 1;

@@ -2,9 +2,15 @@
 
 ``build(sim, top, sources, params)`` compiles once per distinct (source contents, include-dir contents,
 top, parameters, simulator, tool version) and keeps the result under ``cache_dir()/hdl/<hash>`` (the
-user cache directory, winoadder.paths). A build happens in a private temp dir that is renamed into
-place, so concurrent runs never see a half-built directory; a per-key file lock makes a second process
-wait for the first build and reuse it instead of compiling the same thing twice.
+user cache directory, winoadder.paths). A build happens in a private temp dir that is renamed into place, so concurrent pytest-xdist workers never see
+a half-built directory; a per-key file lock makes a second process wait for the first build and reuse
+it instead of compiling the same thing twice. ``flags`` (extra simulator flags such as Verilator's
+``--coverage-line`` or ``--trace-fst``) are part of the key.
+
+Verilator builds verilate, then compile with the generated makefile; its runtime library objects
+(``verilated*.o``, the same for every design built with one Verilator version and flag set) are compiled
+once, kept under ``cache_dir()/verilator-runtime/<hash>`` and copied into later builds, so a build compiles
+only the design's own C++ (about 4 s of CPU less per build).
 """
 
 from __future__ import annotations
@@ -103,16 +109,21 @@ def build(
     params: Mapping[str, int] | None = None,
     *,
     include_dirs: Iterable[str | os.PathLike] = (),
+    flags: Sequence[str] = (),
+    make_vars: Sequence[str] = (),
 ) -> Build:
-    """Compile ``sources`` with top module ``top`` and parameter overrides ``params`` (cached)."""
+    """Compile ``sources`` with top module ``top``, parameter overrides ``params``, extra simulator
+    ``flags`` and, for Verilator, ``make_vars`` such as ``OPT_FAST=-O0`` (cached; both in the key)."""
     require_simulator(sim)
+    flags = tuple(str(f) for f in flags)
+    make_vars = tuple(str(v) for v in make_vars)
     sources = [Path(s).resolve() for s in sources]
     include_dirs = [Path(d).resolve() for d in include_dirs]
     params = {str(k): format_param(v) for k, v in sorted((params or {}).items())}
     for src in sources:
         if not src.is_file():
             raise UsageError(f"sources: {src} does not exist")
-    key = _cache_key(sim, top, sources, params, include_dirs)
+    key = _cache_key(sim, top, sources, params, include_dirs, (*flags, *make_vars))
     root = cache_dir() / "hdl"
     final = root / key
     meta = _read_meta(final)
@@ -129,7 +140,7 @@ def build(
         tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=root))
         try:
             start = time.perf_counter()
-            command = _compile(sim, top, sources, params, include_dirs, tmp)
+            command = _compile(sim, top, sources, params, include_dirs, tmp, flags, make_vars)
             meta = {"command": command, "build_seconds": time.perf_counter() - start, "top": top, "sim": sim}
             (tmp / "meta.json").write_text(json.dumps(meta))
             os.rename(tmp, final)
@@ -139,9 +150,9 @@ def build(
     return _as_build(sim, top, final, meta, cached=False)
 
 
-def _cache_key(sim, top, sources, params, include_dirs) -> str:
+def _cache_key(sim, top, sources, params, include_dirs, flags=()) -> str:
     h = hashlib.sha256()
-    h.update(json.dumps([sim, tool_version(sim), top, params]).encode())
+    h.update(json.dumps([sim, tool_version(sim), top, params] + ([list(flags)] if flags else [])).encode())
     for src in sources:
         h.update(src.name.encode() + b"\0" + src.read_bytes() + b"\0")
     for inc in include_dirs:
@@ -150,24 +161,62 @@ def _cache_key(sim, top, sources, params, include_dirs) -> str:
     return h.hexdigest()[:32]
 
 
-def _compile(sim, top, sources, params, include_dirs, out_dir: Path) -> list[str]:
+def verilator_command(top, sources, params, include_dirs, out_dir: Path, flags=()) -> list[str]:
+    """The verilate step of a Verilator build into ``out_dir/obj`` (C++ and makefile, not compiled).
+
+    A ``.cpp`` among the sources provides ``main()``; otherwise Verilator's ``--main`` does."""
+    main = [] if any(str(s).endswith(".cpp") for s in sources) else ["--main"]
+    cmd = ["verilator", "--cc", "--exe", *main, "--timing", "-O2", "--top-module", top]
+    cmd += [*_VERILATOR_WARNINGS_OFF, *flags, "--Mdir", str(out_dir / "obj"), "-o", "sim"]
+    cmd += [f"-I{d}" for d in include_dirs] + [f"-G{k}={v}" for k, v in params.items()]
+    return cmd + [str(s) for s in sources]
+
+
+def _compile(sim, top, sources, params, include_dirs, out_dir: Path, flags=(), make_vars=()) -> list[str]:
     """Run the compiler in ``out_dir``; return the command (relative to the build dir) that runs it."""
-    incs = [f"-I{d}" for d in include_dirs]
     if sim == "iverilog":
-        cmd = ["iverilog", "-g2005", "-s", top, "-o", str(out_dir / "sim.vvp"), *incs]
-        cmd += [f"-P{top}.{k}={v}" for k, v in params.items()]
-        run_cmd = ["vvp", "-n", "sim.vvp"]
-    else:
-        cmd = ["verilator", "--binary", "-O2", "-j", _VERILATOR_JOBS, "--top-module", top]
-        cmd += list(_VERILATOR_WARNINGS_OFF)
-        cmd += ["--Mdir", str(out_dir / "obj"), "-o", "sim", *incs]
-        cmd += [f"-G{k}={v}" for k, v in params.items()]
-        run_cmd = ["obj/sim"]
-    cmd += [str(s) for s in sources]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=out_dir)
+        cmd = ["iverilog", "-g2005", "-s", top, "-o", str(out_dir / "sim.vvp"), *flags]
+        cmd += [f"-I{d}" for d in include_dirs] + [f"-P{top}.{k}={v}" for k, v in params.items()]
+        _run_tool([*cmd, *(str(s) for s in sources)], out_dir, sim, top)
+        return ["vvp", "-n", "sim.vvp"]
+    _run_tool(verilator_command(top, sources, params, include_dirs, out_dir, flags), out_dir, sim, top)
+    compile_verilated(out_dir / "obj", top, flags, make_vars)
+    return ["obj/sim"]
+
+
+def compile_verilated(obj: Path, top: str, flags=(), make_vars: Sequence[str] = ()) -> Path:
+    """Compile a verilated model in ``obj`` to ``obj/sim`` with the cached runtime objects; ``make_vars``
+    such as ``OPT_FAST=-O0`` go to make. Returns the executable."""
+    runtime = cache_dir() / "verilator-runtime" / hashlib.sha256(
+        json.dumps([tool_version("verilator"), list(flags)]).encode()).hexdigest()[:16]
+    if runtime.is_dir():
+        now = time.time()
+        for f in runtime.iterdir():  # newer than their sources, so make reuses them
+            shutil.copy2(f, obj / f.name)
+            os.utime(obj / f.name, (now, now))
+    _run_tool(["make", "-C", str(obj), "-f", f"V{top}.mk", "-j", _VERILATOR_JOBS, *make_vars, "sim"],
+              obj.parent, "verilator", top)
+    if not runtime.is_dir() and not make_vars:
+        _save_runtime(obj, runtime)
+    return obj / "sim"
+
+
+def _save_runtime(obj: Path, runtime: Path) -> None:
+    """Keep the Verilator runtime library objects of a finished build (atomically; a race loses nothing)."""
+    runtime.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".runtime-", dir=runtime.parent))
+    for f in obj.glob("verilated*.[od]"):
+        shutil.copy2(f, tmp / f.name)
+    try:
+        os.rename(tmp, runtime)
+    except OSError:  # another process saved it first
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run_tool(cmd: list[str], cwd: Path, sim: str, top: str) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
     if proc.returncode != 0:
         raise RuntimeError(f"{sim} failed to build {top}:\n{' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}")
-    return run_cmd
 
 
 def _read_meta(directory: Path) -> dict | None:

@@ -69,6 +69,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"output backpressure percentage 0..{MAX_FLOW_PCT} (default 25)")
     parser.add_argument("--show", type=int_range(0, 1_000_000), default=10, metavar="N",
                         help="mismatches to list (default 10)")
+    parser.add_argument("--coverage", metavar="OUT", nargs="?", const="",
+                        help="Verilator line+toggle coverage per class, merged, into OUT (default "
+                             "DIR/coverage): coverage.dat, annotated/, coverage.info, html/ (with lcov); "
+                             "figures in the manifest")
+    parser.add_argument("--waves", metavar="OUT", nargs="?", const="",
+                        help="always dump waveforms of the first wrong (else first) output's accumulation "
+                             "with a lead-in into directory OUT (default DIR); on a mismatch a dump is "
+                             "written anyway, to a temporary directory")
+    parser.add_argument("--waves-depth", type=int_range(1, 10_000_000), default=256, metavar="N",
+                        help="transactions in a dump at most (default 256; the failing accumulation is kept "
+                             "whole)")
 
 
 def run(args) -> int:
@@ -83,6 +94,12 @@ def run(args) -> int:
         raise UsageError("DIR: an empty path; name the vector set directory")
     sims = ("iverilog", "verilator") if args.sim == "all" else (args.sim,)
     vset = load_checked(args.directory, sims)
+    if args.coverage is not None:
+        from winoadder.hw.covdata import require_verilator_coverage
+        from winoadder.hw.hdl import require_simulator
+
+        require_simulator("verilator")
+        require_verilator_coverage()
     print(f"{args.directory} ({vset.top}): {vset.transactions} transactions, {vset.outputs} outputs, "
           f"{vset.beats} output beats ({vset.cfg})")
     results = [run_simulator(vset, sim, seed=args.seed, gap=args.gap, stall=args.stall, show=args.show)
@@ -99,7 +116,63 @@ def run(args) -> int:
                 print(first_mismatch_detail(vset, result))
             elif result.log:
                 print(result.log[-2000:])
+    for result in results:
+        if not result.ok or args.waves is not None:
+            report_waves(vset, result, args)
+    if args.coverage is not None:
+        report_coverage(vset, args)
     return status
+
+
+def report_waves(vset, result: SimResult, args) -> None:
+    """Dump the first wrong (else the first) output's accumulation with its lead-in; print path and time."""
+    import tempfile
+
+    from winoadder.hw.waves import TIME_UNIT, default_path, dump
+
+    if args.waves:
+        directory = Path(args.waves)
+    elif args.waves is not None:
+        directory = vset.directory
+    else:
+        directory = Path(tempfile.mkdtemp(prefix="winoadder-waves-"))
+    beat = int(result.mismatches[0]) if len(result.mismatches) else 0
+    if not result.ok and not len(result.mismatches):
+        beat = min(len(result.actual), max(vset.beats - 1, 0))  # the first beat not delivered
+    lanes = vset.beats // max(vset.outputs, 1)
+    wave = dump(vset, result.sim, default_path(directory, result.sim), output=beat // max(lanes, 1),
+                depth=args.waves_depth, seed=args.seed, gap=args.gap, stall=args.stall)
+    where = (f"first wrong beat {wave.wrong_beat} at {wave.wrong_time} {TIME_UNIT} "
+             f"(expected {wave.expected}, got {wave.actual}; out_lane/out_y as sampled by the clock edge at "
+             f"that time)" if wave.wrong_beat is not None else "no wrong beat in the window")
+    print(f"\n{result.sim} waves: {wave.path} (transactions {wave.first_transaction}.."
+          f"{wave.first_transaction + wave.transactions - 1}); {where}")
+
+
+def report_coverage(vset, args) -> None:
+    """verify --coverage: per-class Verilator coverage, merged; figures printed and put in the manifest."""
+    from tabulate import tabulate
+
+    from winoadder.hw.covdata import rtl_coverage
+    from winoadder.hw.grade import add_manifest_section
+
+    out = Path(args.coverage) if args.coverage else vset.directory / "coverage"
+    cov = rtl_coverage(vset, out, seed=args.seed)
+    print(f"\nRTL coverage (Verilator, {', '.join(cov['files'])}):")
+    print(tabulate([[k, cov[k]["covered"], cov[k]["points"], f"{cov[k]['percent']:.2f} %"]
+                    for k in ("line", "toggle")], headers=["kind", "covered", "points", "percent"]))
+    print(tabulate([[name, *c.values()] for name, c in cov["per_class_covered"].items()],
+                   headers=["class (alone)", *next(iter(cov["per_class_covered"].values()), {}).keys()]))
+    if cov["uncovered_lines"]:
+        print("uncovered lines: " + ", ".join(cov["uncovered_lines"]))
+    reasons: dict[str, int] = {}
+    for t in cov["uncovered_toggles"]:
+        reasons[t["reason"]] = reasons.get(t["reason"], 0) + 1
+    for reason, n in reasons.items():
+        print(f"uncovered toggles: {n}: {reason}")
+    print(f"outputs: {out} (coverage.dat, classes/, annotated/, coverage.info"
+          f"{', html/' if cov['outputs']['html'] else '; html/ needs lcov (genhtml)'})")
+    add_manifest_section(vset.directory, cov, key="rtl_coverage")
 
 
 def load_checked(directory, sims=()):

@@ -1,0 +1,627 @@
+"""`winoadder grade DIR`: the mutation score of a vector set against the RTL.
+
+Every mutant of ``rtl/*.v`` (winoadder.hw.mutate) is verilated with the set's parameters. A mutant whose
+verilated model is identical to the original's is removed by elaboration for this configuration (the
+parameters select other code): **not reached**, as is one in a module the testbench does not
+instantiate or on a block the set never executes (Verilator line coverage of the original run). A
+mutant that fails to verilate or compile is a **compile error**, reported apart. Every other distinct
+model is compiled (cached by content, winoadder.hw.hdl) and run on the whole set with the testbench's
+seeded gaps and backpressure, under a watchdog; a mismatching, missing or extra output, a failed run or
+an expired watchdog **kills** it; the kill matrix names the vector classes whose outputs are wrong in
+that run (each output belongs to one class's accumulation). Survivors
+that are argued equivalent (``EQUIVALENT``) are listed with the argument and leave the score:
+score = killed / (killed + survived).
+
+``run_mutant(task)`` is the per-mutant task, a plain function of a dict (local processes by default; a
+distributed executor can map it as it is).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+HELP = "mutation score of a vector set: RTL mutants killed / survived / not reached, kill matrix by class"
+REPORT_SCHEMA = "winoadder-grade/1"
+MANIFEST_SECTION = "grade"
+_WIDER = ("a declaration one or two bits wider than its value: every reader takes the original width "
+          "(a part-select, or a narrower net or port it drives), so the extra bits are never observed")
+_NO_ACC_OVERFLOW = ("the accumulator is exact for this config (no channel sum leaves it: coverage event "
+                    "acc_overflow_* not applicable), so the saturation test it changes is never true")
+
+
+def _exact_accumulator(manifest: dict) -> bool:
+    cov = manifest.get("coverage", {})
+    return not any(e.get("applicable") for k, e in cov.items() if k.startswith("acc_overflow"))
+
+
+# Survivors argued equivalent: (file, original line, mutated line) (stripped) -> (argument, condition on the
+# set's manifest or None). Found by grading the default set (docs/verification.md).
+EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
+    **{key: (_WIDER, None) for key in (
+        ("channel_accumulate.v", "output reg [4*WS-1:0] s  // finished sums, entry c at [WS*c +: WS]",
+         "output reg [4*WS-0:0] s  // finished sums, entry c at [WS*c +: WS]"),
+        ("channel_accumulate.v", "reg [4*WIN-1:0] term_row [0:0];", "reg [4*WIN+1:0] term_row [0:0];"),
+        ("channel_accumulate.v", "reg [2*WS-1:0] acc_pair [0:1];", "reg [2*WS+1:0] acc_pair [0:1];"),
+        ("channel_accumulate.v", "reg [4*WS-1:0] next [0:0];", "reg [4*WS-0:0] next [0:0];"),
+        ("input_transform.v", "reg [4*WA-1:0] d_row [0:3];", "reg [4*WA-0:0] d_row [0:3];"),
+        ("input_transform.v", "reg [16*WE-1:0] v_wide;", "reg [16*WE+1:0] v_wide;"),
+        ("neg_abs_diff.v", "reg [4*WVA-1:0] va_row [0:0];", "reg [4*WVA-0:0] va_row [0:0];"),
+        ("output_transform.v", "output reg [4*WY-1:0] y  // Y[i][j] at [WY*(2i+j) +: WY]",
+         "output reg [4*WY+1:0] y  // Y[i][j] at [WY*(2i+j) +: WY]"),
+        ("output_transform.v", "reg [WE-1:0] y_e [0:3];", "reg [WE+1:0] y_e [0:3];"),
+        ("output_transform.v", "reg [WE-1:0] y_e [0:3];", "reg [WE-0:0] y_e [0:3];"),
+        ("winoadder_core.v", "wire [16*WVA-1:0] va;", "wire [16*WVA+1:0] va;"),
+        ("winoadder_core.v", "wire [P*4*WS-1:0] drain0, drain1, drain2, drain3;",
+         "wire [P*4*WS+1:0] drain0, drain1, drain2, drain3;"),
+        ("winoadder_core.v", "wire [4*WD-1:0] s1_m;", "wire [4*WD-0:0] s1_m;"),
+        ("winoadder_core.v", "wire [4*WY-1:0] y;", "wire [4*WY+1:0] y;"),
+        ("winoadder_core.v", "wire [4*WO-1:0] q;", "wire [4*WO-0:0] q;"),
+        ("winoadder_core.v", "reg [4*WO-1:0] out_q;", "reg [4*WO-0:0] out_q;"),
+        ("winoadder_core.v", "wire [16*WVA-1:0] va;", "wire [16*WVA-0:0] va;"),
+        ("winoadder_core.v", "input [P*16*WU-1:0] in_u,", "input [P*16*WU-0:0] in_u,"),
+        ("neg_abs_diff.v",
+         "output reg [4*WD-1:0] m  // unit c at [WD*c +: WD]: {k, N[WD-2:0]}, M = -2^(WD-1) + N[WD-2:0] + k",
+         "output reg [4*WD-0:0] m  // unit c at [WD*c +: WD]: {k, N[WD-2:0]}, M = -2^(WD-1) + N[WD-2:0] + k"),
+    )},
+    ("neg_abs_diff.v", "reg [4*WVA-1:0] va_row [0:0];", "reg [4*WVA-1:0] va_row [0:1];"):
+        ("a second word in a one-word temporary memory: only word 0 is ever written or read", None),
+    ("output_transform.v",
+     "`define OT_S(a, b) {{(WE-WS+1){s_row[a][WS*(b)+WS-1]}}, s_row[a][WS*(b) +: WS-1]}",
+     "`define OT_S(a, b) {{(WE+WS+1){s_row[a][WS*(b)+WS-1]}}, s_row[a][WS*(b) +: WS-1]}"):
+        ("a longer sign extension of S: the sums are taken modulo 2^WE (the WE-bit temporaries they are "
+         "assigned to), and extra copies of the sign bit do not change a two's-complement value", None),
+    ("channel_accumulate.v", "acc <= {(4*WS){1'b0}};", "acc <= {(4*WS){1'b1}};"):
+        ("the reset value of the accumulators on an idle cycle: every accumulation starts with in_first, "
+         "which clears them before they are read (the interface contract)", None),
+    ("channel_accumulate.v",
+     "`define CA_UNDER(c) ((ACC_SAT == 0) ? 1'b0 : (WX == WS + 1) ? (sum_c[c][WX:WS] == TOP_UNDER) \\",
+     "`define CA_UNDER(c) (!((ACC_SAT == 0)) ? 1'b0 : (WX == WS + 1) ? (sum_c[c][WX:WS] == TOP_UNDER) \\"):
+        (_NO_ACC_OVERFLOW, _exact_accumulator),
+    ("channel_accumulate.v",
+     "`define CA_UNDER(c) ((ACC_SAT == 0) ? 1'b0 : (WX == WS + 1) ? (sum_c[c][WX:WS] == TOP_UNDER) \\",
+     "`define CA_UNDER(c) ((ACC_SAT != 0) ? 1'b0 : (WX == WS + 1) ? (sum_c[c][WX:WS] == TOP_UNDER) \\"):
+        (_NO_ACC_OVERFLOW, _exact_accumulator),
+}
+_PATHS = re.compile(r'"/[^"]*\.v"')
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("directory", nargs="?", metavar="DIR",
+                        help="vector set written by 'winoadder vectors'")
+    parser.add_argument("--sim", default="verilator", choices=("verilator", "iverilog"),
+                        help="simulator (default verilator)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="parallel local processes (default: the CPU count)")
+    parser.add_argument("--mutants", type=int, default=0, metavar="N",
+                        help="grade a seeded sample of N mutants (default 0: all)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the --mutants sample (default 0)")
+    parser.add_argument("--operators", default="all", metavar="LIST",
+                        help=f"mutation operators, comma separated (default all: {', '.join(_operators())})")
+    parser.add_argument("--timeout", type=float, default=0, metavar="S",
+                        help="watchdog seconds per mutant run (default: 20 x the original run + 10)")
+    parser.add_argument("--json", metavar="PATH", help="report path (default DIR/grade.json)")
+    parser.add_argument("--no-manifest", action="store_true",
+                        help="do not add the grade section to the manifest")
+    parser.add_argument("--minimize", metavar="OUT",
+                        help="also write the smallest subset of the set that keeps the kill set, as a set in "
+                             "OUT")
+    parser.add_argument("--suite", action="store_true",
+                        help="grade the project's RTL test suite instead of a set (pytest per mutant)")
+
+
+def _operators():
+    from winoadder.hw.mutate import OPERATORS
+
+    return OPERATORS
+
+
+def run(args) -> int:
+    from fixedpoint.errors import UsageError
+
+    if args.jobs < 1:
+        raise UsageError(f"jobs: must be at least 1, got {args.jobs}")
+    if args.mutants < 0:
+        raise UsageError(f"mutants: must be 0 (all) or a positive count, got {args.mutants}")
+    operators = _parse_operators(args.operators)
+    if args.suite:
+        from winoadder.hw.grade_suite import run_suite
+
+        return run_suite(args, operators)
+    if not args.directory:
+        raise UsageError("DIR: a vector set directory is required (or --suite)")
+    from winoadder.hw.verify import load_checked
+
+    vset = load_checked(args.directory, (args.sim,))
+    if args.minimize and Path(args.minimize).exists() and any(Path(args.minimize).iterdir()):
+        raise UsageError(f"minimize: {args.minimize} is not empty")
+    if args.minimize and vset.top != "winoadder_core":
+        raise UsageError("minimize: only winoadder_core sets can be minimized")
+    try:
+        report = grade(vset, sim=args.sim, jobs=args.jobs, sample=args.mutants, seed=args.seed,
+                       operators=operators, timeout=args.timeout, progress=True)
+    except KeyboardInterrupt:
+        raise UsageError(f"grading interrupted: nothing written, {args.directory} untouched") from None
+    json_path = Path(args.json) if args.json else vset.directory / "grade.json"
+    print_report(report)
+    _write_atomic(json_path, json.dumps(public(report), indent=2) + "\n")
+    print(f"\nreport: {json_path}")
+    if not args.no_manifest:
+        add_manifest_section(vset.directory, summary_section(report))
+    if args.minimize:
+        from winoadder.hw.minimize import minimize
+
+        kept = minimize(vset, report, args.minimize, sim=args.sim, jobs=args.jobs)
+        print(f"minimized set: {args.minimize}: {kept['transactions']} of {vset.transactions} transactions, "
+              f"same kill set ({kept['killed']} mutants)")
+    return 0
+
+
+def _parse_operators(spec: str) -> tuple[str, ...]:
+    from fixedpoint.errors import UsageError
+
+    valid = _operators()
+    if spec == "all":
+        return valid
+    names = tuple(s.strip() for s in spec.split(",") if s.strip())
+    bad = [n for n in names if n not in valid]
+    if bad or not names:
+        raise UsageError(f"operators: unknown {', '.join(bad) or '(none)'}; valid: all, {', '.join(valid)}")
+    return names
+
+
+# ---------------------------------------------------------------------------------------------- grading
+
+
+def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, timeout=0.0, rtl_dir=None,
+          progress=False, only=None, mutant_cache=None) -> dict:
+    """Grade ``vset``: classify every mutant of ``rtl_dir`` (default rtl/), or those whose id is in
+    ``only``; return the report dict."""
+    from winoadder.hw.mutate import OPERATORS, rtl_mutants
+    from winoadder.paths import RTL_DIR, TB_DIR
+
+    start = time.perf_counter()
+    rtl_dir = Path(rtl_dir or RTL_DIR)
+    mutants = rtl_mutants(rtl_dir, operators=operators or OPERATORS)
+    total = len(mutants)
+    if sample and sample < total:
+        mutants = sorted(random.Random(seed).sample(mutants, sample), key=lambda m: (m.file, m.offset))
+    if only is not None:
+        mutants = [m for m in mutants if m.id in only]
+    params = testbench_parameters(vset)
+    work = Path(tempfile.mkdtemp(prefix="winoadder-grade-"))
+    try:
+        # Copies: edits of rtl/ during a run change nothing.
+        snapshot, tb = _snapshot(rtl_dir, TB_DIR / "tb_winoadder_core.v", work)
+        inputs = prepare_inputs(vset, work)
+        reach = reached_lines(vset, params, work, snapshot, tb)
+        base = _task_base(vset, sim, params, inputs, snapshot, tb, work)
+        if mutant_cache:
+            base["mutant_cache"] = str(mutant_cache)
+        original = run_mutant({**base, "mutant": None, "timeout": 600})
+        if original["status"] != "survived":
+            raise RuntimeError(f"the unmutated RTL fails this set ({original.get('detail', '')}); grade a "
+                               "set the RTL passes")
+        base["timeout"] = timeout or 20 * original["run_seconds"] + 10
+        base["original_model"] = original["model"]
+        tasks, results = [], {}
+        for m in mutants:
+            if m.file not in reach["files"]:
+                results[m.id] = {"status": "not_reached",
+                                 "reason": "module not instantiated by the testbench"}
+            elif (m.file, m.line) in reach["zero"]:
+                results[m.id] = {"status": "not_reached", "reason": "block never executed (line coverage)"}
+            else:
+                tasks.append({**base, "mutant": m.to_dict() | {"offset": m.offset}})
+        done = 0
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for task, res in zip(tasks, pool.map(run_mutant, tasks), strict=True):
+                results[task["mutant"]["id"]] = res
+                done += 1
+                if progress and (done % 25 == 0 or done == len(tasks)):
+                    seconds = time.perf_counter() - start
+                    print(f"  {done}/{len(tasks)} mutants run ({seconds:.0f} s)", flush=True)
+        survivors = [t for t in tasks if results[t["mutant"]["id"]]["status"] == "survived"]
+        if sim == "verilator" and shutil.which("iverilog"):
+            # A second simulator: Verilator can mask a mutant (e.g. it keeps a narrowed net at its
+            # port's width where Icarus reads X), so a survivor is run on Icarus too.
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                for task, res in zip(survivors, pool.map(run_mutant, [{**t, "sim": "iverilog"}
+                                                                       for t in survivors]), strict=True):
+                    if res["status"] == "killed":
+                        results[task["mutant"]["id"]] = {**res, "detail": "killed on iverilog (survives on "
+                                                         f"verilator): {res.get('detail')}"}
+            survivors = [t for t in survivors if results[t["mutant"]["id"]]["status"] == "survived"]
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for task, (verdict, detail) in zip(survivors, pool.map(prove_mutant, survivors), strict=True):
+                if verdict == "equivalent":
+                    results[task["mutant"]["id"]] = {"status": "equivalent", "reason": detail}
+        return build_report(vset, sim, mutants, results, total=total, sample=sample, seed=seed,
+                            seconds=time.perf_counter() - start, rtl_dir=snapshot, jobs=jobs)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def testbench_parameters(vset) -> dict[str, int]:
+    """The testbench's parameters for a set: its top's parameters, DEPTH and DIRECT (as verify builds it)."""
+    from winoadder.hw.rtl import DIRECT_TOP, top_parameters
+    from winoadder.hw.verify import testbench_depth
+
+    return {**top_parameters(vset.cfg, vset.top), "DEPTH": testbench_depth(vset),
+            "DIRECT": int(vset.top == DIRECT_TOP)}
+
+
+def _snapshot(rtl_dir: Path, tb: Path, work: Path) -> tuple[Path, Path]:
+    """Copies of the RTL module files and the testbench that the whole grading uses."""
+    from winoadder.hw.mutate import write_mutant
+
+    snapshot = write_mutant(rtl_dir, None, work / "rtl")
+    (work / "rtl" / "tb").mkdir()
+    shutil.copy2(tb, work / "rtl" / "tb" / tb.name)
+    return snapshot, work / "rtl" / "tb" / tb.name
+
+
+def _task_base(vset, sim, params, inputs, rtl_dir, tb, work) -> dict:
+    return {
+        "sim": sim, "params": params, "rtl_dir": str(rtl_dir), "tb": str(tb), "work": str(work),
+        "inputs": inputs, "expected": str(work / "expected.npy"), "out_class": str(work / "out_class.npy"),
+        "expected_lane": str(work / "expected_lane.npy"), "signed": vset.field("expected_out").signed,
+        "classes": [c["name"] for c in vset.manifest["classes"]],
+        "n_out": vset.beats, "n_in": vset.transactions, "vectors": str(vset.directory.resolve()),
+        "timeout": 600,
+    }
+
+
+def prepare_inputs(vset, work: Path) -> dict:
+    """Binary inputs for the whole set and for each class alone; expected beats and their classes as .npy."""
+    from vectors.layout import pack_bin
+    from vectors.manifest import TB_FILES
+
+    arrays = vset.arrays()
+    names = TB_FILES[vset.top]
+    data = {n: vset.read(n) for n in names}
+    lanes = vset.beats // max(vset.outputs, 1)
+    out_class = np.repeat(arrays["class_index"][arrays["out_index"].astype(np.int64)].astype(np.int64), lanes)
+    np.save(work / "expected.npy", data["expected_out"])
+    np.save(work / "expected_lane.npy", data["expected_lane"][:, 0])
+    np.save(work / "out_class.npy", out_class)
+    runs = {"all": {"dir": str(work / "all"), "n_in": vset.transactions, "n_out": vset.beats,
+                    "first_out": 0}}
+    for index, c in enumerate(vset.manifest["classes"]):
+        beats = np.flatnonzero(out_class == index)
+        runs[c["name"]] = {"dir": str(work / f"class-{c['name']}"), "n_in": c["transactions"],
+                           "n_out": int(len(beats)), "first_out": int(beats[0]) if len(beats) else 0,
+                           "first_tx": c["first_transaction"]}
+    for name, spec in runs.items():
+        d = Path(spec["dir"])
+        d.mkdir()
+        if name == "all":
+            tx, out = slice(None), slice(None)
+        else:
+            tx = slice(spec["first_tx"], spec["first_tx"] + spec["n_in"])
+            out = slice(spec["first_out"], spec["first_out"] + spec["n_out"])
+        for n in names:
+            rows = data[n][out] if n in ("expected_out", "expected_lane") else data[n][tx]
+            (d / f"{n}.bin").write_bytes(pack_bin(rows, vset.field(n)))
+    return runs
+
+
+def reached_lines(vset, params, work: Path, rtl_dir: Path, tb: Path) -> dict:
+    """From a Verilator coverage run of the original RTL: the instantiated files and the (file, line) of
+    blocks the set never executes (the lines from a zero-count point up to the next point)."""
+    from winoadder.hw import covdata
+
+    data = coverage_run(vset, params, work, rtl_dir, tb, "all")
+    points = covdata.read_points(data)
+    files = covdata.instantiated_files(points)
+    zero = set()
+    per_file: dict[str, list[tuple[int, int]]] = {}
+    for (name, line), count in covdata.line_hits(points).items():
+        per_file.setdefault(name, []).append((line, count))
+    for name, rows in per_file.items():
+        rows.sort()
+        for (line, count), nxt in zip(rows, [*rows[1:], (None, None)], strict=True):
+            if count == 0:
+                zero.update((name, k) for k in range(line, (nxt[0] or line + 1)))
+    return {"files": files, "zero": zero, "coverage": str(data)}
+
+
+def coverage_build(params, rtl_dir: Path, tb: Path):
+    from winoadder.hw import covdata
+    from winoadder.hw.hdl import build
+    from winoadder.hw.rtl import rtl_sources
+
+    sources = [*covdata.coverage_sources("tb_winoadder_core"),
+               *[Path(rtl_dir) / p.name for p in rtl_sources()], tb]
+    # -O0: a coverage build compiles per module and takes minutes optimized; its runs are short.
+    return build("verilator", "tb_winoadder_core", sources, params, flags=covdata.COVERAGE_FLAGS,
+                 make_vars=("OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0"))
+
+
+def coverage_run(vset, params, work: Path, rtl_dir: Path, tb: Path, name: str, inputs: dict | None = None,
+                 seed: int = 1) -> Path:
+    """Run the coverage build on the prepared inputs ``name`` (``all`` or a class); return coverage.dat."""
+    tb = coverage_build(params, rtl_dir, tb)
+    spec = (inputs or {}).get(name) or {"dir": str(work / "all"), "n_in": vset.transactions,
+                                        "n_out": vset.beats}
+    out = Path(spec["dir"]) / "coverage.dat"
+    tb.run({"vectors": vset.directory.resolve(), "n_in": spec["n_in"], "n_out": spec["n_out"],
+            "actual": Path(spec["dir"]) / "cov_actual.hex", "bindir": spec["dir"], "seed": seed,
+            "coverage": out}, timeout=600)
+    return out
+
+
+def model_hash(obj_dir: Path, rtl_dir: str) -> str:
+    """sha256 of a verilated model's C++ (paths of the sources blanked)."""
+    h = hashlib.sha256()
+    for f in sorted(obj_dir.iterdir()):
+        if f.suffix in (".cpp", ".h"):
+            h.update(f.name.encode() + b"\0" + _PATHS.sub('"<src>"', f.read_text(errors="replace")).encode())
+    return h.hexdigest()
+
+
+def run_mutant(task: dict) -> dict:
+    """Verilate, compile (cached) and run one mutant on the set.
+
+    Returns ``{"status": killed|survived|not_reached|compile_error|error, ...}`` (``error``: the grading
+    itself failed on this mutant, reported apart); the unmutated RTL is ``task["mutant"] = None``.
+    """
+    try:
+        return _run_mutant(task)
+    except Exception as exc:  # one mutant's grading failure must not lose the campaign
+        return {"status": "error", "detail": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+def _run_mutant(task: dict) -> dict:
+    from winoadder.hw.hdl import build, format_param, verilator_command
+    from winoadder.hw.mutate import Mutant, write_mutant
+
+    mut = task["mutant"]
+    scratch = Path(tempfile.mkdtemp(prefix="m-", dir=task["work"]))
+    try:
+        mutant = None if mut is None else Mutant(mut["file"], mut["line"], 0, mut["offset"], mut["operator"],
+                                                 mut["original"], mut["replacement"])
+        src = write_mutant(task["rtl_dir"], mutant, scratch / "rtl")
+        sources = [*(src / n for n in _rtl_names(task["rtl_dir"])), Path(task["tb"])]
+        params = task["params"]
+        fparams = {k: format_param(v) for k, v in sorted(params.items())}
+        proc = subprocess.run(verilator_command("tb_winoadder_core", sources, fparams, [], scratch),
+                              capture_output=True, text=True, timeout=300)
+        if proc.returncode != 0:
+            return {"status": "compile_error", "detail": _first_error(proc.stderr)}
+        model = model_hash(scratch / "obj", str(src))
+        if mut is not None and model == task.get("original_model"):
+            return {"status": "not_reached",
+                    "reason": "removed by elaboration (model identical to the original)"}
+        try:
+            if task["sim"] == "verilator":
+                tb = _compiled_model(scratch / "obj", model, task.get("mutant_cache"))
+            else:
+                tb = build(task["sim"], "tb_winoadder_core", sources, params)
+                task = {**task, "timeout": 30 * task["timeout"]}  # Icarus runs ~20x slower
+        except RuntimeError as exc:
+            return {"status": "compile_error", "detail": _first_error(str(exc))}
+        result = _simulate(task, tb, "all")
+        result["model"] = model
+        if result["status"] == "killed":
+            wrong = np.asarray(result["wrong_outputs"], dtype=np.int64)
+            out_class = np.load(task["out_class"])[wrong] if len(wrong) else np.zeros(0, dtype=np.int64)
+            found = set(out_class.tolist())
+            result["by_class"] = [c for i, c in enumerate(task["classes"]) if i in found] or ["(run failed)"]
+        return result
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def prove_mutant(task: dict) -> tuple[str, str]:
+    """yosys equivalence proof of a surviving mutant's module (winoadder.hw.equiv)."""
+    from winoadder.hw.equiv import prove
+    from winoadder.hw.mutate import Mutant
+
+    mut = task["mutant"]
+    mutant = Mutant(mut["file"], mut["line"], 0, mut["offset"], mut["operator"], mut["original"],
+                    mut["replacement"])
+    text = mutant.apply((Path(task["rtl_dir"]) / mutant.file).read_text())
+    return prove(task["rtl_dir"], mutant.file, text, task["params"])
+
+
+def _compiled_model(obj: Path, model: str, cache: str | None = None):
+    """The mutant's executable, cached by its model hash (-O0: builds dominate, runs are short)."""
+    from winoadder.hw.hdl import Build, compile_verilated
+    from winoadder.paths import cache_dir
+
+    final = Path(cache or cache_dir() / "mutants") / model[:32]
+    if not (final / "sim").is_file():
+        start = time.perf_counter()
+        exe = compile_verilated(obj, "tb_winoadder_core", make_vars=("OPT_FAST=-O0", "OPT_SLOW=-O0",
+                                                                      "OPT_GLOBAL=-O0"))
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".m-", dir=final.parent))
+        shutil.copy2(exe, tmp / "sim")
+        (tmp / "build_seconds").write_text(f"{time.perf_counter() - start:.3f}\n")
+        try:
+            os.rename(tmp, final)
+        except OSError:  # built meanwhile by another worker
+            shutil.rmtree(tmp, ignore_errors=True)
+    return Build("verilator", "tb_winoadder_core", final, (str(final / "sim"),), 0.0, True)
+
+
+def _rtl_names(rtl_dir) -> list[str]:
+    from winoadder.hw.rtl import rtl_sources
+
+    return [p.name for p in rtl_sources()]
+
+
+def _simulate(task, tb, name: str) -> dict:
+    spec = task["inputs"][name]
+    actual_path = Path(spec["dir"]) / f"actual-{os.getpid()}.hex"
+    actual_path.unlink(missing_ok=True)
+    start = time.perf_counter()
+    try:
+        proc = tb.run({"vectors": task["vectors"], "n_in": spec["n_in"], "n_out": spec["n_out"],
+                       "actual": actual_path, "bindir": spec["dir"], "show": 0},
+                      timeout=task["timeout"], check=False)
+    except subprocess.TimeoutExpired:
+        return {"status": "killed", "detail": "watchdog: the run did not finish",
+                "run_seconds": task["timeout"], "wrong_outputs": []}
+    seconds = time.perf_counter() - start
+    expected = np.load(task["expected"])
+    first = spec.get("first_out", 0)
+    expected = expected[first : first + spec["n_out"]]
+    text = actual_path.read_text() if actual_path.exists() else ""
+    actual_path.unlink(missing_ok=True)
+    same = _equal_rows(text, expected, task, first)
+    if proc.returncode == 0 and same.all() and len(same) == spec["n_out"]:
+        return {"status": "survived", "run_seconds": seconds}
+    wrong = np.flatnonzero(~same)
+    detail = f"exit {proc.returncode}, {len(wrong)} of {spec['n_out']} outputs wrong or missing"
+    return {"status": "killed", "detail": detail, "run_seconds": seconds,
+            "first_wrong": int(first + wrong[0]) if len(wrong) else None,
+            "wrong_outputs": (first + wrong).tolist()}
+
+
+def _equal_rows(text: str, expected: np.ndarray, task, first: int = 0) -> np.ndarray:
+    """Per expected beat: the written beat (tile and lane) equals it (missing beats are unequal)."""
+    from winoadder.hw.verify import read_beats
+
+    lanes = np.load(task["expected_lane"])[first : first + len(expected)]
+    actual, actual_lane, known = read_beats(text, task["params"]["WO"], task["signed"])
+    rows = min(len(actual), len(expected))
+    same = np.zeros(len(expected), dtype=bool)
+    same[:rows] = (known[:rows] & np.all(actual[:rows] == expected[:rows], axis=(1, 2))
+                   & (actual_lane[:rows] == lanes[:rows]))
+    return same
+
+
+def _first_error(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if "%Error" in ln or "error" in ln.lower()]
+    return (lines[0] if lines else text.strip().splitlines()[-1] if text.strip() else "failed")[:200]
+
+
+# ---------------------------------------------------------------------------------------------- report
+
+
+def build_report(vset, sim, mutants, results, *, total, sample, seed, seconds, rtl_dir, jobs) -> dict:
+    from winoadder.hw.rtl import rtl_sources
+
+    classes = [c["name"] for c in vset.manifest["classes"]]
+    rows = []
+    for m in mutants:
+        res = dict(results[m.id])
+        status = res["status"]
+        argument = _equivalent(rtl_dir, m, vset.manifest) if status == "survived" else None
+        if argument:
+            status = "equivalent"
+        argument = argument or (res.get("reason") if status == "equivalent" else None)
+        rows.append({**m.to_dict(), "description": m.description, "status": status,
+                     "by_class": res.get("by_class", []), "reason": res.get("reason") or argument
+                     or res.get("detail"), "first_wrong_output": res.get("first_wrong"),
+                     "_wrong": res.get("wrong_outputs") or []})
+    counts = {s: sum(r["status"] == s for r in rows)
+              for s in ("killed", "survived", "equivalent", "not_reached", "compile_error", "error")}
+    graded = counts["killed"] + counts["survived"]
+    matrix = {c: sum(c in r["by_class"] for r in rows) for c in classes}
+    only = {c: sum(r["by_class"] == [c] for r in rows) for c in classes}
+    digest = hashlib.sha256()
+    for p in rtl_sources():
+        digest.update((Path(rtl_dir) / p.name).read_bytes())  # the snapshot graded
+    return {
+        "schema": REPORT_SCHEMA,
+        "set": str(vset.directory),
+        "sim": sim,
+        "rtl_sha256": digest.hexdigest(),
+        "mutants_total": total,
+        "mutants_graded": len(rows),
+        "sample": sample, "seed": seed, "jobs": jobs,
+        "seconds": round(seconds, 1),
+        "counts": counts,
+        "score": round(counts["killed"] / graded, 6) if graded else None,
+        "kill_matrix": {"killed_by": matrix, "killed_only_by": only},
+        "survivors": [r for r in rows if r["status"] == "survived"],
+        "equivalent": [r for r in rows if r["status"] == "equivalent"],
+        "mutants": rows,
+    }
+
+
+def _equivalent(rtl_dir, m, manifest: dict) -> str | None:
+    """The argument of an equivalent survivor (``EQUIVALENT``, its condition holding for the set), or None."""
+    text = (Path(rtl_dir) / m.file).read_text()
+    before = text.splitlines()[m.line - 1].strip()
+    after = m.apply(text).splitlines()[m.line - 1].strip()
+    argument, condition = EQUIVALENT.get((m.file, before, after), (None, None))
+    return argument if argument and (condition is None or condition(manifest)) else None
+
+
+def public(report: dict) -> dict:
+    """The report without the per-mutant wrong-output lists (kept in memory for --minimize)."""
+    strip = {"mutants", "survivors", "equivalent"}
+    return {k: ([{f: v for f, v in r.items() if not f.startswith("_")} for r in report[k]] if k in strip
+                else report[k]) for k in report}
+
+
+def summary_section(report: dict) -> dict:
+    keys = ("sim", "rtl_sha256", "mutants_total", "mutants_graded", "sample", "seconds", "counts", "score",
+            "kill_matrix")
+    section = {k: report[k] for k in keys}
+    section["survivors"] = [f"{r['file']}:{r['line']} {r['description']}" for r in report["survivors"]]
+    section["equivalent"] = [f"{r['file']}:{r['line']} {r['description']}: {r['reason']}"
+                             for r in report["equivalent"]]
+    return section
+
+
+def print_report(report: dict) -> None:
+    from tabulate import tabulate
+
+    c = report["counts"]
+    score = "n/a" if report["score"] is None else f"{100 * report['score']:.2f} %"
+    print(f"\nmutants: {report['mutants_graded']} graded of {report['mutants_total']} "
+          f"({report['seconds']:.0f} s, {report['jobs']} jobs)")
+    print(tabulate([[k.replace("_", " "), v] for k, v in c.items()], headers=["status", "mutants"]))
+    print(f"\nscore: {score} (killed / (killed + survived))")
+    km = report["kill_matrix"]
+    print(tabulate([[k, km["killed_by"][k], km["killed_only_by"][k]] for k in km["killed_by"]],
+                   headers=["class", "kills", "kills alone"]))
+    if report["survivors"]:
+        print("\nsurvivors:")
+        for r in report["survivors"]:
+            print(f"  {r['file']}:{r['line']}  {r['description']}")
+    if report["equivalent"]:
+        print("\nequivalent (argued):")
+        for r in report["equivalent"]:
+            print(f"  {r['file']}:{r['line']}  {r['description']}: {r['reason']}")
+
+
+def add_manifest_section(directory, section: dict, key: str = MANIFEST_SECTION) -> None:
+    """Add or replace one top-level section of manifest.json (atomically; the files' sha256 stay valid)."""
+    from vectors.manifest import MANIFEST
+
+    path = Path(directory) / MANIFEST
+    manifest = json.loads(path.read_text())
+    manifest[key] = section
+    _write_atomic(path, json.dumps(manifest, indent=2) + "\n")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

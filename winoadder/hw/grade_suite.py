@@ -1,0 +1,111 @@
+"""`winoadder grade --suite`: the mutants against the project's own RTL tests instead of one vector set.
+
+Each mutant's copy of ``rtl/*.v`` is handed to pytest through ``WINOADDER_RTL_DIR``; the suite
+(``SUITE``: the hypothesis-drawn equivalence tests, the ties per rounding mode, the regression sets and
+the per-stage smoke tests, seeded profile ``ci``) stops at its first failure (``-x``), which names the
+test that kills the mutant. Mutants the unmutated configuration elaborates away cannot be told apart
+here (the suite draws many configurations), so every mutant counts; equivalent ones are those the
+single-set grading proved or argued equivalent.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+SUITE = ("tests/test_rtl_equivalence.py", "tests/test_rtl_smoke.py")
+_FAILED = re.compile(r"^FAILED (\S+?)(?:\[|::|\s|$)", re.MULTILINE)
+
+
+def run_suite_mutant(task: dict) -> dict:
+    """pytest the suite on one mutant's RTL copy (a plain function: any executor can map it)."""
+    from winoadder.hw.mutate import Mutant, write_mutant
+
+    mut = task["mutant"]
+    scratch = Path(tempfile.mkdtemp(prefix="winoadder-suite-"))
+    try:
+        mutant = None if mut is None else Mutant(mut["file"], mut["line"], 0, mut["offset"], mut["operator"],
+                                                 mut["original"], mut["replacement"])
+        rtl = write_mutant(task["rtl_dir"], mutant, scratch / "rtl")
+        env = {**os.environ, "WINOADDER_RTL_DIR": str(rtl), "HYPOTHESIS_PROFILE": "ci"}
+        cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-rf", "-p", "no:cacheprovider", "-n", "0",
+               *task["tests"]]
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=task["root"],
+                                  timeout=task["timeout"])
+        except subprocess.TimeoutExpired:
+            return {"status": "killed", "by": ["watchdog"], "seconds": task["timeout"]}
+        seconds = time.perf_counter() - start
+        if proc.returncode == 0:
+            return {"status": "survived", "seconds": seconds}
+        if proc.returncode in (2, 3, 4):  # interrupted, internal or usage error: not a verdict on the RTL
+            return {"status": "compile_error", "detail": proc.stdout[-300:], "seconds": seconds}
+        failed = [Path(f).stem for f in _FAILED.findall(proc.stdout)]
+        return {"status": "killed", "by": sorted(set(failed)) or ["pytest"], "seconds": seconds}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_suite(args, operators) -> int:
+    import json
+
+    from fixedpoint.errors import UsageError
+    from winoadder.hw.grade import _write_atomic
+    from winoadder.hw.mutate import rtl_mutants
+    from winoadder.paths import ROOT, RTL_DIR
+
+    mutants = rtl_mutants(RTL_DIR, operators=operators)
+    total = len(mutants)
+    if args.mutants and args.mutants < total:
+        mutants = sorted(random.Random(args.seed).sample(mutants, args.mutants),
+                         key=lambda m: (m.file, m.offset))
+    start = time.perf_counter()
+    base = {"rtl_dir": str(RTL_DIR), "root": str(ROOT), "tests": list(SUITE), "timeout": 3600}
+    try:
+        original = run_suite_mutant({**base, "mutant": None})
+        if original["status"] != "survived":
+            raise UsageError("suite: the project's RTL tests fail on the unmutated RTL; fix that first")
+        # The unmutated run reuses cached builds; a mutant builds every configuration afresh, so the
+        # watchdog must allow for the builds, not only for the cached run.
+        base["timeout"] = args.timeout or max(10 * original["seconds"], 1200)
+        tasks = [{**base, "mutant": m.to_dict() | {"offset": m.offset}} for m in mutants]
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            results = list(pool.map(run_suite_mutant, tasks))
+    except KeyboardInterrupt:
+        raise UsageError("grading interrupted: nothing written") from None
+    rows = [{**m.to_dict(), "description": m.description, **r}
+            for m, r in zip(mutants, results, strict=True)]
+    counts = {s: sum(r["status"] == s for r in rows) for s in ("killed", "survived", "compile_error")}
+    graded = counts["killed"] + counts["survived"]
+    by_test: dict[str, int] = {}
+    for r in rows:
+        for t in r.get("by", []):
+            by_test[t] = by_test.get(t, 0) + 1
+    report = {"schema": "winoadder-grade-suite/1", "tests": list(SUITE), "mutants_total": total,
+              "mutants_graded": len(rows), "sample": args.mutants, "seed": args.seed,
+              "seconds": round(time.perf_counter() - start, 1),
+              "suite_seconds": round(original["seconds"], 1),
+              "counts": counts, "score": round(counts["killed"] / graded, 6) if graded else None,
+              "killed_by_test": by_test, "survivors": [r for r in rows if r["status"] == "survived"],
+              "mutants": rows}
+    print(f"suite: {len(rows)} mutants of {total} against {', '.join(SUITE)} ({report['seconds']:.0f} s)")
+    score = "n/a" if report["score"] is None else f"{100 * report['score']:.2f} %"
+    print(f"killed {counts['killed']}, survived {counts['survived']}, not run {counts['compile_error']}; "
+          f"score {score}")
+    for t, n in sorted(by_test.items()):
+        print(f"  killed first by {t}: {n}")
+    for r in report["survivors"]:
+        print(f"  survivor {r['file']}:{r['line']} {r['description']}")
+    path = Path(args.json or "grade-suite.json")
+    _write_atomic(path, json.dumps(report, indent=2) + "\n")
+    print(f"report: {path}")
+    return 0
