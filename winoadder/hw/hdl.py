@@ -1,16 +1,16 @@
 """Build and run Verilog simulations (Icarus Verilog or Verilator) with a content-addressed cache.
 
 ``build(sim, top, sources, params)`` compiles once per distinct (source contents, include-dir contents,
-top, parameters, simulator, tool version) and keeps the result under ``cache_dir()/hdl/<hash>`` (the
-user cache directory, winoadder.paths). A build happens in a private temp dir that is renamed into place, so concurrent pytest-xdist workers never see
-a half-built directory; a per-key file lock makes a second process wait for the first build and reuse
-it instead of compiling the same thing twice. ``flags`` (extra simulator flags such as Verilator's
-``--coverage-line`` or ``--trace-fst``) are part of the key.
+top, parameters, simulator, tool version, flags) and keeps the result under ``cache_dir()/hdl/<hash>``
+(the user cache directory, winoadder.paths). A build happens in a private temp dir that is renamed into
+place, so concurrent runs never see a half-built directory; a per-key file lock makes a second process
+wait for the first build and reuse it instead of compiling the same thing twice. ``flags`` (extra
+simulator flags such as Verilator's ``--coverage-line`` or ``--trace-fst``) are part of the key.
 
 Verilator builds verilate, then compile with the generated makefile; its runtime library objects
 (``verilated*.o``, the same for every design built with one Verilator version and flag set) are compiled
-once, kept under ``cache_dir()/verilator-runtime/<hash>`` and copied into later builds, so a build compiles
-only the design's own C++ (about 4 s of CPU less per build).
+once, kept under ``cache_dir()/verilator-runtime/<hash>`` and copied into later builds, so a build
+compiles only the design's own C++ (about 4 s of CPU less per build).
 """
 
 from __future__ import annotations
