@@ -274,3 +274,18 @@ def test_stage_sweep_sets_only_that_stage(stage):
         cfg = tune.layer_configs(MODEL, None, knobs, 1)[1]
         got = {"act": cfg.act_fmt.width, "u": cfg.u_width, "acc": cfg.acc_width, "out": cfg.out_fmt.width}
         assert got[stage] == width
+
+
+def test_report_states_splits_and_margins_and_writes_the_plot(tiny_tune, tmp_path):
+    """tune.txt names the three splits, the margins tried with their validation accuracy and the held-out
+    result; tune.png is written through safeio's temporary name (no .png suffix) as a real PNG."""
+    from fixedpoint.safeio import write_file
+
+    text = tune.report_text(tiny_tune)
+    for needle in ("calib:", "val:", "heldout:", "search margin chosen on the validation split",
+                   "validation split:", "held-out split:"):
+        assert needle in text, needle
+    for t in tiny_tune["margin"]["tried"]:
+        assert f"{t['margin']:g}: {100 * t['val_accuracy']:.2f} %" in text
+    png = write_file(tmp_path / "tune.png", lambda p: tune.plot_png(tiny_tune, p), option="--out")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

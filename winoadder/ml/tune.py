@@ -531,7 +531,7 @@ def plot_png(rep: dict, path: Path) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, format="png")  # path may be a temporary name without the suffix
     plt.close(fig)
 
 
