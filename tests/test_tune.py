@@ -3,6 +3,8 @@ verified on both simulators, the target grammar, and bad input (one line, exit 2
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -113,9 +115,89 @@ def tiny_data(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def tiny_tune(tiny_data):
+def tiny_run(tiny_data):
+    """The tiny tune (margin chosen on validation) and every task it ran, in order."""
     run = tune.batch_runner(None, None, "test", "tune", quiet=True)
-    return tune.tune(MODEL, tiny_data, tune.Target.parse("top1 >= float - 3"), "bits", 1, run)
+    seen: list = []
+
+    def recording(tasks):
+        seen.extend(tasks)
+        return run(tasks)
+
+    rep = tune.tune(MODEL, tiny_data, tune.Target.parse("top1 >= float - 3"), "bits", 1, recording)
+    return rep, seen
+
+
+@pytest.fixture(scope="module")
+def tiny_tune(tiny_run):
+    return tiny_run[0]
+
+
+def test_validation_and_heldout_halves_are_disjoint_stratified_and_seeded():
+    y = np.repeat(np.arange(10), [5, 6, 7, 8, 9, 10, 11, 12, 13, 1])
+    mask = tune.validation_mask(y)
+    assert np.array_equal(mask, tune.validation_mask(y))
+    assert not np.array_equal(mask, tune.validation_mask(y, seed=tune.VAL_SEED + 1))
+    for cls in range(10):
+        n = int((y == cls).sum())
+        assert mask[y == cls].sum() == n // 2  # the held-out half gets the odd image
+    _, splits, _, _, _ = tune.context(MODEL, None)
+    val, held, test = splits["val"][0], splits["heldout"][0], splits["test"][0]
+    assert len(val) + len(held) == len(test) and abs(len(val) - len(held)) <= 10
+    flat = {tuple(x.ravel()) for x in held}
+    assert not any(tuple(x.ravel()) in flat for x in val)
+
+
+def test_margin_loop_raises_margin_until_validation_passes():
+    """Searches at 0, 0.25, 0.5 …; stops at the first winner that meets the target on validation."""
+    calls = []
+
+    def search_at(m):
+        calls.append(m)
+        return [{"m": m}], {"accuracy": 0.9}
+
+    def validate(knobs):
+        return {"accuracy": 0.8 + knobs[0]["m"] / 10, "sqnr_db": [20.0]}, knobs[0]["m"] >= 0.5
+
+    (knobs, _, val, chosen), tried = tune.choose_margin(search_at, validate, tune.margin_schedule(0.25, 1.0))
+    assert calls == [0, 0.25, 0.5] and chosen == 0.5 and knobs == [{"m": 0.5}]
+    assert [t["val_meets"] for t in tried] == [False, False, True]
+    (_, _, _, chosen), tried = tune.choose_margin(search_at, lambda k: (validate(k)[0], False),
+                                                  tune.margin_schedule(0.25, 1.0))
+    assert chosen == 1.0 and len(tried) == 5 and not tried[-1]["val_meets"]  # the cap: last winner stands
+
+    def unreachable_from_half(m):
+        if m >= 0.5:
+            raise tune.Unreachable("--target: unreachable")
+        return search_at(m)
+
+    (_, _, _, chosen), tried = tune.choose_margin(unreachable_from_half, lambda k: (validate(k)[0], False),
+                                                  [0, 0.25, 0.5, 0.75])
+    assert chosen == 0.25 and tried[-1] == {"margin": 0.5, "unreachable": True}
+    with pytest.raises(tune.Unreachable):
+        tune.choose_margin(unreachable_from_half, validate, [0.5])
+
+
+def test_heldout_images_never_enter_the_search(tiny_run):
+    """Search candidates run on the calibration split, the margin check on validation, and the held-out
+    split sees only the final winner (once) and study's uniform baseline."""
+    rep, seen = tiny_run
+    keys = [json.dumps(t, sort_keys=True) for t in seen]
+    assert len(set(keys)) == len(keys)  # each distinct evaluation runs once, whatever the margins tried
+    splits = [t["split"] for t in seen]
+    assert set(splits) == {"calib", "val", "heldout"}
+    first_held = splits.index("heldout")
+    assert set(splits[first_held:]) <= {"heldout", "calib"}  # the winner, then the uniform baseline
+    held_layers = [t["layers"] for t in seen if t["split"] == "heldout"]
+    final = [la["knobs"] for la in rep["layers"]]
+    assert held_layers[0] == final and all(isinstance(h, dict) for h in held_layers[1:])
+    val_layers = [t["layers"] for t in seen if t["split"] == "val"]
+    assert val_layers == [t["knobs"] for t in rep["margin"]["tried"]]
+    margins = [t["margin"] for t in rep["margin"]["tried"]]
+    assert margins == tune.margin_schedule()[: len(margins)] and rep["margin"]["chosen"] == margins[-1]
+    assert rep["margin"]["val_meets"] == rep["margin"]["tried"][-1]["val_meets"]
+    assert all(not t["val_meets"] for t in rep["margin"]["tried"][:-1])
+    assert {h["margin"] for h in rep["history"]} == set(margins)
 
 
 def test_tune_meets_target_with_fewer_bits(tiny_tune):
@@ -192,3 +274,18 @@ def test_stage_sweep_sets_only_that_stage(stage):
         cfg = tune.layer_configs(MODEL, None, knobs, 1)[1]
         got = {"act": cfg.act_fmt.width, "u": cfg.u_width, "acc": cfg.acc_width, "out": cfg.out_fmt.width}
         assert got[stage] == width
+
+
+def test_report_states_splits_and_margins_and_writes_the_plot(tiny_tune, tmp_path):
+    """tune.txt names the three splits, the margins tried with their validation accuracy and the held-out
+    result; tune.png is written through safeio's temporary name (no .png suffix) as a real PNG."""
+    from fixedpoint.safeio import write_file
+
+    text = tune.report_text(tiny_tune)
+    for needle in ("calib:", "val:", "heldout:", "search margin chosen on the validation split",
+                   "validation split:", "held-out split:"):
+        assert needle in text, needle
+    for t in tiny_tune["margin"]["tried"]:
+        assert f"{t['margin']:g}: {100 * t['val_accuracy']:.2f} %" in text
+    png = write_file(tmp_path / "tune.png", lambda p: tune.plot_png(tiny_tune, p), option="--out")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

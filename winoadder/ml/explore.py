@@ -207,7 +207,7 @@ def plot_png(rows: list[dict], path: Path) -> None:
     ax.set_title(f"explore: {len(rows)} points, front outlined")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, format="png")  # path may be a temporary name without the suffix
     plt.close(fig)
 
 

@@ -1,12 +1,14 @@
 """`winoadder tune`: the cheapest per-layer datapath that keeps a network's accuracy, with proved bounds.
 
 Per 3×3 Winograd-adder layer the search sets the knobs of ``winoadder.ml.bound.LayerKnobs`` (activation
-fraction, K, accumulator bits below the proved width, output width, rounding). Every candidate network runs
-on the bit-accurate simulator over the calibration split (the training images); the winner is confirmed
-on the held-out split (the test images), reported separately. Search (docs/tune.md): (1) every knob of
-every layer swept alone with the rest generous, (2) each knob at its own cheapest passing value, (3) repair
-by raising the knob whose raise passes most cheaply, (4) greedy descent while a one-step cheaper neighbour
-passes, (5) rounding mode. Evaluations are Dask tasks (``winoadder.dask_exec``), cached by content.
+fraction, K, accumulator bits below the proved width, output width, rounding). Three disjoint splits: the
+search scores candidates on the calibration split (noisy training images); the search margin is chosen on
+the validation half of the test images (start at 0, raise by MARGIN_STEP while the winner misses the target
+there, up to MARGIN_CAP); the final winner is run once on the held-out half, reported separately. Search
+(docs/tune.md): (1) every knob of every layer swept alone with the rest generous, (2) each knob at its own
+cheapest passing value, (3) repair by raising the knob whose raise passes most cheaply, (4) greedy descent
+while a one-step cheaper neighbour passes, (5) rounding mode. Evaluations are Dask tasks
+(``winoadder.dask_exec``), cached by content, so a search at a larger margin recomputes only new candidates.
 """
 
 from __future__ import annotations
@@ -31,9 +33,13 @@ UNIFORM_WIDTHS = tuple(range(4, 13))
 # calibration split: the training images plus this much Gaussian noise (× their value span), so the network
 # sees inputs it has not memorized (on the clean training images every width >= 6 scores ~100 %)
 CALIB_NOISE = 0.1
-# the search accepts a candidate on the calibration split only with this much to spare (points or dB), and
-# only when neither channel_accumulate nor requantize overflowed there (the error bound's conditions)
-SEARCH_MARGIN = 0.35
+# the search accepts a candidate on the calibration split only with a margin to spare (points or dB), and
+# only when neither channel_accumulate nor requantize overflowed there (the error bound's conditions); the
+# margin is chosen on the validation split: 0, then + MARGIN_STEP while the winner misses the target there
+MARGIN_STEP = 0.25
+MARGIN_CAP = 2.0
+# the test images are split, stratified by class with this seed, into a validation half and a held-out half
+VAL_SEED = 1
 BOUND_STAGES = ("channel_accumulate", "requantize")
 NOISE_SEED = 0
 _TARGET = re.compile(r"^\s*(top1|sqnr)\s*>=\s*(float\s*-\s*)?([0-9]+(?:\.[0-9]+)?)\s*$")
@@ -92,6 +98,21 @@ def resolve_model(name: str) -> Path:
     return path
 
 
+def validation_mask(labels: np.ndarray, seed: int = VAL_SEED) -> np.ndarray:
+    """Seeded stratified halving: True for the validation half (⌊n/2⌋ of each class), False held out."""
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(len(labels), dtype=bool)
+    for cls in np.unique(labels):
+        idx = np.flatnonzero(labels == cls)
+        mask[rng.permutation(idx)[: len(idx) // 2]] = True
+    return mask
+
+
+def margin_schedule(step: float = MARGIN_STEP, cap: float = MARGIN_CAP) -> list[float]:
+    """The margins the validation loop tries, in order: 0, step, 2·step, … up to cap."""
+    return [round(k * step, 9) for k in range(int(np.floor(cap / step + 1e-9)) + 1)]
+
+
 def noisy(x: np.ndarray, sigma: float, seed: int = NOISE_SEED) -> np.ndarray:
     """``x`` plus seeded Gaussian noise of ``sigma`` × the data's value span, clipped to that span."""
     lo, hi = float(x.min()), float(x.max())
@@ -114,8 +135,11 @@ def context(model: str, data: str | None):
         LayerFacts(r.x_min < 0, int_bits(r.x_absmax), int_bits(r.y_absmax), int(w.shape[1]))
         for r, w in zip(ranges, net.conv, strict=True)
     ]
+    val = validation_mask(dataset.y_test)
     splits = {"calib": (noisy(dataset.x_train, CALIB_NOISE), dataset.y_train),
-              "test": (dataset.x_test, dataset.y_test)}
+              "val": (dataset.x_test[val], dataset.y_test[val]),
+              "heldout": (dataset.x_test[~val], dataset.y_test[~val]),
+              "test": (dataset.x_test, dataset.y_test)}  # the whole test set: study --stage and explore
     floats = {}
     for split, (x, y) in splits.items():
         trace: list = []
@@ -216,10 +240,15 @@ class Search:
                 continue
             ok = self.target.met(r, float_acc, self.margin) and not any(
                 o[s] for o in r["overflows"] for s in BOUND_STAGES)
-            self.history.append({"phase": phase, "cost": cost, "accuracy": r["accuracy"],
-                                 "min_sqnr_db": min(r["sqnr_db"]), "meets": ok, "layers": c})
+            self.history.append({"phase": phase, "margin": self.margin, "cost": cost,
+                                 "accuracy": r["accuracy"], "min_sqnr_db": min(r["sqnr_db"]),
+                                 "meets": ok, "layers": c})
             out.append((c, cost, r, ok))
         return out
+
+
+class Unreachable(UsageError):
+    """The most generous datapath misses the target (with the search margin) on the calibration split."""
 
 
 def with_knob(layers: list[dict], i: int, name: str, value) -> list[dict]:
@@ -265,7 +294,7 @@ def search_layers(search: Search, n_layers: int) -> tuple[list[dict], dict]:
         raise UsageError("--model: no valid datapath for this model's layers even at the most precise knobs")
     (_, _, best_result, ok), = first
     if not ok:
-        raise UsageError(
+        raise Unreachable(
             f"--target: unreachable: {search.target} fails even for the most precise datapath "
             f"(top1 {100 * best_result['accuracy']:.1f} %, "
             f"min layer SQNR {min(best_result['sqnr_db']):.1f} dB)"
@@ -325,51 +354,119 @@ def check_data(model: str, data: str | None) -> None:
 
 
 def uniform_baseline(search: Search) -> list[dict]:
-    """Study's uniform widths on both splits: accuracy, bits and whether each meets the target."""
+    """Study's uniform widths on the calibration and held-out splits (a comparison only: nothing is chosen
+    from it): accuracy, bits and whether each meets the target."""
     from winoadder.ml.bound import datapath_bits
 
-    tasks = [search.task({"uniform": w}, split) for w in UNIFORM_WIDTHS for split in ("calib", "test")]
+    tasks = [search.task({"uniform": w}, split) for w in UNIFORM_WIDTHS for split in ("calib", "heldout")]
     results = search.run_batch(tasks)
     floats = context(search.model, search.data)[4]
     rows = []
     for k, w in enumerate(UNIFORM_WIDTHS):
-        calib, test = results[2 * k], results[2 * k + 1]
+        calib, held = results[2 * k], results[2 * k + 1]
         cfgs = layer_configs(search.model, search.data, {"uniform": w}, search.lanes)
         rows.append({"width": w, "bits": sum(datapath_bits(c) for c in cfgs),
-                     "calib_accuracy": calib["accuracy"], "test_accuracy": test["accuracy"],
-                     "meets_test": search.target.met(test, floats["test"][0]),
+                     "calib_accuracy": calib["accuracy"], "heldout_accuracy": held["accuracy"],
+                     "meets_heldout": search.target.met(held, floats["heldout"][0]),
                      "meets_calib": search.target.met(calib, floats["calib"][0])})
     return rows
 
 
+def choose_margin(search_at, validate, margins: list[float]) -> tuple[tuple, list[dict]]:
+    """Search at each margin in turn until the winner meets the target on the validation split.
+
+    ``search_at(m)`` -> (knobs, calibration result); ``validate(knobs)`` -> (validation result, meets).
+    Returns (knobs, calibration result, validation result, margin) of the last search run, and one row per
+    margin tried. A margin at which even the most generous datapath fails ends the loop (the previous
+    winner stands); at the first margin it is the user's error (``Unreachable``).
+    """
+    tried: list[dict] = []
+    final = None
+    for m in margins:
+        try:
+            knobs, calib = search_at(m)
+        except Unreachable:
+            if final is None:
+                raise
+            tried.append({"margin": m, "unreachable": True})
+            break
+        val, ok = validate(knobs)
+        final = (knobs, calib, val, m)
+        tried.append({"margin": m, "knobs": knobs, "calib_accuracy": calib["accuracy"],
+                      "val_accuracy": val["accuracy"], "val_min_sqnr_db": min(val["sqnr_db"]),
+                      "val_meets": ok})
+        if ok:
+            break
+    return final, tried
+
+
+def memoized(run_batch):
+    """``run_batch`` that runs each distinct task once per tune run (searches at several margins share most
+    candidates; the content cache of ``dask_exec`` also shares them across runs)."""
+    done: dict[str, dict] = {}
+
+    def run(tasks):
+        keys = [json.dumps(t, sort_keys=True) for t in tasks]
+        new = list({k: t for k, t in zip(keys, tasks, strict=True) if k not in done}.items())
+        if new:
+            done.update(zip([k for k, _ in new], run_batch([t for _, t in new]), strict=True))
+        return [done[k] for k in keys]
+
+    return run
+
+
 def tune(model: str, data: str | None, target: Target, objective: str, lanes: int, run_batch,
-         margin: float = SEARCH_MARGIN) -> dict:
-    """The whole tuning run as a report (configs, bounds, held-out result, uniform baseline, history)."""
+         margin: float | None = None) -> dict:
+    """The whole tuning run as a report (configs, bounds, margins tried, validation and held-out results,
+    uniform baseline, history). ``margin`` fixes the search margin; None chooses it on the validation
+    split."""
     from winoadder.ml.bound import datapath_bits, error_bound
 
-    search = Search(model, data, target, objective, lanes, margin, run_batch, [])
-    net, _, facts, _, floats = context(model, data)
-    knobs, calib = search_layers(search, len(net.conv))
-    test = run_batch([search.task(knobs, "test")])[0]
+    net, splits, facts, _, floats = context(model, data)
+    run_batch = memoized(run_batch)
+    history: list = []
+    search = Search(model, data, target, objective, lanes, 0.0, run_batch, history)
+
+    def search_at(m: float):
+        return search_layers(Search(model, data, target, objective, lanes, m, run_batch, history),
+                             len(net.conv))
+
+    def validate(knobs):
+        val = run_batch([search.task(knobs, "val")])[0]
+        return val, target.met(val, floats["val"][0])
+
+    margins = margin_schedule() if margin is None else [margin]
+    (knobs, calib, val, chosen), tried = choose_margin(search_at, validate, margins)
+    held = run_batch([search.task(knobs, "heldout")])[0]
     cfgs = layer_configs(model, data, knobs, lanes)
     layers = []
     for i, (cfg, k) in enumerate(zip(cfgs, knobs, strict=True)):
         layers.append({"layer": i, "knobs": k, "config": cfg.to_dict(), "summary": str(cfg),
                        "widths": cfg.widths.as_dict(), "bits": datapath_bits(cfg),
                        "bound": error_bound(cfg, net.conv[i]),
-                       "calib_overflows": calib["overflows"][i], "test_overflows": test["overflows"][i]})
+                       "calib_overflows": calib["overflows"][i], "val_overflows": val["overflows"][i],
+                       "heldout_overflows": held["overflows"][i]})
     baseline = uniform_baseline(search)
-    smallest = next((r for r in baseline if r["meets_test"]), None)
+    smallest = next((r for r in baseline if r["meets_heldout"]), None)
     bits = sum(layer["bits"] for layer in layers)
     return {
         "model": model, "data": data or "digits", "target": str(target), "objective": objective,
-        "search_margin": margin, "calib_noise": CALIB_NOISE,
+        "splits": {"calib": f"{len(splits['calib'][1])} training images + Gaussian noise "
+                            f"{CALIB_NOISE} x value span (seed {NOISE_SEED})",
+                   "val": f"{len(splits['val'][1])} test images: floor(n/2) of each class (seed {VAL_SEED})",
+                   "heldout": f"{len(splits['heldout'][1])} test images: the rest"},
+        "margin": {"chosen": chosen, "fixed_by_user": margin is not None, "step": MARGIN_STEP,
+                   "cap": MARGIN_CAP, "val_meets": tried[-1].get("val_meets", False) if margin is None
+                   else None, "tried": tried},
+        "calib_noise": CALIB_NOISE,
         "cost": search.cost(knobs), "bits": bits,
-        "float": {"calib": floats["calib"][0], "test": floats["test"][0]},
+        "float": {s: floats[s][0] for s in ("calib", "val", "heldout")},
         "calib": {"accuracy": calib["accuracy"], "sqnr_db": calib["sqnr_db"],
                   "meets": target.met(calib, floats["calib"][0])},
-        "test": {"accuracy": test["accuracy"], "sqnr_db": test["sqnr_db"],
-                 "meets": target.met(test, floats["test"][0])},
+        "val": {"accuracy": val["accuracy"], "sqnr_db": val["sqnr_db"],
+                "meets": target.met(val, floats["val"][0])},
+        "heldout": {"accuracy": held["accuracy"], "sqnr_db": held["sqnr_db"],
+                    "meets": target.met(held, floats["heldout"][0])},
         "layers": layers,
         "uniform": baseline,
         "uniform_smallest": smallest,
@@ -388,17 +485,29 @@ def report_text(rep: dict) -> str:
     table = tabulate(rows, headers=["layer", "config", "bits", "error bound", "proved overflow-free",
                                     "calibration only"])
     small = rep["uniform_smallest"]
-    base = ("no uniform width meets the target on the test split" if small is None else
-            f"smallest uniform width meeting it on the test split (study): W={small['width']}, "
+    base = ("no uniform width meets the target on the held-out split" if small is None else
+            f"smallest uniform width meeting it on the held-out split (study): W={small['width']}, "
             f"{small['bits']} bits -> {100 * rep['bits_reduction_vs_uniform']:.1f} % fewer bits")
+    mg = rep["margin"]
+    if mg["fixed_by_user"]:
+        margin = f"search margin {mg['chosen']:g} (fixed by --margin)"
+    else:
+        steps = ", ".join("{:g}: unreachable".format(t["margin"]) if t.get("unreachable") else
+                          "{:g}: {:.2f} %{}".format(t["margin"], 100 * t["val_accuracy"],
+                                                    "" if t["val_meets"] else " miss")
+                          for t in mg["tried"])
+        margin = (f"search margin chosen on the validation split: {mg['chosen']:g} (tried {steps}"
+                  f"{'' if mg['val_meets'] else '; none met it up to the cap'})")
+    splits = "; ".join(f"{k}: {v}" for k, v in rep["splits"].items())
     return (
         f"tune {Path(rep['model']).stem}, target {rep['target']}, objective {rep['objective']}\n{table}\n"
         f"total {rep['bits']} datapath bits; {base}\n"
-        f"calibration split: top1 {100 * rep['calib']['accuracy']:.2f} % (float "
-        f"{100 * rep['float']['calib']:.2f}) meets: {rep['calib']['meets']}\n"
-        f"held-out split:    top1 {100 * rep['test']['accuracy']:.2f} % (float "
-        f"{100 * rep['float']['test']:.2f}) meets: {rep['test']['meets']}\n"
-        f"{rep['evaluations']} candidate evaluations\n"
+        f"splits: {splits}\n{margin}\n"
+        + "".join(f"{name:<19}top1 {100 * rep[key]['accuracy']:.2f} % (float {100 * rep['float'][key]:.2f})"
+                  f" meets: {rep[key]['meets']}\n"
+                  for key, name in (("calib", "calibration split:"), ("val", "validation split:"),
+                                    ("heldout", "held-out split:")))
+        + f"{rep['evaluations']} candidate evaluations (all margins)\n"
     )
 
 
@@ -409,19 +518,20 @@ def plot_png(rep: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    final = [h for h in rep["history"] if h["margin"] == rep["margin"]["chosen"]]
     for phase, color in (("sweep", "tab:gray"), ("combined", "tab:red"), ("repair", "tab:orange"),
                          ("descent", "tab:blue"), ("rounding", "tab:purple")):
-        pts = [(h["cost"], 100 * h["accuracy"]) for h in rep["history"] if h["phase"] == phase]
+        pts = [(h["cost"], 100 * h["accuracy"]) for h in final if h["phase"] == phase]
         if pts:
             ax.scatter(*zip(*pts, strict=True), s=8, color=color, label=phase, alpha=0.7)
     ax.axhline(100 * rep["calib"]["accuracy"], color="tab:green", lw=0.8, ls="--", label="chosen (calib)")
     ax.set_xlabel(f"cost ({rep['objective']})")
     ax.set_ylabel("top-1 on the calibration split (%)")
-    ax.set_title(f"tune search: {len(rep['history'])} candidates")
+    ax.set_title(f"tune search at margin {rep['margin']['chosen']:g}: {len(final)} candidates")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, format="png")  # path may be a temporary name without the suffix
     plt.close(fig)
 
 
@@ -447,8 +557,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="'top1 >= float - D', 'top1 >= A' or 'sqnr >= X' (default top1 >= float - 0.5)")
     parser.add_argument("--objective", default="bits", choices=("bits", "energy"),
                         help="cost: total datapath bits or op-count energy per image (default bits)")
-    parser.add_argument("--margin", type=float, default=SEARCH_MARGIN,
-                        help=f"points (or dB) to spare on the calibration split (default {SEARCH_MARGIN})")
+    parser.add_argument("--margin", type=float, default=None,
+                        help="points (or dB) to spare on the calibration split; default: chosen on the "
+                             f"validation split (0, +{MARGIN_STEP} while the winner misses there, up to "
+                             f"{MARGIN_CAP})")
     parser.add_argument("--lanes", type=int, default=4, help="lanes P of the written configs (default 4)")
     parser.add_argument("--out", type=Path, default=Path("winoadder-tune"), help="output directory")
     add_executor_arguments(parser)
@@ -483,7 +595,7 @@ def run(args) -> int:
     from winoadder.paths import cache_dir
 
     target = Target.parse(args.target)
-    if not 0 <= args.margin <= 100:
+    if args.margin is not None and not 0 <= args.margin <= 100:
         raise UsageError(f"--margin: must be 0..100, got {args.margin}")
     if args.lanes < 1:
         raise UsageError(f"--lanes: must be >= 1, got {args.lanes}")
