@@ -182,6 +182,7 @@ def test_coverage_of_a_small_set(small_set, tmp_path, capsys):
     assert set(cov["per_class_covered"]) == {"uniform", "ties", "extremes", "acc_overflow"}
     assert "SF:" in (out / "coverage.info").read_text()
     assert any((out / "annotated").iterdir())
+    assert (out / "html" / "index.html").is_file()  # lcov is installed by tools/bootstrap.sh
     read_vector_set(directory)
     assert np.isfinite(cov["toggle"]["percent"])
 

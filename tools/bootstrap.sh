@@ -10,6 +10,7 @@ need iverilog iverilog
 need verilator verilator
 need yosys yosys
 need nextpnr-ice40 nextpnr-ice40
+need genhtml lcov
 need g++ g++
 need make make
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || APT_PKGS+=(python3-venv)
