@@ -84,6 +84,19 @@ def test_grade_quick_subset_classifies_and_records(small_set, tmp_path, capsys):
     assert "score:" in capsys.readouterr().out
 
 
+def test_grade_on_a_dask_local_cluster_matches_local_processes(small_set, tmp_path):
+    from vectors.manifest import read_vector_set as read_set
+    from winoadder.dask_exec import dask_client
+    from winoadder.hw.grade import grade
+
+    vset = read_set(small_set)
+    local = grade(vset, jobs=2, sample=4, seed=4)
+    with dask_client(None, 2) as client:
+        on_dask = grade(vset, jobs=2, sample=4, seed=4, client=client)
+    assert [(r["id"], r["status"]) for r in on_dask["mutants"]] == \
+        [(r["id"], r["status"]) for r in local["mutants"]]
+
+
 def test_grade_bad_inputs_exit_2_and_leave_the_set(small_set, tmp_path, monkeypatch, capsys):
     assert main(["grade", str(tmp_path)]) == 2
     assert "not found" in capsys.readouterr().err

@@ -19,6 +19,7 @@ distributed executor can map it as it is).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -32,6 +33,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+
+from fixedpoint.safeio import write_file
 
 HELP = "mutation score of a vector set: RTL mutants killed / survived / not reached, kill matrix by class"
 REPORT_SCHEMA = "winoadder-grade/1"
@@ -105,6 +108,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="simulator (default verilator)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="parallel local processes (default: the CPU count)")
+    parser.add_argument("--scheduler", metavar="ADDR",
+                        help="run the mutants as tasks on this Dask scheduler (tcp://HOST:8786; its workers "
+                             "need winoadder, the simulator and this file system), or 'local' for a "
+                             "LocalCluster of --jobs workers (default: --jobs local processes)")
     parser.add_argument("--mutants", type=int, default=0, metavar="N",
                         help="grade a seeded sample of N mutants (default 0: all)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the --mutants sample (default 0)")
@@ -150,13 +157,14 @@ def run(args) -> int:
     if args.minimize and vset.top != "winoadder_core":
         raise UsageError("minimize: only winoadder_core sets can be minimized")
     try:
-        report = grade(vset, sim=args.sim, jobs=args.jobs, sample=args.mutants, seed=args.seed,
-                       operators=operators, timeout=args.timeout, progress=True)
+        with _executor(args.scheduler, args.jobs) as client:
+            report = grade(vset, sim=args.sim, jobs=args.jobs, sample=args.mutants, seed=args.seed,
+                           operators=operators, timeout=args.timeout, progress=True, client=client)
     except KeyboardInterrupt:
         raise UsageError(f"grading interrupted: nothing written, {args.directory} untouched") from None
     json_path = Path(args.json) if args.json else vset.directory / "grade.json"
     print_report(report)
-    _write_atomic(json_path, json.dumps(public(report), indent=2) + "\n")
+    write_file(json_path, json.dumps(public(report), indent=2) + "\n", option="--json")
     print(f"\nreport: {json_path}")
     if not args.no_manifest:
         add_manifest_section(vset.directory, summary_section(report))
@@ -186,9 +194,10 @@ def _parse_operators(spec: str) -> tuple[str, ...]:
 
 
 def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, timeout=0.0, rtl_dir=None,
-          progress=False, only=None, mutant_cache=None) -> dict:
+          progress=False, only=None, mutant_cache=None, client=None) -> dict:
     """Grade ``vset``: classify every mutant of ``rtl_dir`` (default rtl/), or those whose id is in
-    ``only``; return the report dict."""
+    ``only``; return the report dict. The mutants run in ``jobs`` local processes, or as tasks on the
+    Dask ``client`` (winoadder.dask_exec.dask_client) when given."""
     from winoadder.hw.mutate import OPERATORS, rtl_mutants
     from winoadder.paths import RTL_DIR, TB_DIR
 
@@ -226,32 +235,54 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
             else:
                 tasks.append({**base, "mutant": m.to_dict() | {"offset": m.offset}})
         done = 0
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for task, res in zip(tasks, pool.map(run_mutant, tasks), strict=True):
-                results[task["mutant"]["id"]] = res
-                done += 1
-                if progress and (done % 25 == 0 or done == len(tasks)):
-                    seconds = time.perf_counter() - start
-                    print(f"  {done}/{len(tasks)} mutants run ({seconds:.0f} s)", flush=True)
+        for task, res in zip(tasks, _imap(run_mutant, tasks, jobs, client), strict=True):
+            results[task["mutant"]["id"]] = res
+            done += 1
+            if progress and (done % 25 == 0 or done == len(tasks)):
+                seconds = time.perf_counter() - start
+                print(f"  {done}/{len(tasks)} mutants run ({seconds:.0f} s)", flush=True)
         survivors = [t for t in tasks if results[t["mutant"]["id"]]["status"] == "survived"]
         if sim == "verilator" and shutil.which("iverilog"):
             # A second simulator: Verilator can mask a mutant (e.g. it keeps a narrowed net at its
             # port's width where Icarus reads X), so a survivor is run on Icarus too.
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                for task, res in zip(survivors, pool.map(run_mutant, [{**t, "sim": "iverilog"}
-                                                                       for t in survivors]), strict=True):
-                    if res["status"] == "killed":
-                        results[task["mutant"]["id"]] = {**res, "detail": "killed on iverilog (survives on "
-                                                         f"verilator): {res.get('detail')}"}
+            on_icarus = [{**t, "sim": "iverilog"} for t in survivors]
+            for task, res in zip(survivors, _imap(run_mutant, on_icarus, jobs, client), strict=True):
+                if res["status"] == "killed":
+                    results[task["mutant"]["id"]] = {**res, "detail": "killed on iverilog (survives on "
+                                                     f"verilator): {res.get('detail')}"}
             survivors = [t for t in survivors if results[t["mutant"]["id"]]["status"] == "survived"]
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for task, (verdict, detail) in zip(survivors, pool.map(prove_mutant, survivors), strict=True):
-                if verdict == "equivalent":
-                    results[task["mutant"]["id"]] = {"status": "equivalent", "reason": detail}
+        proofs = _imap(prove_mutant, survivors, jobs, client)
+        for task, (verdict, detail) in zip(survivors, proofs, strict=True):
+            if verdict == "equivalent":
+                results[task["mutant"]["id"]] = {"status": "equivalent", "reason": detail}
         return build_report(vset, sim, mutants, results, total=total, sample=sample, seed=seed,
                             seconds=time.perf_counter() - start, rtl_dir=snapshot, jobs=jobs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _executor(scheduler: str | None, jobs: int):
+    """The Dask client of ``--scheduler`` (``local``: a LocalCluster of ``jobs`` workers), or None."""
+    if not scheduler:
+        yield None
+        return
+    from winoadder.dask_exec import dask_client
+
+    with dask_client(None if scheduler == "local" else scheduler, jobs) as client:
+        yield client
+
+
+def _imap(fn, tasks: list, jobs: int, client=None):
+    """``fn`` over ``tasks`` in order: Dask tasks on ``client``, else ``jobs`` local processes."""
+    if not tasks:
+        return
+    if client is not None:
+        for future in client.map(fn, tasks, pure=False):
+            yield future.result()
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(fn, tasks)
 
 
 def testbench_parameters(vset) -> dict[str, int]:
@@ -610,18 +641,4 @@ def add_manifest_section(directory, section: dict, key: str = MANIFEST_SECTION) 
     path = Path(directory) / MANIFEST
     manifest = json.loads(path.read_text())
     manifest[key] = section
-    _write_atomic(path, json.dumps(manifest, indent=2) + "\n")
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_file(path, json.dumps(manifest, indent=2) + "\n", option="DIR")

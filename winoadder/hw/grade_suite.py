@@ -59,7 +59,7 @@ def run_suite(args, operators) -> int:
     import json
 
     from fixedpoint.errors import UsageError
-    from winoadder.hw.grade import _write_atomic
+    from fixedpoint.safeio import write_file
     from winoadder.hw.mutate import rtl_mutants
     from winoadder.paths import ROOT, RTL_DIR
 
@@ -106,6 +106,6 @@ def run_suite(args, operators) -> int:
     for r in report["survivors"]:
         print(f"  survivor {r['file']}:{r['line']} {r['description']}")
     path = Path(args.json or "grade-suite.json")
-    _write_atomic(path, json.dumps(report, indent=2) + "\n")
+    write_file(path, json.dumps(report, indent=2) + "\n", option="--json")
     print(f"report: {path}")
     return 0

