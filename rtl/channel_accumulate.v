@@ -66,9 +66,10 @@ module channel_accumulate #(
             `CA_SUM(3)
             next[0] = {`CA_NEXT(3), `CA_NEXT(2), `CA_NEXT(1), `CA_NEXT(0)};
             if (en & last) s <= next[0];
-            // clear and rst act as one synchronous reset, over en (one reset input of the register)
+            // clear and rst act as one synchronous reset, over en (one reset input of the register);
+            // otherwise en is 1 here (en | clear without clear)
             if (rst | clear) acc <= {(4*WS){1'b0}};
-            else if (en) acc <= next[0];
+            else acc <= next[0];
         end else if (rst) begin
             acc <= {(4*WS){1'b0}};
         end
