@@ -3,7 +3,8 @@
 // units M = -|U - Va| in steered form, the lane's only pipeline register besides its state) and four
 // channel_accumulate rows (16 accumulators adding M as one addition with carry-in, and the drain
 // buffer: the 16 finished sums); one output stage shared by the lanes: output_transform + 4
-// requantize serve the finished accumulations lane by lane.
+// requantize serve the finished accumulations lane by lane, behind a register of the taken lane's
+// sums (the lane multiplexer and the output transform in separate cycles).
 //
 // Input: a transaction (in_tile, P weight tiles in_u, in_first, in_last) is accepted when
 // in_valid & in_ready. Output: one beat per lane and finished accumulation, out_y = that lane's 2x2
@@ -15,10 +16,11 @@
 // Pipeline (register stages):
 //   1 M = neg_abs_diff(in_u, align(input_transform(in_tile)))   (per lane; last, valid)
 //   2 acc = channel_accumulate(acc, M); the drain s <= the finished sums on last   (per lane)
-//   3 Y = output_transform(s of lane take_lane)   (shared; lane, valid)
-//   4 out_y = requantize(Y)   (shared; out_lane, out_valid)
+//   3 T = s of lane take_lane   (shared: the lane multiplexer; lane, valid)
+//   4 Y = output_transform(T)   (shared; lane, valid)
+//   5 out_y = requantize(Y)   (shared; out_lane, out_valid)
 // Latency: the beat of lane p of a last transaction accepted at edge t is presented after edge
-// t + 3 + p when nothing stalls.
+// t + 4 + p when nothing stalls.
 /* verilator lint_off MULTITOP */  // a top-level design: linting rtl/*.v together sees two tops
 module winoadder_core #(
     parameter P = 4,
@@ -138,8 +140,8 @@ module winoadder_core #(
     // drain_busy: the drain holds finished sums of which lanes take_lane..P-1 have not been taken.
     reg drain_busy;
     reg [WL-1:0] take_lane;
-    reg y_valid, out_valid_r;
-    reg [WL-1:0] y_lane, out_lane_r;
+    reg t_valid, y_valid, out_valid_r;
+    reg [WL-1:0] t_lane, y_lane, out_lane_r;
     wire advance_out = ~out_valid_r | out_ready;
     wire take = drain_busy & advance_out;
     wire take_last = take & (take_lane == LAST_LANE);
@@ -156,10 +158,10 @@ module winoadder_core #(
         end
     end
 
-    // Stage 3: Y of the lane being taken (output_transform holds the Y register, loaded on take). The
-    // lane multiplexer is a loop of comparisons with constants (a P-input multiplexer per bit, not a
-    // shifter).
+    // Stage 3: the sums of the lane being taken, registered (T, loaded on take). The lane multiplexer
+    // is a loop of comparisons with constants (a P-input multiplexer per bit, not a shifter).
     reg [4*WS-1:0] take0, take1, take2, take3;
+    reg [4*WS-1:0] t0, t1, t2, t3;
     integer lane;
     always @(*) begin
         take0 = drain0[0 +: 4*WS];
@@ -175,18 +177,30 @@ module winoadder_core #(
             end
         end
     end
+    always @(posedge clk) begin
+        if (take) begin
+            t0 <= take0;
+            t1 <= take1;
+            t2 <= take2;
+            t3 <= take3;
+            t_lane <= take_lane;
+        end
+    end
+
+    // Stage 4: Y = output_transform(T) (output_transform holds the Y register, loaded with a beat).
+    wire load_y = advance_out & t_valid;
     wire [4*WY-1:0] y;
     output_transform #(.WS(WS), .WY(WY), .AT(AT)) u_output_transform (
         .clk(clk),
-        .en(take),
-        .s0(take0),
-        .s1(take1),
-        .s2(take2),
-        .s3(take3),
+        .en(load_y),
+        .s0(t0),
+        .s1(t1),
+        .s2(t2),
+        .s3(t3),
         .y(y)
     );
 
-    // Stage 4: the output register, loaded only with a beat.
+    // Stage 5: the output register, loaded only with a beat.
     wire [4*WO-1:0] q;
     reg [4*WO-1:0] out_q;
     generate
@@ -202,15 +216,17 @@ module winoadder_core #(
 
     always @(posedge clk) begin
         if (rst) begin
+            t_valid <= 1'b0;
             y_valid <= 1'b0;
             out_valid_r <= 1'b0;
         end else if (advance_out) begin
-            y_valid <= take;
+            t_valid <= take;
+            y_valid <= t_valid;
             out_valid_r <= y_valid;
         end
     end
     always @(posedge clk) begin
-        if (take) y_lane <= take_lane;
+        if (load_y) y_lane <= t_lane;
         if (advance_out & y_valid) begin
             out_q <= q;
             out_lane_r <= y_lane;

@@ -742,6 +742,7 @@ def write_json(path: Path, rows: list[dict]) -> None:
 # -------------------------------------------------------------------------------- core handshake
 HANDSHAKE_PEEKS = (("pk_s1_valid", "dut.s1_valid"), ("pk_s1_last", "dut.s1_last"),
                    ("pk_drain_busy", "dut.drain_busy"), ("pk_take_lane", "dut.take_lane"),
+                   ("pk_t_valid", "dut.t_valid"), ("pk_t_lane", "dut.t_lane"),
                    ("pk_y_valid", "dut.y_valid"), ("pk_y_lane", "dut.y_lane"))
 
 
@@ -751,7 +752,7 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
 
     Ghost state: ``owed`` = P beats per accepted last transaction minus the beats delivered; ``lane`` =
     the lane the next beat must carry. Asserted: nothing lost or duplicated (``owed`` equals the beats
-    held in the pipeline: a finished accumulation in stage 1, the drain buffer's remaining lanes, the Y
+    held in the pipeline: a finished accumulation in stage 1, the drain buffer's remaining lanes, the T, Y
     and output registers), lanes leave in order 0..P−1, a waiting beat is held stable, reset clears every
     valid and drops in_ready, an empty core accepts input, and into an empty core the beat of lane p of
     an accepted last transaction is presented exactly CORE_LATENCY + p cycles later while out_ready is
@@ -770,8 +771,8 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
          "        .in_valid(in_valid), .in_ready(in_ready), .in_tile(in_tile), .in_u(in_u),",
          "        .in_first(in_first), .in_last(in_last), .out_valid(out_valid), .out_ready(out_ready),",
          "        .out_lane(out_lane), .out_y(out_y));",
-         "    wire pk_s1_valid, pk_s1_last, pk_drain_busy, pk_y_valid;  // connected after flatten",
-         f"    wire [{wl - 1}:0] pk_take_lane, pk_y_lane;",
+         "    wire pk_s1_valid, pk_s1_last, pk_drain_busy, pk_t_valid, pk_y_valid;  // peeks, after flatten",
+         f"    wire [{wl - 1}:0] pk_take_lane, pk_t_lane, pk_y_lane;",
          "    reg init = 1'b1;",
          "    always @(posedge clk) init <= 1'b0;",
          "    wire accept = in_valid && in_ready;",
@@ -789,7 +790,7 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
          "        end",
          "    end",
          f"    wire [{cw - 1}:0] held = ((pk_s1_valid && pk_s1_last) ? {p} : 0)",
-         f"        + (pk_drain_busy ? {p} - pk_take_lane : 0) + pk_y_valid + out_valid;",
+         f"        + (pk_drain_busy ? {p} - pk_take_lane : 0) + pk_t_valid + pk_y_valid + out_valid;",
          "    // the previous cycle, for stability and reset",
          "    reg was_stalled = 1'b0, was_rst = 1'b0;",
          f"    reg [{wl - 1}:0] was_lane;",
@@ -813,15 +814,18 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
          "        if (init) assume(rst);",
          "        if (!init) begin",
          "            assert(owed == held);  // no beat lost or duplicated",
-         f"            assert(owed <= {2 * p + 2});",
+         f"            assert(owed <= {2 * p + 3});",
          "            assert(!out_valid || out_lane == lane);  // lanes in order",
          "            assert(!pk_y_valid || pk_y_lane == plus(lane, out_valid));",
-         "            assert(!pk_drain_busy || pk_take_lane == plus(lane, out_valid + pk_y_valid));",
+         "            assert(!pk_t_valid || pk_t_lane == plus(lane, out_valid + pk_y_valid));",
+         "            assert(!pk_drain_busy"
+         " || pk_take_lane == plus(lane, out_valid + pk_y_valid + pk_t_valid));",
          "            assert(pk_drain_busy || pk_take_lane == 0);  // a drain starts at lane 0",
          f"            assert((lane + owed) % {p} == 0);  // whole accumulations owed, less the lanes sent",
-         f"            assert(pk_take_lane < {p} && pk_y_lane < {p} && lane < {p});",
+         f"            assert(pk_take_lane < {p} && pk_t_lane < {p} && pk_y_lane < {p} && lane < {p});",
          "            assert(!was_stalled || (out_valid && out_lane == was_lane && out_y == was_y));",
-         "            assert(!was_rst || (!out_valid && !pk_y_valid && !pk_drain_busy && !pk_s1_valid));",
+         "            assert(!was_rst"
+         " || (!out_valid && !pk_y_valid && !pk_t_valid && !pk_drain_busy && !pk_s1_valid));",
          "            assert(!rst || !in_ready);",
          "            assert(rst || owed != 0 || in_ready);  // an empty core accepts",
          f"            assert(!timing || age >= {lat} || !out_valid);  // not early",
