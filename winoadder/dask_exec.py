@@ -123,24 +123,41 @@ def map_tasks(
     Results come back in task order. Identical tasks are computed once. The tqdm bar counts tasks done
     (cached ones included) and shows how many are left (queued or running).
     """
+    return map_task_groups([(fn, tasks, salt)], client=client, cache_dir=cache_dir, desc=desc,
+                           progress=progress, stats=stats)[0]
+
+
+def map_task_groups(
+    groups: Sequence[tuple[Callable, Sequence, str]],
+    *,
+    client=None,
+    cache_dir: Path | None = None,
+    desc: str = "tasks",
+    progress: bool = True,
+    stats: MapStats | None = None,
+) -> list[list]:
+    """``map_tasks`` over several ``(fn, tasks, salt)`` groups at once: every uncached task of every
+    group is submitted before any result is awaited, so the groups share the workers (no barrier
+    between them). One result list per group, in task order; one progress bar for all."""
     from tqdm import tqdm
 
-    keys = [task_key(fn, t, salt) for t in tasks]
+    keyed = [[(task_key(fn, t, salt), fn, t) for t in tasks] for fn, tasks, salt in groups]
+    keys = [k for group in keyed for k, _, _ in group]
     results: dict[str, object] = {}
     for key in set(keys):
         hit = read_cached(cache_dir, key)
         if hit is not None:
             results[key] = hit
-    todo = {k: t for k, t in zip(keys, tasks, strict=True) if k not in results}
+    todo = {k: (fn, t) for group in keyed for k, fn, t in group if k not in results}
     if stats is not None:
-        stats.total += len(tasks)
-        stats.cached += len(tasks) - sum(1 for k in keys if k in todo)
+        stats.total += len(keys)
+        stats.cached += sum(1 for k in keys if k not in todo)
         stats.computed += len(todo)
-    done_before = len(tasks) - sum(1 for k in keys if k in todo)
-    with tqdm(total=len(tasks), initial=done_before, desc=desc, unit="task", disable=not progress) as bar:
+    done_before = sum(1 for k in keys if k not in todo)
+    with tqdm(total=len(keys), initial=done_before, desc=desc, unit="task", disable=not progress) as bar:
         counts = {k: keys.count(k) for k in todo}
         if client is None:
-            for key, task in todo.items():
+            for key, (fn, task) in todo.items():
                 bar.set_postfix(left=len(todo))
                 results[key] = fn(task)
                 write_cached(cache_dir, key, task, results[key])
@@ -149,13 +166,13 @@ def map_tasks(
             from distributed import as_completed
 
             futures = {client.submit(fn, task, key=f"{fn.__name__}-{key}", pure=False): key
-                       for key, task in todo.items()}
+                       for key, (fn, task) in todo.items()}
             left = len(futures)
             for future in as_completed(futures):
                 key = futures[future]
                 results[key] = future.result()
-                write_cached(cache_dir, key, todo[key], results[key])
+                write_cached(cache_dir, key, todo[key][1], results[key])
                 left -= 1
                 bar.set_postfix(left=left)
                 bar.update(counts[key])
-    return [results[k] for k in keys]
+    return [[results[k] for k, _, _ in group] for group in keyed]

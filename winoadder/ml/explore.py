@@ -89,14 +89,23 @@ def hardware_config(point: dict):
     return max(network_configs(point), key=lambda c: c.max_channels)
 
 
-def synth_task(task: dict) -> dict:
-    """yosys iCE40 area of winoadder_core at the point's hardware config."""
+def synth_params(point: dict) -> list:
+    """The core's Verilog parameters at the point's hardware config (the synthesis task's identity)."""
     from simulator.rtl_params import rtl_parameters
+
+    return sorted([k, v] for k, v in rtl_parameters(hardware_config(point)).items())
+
+
+def synth_task(task: dict) -> dict:
+    """yosys iCE40 area of winoadder_core at the given parameters.
+
+    Points that differ only in what the RTL does not see (e.g. WRAP and SAT where the accumulator is
+    exact) have the same parameters, hence the same task: ``map_tasks`` runs it once.
+    """
     from winoadder.hw.rtl import rtl_sources
     from winoadder.hw.synth import SynthJob, synthesize
 
-    cfg = hardware_config(task["point"])
-    params = tuple(sorted(rtl_parameters(cfg).items()))
+    params = tuple((k, v) for k, v in task["params"])
     job = SynthJob("winoadder_core", "ice40", tuple(rtl_sources()), params)
     cache = Path(task["synth_cache"]) if task.get("synth_cache") else None
     r = synthesize(job, cache)
@@ -136,7 +145,7 @@ def explore(points: list[dict], client, cache: Path | None, verify: str, progres
             synth_cache: Path | None = None, stats=None) -> list[dict]:
     """Every point's accuracy, area, energy and verification status, with its front membership."""
     from winoadder import __version__
-    from winoadder.dask_exec import file_digest, map_tasks
+    from winoadder.dask_exec import file_digest, map_task_groups, map_tasks
     from winoadder.hw.rtl import rtl_sources
     from winoadder.hw.synth import yosys_version
     from winoadder.paths import MODELS_DIR
@@ -145,11 +154,12 @@ def explore(points: list[dict], client, cache: Path | None, verify: str, progres
     salt_acc = json.dumps([__version__, [file_digest(MODELS_DIR / f"wino_{m}-p1.npz") for m in models]])
     salt_hw = json.dumps([salt_acc, yosys_version(), [file_digest(s) for s in rtl_sources()]])
     acc_tasks = [{k: v for k, v in p.items() if k != "lanes"} for p in points]
-    accs = map_tasks(accuracy_task, acc_tasks, client=client, cache_dir=cache, salt=salt_acc,
-                     desc="explore accuracy", progress=progress, stats=stats)
-    synth_tasks = [{"point": p, "synth_cache": str(synth_cache) if synth_cache else None} for p in points]
-    areas = map_tasks(synth_task, synth_tasks, client=client, cache_dir=cache, salt=salt_hw,
-                      desc="explore synth", progress=progress, stats=stats)
+    synth_tasks = [{"params": synth_params(p), "synth_cache": str(synth_cache) if synth_cache else None}
+                   for p in points]
+    # the long synthesis tasks go first; the accuracy tasks fill the gaps
+    areas, accs = map_task_groups([(synth_task, synth_tasks, salt_hw), (accuracy_task, acc_tasks, salt_acc)],
+                                  client=client, cache_dir=cache, desc="explore accuracy+synth",
+                                  progress=progress, stats=stats)
     rows = []
     for p, a, s in zip(points, accs, areas, strict=True):
         rows.append({**p, "accuracy": a["accuracy"], "float_accuracy": a["float_accuracy"],
