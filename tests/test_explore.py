@@ -28,6 +28,27 @@ def test_map_tasks_keeps_what_finished_and_resumes(tmp_path):
     assert dask_exec.task_key(_square, tasks[0], "a") != dask_exec.task_key(_square, tasks[0], "b")
 
 
+def _cube(task):
+    return {"y": task["x"] ** 3}
+
+
+def test_task_groups_share_one_submission_and_keep_their_order(tmp_path):
+    stats = dask_exec.MapStats()
+    squares, cubes = dask_exec.map_task_groups(
+        [(_square, [{"x": 2}, {"x": 1}, {"x": 2}], ""), (_cube, [{"x": 2}], "")],
+        cache_dir=tmp_path, progress=False, stats=stats)
+    assert squares == [{"y": 4}, {"y": 1}, {"y": 4}] and cubes == [{"y": 8}]
+    assert (stats.total, stats.computed) == (4, 3)  # the repeated square once; the cube is its own task
+
+
+def test_points_the_rtl_cannot_tell_apart_share_one_synthesis():
+    sat, wrap = explore.grid({"matrices": ["balanced"], "width": [6], "lanes": [1],
+                              "acc_overflow": ["SAT", "WRAP"], "rounding": ["RND"]})
+    assert explore.synth_params(sat) == explore.synth_params(wrap)  # study formats: the accumulator is exact
+    other = dict(sat, rounding="TRN")
+    assert explore.synth_params(other) != explore.synth_params(sat)
+
+
 def test_pareto_front():
     rows = [{"accuracy": a, "lut4": lut, "energy_pj": e}
             for a, lut, e in ((0.9, 100, 5.0), (0.95, 200, 6.0), (0.9, 150, 5.0), (0.8, 100, 4.0))]
