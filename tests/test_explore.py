@@ -69,11 +69,26 @@ def test_small_explore_on_a_local_cluster_resumes_without_recomputing(tmp_path):
     assert any(r["front"] for r in rows) and all(r["verified"] == "not run" for r in rows)
 
 
+@pytest.mark.rtl
+def test_explore_places_and_routes_each_distinct_core(tmp_path):
+    points = explore.grid({"matrices": ["balanced"], "width": [4], "lanes": [1], "acc_overflow": ["SAT", "WRAP"],
+                           "rounding": ["TRN"]})
+    assert explore.synth_params(points[0]) == explore.synth_params(points[1])
+    stats = dask_exec.MapStats()
+    rows = explore.explore(points, None, tmp_path / "tasks", "none", False, stats=stats, pnr=("ice40",),
+                           synth_cache=tmp_path / "synth", pnr_cache=tmp_path / "pnr")
+    assert (stats.total, stats.computed) == (6, 4)  # one P&R and one synthesis for both; accuracy apiece
+    for r in rows:
+        assert r["pnr_ice40_lut4"] > 0 and r["pnr_ice40_ff"] == r["ff"] and r["pnr_ice40_fmax_mhz"] > 10
+    assert "pnr_ice40_fmax_mhz" in explore.table(rows) and "pnr_ice40_lut4" in explore.csv_text(rows)
+
+
 def test_bad_axis_and_scheduler(tmp_path, capsys):
     from winoadder import cli
 
     for args, needle in ((["--width", "2"], "--width"), (["--rounding", "NEAR"], "--rounding"),
-                         (["--scheduler", "tcp://127.0.0.1:9"], "--scheduler: cannot reach")):
+                         (["--scheduler", "tcp://127.0.0.1:9"], "--scheduler: cannot reach"),
+                         (["--pnr", "gowin"], "--pnr: unknown device"), (["--freq", "0"], "--freq")):
         status = cli.main(["explore", *args, "--out", str(tmp_path / "o"), "--quiet"])
         err = capsys.readouterr().err.strip().splitlines()
         assert status == 2 and len(err) == 1 and needle in err[0]

@@ -112,6 +112,21 @@ def synth_task(task: dict) -> dict:
     return {k: r[k] for k in ("lut4", "carry", "ff", "cells", "latches", "check_problems", "seconds")}
 
 
+def pnr_task(task: dict) -> dict:
+    """Post-route LUT4, flip-flops and Fmax of winoadder_core at the given parameters on one device
+    (``winoadder.hw.pnr``: nextpnr-ice40 on an HX8K in its pin wrapper, nextpnr-ecp5 on an 85F)."""
+    from winoadder.hw.pnr import PnrJob, place_and_route
+    from winoadder.hw.rtl import rtl_sources
+
+    job = PnrJob("winoadder_core", task["device"], tuple(rtl_sources()),
+                 tuple((k, v) for k, v in task["params"]), task["freq_mhz"])
+    cache = Path(task["pnr_cache"]) if task.get("pnr_cache") else None
+    r = place_and_route(job, cache)
+    if not r["fits"]:
+        return {"fits": False}
+    return {"fits": True, "lut4": r["lut"], "ff": r["ff"], "fmax_mhz": r["fmax_mhz"]}
+
+
 def verify_task(task: dict) -> dict:
     """A vector set of the point's hardware config, run bit-exactly on Verilator."""
     from vectors.manifest import create_vector_set, read_vector_set
@@ -142,8 +157,10 @@ def pareto_front(rows: list[dict]) -> list[int]:
 
 
 def explore(points: list[dict], client, cache: Path | None, verify: str, progress: bool,
-            synth_cache: Path | None = None, stats=None) -> list[dict]:
-    """Every point's accuracy, area, energy and verification status, with its front membership."""
+            synth_cache: Path | None = None, stats=None, pnr: tuple[str, ...] = (),
+            freq_mhz: float = 100.0, pnr_cache: Path | None = None) -> list[dict]:
+    """Every point's accuracy, area, energy and verification status, with its front membership; with
+    ``pnr`` devices also post-route LUT4, FF and Fmax per device (``pnr_<device>_*`` columns)."""
     from winoadder import __version__
     from winoadder.dask_exec import file_digest, map_task_groups, map_tasks
     from winoadder.hw.rtl import rtl_sources
@@ -153,18 +170,34 @@ def explore(points: list[dict], client, cache: Path | None, verify: str, progres
     models = sorted({p["matrices"] for p in points})
     salt_acc = json.dumps([__version__, [file_digest(MODELS_DIR / f"wino_{m}-p1.npz") for m in models]])
     salt_hw = json.dumps([salt_acc, yosys_version(), [file_digest(s) for s in rtl_sources()]])
+    if pnr:
+        from winoadder.hw.pnr import tool_versions
+
+        salt_pnr = json.dumps([salt_hw, {d: tool_versions(d) for d in pnr}])
     acc_tasks = [{k: v for k, v in p.items() if k != "lanes"} for p in points]
-    synth_tasks = [{"params": synth_params(p), "synth_cache": str(synth_cache) if synth_cache else None}
-                   for p in points]
-    # the long synthesis tasks go first; the accuracy tasks fill the gaps
-    areas, accs = map_task_groups([(synth_task, synth_tasks, salt_hw), (accuracy_task, acc_tasks, salt_acc)],
-                                  client=client, cache_dir=cache, desc="explore accuracy+synth",
-                                  progress=progress, stats=stats)
+    params = [synth_params(p) for p in points]
+    synth_tasks = [{"params": q, "synth_cache": str(synth_cache) if synth_cache else None} for q in params]
+    pnr_tasks = [{"params": q, "device": d, "freq_mhz": freq_mhz,
+                  "pnr_cache": str(pnr_cache) if pnr_cache else None} for d in pnr for q in params]
+    # the long place-and-route and synthesis tasks go first; the accuracy tasks fill the gaps
+    groups = [(synth_task, synth_tasks, salt_hw), (accuracy_task, acc_tasks, salt_acc)]
+    if pnr:
+        groups.insert(0, (pnr_task, pnr_tasks, salt_pnr))
+    results = map_task_groups(groups, client=client, cache_dir=cache, desc="explore", progress=progress,
+                              stats=stats)
+    routed = results.pop(0) if pnr else []
+    areas, accs = results
     rows = []
-    for p, a, s in zip(points, accs, areas, strict=True):
-        rows.append({**p, "accuracy": a["accuracy"], "float_accuracy": a["float_accuracy"],
-                     "lut4": s["lut4"], "ff": s["ff"], "carry": s["carry"], "latches": s["latches"],
-                     "energy_pj": energy_pj(p), "verified": "not run"})
+    for i, (p, a, s) in enumerate(zip(points, accs, areas, strict=True)):
+        row = {**p, "accuracy": a["accuracy"], "float_accuracy": a["float_accuracy"],
+               "lut4": s["lut4"], "ff": s["ff"], "carry": s["carry"], "latches": s["latches"],
+               "energy_pj": energy_pj(p), "verified": "not run"}
+        for j, device in enumerate(pnr):
+            r = routed[j * len(points) + i]
+            row[f"pnr_{device}_lut4"] = r.get("lut4") if r["fits"] else "does not fit"
+            row[f"pnr_{device}_ff"] = r.get("ff") if r["fits"] else None
+            row[f"pnr_{device}_fmax_mhz"] = r.get("fmax_mhz") if r["fits"] else None
+        rows.append(row)
     front = pareto_front(rows)
     for i in front:
         rows[i]["front"] = True
@@ -186,16 +219,24 @@ COLUMNS = ("matrices", "width", "lanes", "acc_overflow", "rounding", "accuracy",
            "verified", "front")
 
 
+def columns(rows: list[dict]) -> tuple[str, ...]:
+    """COLUMNS, with the post-route columns before ``energy_pj`` when the rows have them."""
+    routed = tuple(k for k in (rows[0] if rows else {}) if k.startswith("pnr_"))
+    i = COLUMNS.index("energy_pj")
+    return COLUMNS[:i] + routed + COLUMNS[i:]
+
+
 def table(rows: list[dict]) -> str:
     from tabulate import tabulate
 
-    body = [[f"{100 * r[c]:.1f}" if c == "accuracy" else r[c] for c in COLUMNS] for r in rows]
-    return tabulate(body, headers=COLUMNS, floatfmt=".1f")
+    cols = columns(rows)
+    body = [[f"{100 * r[c]:.1f}" if c == "accuracy" else r[c] for c in cols] for r in rows]
+    return tabulate(body, headers=cols, floatfmt=".1f")
 
 
 def csv_text(rows: list[dict]) -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=columns(rows), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue()
@@ -229,8 +270,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             help=f"comma list (default {','.join(map(str, default))})")
     parser.add_argument("--verify", default="front", choices=("front", "all", "none"),
                         help="which points get vectors + verify on Verilator (default front)")
+    parser.add_argument("--pnr", default="", metavar="DEVICES",
+                        help="also place and route every distinct core on these devices (comma list of "
+                             "ice40,ecp5; default none): post-route LUT4, FF and Fmax columns")
+    parser.add_argument("--freq", type=float, default=100.0, metavar="MHZ",
+                        help="the place-and-route clock constraint (default 100)")
     parser.add_argument("--out", type=Path, default=Path("winoadder-explore"), help="output directory")
     add_executor_arguments(parser)
+
+
+def parse_pnr(text: str, freq: float) -> tuple[str, ...]:
+    """The --pnr devices (checked, their tools found) and a sane --freq."""
+    from winoadder.hw.pnr import DEVICES, require_device_tools
+
+    devices = tuple(d.strip() for d in text.split(",") if d.strip())
+    for d in devices:
+        if d not in DEVICES:
+            raise UsageError(f"--pnr: unknown device {d!r}; valid: {', '.join(DEVICES)}")
+    if len(set(devices)) != len(devices):
+        raise UsageError(f"--pnr: a device is named twice in {text!r}")
+    if not 1 <= freq <= 2000:
+        raise UsageError(f"--freq: expected a clock constraint in 1..2000 MHz, got {freq:g}")
+    for d in devices:
+        require_device_tools(d)
+    return devices
 
 
 def run(args) -> int:
@@ -243,10 +306,12 @@ def run(args) -> int:
     points = grid(parse_axes(args))
     check_out(args.out)
     require_yosys()
+    pnr = parse_pnr(args.pnr, args.freq)
     cache = args.cache or cache_dir() / "tasks"
     stats = MapStats()
     with dask_client(args.scheduler, args.workers) as client:
-        rows = explore(points, client, cache, args.verify, not args.quiet, stats=stats)
+        rows = explore(points, client, cache, args.verify, not args.quiet, stats=stats, pnr=pnr,
+                       freq_mhz=args.freq)
     front = [r for r in rows if r["front"]]
     text = (f"{len(rows)} points ({stats.total} tasks: {stats.cached} from the cache, {stats.computed} "
             f"computed); Pareto front (accuracy up, LUT4 down, energy down): {len(front)} points\n"
