@@ -43,10 +43,12 @@ KNOBS = [
     LayerKnobs(fa=4, K=2, acc_drop=0, out_w=12, rounding="RND_CONV"),
     LayerKnobs(fa=1, K=0, acc_drop=1, out_w=16, rounding="TRN_ZERO"),
     LayerKnobs(fa=5, K=2, acc_drop=2, out_w=6, rounding="RND_INF"),
+    LayerKnobs(fa=3, K=1, acc_drop=0, out_w=8, rounding="RND", a_clip=1),
 ]
 
 
-@pytest.mark.parametrize("knobs", KNOBS, ids=lambda k: f"fa{k.fa}K{k.K}d{k.acc_drop}o{k.out_w}{k.rounding}")
+@pytest.mark.parametrize("knobs", KNOBS,
+                         ids=lambda k: f"fa{k.fa}K{k.K}d{k.acc_drop}o{k.out_w}{k.rounding}c{k.a_clip}")
 @pytest.mark.parametrize("layer", [0, 1])
 def test_error_bound_holds_and_is_not_vacuous(net, layer_inputs, facts, knobs, layer):
     """Largest |out − Y_ref| over real layer inputs and random inputs spanning act_fmt ≤ the proved bound,
@@ -104,6 +106,45 @@ def test_target_grammar():
     for bad in ("top5 >= 3", "sqnr >= float - 3", "top1 > 3", ""):
         with pytest.raises(ValueError, match="--target"):
             tune.Target.parse(bad)
+
+
+def test_agreement_criterion_implies_the_target():
+    """Prediction agreement >= 1 − (D − margin) % on a split implies top-1 >= float − (D − margin) there
+    (|top1 − float top1| <= the fraction of changed predictions); the converse does not hold, since top-1
+    lets a lost and a gained image cancel."""
+    target = tune.Target.parse("top1 >= float - 0.5")
+    rng = np.random.default_rng(0)
+    passed = 0
+    for _ in range(300):
+        labels = rng.integers(0, 10, 400)
+        pred_f = np.where(rng.random(400) < 0.97, labels, rng.integers(0, 10, 400))
+        pred_q = np.where(rng.random(400) < rng.uniform(0.98, 1.0), pred_f, rng.integers(0, 10, 400))
+        result = {"accuracy": float(np.mean(pred_q == labels)), "agreement": float(np.mean(pred_q == pred_f))}
+        margin = float(rng.choice([0.0, 0.1, 0.3]))
+        if target.passes(result, float(np.mean(pred_f == labels)), margin, "agree"):
+            assert target.met(result, float(np.mean(pred_f == labels)), margin)
+            passed += 1
+    assert 0 < passed < 300
+    cancelling = {"accuracy": 0.99, "agreement": 0.99}  # two images changed, one lost and one gained
+    assert target.passes(cancelling, 0.99, 0.0, "top1") and not target.passes(cancelling, 0.99, 0.0, "agree")
+    assert target.passes({"accuracy": 0.99, "agreement": 0.995}, 0.99, 0.0, "agree")
+    assert not target.passes({"accuracy": 0.99, "agreement": 0.995}, 0.99, 0.1, "agree")
+
+
+def test_margin_schedules():
+    assert tune.Target.parse("top1 >= float - 0.5").margins("agree") == [0, 0.1, 0.2, 0.3, 0.4, 0.5]
+    assert tune.Target.parse("top1 >= float - 0").margins("agree") == [0.0]
+    assert tune.Target.parse("top1 >= float - 0.5").margins("top1") == tune.margin_schedule(0.25, 2.0)
+    assert tune.Target.parse("sqnr >= 30").margins("agree") == tune.margin_schedule(0.25, 2.0)
+    assert not tune.Target.parse("top1 >= 95").uses_agreement("agree")
+
+
+def test_calibration_split_is_seeded_noise_draws():
+    x = np.linspace(0, 1, 2 * 3 * 4).reshape(2, 1, 3, 4)
+    xs, ys = tune.calibration_split(x, np.array([3, 7]), draws=3)
+    assert xs.shape == (6, 1, 3, 4) and list(ys) == [3, 7] * 3
+    assert np.array_equal(xs[:2], tune.noisy(x, tune.CALIB_NOISE, tune.NOISE_SEED))
+    assert not np.array_equal(xs[:2], xs[2:4]) and xs.min() >= 0 and xs.max() <= 1
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +235,8 @@ def test_heldout_images_never_enter_the_search(tiny_run):
     val_layers = [t["layers"] for t in seen if t["split"] == "val"]
     assert val_layers == [t["knobs"] for t in rep["margin"]["tried"]]
     margins = [t["margin"] for t in rep["margin"]["tried"]]
-    assert margins == tune.margin_schedule()[: len(margins)] and rep["margin"]["chosen"] == margins[-1]
+    schedule = tune.Target.parse("top1 >= float - 3").margins("agree")
+    assert margins == schedule[: len(margins)] and rep["margin"]["chosen"] == margins[-1]
     assert rep["margin"]["val_meets"] == rep["margin"]["tried"][-1]["val_meets"]
     assert all(not t["val_meets"] for t in rep["margin"]["tried"][:-1])
     assert {h["margin"] for h in rep["history"]} == set(margins)
@@ -202,7 +244,9 @@ def test_heldout_images_never_enter_the_search(tiny_run):
 
 def test_tune_meets_target_with_fewer_bits(tiny_tune):
     rep = tiny_tune
-    assert rep["calib"]["meets"]
+    assert rep["calib"]["meets"] and rep["criterion"] == "agree"
+    allowed = 3 - rep["margin"]["chosen"]  # the target is top1 >= float - 3
+    assert 100 * (1 - rep["calib"]["agreement"]) <= allowed + 1e-9
     generous = sum(la["bits"] for la in rep["layers"])
     assert rep["bits"] == generous and rep["bits"] < rep["uniform"][-1]["bits"]
     for layer in rep["layers"]:

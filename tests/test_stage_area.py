@@ -1,0 +1,47 @@
+"""tune's lut4 objective: winoadder_core's iCE40 LUT4 as the sum of its stage modules, each synthesized alone,
+orders configurations as full-core synthesis does; a missing yosys is a one-line usage error."""
+
+from __future__ import annotations
+
+from winoadder import cli
+from winoadder.hw import stage_area
+from winoadder.ml import tune
+
+MODEL = str(tune.resolve_model("wino_balanced"))
+KNOBS = {"fa": 3, "K": 0, "acc_drop": 0, "out_w": 7, "rounding": "RND", "a_clip": 0}
+
+
+def layer1(**change):
+    knobs = [dict(KNOBS), dict(KNOBS, **change)]
+    return tune.layer_configs(MODEL, None, knobs, 1)[1]
+
+
+def test_stage_instances_follow_the_lanes():
+    one, two = (stage_area.stage_instances(layer1().replace(lanes=p)) for p in (1, 2))
+    assert [m for m, _, _ in one] == ["input_transform", "align", "neg_abs_diff", "channel_accumulate",
+                                      "output_transform", "requantize"]
+    per_lane = {m for (m, _, n1), (_, _, n2) in zip(one, two, strict=True) if n2 == 2 * n1}
+    assert per_lane == {"neg_abs_diff", "channel_accumulate"}
+    assert dict((m, p) for m, p, _ in one)["channel_accumulate"]["WS"] == layer1().acc_width
+
+
+def test_stage_sum_orders_two_configs_as_full_synthesis(tmp_path):
+    """Two layer configs a few bits apart: the stage-sum estimate ranks them as full-core synthesis."""
+    small, large = layer1(fa=2, out_w=6), layer1(fa=4, out_w=8)
+    est = [stage_area.stage_sum_lut4(c, tmp_path) for c in (small, large)]
+    full = [stage_area.core_lut4(c, tmp_path) for c in (small, large)]
+    assert est[0] < est[1] and full[0] < full[1], (est, full)
+    runs = []
+    networks = stage_area.network_lut4([[small], [small, large]], lambda ts: runs.extend(ts) or
+                                       [stage_area.stage_lut4(t) for t in ts], tmp_path)
+    assert networks == [est[0], est[0] + est[1]]
+    assert len(runs) == len({repr(t) for t in runs})  # each distinct stage synthesis is asked for once
+
+
+def test_lut4_objective_without_yosys_is_one_line_exit_2(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    out = tmp_path / "o"
+    status = cli.main(["tune", "--model", "wino_balanced", "--objective", "lut4", "--out", str(out),
+                       "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and "yosys not found" in err and "\n" not in err and not out.exists()
