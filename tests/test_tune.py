@@ -333,3 +333,35 @@ def test_report_states_splits_and_margins_and_writes_the_plot(tiny_tune, tmp_pat
         assert f"{t['margin']:g}: {100 * t['val_accuracy']:.2f} %" in text
     png = write_file(tmp_path / "tune.png", lambda p: tune.plot_png(tiny_tune, p), option="--out")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_stage_sweep_on_a_user_model_and_data(tmp_path, tiny_data, capsys):
+    """study --stage on --models DIR (<variant>-<schedule>.npz, as train writes them) and --data FILE.npz:
+    the sweep runs on the user's test images; data that does not fit the model is one line, exit 2."""
+    import shutil
+
+    from winoadder.ml.stage import sweep
+
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(MODEL, models / "wino_balanced-p1.npz")
+    user_model = str(models / "wino_balanced-p1.npz")
+    run = tune.batch_runner(None, None, "test", "study", quiet=True)
+    rows = sweep([user_model], "out", [5, 8], run, tiny_data)
+    float_test = tune.context(user_model, tiny_data)[4]["test"][0]
+    assert len(tune.context(user_model, tiny_data)[1]["test"][1]) == 30  # the user data's test split
+    assert {(r["layer"], r["width"]) for r in rows} == {(0, 5), (0, 8), (1, 5), (1, 8)}
+    assert all(r["float_accuracy"] == float_test and 0 <= r["accuracy"] <= 1 for r in rows)
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, images=np.zeros((20, 1, 6, 6)), labels=np.arange(20) % 10)
+    out = tmp_path / "o"
+    for args, needle in ((["--data", str(bad)], "--data"), (["--schedules", "cosine"], "--models")):
+        status, err = run_cli(["study", "--stage", "out", "--variants", "wino_balanced", "--schedules", "p1",
+                               "--models", str(models), "--out", str(out), "--quiet", *args], capsys)
+        assert status == 2 and len(err) == 1 and needle in err[0] and not out.exists()
+    status, _ = run_cli(["study", "--stage", "acc", "--widths", "6", "--variants", "wino_balanced",
+                         "--schedules", "p1", "--models", str(models), "--data", tiny_data, "--workers", "1",
+                         "--cache", str(tmp_path / "cache"), "--out", str(out), "--quiet"], capsys)
+    written = json.loads((out / "stage-acc.json").read_text())
+    assert status == 0 and {r["layer"] for r in written} == {0, 1}
+    assert all(r["float_accuracy"] == float_test for r in written)
