@@ -8,8 +8,9 @@ the validation half of the test images (start at 0, raise it while the winner mi
 ``Target.margins``); the final winner is run once on the held-out half, reported separately. Search
 (docs/tune.md): (1) every knob of every layer swept alone with the rest generous, (2) each knob at its own
 cheapest passing value, (3) repair by raising the knob whose raise passes most cheaply, (4) greedy descent
-while a one-step cheaper neighbour passes, (5) rounding mode. Evaluations are Dask tasks
-(``winoadder.dask_exec``), cached by content, so a search at a larger margin recomputes only new candidates.
+while a one-step cheaper neighbour passes, (5) rounding mode; ties and fallbacks by ``Search.score``.
+Evaluations are Dask tasks (``winoadder.dask_exec``), cached by content, so a search at a larger margin
+recomputes only new candidates.
 """
 
 from __future__ import annotations
@@ -278,6 +279,13 @@ class Search:
     def cost(self, knobs: list[dict]) -> float | None:
         return self.costs([knobs])[0]
 
+    def score(self, result: dict) -> tuple:
+        """How well a calibration result does, higher is better: no overflow in the bound's stages, then
+        agreement with float ("agree") or top-1, then the smallest layer SQNR."""
+        clean = not any(o[s] for o in result["overflows"] for s in BOUND_STAGES)
+        key = "agreement" if self.target.uses_agreement(self.criterion) else "accuracy"
+        return clean, result[key], min(result["sqnr_db"])
+
     def task(self, layers, split: str = "calib") -> dict:
         return {"model": self.model, "data": self.data, "split": split, "layers": layers, "lanes": self.lanes}
 
@@ -359,18 +367,18 @@ def search_layers(search: Search, n_layers: int) -> tuple[list[dict], dict]:
         if not cands:
             raise RuntimeError("tune: no valid configuration left to repair the combined choice")
         passing = [c for c in cands if c[3]]
-        pick = min(passing, key=lambda c: c[1]) if passing else max(cands, key=lambda c: (c[2]["accuracy"],
+        pick = min(passing, key=lambda c: c[1]) if passing else max(cands, key=lambda c: (search.score(c[2]),
                                                                                            -c[1]))
         current, _, result, ok = pick
     while True:  # descent
         passing = [c for c in search.evaluate(neighbours(current, +1), "descent") if c[3]]
         if not passing:
             break
-        current, _, result, _ = min(passing, key=lambda c: (c[1], -c[2]["accuracy"]))
-    for i in range(n_layers):  # rounding: the most accurate mode that still meets the target
+        current, _, result, _ = min(passing, key=lambda c: (c[1], tuple(-v for v in search.score(c[2]))))
+    for i in range(n_layers):  # rounding: the best-scoring mode that still meets the target
         cands = search.evaluate([with_knob(current, i, "rounding", r) for r in ROUNDINGS], "rounding")
         passing = [c for c in cands if c[3]]
-        current, _, result, _ = max(passing, key=lambda c: (c[2]["accuracy"], min(c[2]["sqnr_db"])))
+        current, _, result, _ = max(passing, key=lambda c: search.score(c[2]))
     return current, result
 
 
