@@ -43,12 +43,13 @@ KNOBS = [
     LayerKnobs(fa=4, K=2, acc_drop=0, out_w=12, rounding="RND_CONV"),
     LayerKnobs(fa=1, K=0, acc_drop=1, out_w=16, rounding="TRN_ZERO"),
     LayerKnobs(fa=5, K=2, acc_drop=2, out_w=6, rounding="RND_INF"),
-    LayerKnobs(fa=3, K=1, acc_drop=0, out_w=8, rounding="RND", a_clip=1),
+    LayerKnobs(fa=3, K=1, acc_drop=0, out_w=8, rounding="RND", a_clip=1, acc_mode="WRAP"),
 ]
 
 
 @pytest.mark.parametrize("knobs", KNOBS,
-                         ids=lambda k: f"fa{k.fa}K{k.K}d{k.acc_drop}o{k.out_w}{k.rounding}c{k.a_clip}")
+                         ids=lambda k: f"fa{k.fa}K{k.K}d{k.acc_drop}o{k.out_w}{k.rounding}c{k.a_clip}"
+                                       f"{k.acc_mode}")
 @pytest.mark.parametrize("layer", [0, 1])
 def test_error_bound_holds_and_is_not_vacuous(net, layer_inputs, facts, knobs, layer):
     """Largest |out − Y_ref| over real layer inputs and random inputs spanning act_fmt ≤ the proved bound,
@@ -77,6 +78,18 @@ def test_error_bound_holds_and_is_not_vacuous(net, layer_inputs, facts, knobs, l
         assert worst >= bound["bound"] / 8, (worst, bound)
     else:  # every output went through a saturated accumulator: the bound must not claim that stage
         assert "channel_accumulate" in bound["valid_when"]
+
+
+def test_only_a_proved_accumulator_may_wrap(net, facts):
+    """WRAP at the proved width: proved overflow-free, and no clamp in the RTL; below it: not a config."""
+    from simulator.rtl_params import rtl_parameters
+
+    cfg = build_config(PRESETS["balanced"], facts[1], LayerKnobs(fa=3, K=0, acc_mode="WRAP"), net.conv[1])
+    assert error_bound(cfg, net.conv[1])["proved_overflow_free"]["channel_accumulate"]
+    assert rtl_parameters(cfg)["ACC_SAT"] == 0
+    with pytest.raises(ValueError, match="acc_drop"):
+        build_config(PRESETS["balanced"], facts[1], LayerKnobs(fa=3, acc_drop=1, acc_mode="WRAP"),
+                     net.conv[1])
 
 
 def test_error_bound_is_exact_rounding_when_u_is_exact(net, facts):

@@ -8,7 +8,8 @@ the validation half of the test images (start at 0, raise it while the winner mi
 ``Target.margins``); the final winner is run once on the held-out half, reported separately. Search
 (docs/tune.md): (1) every knob of every layer swept alone with the rest generous, (2) each knob at its own
 cheapest passing value, (3) repair by raising the knob whose raise passes most cheaply, (4) greedy descent
-while a one-step cheaper neighbour passes, (5) rounding mode; ties and fallbacks by ``Search.score``.
+while a one-step cheaper neighbour passes, (5) rounding mode, (6) accumulator mode (WRAP only at the proved
+width); ties and fallbacks by ``Search.score``.
 Evaluations are Dask tasks (``winoadder.dask_exec``), cached by content, so a search at a larger margin
 recomputes only new candidates.
 """
@@ -32,6 +33,7 @@ SWEEPS = {"fa": range(0, 11), "K": range(0, 3), "acc_drop": range(0, 13), "out_w
           "a_clip": range(0, 3)}
 CHEAPER = {"fa": -1, "K": -1, "acc_drop": 1, "out_w": -1, "a_clip": 1}  # one step towards fewer bits
 ROUNDINGS = ("RND", "RND_CONV", "TRN")
+ACC_MODES = ("SAT", "WRAP")  # WRAP only at the proved accumulator width (bound.build_config)
 UNIFORM_WIDTHS = tuple(range(4, 13))
 # calibration split: CALIB_DRAWS copies of the training images, each plus seeded Gaussian noise of
 # CALIB_NOISE × their value span (seeds NOISE_SEED, NOISE_SEED + 1, …), so the network sees inputs it has
@@ -379,6 +381,9 @@ def search_layers(search: Search, n_layers: int) -> tuple[list[dict], dict]:
         cands = search.evaluate([with_knob(current, i, "rounding", r) for r in ROUNDINGS], "rounding")
         passing = [c for c in cands if c[3]]
         current, _, result, _ = max(passing, key=lambda c: search.score(c[2]))
+    for i in range(n_layers):  # accumulator mode: the cheaper one that passes (WRAP only where proved)
+        cands = search.evaluate([with_knob(current, i, "acc_mode", m) for m in ACC_MODES], "acc_mode")
+        current, _, result, _ = min((c for c in cands if c[3]), key=lambda c: c[1])
     return current, result
 
 
@@ -598,7 +603,7 @@ def plot_png(rep: dict, path: Path) -> None:
     final = [h for h in rep["history"] if h["margin"] == rep["margin"]["chosen"]]
     key = "agreement" if rep["criterion"] == "agree" else "accuracy"
     for phase, color in (("sweep", "tab:gray"), ("combined", "tab:red"), ("repair", "tab:orange"),
-                         ("descent", "tab:blue"), ("rounding", "tab:purple")):
+                         ("descent", "tab:blue"), ("rounding", "tab:purple"), ("acc_mode", "tab:brown")):
         pts = [(h["cost"], 100 * h[key]) for h in final if h["phase"] == phase]
         if pts:
             ax.scatter(*zip(*pts, strict=True), s=8, color=color, label=phase, alpha=0.7)
