@@ -44,6 +44,10 @@ KNOBS = [
     LayerKnobs(fa=1, K=0, acc_drop=1, out_w=16, rounding="TRN_ZERO"),
     LayerKnobs(fa=5, K=2, acc_drop=2, out_w=6, rounding="RND_INF"),
     LayerKnobs(fa=3, K=1, acc_drop=0, out_w=8, rounding="RND", a_clip=1, acc_mode="WRAP"),
+    # what tune returns for wino_balanced (docs/tune.md): layer 0 (SAT for bits, WRAP for lut4), layer 1
+    LayerKnobs(fa=5, K=1, acc_drop=0, out_w=6, rounding="RND"),
+    LayerKnobs(fa=5, K=1, acc_drop=0, out_w=6, rounding="RND", acc_mode="WRAP"),
+    LayerKnobs(fa=2, K=0, acc_drop=2, out_w=8, rounding="RND"),
 ]
 
 
