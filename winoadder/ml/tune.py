@@ -258,8 +258,9 @@ class Search:
     criterion: str = "agree"
     run_synth: object = None  # callable(list of stage synthesis tasks) -> results: the lut4 objective
 
-    def costs(self, candidates: list[list[dict]]) -> list[float | None]:
-        """Each candidate's cost (None when its knobs give no valid config)."""
+    def costs(self, candidates: list[list[dict]], priced: bool = True) -> list[float | None]:
+        """Each candidate's cost (None when its knobs give no valid config; NaN when not ``priced``: valid,
+        not priced)."""
         from winoadder.ml.bound import datapath_bits
 
         cfgs = []
@@ -268,6 +269,8 @@ class Search:
                 cfgs.append(layer_configs(self.model, self.data, knobs, self.lanes))
             except ValueError:
                 cfgs.append(None)
+        if not priced:
+            return [None if c is None else float("nan") for c in cfgs]
         if self.objective == "lut4":
             from winoadder.hw.stage_area import network_lut4
 
@@ -291,9 +294,10 @@ class Search:
     def task(self, layers, split: str = "calib") -> dict:
         return {"model": self.model, "data": self.data, "split": split, "layers": layers, "lanes": self.lanes}
 
-    def evaluate(self, candidates: list[list[dict]], phase: str) -> list[tuple]:
-        """Evaluate valid candidates on the calibration split: (knobs, cost, result, meets target)."""
-        costed = [(c, cost) for c, cost in zip(candidates, self.costs(candidates), strict=True)
+    def evaluate(self, candidates: list[list[dict]], phase: str, priced: bool = True) -> list[tuple]:
+        """Evaluate valid candidates on the calibration split: (knobs, cost, result, meets target).
+        ``priced`` False leaves the cost NaN (for phases that compare no costs)."""
+        costed = [(c, cost) for c, cost in zip(candidates, self.costs(candidates, priced), strict=True)
                   if cost is not None]
         results = self.run_batch([self.task(c) for c, _ in costed])
         float_acc = context(self.model, self.data)[4]["calib"][0]
@@ -303,7 +307,7 @@ class Search:
                 continue
             ok = self.target.passes(r, float_acc, self.margin, self.criterion) and not any(
                 o[s] for o in r["overflows"] for s in BOUND_STAGES)
-            self.history.append({"phase": phase, "margin": self.margin, "cost": cost,
+            self.history.append({"phase": phase, "margin": self.margin, "cost": cost if priced else None,
                                  "accuracy": r["accuracy"], "agreement": r["agreement"],
                                  "min_sqnr_db": min(r["sqnr_db"]), "meets": ok, "layers": c})
             out.append((c, cost, r, ok))
@@ -324,7 +328,9 @@ def sweep_minima(search: Search, n_layers: int) -> list[dict]:
     plan = [(i, name, v) for i in range(n_layers) for name, values in SWEEPS.items() for v in values]
     candidates = [with_knob(base, i, n, v) for i, n, v in plan]
     where = {id(c): p for c, p in zip(candidates, plan, strict=True)}
-    by_value = {where[id(c)]: ok for c, _, _, ok in search.evaluate(candidates, "sweep")}
+    # the sweep compares no costs: with the lut4 objective it skips the ~200 stage syntheses pricing it
+    priced = search.objective != "lut4"
+    by_value = {where[id(c)]: ok for c, _, _, ok in search.evaluate(candidates, "sweep", priced)}
     chosen = [dict(b) for b in base]
     for i in range(n_layers):
         for name, values in SWEEPS.items():
@@ -604,7 +610,7 @@ def plot_png(rep: dict, path: Path) -> None:
     key = "agreement" if rep["criterion"] == "agree" else "accuracy"
     for phase, color in (("sweep", "tab:gray"), ("combined", "tab:red"), ("repair", "tab:orange"),
                          ("descent", "tab:blue"), ("rounding", "tab:purple"), ("acc_mode", "tab:brown")):
-        pts = [(h["cost"], 100 * h[key]) for h in final if h["phase"] == phase]
+        pts = [(h["cost"], 100 * h[key]) for h in final if h["phase"] == phase and h["cost"] is not None]
         if pts:
             ax.scatter(*zip(*pts, strict=True), s=8, color=color, label=phase, alpha=0.7)
     ax.axhline(100 * rep["calib"][key], color="tab:green", lw=0.8, ls="--", label="chosen (calib)")
