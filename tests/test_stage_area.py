@@ -45,3 +45,23 @@ def test_lut4_objective_without_yosys_is_one_line_exit_2(monkeypatch, tmp_path, 
                        "--quiet"])
     err = capsys.readouterr().err.strip()
     assert status == 2 and "yosys not found" in err and "\n" not in err and not out.exists()
+
+
+def test_lut4_objective_prices_valid_candidates_through_run_synth():
+    """tune's Search prices each valid candidate as Σ layers Σ instances × the stage task's LUT4 (here a
+    stub runner), leaves invalid knobs unpriced (None), and prices study's uniform widths the same way."""
+    def stub(tasks):
+        return [{"lut4": 1 + sum(v for _, v in t["params"]) % 97} for t in tasks]
+
+    search = tune.Search(MODEL, None, tune.Target.parse("top1 >= float - 0.5"), "lut4", 2, 0.0, None, [],
+                         run_synth=stub)
+    valid = [dict(KNOBS), dict(KNOBS, fa=5)]
+    invalid = [dict(KNOBS, acc_drop=1, acc_mode="WRAP"), dict(KNOBS)]
+    costs = search.costs([valid, invalid, {"uniform": 7}])
+    for knobs, cost in ((valid, costs[0]), ({"uniform": 7}, costs[2])):
+        cfgs = tune.layer_configs(MODEL, None, knobs, 2)
+        lut = {repr(t): r["lut4"] for t in [stage_area.stage_task(m, p) for c in cfgs
+                                            for m, p, _ in stage_area.stage_instances(c)] for r in stub([t])}
+        assert cost == sum(n * lut[repr(stage_area.stage_task(m, p))] for c in cfgs
+                           for m, p, n in stage_area.stage_instances(c))
+    assert costs[1] is None and costs[0] != costs[2]
