@@ -43,10 +43,17 @@ KNOBS = [
     LayerKnobs(fa=4, K=2, acc_drop=0, out_w=12, rounding="RND_CONV"),
     LayerKnobs(fa=1, K=0, acc_drop=1, out_w=16, rounding="TRN_ZERO"),
     LayerKnobs(fa=5, K=2, acc_drop=2, out_w=6, rounding="RND_INF"),
+    LayerKnobs(fa=3, K=1, acc_drop=0, out_w=8, rounding="RND", a_clip=1, acc_mode="WRAP"),
+    # what tune returns for wino_balanced (docs/tune.md): layer 0 (SAT for bits, WRAP for lut4), layer 1
+    LayerKnobs(fa=5, K=1, acc_drop=0, out_w=6, rounding="RND"),
+    LayerKnobs(fa=5, K=1, acc_drop=0, out_w=6, rounding="RND", acc_mode="WRAP"),
+    LayerKnobs(fa=2, K=0, acc_drop=2, out_w=8, rounding="RND"),
 ]
 
 
-@pytest.mark.parametrize("knobs", KNOBS, ids=lambda k: f"fa{k.fa}K{k.K}d{k.acc_drop}o{k.out_w}{k.rounding}")
+@pytest.mark.parametrize("knobs", KNOBS,
+                         ids=lambda k: f"fa{k.fa}K{k.K}d{k.acc_drop}o{k.out_w}{k.rounding}c{k.a_clip}"
+                                       f"{k.acc_mode}")
 @pytest.mark.parametrize("layer", [0, 1])
 def test_error_bound_holds_and_is_not_vacuous(net, layer_inputs, facts, knobs, layer):
     """Largest |out − Y_ref| over real layer inputs and random inputs spanning act_fmt ≤ the proved bound,
@@ -77,6 +84,18 @@ def test_error_bound_holds_and_is_not_vacuous(net, layer_inputs, facts, knobs, l
         assert "channel_accumulate" in bound["valid_when"]
 
 
+def test_only_a_proved_accumulator_may_wrap(net, facts):
+    """WRAP at the proved width: proved overflow-free, and no clamp in the RTL; below it: not a config."""
+    from simulator.rtl_params import rtl_parameters
+
+    cfg = build_config(PRESETS["balanced"], facts[1], LayerKnobs(fa=3, K=0, acc_mode="WRAP"), net.conv[1])
+    assert error_bound(cfg, net.conv[1])["proved_overflow_free"]["channel_accumulate"]
+    assert rtl_parameters(cfg)["ACC_SAT"] == 0
+    with pytest.raises(ValueError, match="acc_drop"):
+        build_config(PRESETS["balanced"], facts[1], LayerKnobs(fa=3, acc_drop=1, acc_mode="WRAP"),
+                     net.conv[1])
+
+
 def test_error_bound_is_exact_rounding_when_u_is_exact(net, facts):
     """K = 2 with kernels on the activation grid: U = GgGᵀ is exact, the bound is requantize's ½ LSB."""
     cfg = build_config(PRESETS["balanced"], facts[0], LayerKnobs(fa=4, K=2, out_w=8), net.conv[0])
@@ -104,6 +123,45 @@ def test_target_grammar():
     for bad in ("top5 >= 3", "sqnr >= float - 3", "top1 > 3", ""):
         with pytest.raises(ValueError, match="--target"):
             tune.Target.parse(bad)
+
+
+def test_agreement_criterion_implies_the_target():
+    """Prediction agreement >= 1 − (D − margin) % on a split implies top-1 >= float − (D − margin) there
+    (|top1 − float top1| <= the fraction of changed predictions); the converse does not hold, since top-1
+    lets a lost and a gained image cancel."""
+    target = tune.Target.parse("top1 >= float - 0.5")
+    rng = np.random.default_rng(0)
+    passed = 0
+    for _ in range(300):
+        labels = rng.integers(0, 10, 400)
+        pred_f = np.where(rng.random(400) < 0.97, labels, rng.integers(0, 10, 400))
+        pred_q = np.where(rng.random(400) < rng.uniform(0.98, 1.0), pred_f, rng.integers(0, 10, 400))
+        result = {"accuracy": float(np.mean(pred_q == labels)), "agreement": float(np.mean(pred_q == pred_f))}
+        margin = float(rng.choice([0.0, 0.1, 0.3]))
+        if target.passes(result, float(np.mean(pred_f == labels)), margin, "agree"):
+            assert target.met(result, float(np.mean(pred_f == labels)), margin)
+            passed += 1
+    assert 0 < passed < 300
+    cancelling = {"accuracy": 0.99, "agreement": 0.99}  # two images changed, one lost and one gained
+    assert target.passes(cancelling, 0.99, 0.0, "top1") and not target.passes(cancelling, 0.99, 0.0, "agree")
+    assert target.passes({"accuracy": 0.99, "agreement": 0.995}, 0.99, 0.0, "agree")
+    assert not target.passes({"accuracy": 0.99, "agreement": 0.995}, 0.99, 0.1, "agree")
+
+
+def test_margin_schedules():
+    assert tune.Target.parse("top1 >= float - 0.5").margins("agree") == [0, 0.1, 0.2, 0.3, 0.4, 0.5]
+    assert tune.Target.parse("top1 >= float - 0").margins("agree") == [0.0]
+    assert tune.Target.parse("top1 >= float - 0.5").margins("top1") == tune.margin_schedule(0.25, 2.0)
+    assert tune.Target.parse("sqnr >= 30").margins("agree") == tune.margin_schedule(0.25, 2.0)
+    assert not tune.Target.parse("top1 >= 95").uses_agreement("agree")
+
+
+def test_calibration_split_is_seeded_noise_draws():
+    x = np.linspace(0, 1, 2 * 3 * 4).reshape(2, 1, 3, 4)
+    xs, ys = tune.calibration_split(x, np.array([3, 7]), draws=3)
+    assert xs.shape == (6, 1, 3, 4) and list(ys) == [3, 7] * 3
+    assert np.array_equal(xs[:2], tune.noisy(x, tune.CALIB_NOISE, tune.NOISE_SEED))
+    assert not np.array_equal(xs[:2], xs[2:4]) and xs.min() >= 0 and xs.max() <= 1
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +252,8 @@ def test_heldout_images_never_enter_the_search(tiny_run):
     val_layers = [t["layers"] for t in seen if t["split"] == "val"]
     assert val_layers == [t["knobs"] for t in rep["margin"]["tried"]]
     margins = [t["margin"] for t in rep["margin"]["tried"]]
-    assert margins == tune.margin_schedule()[: len(margins)] and rep["margin"]["chosen"] == margins[-1]
+    schedule = tune.Target.parse("top1 >= float - 3").margins("agree")
+    assert margins == schedule[: len(margins)] and rep["margin"]["chosen"] == margins[-1]
     assert rep["margin"]["val_meets"] == rep["margin"]["tried"][-1]["val_meets"]
     assert all(not t["val_meets"] for t in rep["margin"]["tried"][:-1])
     assert {h["margin"] for h in rep["history"]} == set(margins)
@@ -202,7 +261,9 @@ def test_heldout_images_never_enter_the_search(tiny_run):
 
 def test_tune_meets_target_with_fewer_bits(tiny_tune):
     rep = tiny_tune
-    assert rep["calib"]["meets"]
+    assert rep["calib"]["meets"] and rep["criterion"] == "agree"
+    allowed = 3 - rep["margin"]["chosen"]  # the target is top1 >= float - 3
+    assert 100 * (1 - rep["calib"]["agreement"]) <= allowed + 1e-9
     generous = sum(la["bits"] for la in rep["layers"])
     assert rep["bits"] == generous and rep["bits"] < rep["uniform"][-1]["bits"]
     for layer in rep["layers"]:
@@ -286,6 +347,39 @@ def test_report_states_splits_and_margins_and_writes_the_plot(tiny_tune, tmp_pat
                    "validation split:", "held-out split:"):
         assert needle in text, needle
     for t in tiny_tune["margin"]["tried"]:
-        assert f"{t['margin']:g}: {100 * t['val_accuracy']:.2f} %" in text
+        assert f"{t['margin']:g}: {t['bits']} bits {100 * t['val_accuracy']:.2f} %" in text
     png = write_file(tmp_path / "tune.png", lambda p: tune.plot_png(tiny_tune, p), option="--out")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_stage_sweep_on_a_user_model_and_data(tmp_path, tiny_data, capsys):
+    """study --stage on --models DIR (<variant>-<schedule>.npz, as train writes them) and --data FILE.npz:
+    the sweep runs on the user's test images; data that does not fit the model is one line, exit 2."""
+    import shutil
+
+    from winoadder.ml.stage import sweep
+
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(MODEL, models / "wino_balanced-p1.npz")
+    user_model = str(models / "wino_balanced-p1.npz")
+    run = tune.batch_runner(None, None, "test", "study", quiet=True)
+    rows = sweep([user_model], "out", [5, 8], run, tiny_data)
+    float_test = tune.context(user_model, tiny_data)[4]["test"][0]
+    user_test = tune.context(user_model, tiny_data)[1]["test"][1]  # the user data's test split
+    assert np.array_equal(user_test, data.load(tiny_data).y_test) and len(user_test) < 150
+    assert {(r["layer"], r["width"]) for r in rows} == {(0, 5), (0, 8), (1, 5), (1, 8)}
+    assert all(r["float_accuracy"] == float_test and 0 <= r["accuracy"] <= 1 for r in rows)
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, images=np.zeros((20, 1, 6, 6)), labels=np.arange(20) % 10)
+    out = tmp_path / "o"
+    for args, needle in ((["--data", str(bad)], "--data"), (["--schedules", "cosine"], "--models")):
+        status, err = run_cli(["study", "--stage", "out", "--variants", "wino_balanced", "--schedules", "p1",
+                               "--models", str(models), "--out", str(out), "--quiet", *args], capsys)
+        assert status == 2 and len(err) == 1 and needle in err[0] and not out.exists()
+    status, _ = run_cli(["study", "--stage", "acc", "--widths", "6", "--variants", "wino_balanced",
+                         "--schedules", "p1", "--models", str(models), "--data", tiny_data, "--workers", "1",
+                         "--cache", str(tmp_path / "cache"), "--out", str(out), "--quiet"], capsys)
+    written = json.loads((out / "stage-acc.json").read_text())
+    assert status == 0 and {r["layer"] for r in written} == {0, 1}
+    assert all(r["float_accuracy"] == float_test for r in written)

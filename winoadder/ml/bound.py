@@ -1,10 +1,12 @@
 """A layer's DatapathConfig from tuning knobs, its proved ranges and its proved worst-case output error.
 
 Knobs of one 3×3 Winograd-adder layer (``LayerKnobs``): the activation fraction ``fa`` (the activation
-width is then the calibrated integer bits + fa), ``K`` (U's extra fraction), ``acc_drop`` (accumulator
-bits below the proved width), the output width ``out_w`` (fraction from the calibrated output range) and
-the requantize rounding. U's width is the fewest bits holding this layer's U = GgGᵀ (weights are known:
-proved, no weight saturation).
+width is then the calibrated integer bits − ``a_clip`` + fa: with a_clip > 0 the largest activations
+saturate), ``K`` (U's extra fraction), ``acc_drop`` (accumulator bits below the proved width), the output
+width ``out_w`` (fraction from the calibrated output range) and the requantize rounding. U's width is the
+fewest bits holding this layer's U = GgGᵀ (weights are known: proved, no weight saturation). ``acc_mode``
+WRAP is allowed only at the proved accumulator width (acc_drop = 0), where no overflow can happen: same
+outputs as SAT, no clamp in the RTL (ACC_SAT = 0), but Y's width then covers the whole accumulator range.
 
 Proved ranges (``proved_ranges``), from the layer's actual U and every activation in ``act_fmt``: per
 Winograd position the input transform's range ``[Valo, Vahi]`` (the contract's interval rule, times 2^K);
@@ -49,6 +51,8 @@ class LayerKnobs:
     acc_drop: int = 0
     out_w: int = 16
     rounding: str = "RND"
+    a_clip: int = 0  # activation integer bits below the calibrated range (inputs saturate into act_fmt)
+    acc_mode: str = "SAT"  # WRAP only at the proved width, where it never acts (the RTL needs no clamp)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -99,9 +103,13 @@ def build_config(transform, facts: LayerFacts, knobs: LayerKnobs, g: np.ndarray,
     """The layer's DatapathConfig for these knobs (ValueError when the knobs give no valid config)."""
     from simulator import DatapathConfig
 
-    if not 0 <= knobs.fa <= MAX_KNOB_WIDTH or not 2 <= knobs.out_w <= MAX_KNOB_WIDTH or knobs.acc_drop < 0:
+    if (not 0 <= knobs.fa <= MAX_KNOB_WIDTH or not 2 <= knobs.out_w <= MAX_KNOB_WIDTH or knobs.acc_drop < 0
+            or not 0 <= knobs.a_clip <= facts.x_int_bits or knobs.acc_mode not in ("SAT", "WRAP")):
         raise ValueError(f"knobs: out of range {knobs}")
-    act = Fmt(max(2, facts.x_int_bits + knobs.fa + int(facts.x_signed)), knobs.fa, facts.x_signed)
+    if knobs.acc_mode == "WRAP" and knobs.acc_drop:
+        raise ValueError("knobs: only an accumulator at its proved width (acc_drop = 0) may wrap")
+    act = Fmt(max(2, facts.x_int_bits - knobs.a_clip + knobs.fa + int(facts.x_signed)), knobs.fa,
+              facts.x_signed)
     u_grid = Fmt(62, knobs.fa + knobs.K, True)
     u_raw = from_float(kernel_u(g, transform), u_grid, Rounding.RND, Overflow.SAT)
     u_width = Fmt.signed_width_for(int(u_raw.min()), int(u_raw.max()))
@@ -116,7 +124,7 @@ def build_config(transform, facts: LayerFacts, knobs: LayerKnobs, g: np.ndarray,
         u_width=u_width,
         max_channels=facts.channels,
         acc_width=max(2, acc_proved - knobs.acc_drop),
-        acc_overflow=Overflow.SAT,
+        acc_overflow=Overflow(knobs.acc_mode),
         out_fmt=Fmt(knobs.out_w, fo, True),
         rounding=knobs.rounding,
         overflow=Overflow.SAT,

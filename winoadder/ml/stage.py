@@ -9,7 +9,9 @@ K = 2, the proved accumulator width, 20-bit outputs). For layer ℓ and width W 
 - ``acc``: accumulator W bits (saturating; never wider than the proved width, which cannot overflow);
 - ``out``: outputs W bits, fraction from calibration.
 
-Each (model, layer, W) is a task of tune's ``evaluate`` on the test split, run on Dask and cached.
+Each (model, layer, W) is a task of tune's ``evaluate`` on the test split, run on Dask and cached. Models
+and data: the shipped models on digits, or ``--models DIR`` (``<variant>-<schedule>.npz`` as ``train``
+writes them) with ``--data FILE.npz`` (images N×C×H×W, labels N), checked as ``study`` checks them.
 """
 
 from __future__ import annotations
@@ -51,25 +53,26 @@ def stage_knobs(stage: str, layer: int, width: int, model: str, data: str | None
     return knobs if k["fa"] >= 0 else None
 
 
-def sweep(models: list[str], stage: str, widths: list[int], run_batch) -> list[dict]:
-    """One row per (model, layer, width): accuracy, per-layer SQNR, overflows and the swept layer's config."""
+def sweep(models: list[str], stage: str, widths: list[int], run_batch, data: str | None = None) -> list[dict]:
+    """One row per (model, layer, width): accuracy, per-layer SQNR, overflows and the swept layer's config.
+    ``data``: a user .npz (images, labels) the models fit, None for digits."""
     from winoadder.ml.tune import context, layer_configs
 
     plan = []
     for model in models:
-        for layer in range(len(context(model, None)[0].conv)):
+        for layer in range(len(context(model, data)[0].conv)):
             for w in widths:
-                knobs = stage_knobs(stage, layer, w, model, None)
+                knobs = stage_knobs(stage, layer, w, model, data)
                 if knobs is not None:
                     plan.append((model, layer, w, knobs))
-    tasks = [{"model": m, "data": None, "split": "test", "layers": k, "lanes": 1} for m, _, _, k in plan]
+    tasks = [{"model": m, "data": data, "split": "test", "layers": k, "lanes": 1} for m, _, _, k in plan]
     rows = []
     for (model, layer, w, knobs), r in zip(plan, run_batch(tasks), strict=True):
         if not r["valid"]:
             continue
-        cfg = layer_configs(model, None, knobs, 1)[layer]
+        cfg = layer_configs(model, data, knobs, 1)[layer]
         rows.append({"model": Path(model).stem, "stage": stage, "layer": layer, "width": w,
-                     "accuracy": r["accuracy"], "float_accuracy": context(model, None)[4]["test"][0],
+                     "accuracy": r["accuracy"], "float_accuracy": context(model, data)[4]["test"][0],
                      "sqnr_db": r["sqnr_db"][layer], "overflows": sum(r["overflows"][layer].values()),
                      "config": str(cfg)})
     return rows
@@ -89,21 +92,20 @@ def table(rows: list[dict]) -> str:
     return tabulate(body, headers=["model", "layer"] + [f"W={w}" for w in widths])
 
 
-def run(args, models: list[str], widths: list[int]) -> int:
+def run(args, models: list[str], widths: list[int], data: str | None) -> int:
+    """Models (checked .npz paths of Winograd-adder models that fit ``data``) swept on Dask, cached."""
     from fixedpoint.safeio import write_file
     from winoadder.dask_exec import dask_client
     from winoadder.ml.tune import batch_runner, task_salt
     from winoadder.paths import cache_dir
 
-    if args.data is not None or args.models is not None:
-        raise UsageError("--stage: runs on the shipped models and digits; --data/--models are not supported")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out: {out} exists and is not a directory")
     cache = args.cache or cache_dir() / "tasks"
-    salt = json.dumps([task_salt(m, None) for m in models])
+    salt = json.dumps([task_salt(m, data) for m in models])
     with dask_client(args.scheduler, args.workers) as client:
-        rows = sweep(models, args.stage, widths, batch_runner(client, cache, salt, "study", args.quiet))
+        rows = sweep(models, args.stage, widths, batch_runner(client, cache, salt, "study", args.quiet), data)
     text = (f"stage {args.stage}: top-1 test % / that layer's SQNR dB / its overflows, per layer and width "
             f"(every other stage exact)\n{table(rows)}\n")
     out.mkdir(parents=True, exist_ok=True)

@@ -285,8 +285,11 @@ def run(args) -> int:
         wino = [v for v in variants if v.startswith("wino")]
         if not wino:
             raise UsageError("--stage: needs a Winograd-adder variant (wino_lavin, wino_balanced)")
-        models = [MODELS_DIR / f"{v}-{s}.npz" for v in wino for s in schedules]
-        return stage.run(args, [str(m) for m in models if m.is_file()], widths)
+        models_dir = Path(args.models) if args.models else MODELS_DIR
+        check_compatible(load_models(models_dir, wino, schedules), data_mod.load(args.data))
+        models = [models_dir / f"{v}-{s}.npz" for v in wino for s in schedules]
+        data = str(Path(args.data).resolve()) if args.data else None
+        return stage.run(args, [str(m.resolve()) for m in models if m.is_file()], widths, data)
     nets = load_models(Path(args.models) if args.models else MODELS_DIR, variants, schedules)
     dataset = data_mod.load(args.data)
     check_compatible(nets, dataset)

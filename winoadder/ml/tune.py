@@ -1,14 +1,17 @@
 """`winoadder tune`: the cheapest per-layer datapath that keeps a network's accuracy, with proved bounds.
 
 Per 3×3 Winograd-adder layer the search sets the knobs of ``winoadder.ml.bound.LayerKnobs`` (activation
-fraction, K, accumulator bits below the proved width, output width, rounding). Three disjoint splits: the
-search scores candidates on the calibration split (noisy training images); the search margin is chosen on
-the validation half of the test images (start at 0, raise by MARGIN_STEP while the winner misses the target
-there, up to MARGIN_CAP); the final winner is run once on the held-out half, reported separately. Search
+fraction and clipped integer bits, K, accumulator bits below the proved width, output width, rounding).
+Three disjoint splits: the search scores candidates on the calibration split (noisy training images; for a
+relative top-1 target by their prediction agreement with the float network); the search margin is chosen on
+the validation half of the test images (start at 0, raise it while the winner misses the target there,
+``Target.margins``); the final winner is run once on the held-out half, reported separately. Search
 (docs/tune.md): (1) every knob of every layer swept alone with the rest generous, (2) each knob at its own
 cheapest passing value, (3) repair by raising the knob whose raise passes most cheaply, (4) greedy descent
-while a one-step cheaper neighbour passes, (5) rounding mode. Evaluations are Dask tasks
-(``winoadder.dask_exec``), cached by content, so a search at a larger margin recomputes only new candidates.
+while a one-step cheaper neighbour passes, (5) rounding mode, (6) accumulator mode (WRAP only at the proved
+width); ties and fallbacks by ``Search.score``.
+Evaluations are Dask tasks (``winoadder.dask_exec``), cached by content, so a search at a larger margin
+recomputes only new candidates.
 """
 
 from __future__ import annotations
@@ -25,19 +28,32 @@ import numpy as np
 from fixedpoint.errors import UsageError
 
 HELP = "search per-layer datapath formats for the lowest cost that meets an accuracy target (Dask)"
-GENEROUS = {"fa": 10, "K": 2, "acc_drop": 0, "out_w": 20}
-SWEEPS = {"fa": range(0, 11), "K": range(0, 3), "acc_drop": range(0, 13), "out_w": range(3, 21)}
-CHEAPER = {"fa": -1, "K": -1, "acc_drop": 1, "out_w": -1}  # one step towards fewer bits
+GENEROUS = {"fa": 10, "K": 2, "acc_drop": 0, "out_w": 20, "a_clip": 0}
+SWEEPS = {"fa": range(0, 11), "K": range(0, 3), "acc_drop": range(0, 13), "out_w": range(3, 21),
+          "a_clip": range(0, 3)}
+CHEAPER = {"fa": -1, "K": -1, "acc_drop": 1, "out_w": -1, "a_clip": 1}  # one step towards fewer bits
 ROUNDINGS = ("RND", "RND_CONV", "TRN")
+ACC_MODES = ("SAT", "WRAP")  # WRAP only at the proved accumulator width (bound.build_config)
 UNIFORM_WIDTHS = tuple(range(4, 13))
-# calibration split: the training images plus this much Gaussian noise (× their value span), so the network
-# sees inputs it has not memorized (on the clean training images every width >= 6 scores ~100 %)
+# calibration split: CALIB_DRAWS copies of the training images, each plus seeded Gaussian noise of
+# CALIB_NOISE × their value span (seeds NOISE_SEED, NOISE_SEED + 1, …), so the network sees inputs it has
+# not memorized (on the clean training images every width >= 6 scores ~100 %)
 CALIB_NOISE = 0.1
-# the search accepts a candidate on the calibration split only with a margin to spare (points or dB), and
-# only when neither channel_accumulate nor requantize overflowed there (the error bound's conditions); the
-# margin is chosen on the validation split: 0, then + MARGIN_STEP while the winner misses the target there
+CALIB_DRAWS = 2
+# how a candidate is judged on the calibration split (docs/tune.md): "agree" (default) for a relative top-1
+# target "top1 >= float - D": at most D - margin % of the images may change their predicted class against the
+# float network (|top1 - float top1| <= that fraction, so it implies the target); "top1": the top-1 target
+# itself with the margin to spare. Absolute top-1 and SQNR targets are judged on themselves. A candidate
+# must also leave channel_accumulate and requantize without overflow (the error bound's conditions).
+CRITERIA = ("agree", "top1")
+# the margin (points or dB) is chosen on the validation split: 0, then + MARGIN_STEP while the winner misses
+# the target there, up to MARGIN_CAP; with "agree" 0, D/AGREE_STEPS, 2·D/AGREE_STEPS, … up to D (then no
+# prediction may change on the calibration split)
 MARGIN_STEP = 0.25
 MARGIN_CAP = 2.0
+AGREE_STEPS = 5
+# part of every cache key: the splits and the evaluation's result format
+SPLIT_VERSION = 2
 # the test images are split, stratified by class with this seed, into a validation half and a held-out half
 VAL_SEED = 1
 BOUND_STAGES = ("channel_accumulate", "requantize")
@@ -72,6 +88,22 @@ class Target:
             return min(result["sqnr_db"]) >= self.value + margin
         need = 100 * float_accuracy - self.value if self.relative else self.value
         return 100 * result["accuracy"] >= need + margin - 1e-9
+
+    def uses_agreement(self, criterion: str) -> bool:
+        return criterion == "agree" and self.metric == "top1" and self.relative
+
+    def passes(self, result: dict, float_accuracy: float, margin: float, criterion: str) -> bool:
+        """The search's test on the calibration split: with "agree" (relative top-1 targets), at most
+        D − margin % of the images predicted differently from the float network; else ``met``."""
+        if self.uses_agreement(criterion):
+            return 100 * (1 - result["agreement"]) <= self.value - margin + 1e-9
+        return self.met(result, float_accuracy, margin)
+
+    def margins(self, criterion: str) -> list[float]:
+        """The margins the validation loop tries, in order."""
+        if self.uses_agreement(criterion):
+            return margin_schedule(self.value / AGREE_STEPS, self.value) if self.value > 0 else [0.0]
+        return margin_schedule(MARGIN_STEP, MARGIN_CAP)
 
     def __str__(self) -> str:
         return f"{self.metric} >= {'float - ' if self.relative else ''}{self.value:g}"
@@ -120,6 +152,12 @@ def noisy(x: np.ndarray, sigma: float, seed: int = NOISE_SEED) -> np.ndarray:
     return np.clip(x + rng.normal(0.0, sigma * (hi - lo), x.shape), lo, hi)
 
 
+def calibration_split(x: np.ndarray, y: np.ndarray, draws: int = CALIB_DRAWS) -> tuple:
+    """``draws`` noisy copies of the training images (seeds NOISE_SEED …), labels repeated."""
+    xs = [noisy(x, CALIB_NOISE, NOISE_SEED + k) for k in range(draws)]
+    return np.concatenate(xs), np.tile(y, draws)
+
+
 @functools.lru_cache(maxsize=4)
 def context(model: str, data: str | None):
     """Net, data set, per-layer facts and the float network's traces (cached per worker process)."""
@@ -136,14 +174,15 @@ def context(model: str, data: str | None):
         for r, w in zip(ranges, net.conv, strict=True)
     ]
     val = validation_mask(dataset.y_test)
-    splits = {"calib": (noisy(dataset.x_train, CALIB_NOISE), dataset.y_train),
+    splits = {"calib": calibration_split(dataset.x_train, dataset.y_train),
               "val": (dataset.x_test[val], dataset.y_test[val]),
               "heldout": (dataset.x_test[~val], dataset.y_test[~val]),
               "test": (dataset.x_test, dataset.y_test)}  # the whole test set: study --stage and explore
-    floats = {}
+    floats = {}  # per split: (top-1, per-layer trace, predicted classes) of the float network
     for split, (x, y) in splits.items():
         trace: list = []
-        floats[split] = (accuracy(net.forward(x, trace=trace), y), trace)
+        logits = net.forward(x, trace=trace)
+        floats[split] = (accuracy(logits, y), trace, np.argmax(logits, axis=1))
     return net, splits, facts, ranges, floats
 
 
@@ -179,7 +218,8 @@ def run_layer(net, i: int, cfg, x: np.ndarray, counts: dict) -> tuple[np.ndarray
 
 
 def evaluate(task: dict) -> dict:
-    """One candidate network over one split: accuracy, per-layer SQNR against float, overflow counts."""
+    """One candidate network over one split: accuracy, agreement with the float network's predictions,
+    per-layer SQNR against float, overflow counts."""
     from winoadder.ml.nets.model import accuracy
     from winoadder.ml.study import sqnr_db
 
@@ -195,7 +235,9 @@ def evaluate(task: dict) -> dict:
     float_trace = floats[task["split"]][1]
     sqnr = [sqnr_db(yf, yq, net.bn[i]["mean"])
             for i, ((_, yq), (_, yf)) in enumerate(zip(trace, float_trace, strict=True))]
-    return {"valid": True, "accuracy": accuracy(logits, y), "sqnr_db": sqnr, "overflows": counts}
+    agreement = float(np.mean(np.argmax(logits, axis=1) == floats[task["split"]][2]))
+    return {"valid": True, "accuracy": accuracy(logits, y), "agreement": agreement, "sqnr_db": sqnr,
+            "overflows": counts}
 
 
 # ----------------------------------------------------------------------------------------- search
@@ -213,36 +255,61 @@ class Search:
     margin: float
     run_batch: object  # callable(list of tasks) -> list of results
     history: list
+    criterion: str = "agree"
+    run_synth: object = None  # callable(list of stage synthesis tasks) -> results: the lut4 objective
 
-    def cost(self, knobs: list[dict]) -> float | None:
+    def costs(self, candidates: list[list[dict]], priced: bool = True) -> list[float | None]:
+        """Each candidate's cost (None when its knobs give no valid config; NaN when not ``priced``: valid,
+        not priced)."""
         from winoadder.ml.bound import datapath_bits
 
-        try:
-            cfgs = layer_configs(self.model, self.data, knobs, self.lanes)
-        except ValueError:
-            return None
+        cfgs = []
+        for knobs in candidates:
+            try:
+                cfgs.append(layer_configs(self.model, self.data, knobs, self.lanes))
+            except ValueError:
+                cfgs.append(None)
+        if not priced:
+            return [None if c is None else float("nan") for c in cfgs]
+        if self.objective == "lut4":
+            from winoadder.hw.stage_area import network_lut4
+
+            valid = [c for c in cfgs if c is not None]
+            it = iter(network_lut4(valid, self.run_synth))
+            return [None if c is None else float(next(it)) for c in cfgs]
         if self.objective == "bits":
-            return float(sum(datapath_bits(c) for c in cfgs))
-        return energy_pj(self.model, self.data, cfgs)
+            return [None if c is None else float(sum(datapath_bits(x) for x in c)) for c in cfgs]
+        return [None if c is None else energy_pj(self.model, self.data, c) for c in cfgs]
+
+    def cost(self, knobs: list[dict]) -> float | None:
+        return self.costs([knobs])[0]
+
+    def score(self, result: dict) -> tuple:
+        """How well a calibration result does, higher is better: no overflow in the bound's stages, then
+        agreement with float ("agree") or top-1, then the smallest layer SQNR."""
+        clean = not any(o[s] for o in result["overflows"] for s in BOUND_STAGES)
+        key = "agreement" if self.target.uses_agreement(self.criterion) else "accuracy"
+        return clean, result[key], min(result["sqnr_db"])
 
     def task(self, layers, split: str = "calib") -> dict:
         return {"model": self.model, "data": self.data, "split": split, "layers": layers, "lanes": self.lanes}
 
-    def evaluate(self, candidates: list[list[dict]], phase: str) -> list[tuple]:
-        """Evaluate valid candidates on the calibration split: (knobs, cost, result, meets target)."""
-        costed = [(c, self.cost(c)) for c in candidates]
-        costed = [(c, cost) for c, cost in costed if cost is not None]
+    def evaluate(self, candidates: list[list[dict]], phase: str, priced: bool = True) -> list[tuple]:
+        """Evaluate valid candidates on the calibration split: (knobs, cost, result, meets target).
+        ``priced`` False leaves the cost NaN (for phases that compare no costs)."""
+        costed = [(c, cost) for c, cost in zip(candidates, self.costs(candidates, priced), strict=True)
+                  if cost is not None]
         results = self.run_batch([self.task(c) for c, _ in costed])
         float_acc = context(self.model, self.data)[4]["calib"][0]
         out = []
         for (c, cost), r in zip(costed, results, strict=True):
             if not r["valid"]:
                 continue
-            ok = self.target.met(r, float_acc, self.margin) and not any(
+            ok = self.target.passes(r, float_acc, self.margin, self.criterion) and not any(
                 o[s] for o in r["overflows"] for s in BOUND_STAGES)
-            self.history.append({"phase": phase, "margin": self.margin, "cost": cost,
-                                 "accuracy": r["accuracy"], "min_sqnr_db": min(r["sqnr_db"]),
-                                 "meets": ok, "layers": c})
+            self.history.append({"phase": phase, "margin": self.margin, "cost": cost if priced else None,
+                                 "accuracy": r["accuracy"], "agreement": r["agreement"],
+                                 "min_sqnr_db": min(r["sqnr_db"]), "meets": ok, "layers": c})
             out.append((c, cost, r, ok))
         return out
 
@@ -261,7 +328,9 @@ def sweep_minima(search: Search, n_layers: int) -> list[dict]:
     plan = [(i, name, v) for i in range(n_layers) for name, values in SWEEPS.items() for v in values]
     candidates = [with_knob(base, i, n, v) for i, n, v in plan]
     where = {id(c): p for c, p in zip(candidates, plan, strict=True)}
-    by_value = {where[id(c)]: ok for c, _, _, ok in search.evaluate(candidates, "sweep")}
+    # the sweep compares no costs: with the lut4 objective it skips the ~200 stage syntheses pricing it
+    priced = search.objective != "lut4"
+    by_value = {where[id(c)]: ok for c, _, _, ok in search.evaluate(candidates, "sweep", priced)}
     chosen = [dict(b) for b in base]
     for i in range(n_layers):
         for name, values in SWEEPS.items():
@@ -295,9 +364,9 @@ def search_layers(search: Search, n_layers: int) -> tuple[list[dict], dict]:
     (_, _, best_result, ok), = first
     if not ok:
         raise Unreachable(
-            f"--target: unreachable: {search.target} fails even for the most precise datapath "
-            f"(top1 {100 * best_result['accuracy']:.1f} %, "
-            f"min layer SQNR {min(best_result['sqnr_db']):.1f} dB)"
+            f"--target: unreachable: {search.target} fails even for the most precise datapath at margin "
+            f"{search.margin:g} (top1 {100 * best_result['accuracy']:.1f} %, agreement with float "
+            f"{100 * best_result['agreement']:.2f} %, min layer SQNR {min(best_result['sqnr_db']):.1f} dB)"
         )
     current = sweep_minima(search, n_layers)
     (_, _, result, ok), = search.evaluate([current], "combined") or [(None, None, None, False)]
@@ -306,18 +375,21 @@ def search_layers(search: Search, n_layers: int) -> tuple[list[dict], dict]:
         if not cands:
             raise RuntimeError("tune: no valid configuration left to repair the combined choice")
         passing = [c for c in cands if c[3]]
-        pick = min(passing, key=lambda c: c[1]) if passing else max(cands, key=lambda c: (c[2]["accuracy"],
+        pick = min(passing, key=lambda c: c[1]) if passing else max(cands, key=lambda c: (search.score(c[2]),
                                                                                            -c[1]))
         current, _, result, ok = pick
     while True:  # descent
         passing = [c for c in search.evaluate(neighbours(current, +1), "descent") if c[3]]
         if not passing:
             break
-        current, _, result, _ = min(passing, key=lambda c: (c[1], -c[2]["accuracy"]))
-    for i in range(n_layers):  # rounding: the most accurate mode that still meets the target
+        current, _, result, _ = min(passing, key=lambda c: (c[1], tuple(-v for v in search.score(c[2]))))
+    for i in range(n_layers):  # rounding: the best-scoring mode that still meets the target
         cands = search.evaluate([with_knob(current, i, "rounding", r) for r in ROUNDINGS], "rounding")
         passing = [c for c in cands if c[3]]
-        current, _, result, _ = max(passing, key=lambda c: (c[2]["accuracy"], min(c[2]["sqnr_db"])))
+        current, _, result, _ = max(passing, key=lambda c: search.score(c[2]))
+    for i in range(n_layers):  # accumulator mode: the cheaper one that passes (WRAP only where proved)
+        cands = search.evaluate([with_knob(current, i, "acc_mode", m) for m in ACC_MODES], "acc_mode")
+        current, _, result, _ = min((c for c in cands if c[3]), key=lambda c: c[1])
     return current, result
 
 
@@ -393,8 +465,8 @@ def choose_margin(search_at, validate, margins: list[float]) -> tuple[tuple, lis
         val, ok = validate(knobs)
         final = (knobs, calib, val, m)
         tried.append({"margin": m, "knobs": knobs, "calib_accuracy": calib["accuracy"],
-                      "val_accuracy": val["accuracy"], "val_min_sqnr_db": min(val["sqnr_db"]),
-                      "val_meets": ok})
+                      "calib_agreement": calib.get("agreement"), "val_accuracy": val["accuracy"],
+                      "val_min_sqnr_db": min(val["sqnr_db"]), "val_meets": ok})
         if ok:
             break
     return final, tried
@@ -416,27 +488,31 @@ def memoized(run_batch):
 
 
 def tune(model: str, data: str | None, target: Target, objective: str, lanes: int, run_batch,
-         margin: float | None = None) -> dict:
+         margin: float | None = None, criterion: str = "agree", run_synth=None) -> dict:
     """The whole tuning run as a report (configs, bounds, margins tried, validation and held-out results,
     uniform baseline, history). ``margin`` fixes the search margin; None chooses it on the validation
-    split."""
+    split. ``run_synth`` runs stage synthesis tasks (the lut4 objective)."""
     from winoadder.ml.bound import datapath_bits, error_bound
 
     net, splits, facts, _, floats = context(model, data)
     run_batch = memoized(run_batch)
     history: list = []
-    search = Search(model, data, target, objective, lanes, 0.0, run_batch, history)
+    search = Search(model, data, target, objective, lanes, 0.0, run_batch, history, criterion, run_synth)
 
     def search_at(m: float):
-        return search_layers(Search(model, data, target, objective, lanes, m, run_batch, history),
-                             len(net.conv))
+        return search_layers(Search(model, data, target, objective, lanes, m, run_batch, history, criterion,
+                                    run_synth), len(net.conv))
 
     def validate(knobs):
         val = run_batch([search.task(knobs, "val")])[0]
         return val, target.met(val, floats["val"][0])
 
-    margins = margin_schedule() if margin is None else [margin]
+    margins = target.margins(criterion) if margin is None else [margin]
     (knobs, calib, val, chosen), tried = choose_margin(search_at, validate, margins)
+    for row in tried:
+        if "knobs" in row:
+            row["cost"] = search.cost(row["knobs"])
+            row["bits"] = sum(datapath_bits(c) for c in layer_configs(model, data, row["knobs"], lanes))
     held = run_batch([search.task(knobs, "heldout")])[0]
     cfgs = layer_configs(model, data, knobs, lanes)
     layers = []
@@ -448,29 +524,36 @@ def tune(model: str, data: str | None, target: Target, objective: str, lanes: in
                        "heldout_overflows": held["overflows"][i]})
     baseline = uniform_baseline(search)
     smallest = next((r for r in baseline if r["meets_heldout"]), None)
+    if smallest is not None:
+        smallest["cost"] = search.cost({"uniform": smallest["width"]})
     bits = sum(layer["bits"] for layer in layers)
+    cost = search.cost(knobs)
     return {
         "model": model, "data": data or "digits", "target": str(target), "objective": objective,
-        "splits": {"calib": f"{len(splits['calib'][1])} training images + Gaussian noise "
-                            f"{CALIB_NOISE} x value span (seed {NOISE_SEED})",
+        "criterion": criterion if target.uses_agreement(criterion) else "target",
+        "splits": {"calib": f"{len(splits['calib'][1])} images: {CALIB_DRAWS} copies of the "
+                            f"{len(splits['calib'][1]) // CALIB_DRAWS} training images + Gaussian noise "
+                            f"{CALIB_NOISE} x value span (seeds {NOISE_SEED}.."
+                            f"{NOISE_SEED + CALIB_DRAWS - 1})",
                    "val": f"{len(splits['val'][1])} test images: floor(n/2) of each class (seed {VAL_SEED})",
                    "heldout": f"{len(splits['heldout'][1])} test images: the rest"},
-        "margin": {"chosen": chosen, "fixed_by_user": margin is not None, "step": MARGIN_STEP,
-                   "cap": MARGIN_CAP, "val_meets": tried[-1].get("val_meets", False) if margin is None
-                   else None, "tried": tried},
+        "margin": {"chosen": chosen, "fixed_by_user": margin is not None, "schedule": margins,
+                   "val_meets": tried[-1].get("val_meets", False) if margin is None else None,
+                   "tried": tried},
         "calib_noise": CALIB_NOISE,
-        "cost": search.cost(knobs), "bits": bits,
+        "cost": cost, "bits": bits,
         "float": {s: floats[s][0] for s in ("calib", "val", "heldout")},
-        "calib": {"accuracy": calib["accuracy"], "sqnr_db": calib["sqnr_db"],
+        "calib": {"accuracy": calib["accuracy"], "agreement": calib["agreement"], "sqnr_db": calib["sqnr_db"],
                   "meets": target.met(calib, floats["calib"][0])},
-        "val": {"accuracy": val["accuracy"], "sqnr_db": val["sqnr_db"],
+        "val": {"accuracy": val["accuracy"], "agreement": val["agreement"], "sqnr_db": val["sqnr_db"],
                 "meets": target.met(val, floats["val"][0])},
-        "heldout": {"accuracy": held["accuracy"], "sqnr_db": held["sqnr_db"],
+        "heldout": {"accuracy": held["accuracy"], "agreement": held["agreement"], "sqnr_db": held["sqnr_db"],
                     "meets": target.met(held, floats["heldout"][0])},
         "layers": layers,
         "uniform": baseline,
         "uniform_smallest": smallest,
         "bits_reduction_vs_uniform": None if smallest is None else 1 - bits / smallest["bits"],
+        "cost_reduction_vs_uniform": None if smallest is None else 1 - cost / smallest["cost"],
         "evaluations": len(search.history),
         "history": search.history,
     }
@@ -488,23 +571,28 @@ def report_text(rep: dict) -> str:
     base = ("no uniform width meets the target on the held-out split" if small is None else
             f"smallest uniform width meeting it on the held-out split (study): W={small['width']}, "
             f"{small['bits']} bits -> {100 * rep['bits_reduction_vs_uniform']:.1f} % fewer bits")
+    if small is not None and rep["objective"] != "bits":
+        base += (f"; {rep['objective']} {rep['cost']:.6g} vs {small['cost']:.6g} -> "
+                 f"{100 * rep['cost_reduction_vs_uniform']:.1f} % lower")
     mg = rep["margin"]
     if mg["fixed_by_user"]:
         margin = f"search margin {mg['chosen']:g} (fixed by --margin)"
     else:
         steps = ", ".join("{:g}: unreachable".format(t["margin"]) if t.get("unreachable") else
-                          "{:g}: {:.2f} %{}".format(t["margin"], 100 * t["val_accuracy"],
-                                                    "" if t["val_meets"] else " miss")
+                          "{:g}: {} bits {:.2f} %{}".format(t["margin"], t["bits"], 100 * t["val_accuracy"],
+                                                            "" if t["val_meets"] else " miss")
                           for t in mg["tried"])
         margin = (f"search margin chosen on the validation split: {mg['chosen']:g} (tried {steps}"
                   f"{'' if mg['val_meets'] else '; none met it up to the cap'})")
+    criterion = ("prediction agreement with the float network >= 100 - (D - margin) %"
+                 if rep["criterion"] == "agree" else "the target itself with the margin to spare")
     splits = "; ".join(f"{k}: {v}" for k, v in rep["splits"].items())
     return (
         f"tune {Path(rep['model']).stem}, target {rep['target']}, objective {rep['objective']}\n{table}\n"
         f"total {rep['bits']} datapath bits; {base}\n"
-        f"splits: {splits}\n{margin}\n"
-        + "".join(f"{name:<19}top1 {100 * rep[key]['accuracy']:.2f} % (float {100 * rep['float'][key]:.2f})"
-                  f" meets: {rep[key]['meets']}\n"
+        f"splits: {splits}\ncalibration criterion: {criterion}\n{margin}\n"
+        + "".join(f"{name:<19}top1 {100 * rep[key]['accuracy']:.2f} % (float {100 * rep['float'][key]:.2f}),"
+                  f" agreement {100 * rep[key]['agreement']:.2f} %, meets: {rep[key]['meets']}\n"
                   for key, name in (("calib", "calibration split:"), ("val", "validation split:"),
                                     ("heldout", "held-out split:")))
         + f"{rep['evaluations']} candidate evaluations (all margins)\n"
@@ -519,14 +607,16 @@ def plot_png(rep: dict, path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
     final = [h for h in rep["history"] if h["margin"] == rep["margin"]["chosen"]]
+    key = "agreement" if rep["criterion"] == "agree" else "accuracy"
     for phase, color in (("sweep", "tab:gray"), ("combined", "tab:red"), ("repair", "tab:orange"),
-                         ("descent", "tab:blue"), ("rounding", "tab:purple")):
-        pts = [(h["cost"], 100 * h["accuracy"]) for h in final if h["phase"] == phase]
+                         ("descent", "tab:blue"), ("rounding", "tab:purple"), ("acc_mode", "tab:brown")):
+        pts = [(h["cost"], 100 * h[key]) for h in final if h["phase"] == phase and h["cost"] is not None]
         if pts:
             ax.scatter(*zip(*pts, strict=True), s=8, color=color, label=phase, alpha=0.7)
-    ax.axhline(100 * rep["calib"]["accuracy"], color="tab:green", lw=0.8, ls="--", label="chosen (calib)")
+    ax.axhline(100 * rep["calib"][key], color="tab:green", lw=0.8, ls="--", label="chosen (calib)")
     ax.set_xlabel(f"cost ({rep['objective']})")
-    ax.set_ylabel("top-1 on the calibration split (%)")
+    ax.set_ylabel("agreement with float on the calibration split (%)" if key == "agreement" else
+                  "top-1 on the calibration split (%)")
     ax.set_title(f"tune search at margin {rep['margin']['chosen']:g}: {len(final)} candidates")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
@@ -555,12 +645,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default=None, help=".npz with images/labels (default digits)")
     parser.add_argument("--target", default="top1 >= float - 0.5",
                         help="'top1 >= float - D', 'top1 >= A' or 'sqnr >= X' (default top1 >= float - 0.5)")
-    parser.add_argument("--objective", default="bits", choices=("bits", "energy"),
-                        help="cost: total datapath bits or op-count energy per image (default bits)")
+    parser.add_argument("--objective", default="bits", choices=("bits", "energy", "lut4"),
+                        help="cost: total datapath bits, op-count energy per image, or iCE40 LUT4 of one "
+                             "core per layer at --lanes (sum of its stage modules, yosys) (default bits)")
+    parser.add_argument("--criterion", default="agree", choices=CRITERIA,
+                        help="calibration test of a relative top-1 target: 'agree' = at most D - margin "
+                             "%% of the images change their predicted class against float (default), "
+                             "'top1' = top-1 with the margin to spare")
     parser.add_argument("--margin", type=float, default=None,
                         help="points (or dB) to spare on the calibration split; default: chosen on the "
-                             f"validation split (0, +{MARGIN_STEP} while the winner misses there, up to "
-                             f"{MARGIN_CAP})")
+                             f"validation split (0, then up by D/{AGREE_STEPS} up to D for 'agree', by "
+                             f"{MARGIN_STEP} up to {MARGIN_CAP} otherwise, while the winner misses there)")
     parser.add_argument("--lanes", type=int, default=4, help="lanes P of the written configs (default 4)")
     parser.add_argument("--out", type=Path, default=Path("winoadder-tune"), help="output directory")
     add_executor_arguments(parser)
@@ -581,12 +676,30 @@ def batch_runner(client, cache: Path | None, salt: str, desc: str, quiet: bool, 
     return run_batch
 
 
+def synth_runner(client, cache: Path | None, quiet: bool):
+    """``run_synth`` of the lut4 objective: stage syntheses as Dask tasks, cached by content."""
+    from winoadder.dask_exec import file_digest, map_tasks
+    from winoadder.hw.rtl import rtl_sources
+    from winoadder.hw.stage_area import stage_lut4
+    from winoadder.hw.synth import yosys_version
+
+    salt = json.dumps([yosys_version(), [file_digest(s) for s in rtl_sources()]])
+
+    def run_synth(tasks):
+        return map_tasks(stage_lut4, tasks, client=client, cache_dir=cache, salt=salt, desc="tune synth",
+                         progress=not quiet)
+
+    return run_synth
+
+
 def task_salt(model: str, data: str | None) -> str:
-    """Content of the model and data files plus the tool version: part of every cache key."""
+    """Content of the model and data files, the split definition and the tool version: part of every
+    cache key."""
     from winoadder import __version__
     from winoadder.dask_exec import file_digest
 
-    return json.dumps([__version__, file_digest(Path(model)), data and file_digest(Path(data))])
+    splits = [SPLIT_VERSION, CALIB_NOISE, CALIB_DRAWS, NOISE_SEED, VAL_SEED]
+    return json.dumps([__version__, file_digest(Path(model)), data and file_digest(Path(data)), splits])
 
 
 def run(args) -> int:
@@ -603,10 +716,16 @@ def run(args) -> int:
     model = str(resolve_model(args.model))
     data = str(Path(args.data).resolve()) if args.data else None
     check_data(model, data)
+    if args.objective == "lut4":
+        from winoadder.tools import require
+
+        require("yosys", "tune --objective lut4")
     cache = args.cache or cache_dir() / "tasks"
     with dask_client(args.scheduler, args.workers) as client:
         runner = batch_runner(client, cache, task_salt(model, data), "tune", args.quiet)
-        rep = tune(model, data, target, args.objective, args.lanes, runner, args.margin)
+        run_synth = synth_runner(client, cache, args.quiet) if args.objective == "lut4" else None
+        rep = tune(model, data, target, args.objective, args.lanes, runner, args.margin, args.criterion,
+                   run_synth)
     text = report_text(rep)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
