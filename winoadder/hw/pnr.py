@@ -47,10 +47,10 @@ _NO_FIT = re.compile(r"(Unable to place|Failed to place|Failed to expand region|
 _ICE40_PASS_THROUGH = {1 << 1, 1 << 2, 1 << 4, 1 << 8}
 
 
-def require_device_tools(device: str) -> tuple[str, str]:
+def require_device_tools(device: str, command: str = "synth") -> tuple[str, str]:
     if device not in DEVICES:
         raise UsageError(f"--pnr: unknown device {device!r}; valid: {', '.join(DEVICES)}")
-    return tuple(tools.require(t, f"synth --pnr {device}") for t in _TOOLS[device])
+    return tuple(tools.require(t, f"{command} --pnr {device}") for t in _TOOLS[device])
 
 
 @functools.cache

@@ -292,7 +292,7 @@ def parse_pnr(text: str, freq: float) -> tuple[str, ...]:
     if not 1 <= freq <= 2000:
         raise UsageError(f"--freq: expected a clock constraint in 1..2000 MHz, got {freq:g}")
     for d in devices:
-        require_device_tools(d)
+        require_device_tools(d, "explore")
     return devices
 
 
