@@ -71,8 +71,8 @@ def test_small_explore_on_a_local_cluster_resumes_without_recomputing(tmp_path):
 
 @pytest.mark.rtl
 def test_explore_places_and_routes_each_distinct_core(tmp_path):
-    points = explore.grid({"matrices": ["balanced"], "width": [4], "lanes": [1], "acc_overflow": ["SAT", "WRAP"],
-                           "rounding": ["TRN"]})
+    points = explore.grid({"matrices": ["balanced"], "width": [4], "lanes": [1],
+                           "acc_overflow": ["SAT", "WRAP"], "rounding": ["TRN"]})
     assert explore.synth_params(points[0]) == explore.synth_params(points[1])
     stats = dask_exec.MapStats()
     rows = explore.explore(points, None, tmp_path / "tasks", "none", False, stats=stats, pnr=("ice40",),
