@@ -83,7 +83,7 @@ def test_real_place_and_route_of_a_counter(device, tmp_path, monkeypatch):
     assert 20 < result["fmax_mhz"] < 1000
     path = result["critical_path"]  # the slowest path sets Fmax
     assert path["ns"] == pytest.approx(1000 / result["fmax_mhz"], rel=0.01)
-    assert path["logic_ns"] + path["routing_ns"] == pytest.approx(path["ns"])
+    assert path["logic_ns"] + path["routing_ns"] == pytest.approx(path["ns"], abs=0.02)  # each rounded
     again = pnr.place_and_route(job, cache_dir=tmp_path / "cache")
     assert again["cached"] and again["fmax_mhz"] == result["fmax_mhz"]
 
