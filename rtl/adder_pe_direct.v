@@ -5,11 +5,11 @@
 // steered form (nine rows, the lane's only pipeline register). Stage 2: the four window sums with the
 // magnitudes folded in (each -|D| = N + k: a window adds its nine negative N and the count of its
 // k once), accumulated over input channels by channel_accumulate (one row: the lane's 4 outputs;
-// NEG_ABS = 0) with the drain buffer of finished sums. One shared output stage: 4 requantize serve
-// the lanes in turn.
+// NEG_ABS = 0) with the drain buffer of finished sums. One shared output stage: the taken lane's sums
+// are registered (T, as in winoadder_core) and 4 requantize serve the lanes in turn.
 // Weights g share the activation grid (signed, WG bits). Same handshake, output port, throughput rule
 // and flow control as winoadder_core. Latency: the beat of lane p of a last transaction accepted at
-// edge t is presented after edge t + 2 + p when nothing stalls.
+// edge t is presented after edge t + 3 + p when nothing stalls.
 // Packing: in_tile as winoadder_core; in_w lane p, g[a][b] at bits [WG*(9p + 3a + b) +: WG].
 /* verilator lint_off MULTITOP */  // a top-level design: linting rtl/*.v together sees two tops
 module adder_pe_direct #(
@@ -44,6 +44,7 @@ module adder_pe_direct #(
     localparam WX = WA + 1;  // activations as signed values
     localparam [31:0] LAST_LANE_INT = P - 1;
     localparam [WL-1:0] LAST_LANE = LAST_LANE_INT[WL-1:0];
+    localparam ONE_LANE = (P == 1) ? 1'b1 : 1'b0;
 
     // ---- input side (as winoadder_core) -----------------------------------------------------------
     reg s1_valid, s1_last;  // in_first acts on entry (acc_clear)
@@ -151,29 +152,36 @@ module adder_pe_direct #(
     end
 
     // ---- shared output stage (as winoadder_core, without an output transform) --------------------
-    reg drain_busy;
+    // take_end: take_lane is the last lane (P - 1), a register of its own (as winoadder_core).
+    reg drain_busy, take_end;
     reg [WL-1:0] take_lane;
-    reg out_valid_r;
-    reg [WL-1:0] out_lane_r;
+    reg t_valid, out_valid_r;
+    reg [WL-1:0] t_lane, out_lane_r;
     reg [4*WO-1:0] out_q;
     wire advance_out = ~out_valid_r | out_ready;
     wire take = drain_busy & advance_out;
-    wire take_last = take & (take_lane == LAST_LANE);
+    wire take_last = take & take_end;
+    wire [WL-1:0] next_lane = take_lane + 1'b1;
     assign drain_free = ~drain_busy | take_last;
 
     always @(posedge clk) begin
         if (rst) begin
             drain_busy <= 1'b0;
             take_lane <= {WL{1'b0}};
+            take_end <= ONE_LANE;
         end else begin
             if (finish) drain_busy <= 1'b1;
             else if (take_last) drain_busy <= 1'b0;
-            if (take) take_lane <= take_last ? {WL{1'b0}} : take_lane + 1'b1;
+            if (take) begin
+                take_lane <= take_end ? {WL{1'b0}} : next_lane;
+                take_end <= take_end ? ONE_LANE : (next_lane == LAST_LANE);
+            end
         end
     end
 
-    // The lane multiplexer: a loop of comparisons with constants (not a shifter).
-    reg [4*WS-1:0] taken;
+    // Stage 3: the sums of the lane being taken, registered (T, loaded on take; as winoadder_core).
+    // The lane multiplexer is a loop of comparisons with constants (not a shifter).
+    reg [4*WS-1:0] taken, t_sums;
     integer lane;
     always @(*) begin
         taken = drain[0 +: 4*WS];
@@ -181,13 +189,21 @@ module adder_pe_direct #(
             if (take_lane == lane[WL-1:0]) taken = drain[4*WS*lane +: 4*WS];
         end
     end
+    always @(posedge clk) begin
+        if (take) begin
+            t_sums <= taken;
+            t_lane <= take_lane;
+        end
+    end
+
+    // Stage 4: the output register, requantize(T), loaded only with a beat.
     wire [4*WO-1:0] q;
     generate
         for (e = 0; e < 4; e = e + 1) begin : g_out
             requantize #(
                 .WY(WS), .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT), .ROUND(ROUND), .OVF(OVF)
             ) u_requantize (
-                .y(taken[WS*e +: WS]),
+                .y(t_sums[WS*e +: WS]),
                 .q(q[WO*e +: WO])
             );
         end
@@ -195,15 +211,17 @@ module adder_pe_direct #(
 
     always @(posedge clk) begin
         if (rst) begin
+            t_valid <= 1'b0;
             out_valid_r <= 1'b0;
         end else if (advance_out) begin
-            out_valid_r <= take;
+            t_valid <= take;
+            out_valid_r <= t_valid;
         end
     end
     always @(posedge clk) begin
-        if (take) begin
+        if (advance_out & t_valid) begin
             out_q <= q;
-            out_lane_r <= take_lane;
+            out_lane_r <= t_lane;
         end
     end
 

@@ -59,6 +59,7 @@ module winoadder_core #(
 );
     localparam [31:0] LAST_LANE_INT = P - 1;
     localparam [WL-1:0] LAST_LANE = LAST_LANE_INT[WL-1:0];
+    localparam ONE_LANE = (P == 1) ? 1'b1 : 1'b0;
 
     // ---- input side: stage 1 (M registers) and stage 2 (accumulators) ----------------------------
     reg s1_valid, s1_last;  // in_first acts on entry (acc_clear)
@@ -138,23 +139,31 @@ module winoadder_core #(
 
     // ---- shared output stage: the drain is served lane by lane ----------------------------------
     // drain_busy: the drain holds finished sums of which lanes take_lane..P-1 have not been taken.
-    reg drain_busy;
+    // take_end: take_lane is the last lane (P - 1), held in a register of its own so the drain's
+    // release (drain_free, and through it every lane's enables) reads no comparator and no net of the
+    // lane multiplexer.
+    reg drain_busy, take_end;
     reg [WL-1:0] take_lane;
     reg t_valid, y_valid, out_valid_r;
     reg [WL-1:0] t_lane, y_lane, out_lane_r;
     wire advance_out = ~out_valid_r | out_ready;
     wire take = drain_busy & advance_out;
-    wire take_last = take & (take_lane == LAST_LANE);
+    wire take_last = take & take_end;
+    wire [WL-1:0] next_lane = take_lane + 1'b1;
     assign drain_free = ~drain_busy | take_last;
 
     always @(posedge clk) begin
         if (rst) begin
             drain_busy <= 1'b0;
             take_lane <= {WL{1'b0}};
+            take_end <= ONE_LANE;
         end else begin
             if (finish) drain_busy <= 1'b1;
             else if (take_last) drain_busy <= 1'b0;
-            if (take) take_lane <= take_last ? {WL{1'b0}} : take_lane + 1'b1;
+            if (take) begin
+                take_lane <= take_end ? {WL{1'b0}} : next_lane;
+                take_end <= take_end ? ONE_LANE : (next_lane == LAST_LANE);
+            end
         end
     end
 

@@ -12,7 +12,7 @@ from fixedpoint.modes import OVERFLOW_CODE, ROUNDING_CODE, Overflow
 # Register stages from an accepted last transaction to the beat of lane 0 (lane p: p cycles later)
 # when nothing stalls (docs/rtl.md).
 CORE_LATENCY = 5
-DIRECT_LATENCY = 3
+DIRECT_LATENCY = 4
 _SIGN_CODE = {0: 0b00, 1: 0b01, -1: 0b11}
 
 

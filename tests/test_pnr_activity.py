@@ -45,6 +45,19 @@ def test_report_fmax_takes_the_slowest_clock():
         pnr.report_fmax({"fmax": {}})
 
 
+def test_critical_path_names_the_slowest_paths_ends_and_splits_its_delay():
+    def seg(kind, delay, src, dst):
+        return {"type": kind, "delay": delay, "from": {"cell": src}, "to": {"cell": dst}}
+
+    fast = [seg("clk-to-q", 0.5, "a", "a"), seg("routing", 1.0, "a", "b"), seg("setup", 0.1, "b", "b")]
+    slow = [seg("clk-to-q", 0.5, "q", "q"), seg("routing", 2.0, "q", "l"), seg("logic", 0.25, "l", "l"),
+            seg("routing", 3.0, "l", "d"), seg("setup", 0.0, "d", "d")]  # fmt: skip
+    report = {"critical_paths": [{"from": "posedge clk", "path": p} for p in (fast, slow)]}
+    want = {"from": "q", "to": "d", "ns": 5.75, "logic_ns": 0.75, "routing_ns": 5.0}
+    assert pnr.critical_path(report) == want
+    assert pnr.critical_path({"critical_paths": []}) is None
+
+
 def test_pin_wrapper_feeds_every_input_bit_and_counts_its_own_cells():
     ports = [("input", "clk", 1), ("input", "rst", 1), ("input", "a", 5), ("input", "b", 3),
              ("output", "y", 17), ("output", "v", 1)]  # fmt: skip
@@ -68,6 +81,9 @@ def test_real_place_and_route_of_a_counter(device, tmp_path, monkeypatch):
     assert result["fits"] and result["ff"] == 12
     assert result["carry"] >= 10 and result["lut"] >= result["lut_logic"] > 0
     assert 20 < result["fmax_mhz"] < 1000
+    path = result["critical_path"]  # the slowest path sets Fmax
+    assert path["ns"] == pytest.approx(1000 / result["fmax_mhz"], rel=0.01)
+    assert path["logic_ns"] + path["routing_ns"] == pytest.approx(path["ns"], abs=0.02)  # each rounded
     again = pnr.place_and_route(job, cache_dir=tmp_path / "cache")
     assert again["cached"] and again["fmax_mhz"] == result["fmax_mhz"]
 

@@ -276,6 +276,7 @@ def _run_flow(job: PnrJob, yosys: str, nextpnr: str, wrapper: str, overhead, dir
             counts = {k: v - overhead.get(k, 0) for k, v in counts.items()}
             result["wrapper"] = overhead
         result.update(fits=True, fmax_mhz=report_fmax(report), utilization=report["utilization"], **counts)
+        result["critical_path"] = critical_path(report)
     for name in ("routed.json", "synth.json", *(s.name for s in job.sources)):
         (directory / name).unlink(missing_ok=True)  # large; result.json keeps what the tables read
     (directory / "result.json").write_text(json.dumps(result))
@@ -288,6 +289,25 @@ def report_fmax(report: Mapping) -> float:
     if not achieved:
         raise RuntimeError("nextpnr report has no clock frequency (is the design clocked?)")
     return round(min(achieved), 2)
+
+
+def critical_path(report: Mapping) -> dict | None:
+    """The slowest path of a nextpnr ``--report``: its start and end cells, total, logic and routing ns."""
+    paths = [p["path"] for p in report.get("critical_paths") or [] if p.get("path")]
+    if not paths:
+        return None
+    path = max(paths, key=lambda segs: sum(s["delay"] for s in segs))
+
+    def total(kinds) -> float:
+        return round(sum(s["delay"] for s in path if s["type"] in kinds), 2)
+
+    return {
+        "from": path[0]["from"]["cell"],
+        "to": path[-1]["to"]["cell"],
+        "ns": total(("clk-to-q", "logic", "routing", "setup")),
+        "logic_ns": total(("clk-to-q", "logic", "setup")),
+        "routing_ns": total(("routing",)),
+    }
 
 
 def routed_counts(routed: Mapping, device: str) -> dict:

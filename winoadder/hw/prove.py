@@ -742,6 +742,7 @@ def write_json(path: Path, rows: list[dict]) -> None:
 # -------------------------------------------------------------------------------- core handshake
 HANDSHAKE_PEEKS = (("pk_s1_valid", "dut.s1_valid"), ("pk_s1_last", "dut.s1_last"),
                    ("pk_drain_busy", "dut.drain_busy"), ("pk_take_lane", "dut.take_lane"),
+                   ("pk_take_end", "dut.take_end"),
                    ("pk_t_valid", "dut.t_valid"), ("pk_t_lane", "dut.t_lane"),
                    ("pk_y_valid", "dut.y_valid"), ("pk_y_lane", "dut.y_lane"))
 
@@ -771,7 +772,7 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
          "        .in_valid(in_valid), .in_ready(in_ready), .in_tile(in_tile), .in_u(in_u),",
          "        .in_first(in_first), .in_last(in_last), .out_valid(out_valid), .out_ready(out_ready),",
          "        .out_lane(out_lane), .out_y(out_y));",
-         "    wire pk_s1_valid, pk_s1_last, pk_drain_busy, pk_t_valid, pk_y_valid;  // peeks, after flatten",
+         "    wire pk_s1_valid, pk_s1_last, pk_drain_busy, pk_take_end, pk_t_valid, pk_y_valid;  // peeks",
          f"    wire [{wl - 1}:0] pk_take_lane, pk_t_lane, pk_y_lane;",
          "    reg init = 1'b1;",
          "    always @(posedge clk) init <= 1'b0;",
@@ -821,6 +822,7 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
          "            assert(!pk_drain_busy"
          " || pk_take_lane == plus(lane, out_valid + pk_y_valid + pk_t_valid));",
          "            assert(pk_drain_busy || pk_take_lane == 0);  // a drain starts at lane 0",
+         f"            assert(pk_take_end == (pk_take_lane == {p - 1}));  // the registered last-lane flag",
          f"            assert((lane + owed) % {p} == 0);  // whole accumulations owed, less the lanes sent",
          f"            assert(pk_take_lane < {p} && pk_t_lane < {p} && pk_y_lane < {p} && lane < {p});",
          "            assert(!was_stalled || (out_valid && out_lane == was_lane && out_y == was_y));",
