@@ -99,6 +99,13 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
         (_NO_ACC_OVERFLOW, _exact_accumulator),
 }
 _PATHS = re.compile(r'"/[^"]*\.v"')
+# Power-up state: every variable without a reset starts random (Verilator --x-initial unique, seeded per
+# run), so a mutant that only works with zero-initialised flops is killed. A mutant that survives the
+# first seed is run with the others.
+RANDOM_INIT = ("--x-assign", "unique", "--x-initial", "unique")
+SEEDS = (1, 2, 3, 4, 5)
+O0 = ("OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0")
+SCHEMA_MAKE = ("OPT_FAST=-O1", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0")  # built once, run once per mutant
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -194,16 +201,18 @@ def _parse_operators(spec: str) -> tuple[str, ...]:
 
 
 def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, timeout=0.0, rtl_dir=None,
-          progress=False, only=None, mutant_cache=None, client=None) -> dict:
+          progress=False, only=None, mutant_cache=None, client=None, schema=True) -> dict:
     """Grade ``vset``: classify every mutant of ``rtl_dir`` (default rtl/), or those whose id is in
     ``only``; return the report dict. The mutants run in ``jobs`` local processes, or as tasks on the
-    Dask ``client`` (winoadder.dask_exec.dask_client) when given."""
+    Dask ``client`` (winoadder.dask_exec.dask_client) when given. With ``schema`` (Verilator), the
+    schematized mutants run on one schema build (winoadder.hw.schema) instead of a build each."""
     from winoadder.hw.mutate import OPERATORS, rtl_mutants
     from winoadder.paths import RTL_DIR, TB_DIR
 
     start = time.perf_counter()
     rtl_dir = Path(rtl_dir or RTL_DIR)
-    mutants = rtl_mutants(rtl_dir, operators=operators or OPERATORS)
+    everyone = rtl_mutants(rtl_dir, operators=operators or OPERATORS)
+    mutants = everyone
     total = len(mutants)
     if sample and sample < total:
         mutants = sorted(random.Random(seed).sample(mutants, sample), key=lambda m: (m.file, m.offset))
@@ -225,6 +234,9 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
                                "set the RTL passes")
         base["timeout"] = timeout or 20 * original["run_seconds"] + 10
         base["original_model"] = original["model"]
+        schematized = {}
+        if schema and sim == "verilator":
+            schematized = _schema_build(everyone, base, work, progress)
         tasks, results = [], {}
         for m in mutants:
             if m.file not in reach["files"]:
@@ -233,7 +245,8 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
             elif (m.file, m.line) in reach["zero"]:
                 results[m.id] = {"status": "not_reached", "reason": "block never executed (line coverage)"}
             else:
-                tasks.append({**base, "mutant": m.to_dict() | {"offset": m.offset}})
+                tasks.append({**base, "mutant": m.to_dict() | {"offset": m.offset},
+                              **schematized.get(m.id, {})})
         done = 0
         for task, res in zip(tasks, _imap(run_mutant, tasks, jobs, client), strict=True):
             results[task["mutant"]["id"]] = res
@@ -245,7 +258,8 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
         if sim == "verilator" and shutil.which("iverilog"):
             # A second simulator: Verilator can mask a mutant (e.g. it keeps a narrowed net at its
             # port's width where Icarus reads X), so a survivor is run on Icarus too.
-            on_icarus = [{**t, "sim": "iverilog"} for t in survivors]
+            on_icarus = [{k: v for k, v in t.items() if k not in ("schema_exe", "schema_index")}
+                         | {"sim": "iverilog"} for t in survivors]
             for task, res in zip(survivors, _imap(run_mutant, on_icarus, jobs, client), strict=True):
                 if res["status"] == "killed":
                     results[task["mutant"]["id"]] = {**res, "detail": "killed on iverilog (survives on "
@@ -255,10 +269,39 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
         for task, (verdict, detail) in zip(survivors, proofs, strict=True):
             if verdict == "equivalent":
                 results[task["mutant"]["id"]] = {"status": "equivalent", "reason": detail}
-        return build_report(vset, sim, mutants, results, total=total, sample=sample, seed=seed,
-                            seconds=time.perf_counter() - start, rtl_dir=snapshot, jobs=jobs)
+        report = build_report(vset, sim, mutants, results, total=total, sample=sample, seed=seed,
+                              seconds=time.perf_counter() - start, rtl_dir=snapshot, jobs=jobs)
+        report["schema"] = {"mutants": sum(1 for t in tasks if "schema_index" in t),
+                            "own_builds": sum(1 for t in tasks if "schema_index" not in t)}
+        return report
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _schema_build(mutants, base: dict, work: Path, progress: bool) -> dict[str, dict]:
+    """Build the schema of ``mutants`` (cached by content); mutant id -> its task fields (empty when the
+    schema does not build: every mutant then gets its own build)."""
+    from winoadder.hw.hdl import build
+    from winoadder.hw.schema import write_schema
+
+    plan = write_schema(base["rtl_dir"], mutants, work / "schema")
+    sources = [*(plan.directory / n for n in _rtl_names(base["rtl_dir"])), Path(base["tb"])]
+    start = time.perf_counter()
+    try:
+        tb = build("verilator", "tb_winoadder_core", sources, base["params"], flags=RANDOM_INIT,
+                   make_vars=SCHEMA_MAKE)
+    except RuntimeError as exc:
+        print(f"  schema build failed, every mutant gets its own build: {_first_error(str(exc))}")
+        return {}
+    check = _simulate({**base, "seeds": SEEDS[:1]}, tb, "all")
+    if check["status"] != "survived":
+        print(f"  the schema build with no mutant selected fails the set ({check.get('detail')}); "
+              "every mutant gets its own build")
+        return {}
+    if progress:
+        print(f"  schema: {len(plan.index)} of {len(mutants)} mutants in one build "
+              f"({time.perf_counter() - start:.0f} s{', cached' if tb.cached else ''})", flush=True)
+    return {mid: {"schema_exe": tb.command[-1], "schema_index": k} for mid, k in plan.index.items()}
 
 
 @contextlib.contextmanager
@@ -416,8 +459,9 @@ def run_mutant(task: dict) -> dict:
 
 
 def _run_mutant(task: dict) -> dict:
-    from winoadder.hw.hdl import build, format_param, verilator_command
+    from winoadder.hw.hdl import Build, build, format_param, verilator_command
     from winoadder.hw.mutate import Mutant, write_mutant
+    from winoadder.hw.schema import PLUSARG
 
     mut = task["mutant"]
     scratch = Path(tempfile.mkdtemp(prefix="m-", dir=task["work"]))
@@ -428,8 +472,8 @@ def _run_mutant(task: dict) -> dict:
         sources = [*(src / n for n in _rtl_names(task["rtl_dir"])), Path(task["tb"])]
         params = task["params"]
         fparams = {k: format_param(v) for k, v in sorted(params.items())}
-        proc = subprocess.run(verilator_command("tb_winoadder_core", sources, fparams, [], scratch),
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(verilator_command("tb_winoadder_core", sources, fparams, [], scratch,
+                                                RANDOM_INIT), capture_output=True, text=True, timeout=300)
         if proc.returncode != 0:
             return {"status": "compile_error", "detail": _first_error(proc.stderr)}
         model = model_hash(scratch / "obj", str(src))
@@ -437,7 +481,10 @@ def _run_mutant(task: dict) -> dict:
             return {"status": "not_reached",
                     "reason": "removed by elaboration (model identical to the original)"}
         try:
-            if task["sim"] == "verilator":
+            if task["sim"] == "verilator" and task.get("schema_exe"):
+                tb = Build("verilator", "tb_winoadder_core", Path(task["schema_exe"]).parent,
+                           (task["schema_exe"], f"+{PLUSARG}={task['schema_index']}"), 0.0, True)
+            elif task["sim"] == "verilator":
                 tb = _compiled_model(scratch / "obj", model, task.get("mutant_cache"))
             else:
                 tb = build(task["sim"], "tb_winoadder_core", sources, params)
@@ -476,8 +523,7 @@ def _compiled_model(obj: Path, model: str, cache: str | None = None):
     final = Path(cache or cache_dir() / "mutants") / model[:32]
     if not (final / "sim").is_file():
         start = time.perf_counter()
-        exe = compile_verilated(obj, "tb_winoadder_core", make_vars=("OPT_FAST=-O0", "OPT_SLOW=-O0",
-                                                                      "OPT_GLOBAL=-O0"))
+        exe = compile_verilated(obj, "tb_winoadder_core", make_vars=O0)  # the runtime objects are shared
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".m-", dir=final.parent))
         shutil.copy2(exe, tmp / "sim")
@@ -496,14 +542,28 @@ def _rtl_names(rtl_dir) -> list[str]:
 
 
 def _simulate(task, tb, name: str) -> dict:
+    """Run ``tb`` on the prepared inputs ``name``: a Verilator build with each power-up seed of
+    ``task["seeds"]`` (default ``SEEDS``) until one kills, Icarus once (its power-up state is X)."""
+    seeds = task.get("seeds", SEEDS) if tb.sim == "verilator" else (None,)
+    for k, seed in enumerate(seeds):
+        result = _simulate_once(task, tb, name, seed)
+        if result["status"] == "killed":
+            if k:
+                result["detail"] = f"power-up seed {seed}: {result['detail']}"
+            break
+    return result
+
+
+def _simulate_once(task, tb, name: str, seed: int | None) -> dict:
     spec = task["inputs"][name]
     actual_path = Path(spec["dir"]) / f"actual-{os.getpid()}.hex"
     actual_path.unlink(missing_ok=True)
     start = time.perf_counter()
     try:
-        proc = tb.run({"vectors": task["vectors"], "n_in": spec["n_in"], "n_out": spec["n_out"],
-                       "actual": actual_path, "bindir": spec["dir"], "show": 0},
-                      timeout=task["timeout"], check=False)
+        args = {"vectors": task["vectors"], "n_in": spec["n_in"], "n_out": spec["n_out"],
+                "actual": actual_path, "bindir": spec["dir"], "show": 0}
+        power_up = [] if seed is None else ["+verilator+rand+reset+2", f"+verilator+seed+{seed}"]
+        proc = tb.run([f"+{k}={v}" for k, v in args.items()] + power_up, timeout=task["timeout"], check=False)
     except subprocess.TimeoutExpired:
         return {"status": "killed", "detail": "watchdog: the run did not finish",
                 "run_seconds": task["timeout"], "wrong_outputs": []}

@@ -1,0 +1,493 @@
+"""Mutant schemata: one copy of ``rtl/*.v`` that holds many mutants, each selected at run time.
+
+Every mutant that is an expression-level edit in run-time code becomes a guard around the smallest
+expression ``G`` that contains it, ``((wa_mutant_id == k) ? (G') : (G))`` with ``G'`` the mutated text of
+``G``; each module declares ``reg [31:0] wa_mutant_id``, read from the plusarg ``+wa_mutant=k`` (absent:
+0, the original). A guard is exact only when ``G'`` has the width and signedness of ``G`` (both arms of
+``?:`` take the context of the whole), so only edits that keep them are schematized:
+
+- ``arith`` / ``compare`` / ``logic`` operator swaps, a dropped unary minus or ``~`` (not ``!``: it
+  changes the width), a flipped literal, a sign-extension bit replaced by ``1'b0``, a control port's
+  connection inverted, an unsigned right-hand side of a control assignment stuck at a 1-bit constant;
+- ``condition`` (an inverted ``if`` or ``?:`` condition): both are truth tests of a self-determined
+  expression, so the guard is ``((id == k) ? (!(C)) : |(C))``.
+
+Run-time code is the body of an ``always`` block, the right-hand side of ``assign`` and of a net
+declaration, and the body of a macro used only there; inside it, constant positions (a ``[a:b]``
+range, the width of ``+:`` / ``-:``, a generate-block index, a replication count, a macro argument the
+body uses in one) are not.
+Everything else — declarations and their widths, parameters and localparams, generate conditions,
+``$signed`` removed (it changes signedness), ``!`` dropped — keeps a build of its own
+(``excluded`` with the reason). ``winoadder.hw.grade`` runs a schematized mutant as the schema build
+with ``+wa_mutant=k``; ``tests/test_grade.py`` checks that this gives the per-mutant build's verdict
+for a sample of every operator.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from winoadder.hw.mutate import CONTROL, Mutant, _match_forward, _tokens, mask
+
+SELECTOR = "wa_mutant_id"
+PLUSARG = "wa_mutant"
+_SELECTOR_DECL = (f' reg [31:0] {SELECTOR}; initial begin if (!$value$plusargs("{PLUSARG}=%d", {SELECTOR})) '
+                  f"{SELECTOR} = 32'd0; end")
+_KEYWORDS = {"if", "case", "casez", "casex", "while", "repeat", "wait"}
+_SIGNED_DECL = re.compile(r"\b(?:reg|wire|input|output|integer)\b[^;]*?\bsigned\b([^;]*)")
+_PORT = re.compile(r"\b(input|output|inout)\s+(?:reg\s+|wire\s+)?(?:signed\s+)?(?:\[[^\]]*\]\s*)?(\w+)")
+_MODULE = re.compile(r"\bmodule\s+(\w+)")
+
+
+@dataclass(frozen=True)
+class Guard:
+    start: int  # the span G of the original text
+    end: int
+    index: int  # the run-time id (>= 1)
+    mutated: str  # G with the mutation applied (plain text: no other guard inside)
+    truth: bool  # a truth-test position: the original arm is |(G)
+
+
+class _File:
+    """Token structure of one masked file: groups, regions and macros."""
+
+    def __init__(self, text: str, ports: dict[str, dict[str, str]]):
+        self.text = text
+        self.masked = mask(text)
+        self.tokens = _tokens(self.masked)
+        self.ports = ports
+        self.parent = self._groups()
+        self.close = {}
+        for i, (_, tok, _) in enumerate(self.tokens):
+            if tok in "([{" and len(tok) == 1:
+                self.close[i] = _match_forward(self.tokens, i)
+        self.macros = self._macros()
+        self.regions = self._regions()
+        self._runtime_macro: dict[str, bool] = {}
+
+    # -- structure ------------------------------------------------------------------------------------
+
+    def _groups(self) -> list[int | None]:
+        """For each token, the index of the innermost open ``(``/``[``/``{`` enclosing it (or None)."""
+        parent, stack = [], []
+        for _kind, tok, _pos in self.tokens:
+            if tok in (")", "]", "}") and stack:
+                stack.pop()
+            parent.append(stack[-1] if stack else None)
+            if tok in ("(", "[", "{"):
+                stack.append(len(parent) - 1)
+        return parent
+
+    def _macros(self) -> dict[str, tuple[int, int, list[str]]]:
+        """name -> (first body token, end token (exclusive), parameter names)."""
+        out = {}
+        toks = self.tokens
+        for i, (kind, tok, pos) in enumerate(toks):
+            if kind == "macro" and tok == "`define" and i + 1 < len(toks):
+                name, name_pos = toks[i + 1][1], toks[i + 1][2]
+                end_char = self._line_end(pos)
+                j, params = i + 2, []
+                if j < len(toks) and toks[j][1] == "(" and toks[j][2] == name_pos + len(name):
+                    k = _match_forward(toks, j)
+                    params = [t[1] for t in toks[j + 1 : k] if t[0] == "id"]
+                    j = k + 1
+                end = j
+                while end < len(toks) and toks[end][2] < end_char:
+                    end += 1
+                out[name] = (j, end, params)
+        return out
+
+    def _line_end(self, pos: int) -> int:
+        """End of a macro definition starting at ``pos`` (lines continued with a backslash)."""
+        text = self.masked
+        while True:
+            nl = text.find("\n", pos)
+            if nl < 0:
+                return len(text)
+            if text[:nl].rstrip(" \t").endswith("\\"):
+                pos = nl + 1
+                continue
+            return nl
+
+    def _regions(self) -> list[tuple[int, int, str]]:
+        """Token ranges [a, b) of run-time code: always bodies, assign / net-declaration right-hand sides."""
+        toks, out = self.tokens, []
+        in_macro = set()
+        for a, b, _ in self.macros.values():
+            in_macro.update(range(a, b))
+        i = 0
+        while i < len(toks):
+            tok = toks[i][1]
+            if i in in_macro:
+                i += 1
+                continue
+            if tok in ("always", "initial"):
+                j = i + 1
+                if j < len(toks) and toks[j][1] == "@":
+                    j += 1
+                    j = self.close[j] + 1 if toks[j][1] == "(" else j + 1
+                if j < len(toks) and toks[j][1] == "begin":
+                    end = self._match_end(j)
+                else:
+                    end = self._next(j, ";")
+                out.append((j, end + 1, "always"))
+                i = end + 1
+                continue
+            if tok in ("assign", "wire"):
+                semi = self._next(i, ";")
+                eq = next((k for k in range(i, semi) if toks[k][1] == "=" and self.parent[k] is None), None)
+                if eq is not None:
+                    out.append((eq + 1, semi, "rhs"))
+                i = semi + 1
+                continue
+            i += 1
+        return out
+
+    def _match_end(self, j: int) -> int:
+        depth = 0
+        for k in range(j, len(self.tokens)):
+            if self.tokens[k][1] == "begin":
+                depth += 1
+            elif self.tokens[k][1] == "end":
+                depth -= 1
+                if depth == 0:
+                    return k
+        return len(self.tokens) - 1
+
+    def _next(self, i: int, tok: str) -> int:
+        for k in range(i, len(self.tokens)):
+            if self.tokens[k][1] == tok and self._depth0(k, i):
+                return k
+        return len(self.tokens) - 1
+
+    def _depth0(self, k: int, i: int) -> bool:
+        """Token k is not inside a group opened after token i."""
+        p = self.parent[k]
+        return p is None or p < i
+
+    def token_at(self, pos: int) -> int:
+        lo, hi = 0, len(self.tokens)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.tokens[mid][2] <= pos:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo - 1
+
+    # -- contexts -------------------------------------------------------------------------------------
+
+    def enclosing(self, k: int) -> list[int]:
+        """Open-group token indices enclosing token k, innermost first."""
+        out, p = [], self.parent[k]
+        while p is not None:
+            out.append(p)
+            p = self.parent[p]
+        return out
+
+    def constant_position(self, k: int, stop: int = -1) -> bool:
+        """Token k is in a constant position of its groups opened after token ``stop``: a [a:b] range, a
+        +:/-: width, a replication count, or a macro argument its macro uses in such a position."""
+        toks = self.tokens
+        for g in self.enclosing(k):
+            if g <= stop:
+                break
+            close = self.close[g]
+            inside = [m for m in range(g + 1, close) if self.parent[m] == g]
+            kind = toks[g][1]
+            if kind == "[":
+                if close + 1 < len(toks) and toks[close + 1][1] == ".":
+                    return True  # a generate-block index of a hierarchical name
+                if any(toks[m][1] == ":" for m in inside):
+                    return True
+                width = next((m for m in inside if toks[m][1] in ("+:", "-:")), None)
+                if width is not None and k > width:
+                    return True
+            elif kind == "{":
+                inner = next((m for m in inside if toks[m][1] == "{"), None)
+                if inner is not None and not any(toks[m][1] == "," for m in inside) and k < inner:
+                    return True
+            elif kind == "(" and g > 0 and toks[g - 1][0] == "macro":
+                name = toks[g - 1][1][1:]
+                arg = sum(1 for m in inside if toks[m][1] == "," and m < k)
+                if name not in self.macros or self._argument_constant(name, arg):
+                    return True
+        return False
+
+    def _argument_constant(self, name: str, arg: int) -> bool:
+        a, b, params = self.macros[name]
+        if arg >= len(params):
+            return True
+        return any(self.tokens[m][1] == params[arg] and self.constant_position(m, stop=a - 1)
+                   for m in range(a, b))
+
+    def runtime(self, k: int) -> bool:
+        """Token k is in run-time code and not in a constant position."""
+        if self.constant_position(k):
+            return False
+        for name, (a, b, _) in self.macros.items():
+            if a <= k < b:
+                return self.macro_runtime(name)
+        return any(a <= k < b for a, b, _ in self.regions)
+
+    def macro_runtime(self, name: str) -> bool:
+        if name not in self._runtime_macro:
+            self._runtime_macro[name] = False  # a recursive use is not run-time
+            uses = [k for k, t in enumerate(self.tokens) if t[0] == "macro" and t[1] == "`" + name]
+            self._runtime_macro[name] = bool(uses) and all(self.runtime(k) for k in uses)
+        return self._runtime_macro[name]
+
+    def region_of(self, k: int) -> tuple[int, int, str] | None:
+        for a, b, _ in self.macros.values():
+            if a <= k < b:
+                return (a, b, "macro")
+        return next((r for r in self.regions if r[0] <= k < r[1]), None)
+
+    # -- the span G of a mutant ------------------------------------------------------------------------
+
+    def span(self, m: Mutant) -> tuple[int, int, bool] | str:
+        """(start, end, truth) of the guarded expression of ``m``, or the reason it is not schematized."""
+        toks, text = self.tokens, self.text
+        k = self.token_at(m.offset)
+        end_m = m.offset + len(m.original)
+        if m.operator == "polarity":
+            return self._polarity(m, k)
+        if not self.runtime(k):
+            return "not in run-time code (a declaration, parameter, generate condition or constant position)"
+        if m.operator == "sign" and m.original == "$signed":
+            return "$signed removed: changes the signedness of the enclosing expression"
+        if m.operator == "logic" and m.original == "!":
+            return "'!' dropped: changes the width of the operand's expression"
+        if m.operator in ("constant",) or (m.operator == "sign"):
+            return (m.offset, end_m, False)
+        if m.operator == "stuck":
+            rhs = text[m.offset:end_m]
+            if "$signed" in rhs or set(re.findall(r"\b\w+\b", rhs)) & self.signed_names():
+                return "stuck right-hand side may be signed"
+            return (m.offset, end_m, False)
+        if m.operator == "condition":
+            return (m.offset, end_m, True)
+        if m.original in ("-", "~") and m.replacement == "":
+            j = self._operand_end(k + 1)
+            return (m.offset, toks[j][2] + len(toks[j][1]), False)
+        return self._binary(k)
+
+    def signed_names(self) -> set[str]:
+        names = set()
+        for stmt in _SIGNED_DECL.finditer(self.masked):
+            names.update(re.findall(r"\b[A-Za-z_]\w*\b", re.sub(r"\[[^\]]*\]", " ", stmt.group(1))))
+        return names
+
+    def _operand_end(self, j: int) -> int:
+        """Last token of the primary starting at token j, with its selects."""
+        toks = self.tokens
+        if toks[j][1] in ("(", "{"):
+            j = self.close[j]
+        elif toks[j][0] in ("sys", "macro") and j + 1 < len(toks) and toks[j + 1][1] == "(":
+            j = self.close[j + 1]
+        while j + 1 < len(toks) and toks[j + 1][1] == "[":
+            j = self.close[j + 1]
+        return j
+
+    def _binary(self, k: int) -> tuple[int, int, bool] | str:
+        toks = self.tokens
+        g = self.parent[k]
+        region = self.region_of(k)
+        if g is not None and (region is None or g >= region[0]):
+            kind, close = toks[g][1], self.close[g]
+            before = toks[g - 1] if g > 0 else ("op", ";", 0)
+            if kind == "(":
+                if before[0] == "macro" or before[1] in ("@", "#", "."):
+                    return "operator directly in a macro argument or port list"
+                if before[0] == "id" and before[1] not in _KEYWORDS:
+                    return "operator in a call or instance argument list"
+                return (toks[g][2], toks[close][2] + 1, False)
+            inside = [m for m in range(g + 1, close) if self.parent[m] == g]
+            if kind == "[":
+                width = next((m for m in inside if toks[m][1] in ("+:", "-:")), close)
+                return self._tokens_span(g + 1, width)
+            commas = [m for m in inside if toks[m][1] == ","]
+            a = max([c for c in commas if c < k], default=g) + 1
+            b = min([c for c in commas if c > k], default=close)
+            return self._tokens_span(a, b)
+        if region is None:
+            return "not in run-time code"
+        a, b, kind = region
+        if kind == "rhs":
+            return self._tokens_span(a, b)
+        # a statement inside an always block or a macro body: the right-hand side of its assignment
+        for j in range(k - 1, a - 1, -1):
+            if self.parent[j] != self.parent[k]:
+                continue
+            tok = toks[j][1]
+            if tok in ("=", "<="):
+                same = self.parent[k]
+                semi = next((s for s in range(k, b) if toks[s][1] == ";" and self.parent[s] == same), b)
+                return self._tokens_span(j + 1, semi)
+            if tok in (";", "begin", "end", "else", ")"):
+                break
+        return "no enclosing expression found"
+
+    def _tokens_span(self, a: int, b: int) -> tuple[int, int, bool]:
+        """Character span of tokens [a, b)."""
+        return (self.tokens[a][2], self.tokens[b - 1][2] + len(self.tokens[b - 1][1]), False)
+
+    def _polarity(self, m: Mutant, k: int) -> tuple[int, int, bool] | str:
+        toks = self.tokens
+        g = self.parent[k]
+        if g is None or g < 2 or toks[g - 2][1] != ".":
+            return "polarity not on a port connection"
+        port = toks[g - 1][1]
+        module = self._instance_module(self.parent[g])
+        if not CONTROL.match(port) or self.ports.get(module, {}).get(port) != "input":
+            return f"port {port} of {module} is not a known input"
+        return (m.offset, m.offset + len(m.original), False)
+
+    def _instance_module(self, g: int | None) -> str | None:
+        toks = self.tokens
+        if g is None or g < 2:
+            return None
+        j = g - 2  # g - 1: the instance name
+        if toks[j][1] == ")":
+            j = next(i for i in range(j, -1, -1) if self.close.get(i) == j) - 2  # before '#('
+        return toks[j][1] if j >= 0 and toks[j][0] == "id" else None
+
+
+def port_directions(rtl_dir) -> dict[str, dict[str, str]]:
+    """module -> {port: input|output|inout} of ``rtl_dir/*.v``."""
+    out = {}
+    for path in sorted(Path(rtl_dir).glob("*.v")):
+        masked = mask(path.read_text())
+        for match in _MODULE.finditer(masked):
+            header_end = masked.find(";", masked.find(")", match.end()))
+            header = masked[match.end(): header_end]
+            out[match.group(1)] = {name: d for d, name in _PORT.findall(header)}
+    return out
+
+
+def file_guards(text: str, mutants: list[Mutant], first_index: int, ports
+                ) -> tuple[list[Guard], dict[str, int], dict[str, str]]:
+    """The guards of one file's mutants (run-time ids from ``first_index``): (guards, mutant id -> run-time
+    id, excluded mutant id -> reason)."""
+    f = _File(text, ports)
+    guards, owner, excluded = [], {}, {}
+    for m in mutants:
+        span = f.span(m)
+        if isinstance(span, str):
+            excluded[m.id] = span
+            continue
+        start, end, truth = span
+        if not (start <= m.offset and m.offset + len(m.original) <= end):
+            excluded[m.id] = "mutation outside its guarded expression"
+            continue
+        rel = m.offset - start
+        g = text[start:end]
+        mutated = g[:rel] + m.replacement + g[rel + len(m.original):]
+        guard = Guard(start, end, first_index + len(guards), mutated, truth)
+        guards.append(guard)
+        owner[guard.index] = m.id
+    kept, crossing = _nest(guards)
+    for g in crossing:
+        excluded[owner[g.index]] = "its guarded expression crosses another mutant's"
+    return kept, {owner[g.index]: g.index for g in kept}, excluded
+
+
+def _nest(guards: list[Guard]) -> tuple[list[Guard], list[Guard]]:
+    """Guards whose spans nest or coincide; those crossing an earlier one are returned apart."""
+    kept, crossing = [], []
+    for g in sorted(guards, key=lambda g: (g.start, -g.end, g.index)):
+        if any(k.start < g.start < k.end < g.end for k in kept):
+            crossing.append(g)
+        else:
+            kept.append(g)
+    return kept, crossing
+
+
+def render(text: str, guards: list[Guard]) -> str:
+    """``text`` with every guard applied (nested spans rendered inside out)."""
+    spans = sorted({(g.start, g.end) for g in guards}, key=lambda s: (s[0], -s[1]))
+    by_span: dict[tuple[int, int], list[Guard]] = {}
+    for g in guards:
+        by_span.setdefault((g.start, g.end), []).append(g)
+
+    def build(a: int, b: int, children: list[tuple[int, int]]) -> str:
+        out, pos, i = [], a, 0
+        while i < len(children):
+            s = children[i]
+            inner = [c for c in children[i + 1:] if c[0] >= s[0] and c[1] <= s[1]]
+            out.append(text[pos:s[0]])
+            out.append(wrap(s, build(s[0], s[1], inner)))
+            pos = s[1]
+            i += 1 + len(inner)
+        out.append(text[pos:b])
+        return "".join(out)
+
+    def wrap(span, inner: str) -> str:
+        for g in sorted(by_span[span], key=lambda g: g.index):
+            sel = f"({SELECTOR} == 32'd{g.index})"
+            if g.truth:
+                inner = f"({sel} ? ({g.mutated}) : |({inner}))"
+            else:
+                inner = f"({sel} ? ({g.mutated}) : ({inner}))"
+        return inner
+
+    return build(0, len(text), spans)
+
+
+_SENSITIVITY = re.compile(r"\balways\s*@\s*\(([^()*]*?)\)")
+
+
+def declare_selector(text: str) -> str:
+    """Insert the selector register after every module header of ``text`` and add it to every explicit
+    combinational sensitivity list (an event-driven simulator then re-evaluates the block once the
+    plusarg is read at time 0, whatever the order of the initial blocks)."""
+    masked = mask(text)
+    for match in reversed(list(_SENSITIVITY.finditer(masked))):
+        if not re.search(r"\b(posedge|negedge)\b", match.group(1)):
+            text = text[:match.end(1)] + f" or {SELECTOR}" + text[match.end(1):]
+    masked = mask(text)
+    inserts = []
+    for match in _MODULE.finditer(masked):
+        depth, i = 0, match.end()
+        while i < len(masked):
+            c = masked[i]
+            if c == "(":
+                depth += 1
+            elif c == ")":
+                depth -= 1
+            elif c == ";" and depth == 0:
+                break
+            i += 1
+        inserts.append(i + 1)
+    for i in reversed(inserts):
+        text = text[:i] + _SELECTOR_DECL + text[i:]
+    return text
+
+
+@dataclass
+class Schema:
+    """The schema sources written to ``directory``: mutant id -> run-time index, and the excluded ones."""
+
+    directory: Path
+    index: dict[str, int]
+    excluded: dict[str, str]
+
+
+def write_schema(rtl_dir, mutants: list[Mutant], out_dir) -> Schema:
+    """Copy ``rtl_dir/*.v`` into ``out_dir`` with every schematizable mutant of ``mutants`` guarded."""
+    rtl_dir, out_dir = Path(rtl_dir), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ports = port_directions(rtl_dir)
+    index, excluded = {}, {}
+    for path in sorted(rtl_dir.glob("*.v")):
+        text = path.read_text()
+        guards, ids, skipped = file_guards(text, [m for m in mutants if m.file == path.name],
+                                           max(index.values(), default=0) + 1, ports)
+        index.update(ids)
+        excluded.update(skipped)
+        if guards:
+            text = declare_selector(render(text, guards))
+        (out_dir / path.name).write_text(text)
+    return Schema(out_dir, index, excluded)
