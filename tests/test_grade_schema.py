@@ -12,7 +12,7 @@ from vectors.manifest import create_vector_set, read_vector_set
 from winoadder.cli import main
 from winoadder.hw.grade import grade
 from winoadder.hw.mutate import OPERATORS, rtl_mutants
-from winoadder.hw.schema import SELECTOR, write_schema
+from winoadder.hw.schema import PLAIN, SELECTOR, write_schema
 from winoadder.paths import RTL_DIR
 
 SMALL = DatapathConfig.from_dict({"act_fmt": "s4.2", "max_channels": 4, "lanes": 1, "out_fmt": "s6.2"})
@@ -34,6 +34,8 @@ def _resolve(text: str, selected: int) -> str:
     dropped), so it can be compared with the mutant's own text."""
     text = re.sub(rf" reg \[31:0\] {SELECTOR};.*?{SELECTOR} = 32'd0; end", "", text)
     text = text.replace(f" or {SELECTOR})", ")")
+    text = re.sub(rf"\n[ \t]*`define \w+{PLAIN}\b(?:.*\\\n)*.*", "", text)  # the unguarded twins
+    text = re.sub(rf"\n[ \t]*`undef \w+{PLAIN}\b", "", text).replace(PLAIN, "")
     out, pos = [], 0
     while (m := _GUARD.search(text, pos)) is not None:
         out.append(text[pos:m.start()])
@@ -64,8 +66,12 @@ def test_schema_text_selects_exactly_one_mutant(tmp_path):
     assert all(plan.excluded.values())
     original = {p.name: p.read_text() for p in RTL_DIR.glob("*.v")}
     schema = {p.name: p.read_text() for p in tmp_path.glob("*.v")}
+    definition = r"`define {}\b(?:.*\\\n)*.*"
     for name, text in original.items():
         assert _plain(_resolve(schema[name], 0)) == _plain(text), name
+        for macro in re.findall(rf"`define (\w+){PLAIN}\b", schema[name]):  # each twin: the original body
+            twin = re.search(definition.format(macro + PLAIN), schema[name]).group(0)
+            assert twin.replace(PLAIN, "") == re.search(definition.format(macro), text).group(0)
     for m in mutants:
         if m.id in plan.index:
             resolved = _resolve(schema[m.file], plan.index[m.id])

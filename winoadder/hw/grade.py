@@ -265,8 +265,12 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
                     results[task["mutant"]["id"]] = {**res, "detail": "killed on iverilog (survives on "
                                                      f"verilator): {res.get('detail')}"}
             survivors = [t for t in survivors if results[t["mutant"]["id"]]["status"] == "survived"]
-        proofs = _imap(prove_mutant, survivors, jobs, client)
-        for task, (verdict, detail) in zip(survivors, proofs, strict=True):
+        # yosys for the survivors not argued equivalent already (EQUIVALENT: build_report lists those)
+        by_id = {m.id: m for m in mutants}
+        unargued = [t for t in survivors
+                    if not _equivalent(snapshot, by_id[t["mutant"]["id"]], vset.manifest)]
+        proofs = _imap(prove_mutant, unargued, jobs, client)
+        for task, (verdict, detail) in zip(unargued, proofs, strict=True):
             if verdict == "equivalent":
                 results[task["mutant"]["id"]] = {"status": "equivalent", "reason": detail}
         report = build_report(vset, sim, mutants, results, total=total, sample=sample, seed=seed,
@@ -288,8 +292,9 @@ def _schema_build(mutants, base: dict, work: Path, progress: bool) -> dict[str, 
     sources = [*(plan.directory / n for n in _rtl_names(base["rtl_dir"])), Path(base["tb"])]
     start = time.perf_counter()
     try:
+        cache = Path(base["mutant_cache"]) / "schema" if base.get("mutant_cache") else None
         tb = build("verilator", "tb_winoadder_core", sources, base["params"], flags=RANDOM_INIT,
-                   make_vars=SCHEMA_MAKE)
+                   make_vars=SCHEMA_MAKE, cache=cache)
     except RuntimeError as exc:
         print(f"  schema build failed, every mutant gets its own build: {_first_error(str(exc))}")
         return {}
@@ -459,11 +464,22 @@ def run_mutant(task: dict) -> dict:
 
 
 def _run_mutant(task: dict) -> dict:
+    """A schematized mutant runs on the schema build first: a kill is final (its code is run-time code,
+    reached and compiled); a survivor, like every other mutant, is verilated alone, where a model identical
+    to the original's is not reached and a failed verilation a compile error; the others are compiled
+    (cached by model hash) and run."""
     from winoadder.hw.hdl import Build, build, format_param, verilator_command
     from winoadder.hw.mutate import Mutant, write_mutant
     from winoadder.hw.schema import PLUSARG
 
     mut = task["mutant"]
+    on_schema = None
+    if mut is not None and task["sim"] == "verilator" and task.get("schema_exe"):
+        schema_tb = Build("verilator", "tb_winoadder_core", Path(task["schema_exe"]).parent,
+                          (task["schema_exe"], f"+{PLUSARG}={task['schema_index']}"), 0.0, True)
+        on_schema = _simulate(task, schema_tb, "all")
+        if on_schema["status"] == "killed":
+            return _with_classes(on_schema, task)
     scratch = Path(tempfile.mkdtemp(prefix="m-", dir=task["work"]))
     try:
         mutant = None if mut is None else Mutant(mut["file"], mut["line"], 0, mut["offset"], mut["operator"],
@@ -480,11 +496,10 @@ def _run_mutant(task: dict) -> dict:
         if mut is not None and model == task.get("original_model"):
             return {"status": "not_reached",
                     "reason": "removed by elaboration (model identical to the original)"}
+        if on_schema is not None:
+            return {**on_schema, "model": model}
         try:
-            if task["sim"] == "verilator" and task.get("schema_exe"):
-                tb = Build("verilator", "tb_winoadder_core", Path(task["schema_exe"]).parent,
-                           (task["schema_exe"], f"+{PLUSARG}={task['schema_index']}"), 0.0, True)
-            elif task["sim"] == "verilator":
+            if task["sim"] == "verilator":
                 tb = _compiled_model(scratch / "obj", model, task.get("mutant_cache"))
             else:
                 tb = build(task["sim"], "tb_winoadder_core", sources, params)
@@ -493,14 +508,19 @@ def _run_mutant(task: dict) -> dict:
             return {"status": "compile_error", "detail": _first_error(str(exc))}
         result = _simulate(task, tb, "all")
         result["model"] = model
-        if result["status"] == "killed":
-            wrong = np.asarray(result["wrong_outputs"], dtype=np.int64)
-            out_class = np.load(task["out_class"])[wrong] if len(wrong) else np.zeros(0, dtype=np.int64)
-            found = set(out_class.tolist())
-            result["by_class"] = [c for i, c in enumerate(task["classes"]) if i in found] or ["(run failed)"]
-        return result
+        return _with_classes(result, task)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _with_classes(result: dict, task: dict) -> dict:
+    """A killed result with ``by_class``: the classes whose outputs it got wrong."""
+    if result["status"] == "killed":
+        wrong = np.asarray(result["wrong_outputs"], dtype=np.int64)
+        out_class = np.load(task["out_class"])[wrong] if len(wrong) else np.zeros(0, dtype=np.int64)
+        found = set(out_class.tolist())
+        result["by_class"] = [c for i, c in enumerate(task["classes"]) if i in found] or ["(run failed)"]
+    return result
 
 
 def prove_mutant(task: dict) -> tuple[str, str]:

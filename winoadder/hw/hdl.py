@@ -113,9 +113,11 @@ def build(
     include_dirs: Iterable[str | os.PathLike] = (),
     flags: Sequence[str] = (),
     make_vars: Sequence[str] = (),
+    cache: str | os.PathLike | None = None,
 ) -> Build:
     """Compile ``sources`` with top module ``top``, parameter overrides ``params``, extra simulator
-    ``flags`` and, for Verilator, ``make_vars`` such as ``OPT_FAST=-O0`` (cached; both in the key)."""
+    ``flags`` and, for Verilator, ``make_vars`` such as ``OPT_FAST=-O0`` (cached; both in the key) under
+    ``cache`` (default ``cache_dir()/hdl``)."""
     require_simulator(sim)
     flags = tuple(str(f) for f in flags)
     make_vars = tuple(str(v) for v in make_vars)
@@ -126,7 +128,7 @@ def build(
         if not src.is_file():
             raise UsageError(f"sources: {src} does not exist")
     key = _cache_key(sim, top, sources, params, include_dirs, (*flags, *make_vars))
-    root = cache_dir() / "hdl"
+    root = Path(cache) if cache is not None else cache_dir() / "hdl"
     final = root / key
     meta = _read_meta(final)
     if meta is not None:

@@ -32,6 +32,7 @@ from pathlib import Path
 from winoadder.hw.mutate import CONTROL, Mutant, _match_forward, _tokens, mask
 
 SELECTOR = "wa_mutant_id"
+PLAIN = "__P"  # suffix of a macro's unguarded twin
 PLUSARG = "wa_mutant"
 _SELECTOR_DECL = (f' reg [31:0] {SELECTOR}; initial begin if (!$value$plusargs("{PLUSARG}=%d", {SELECTOR})) '
                   f"{SELECTOR} = 32'd0; end")
@@ -384,7 +385,7 @@ def file_guards(text: str, mutants: list[Mutant], first_index: int, ports
             continue
         rel = m.offset - start
         g = text[start:end]
-        mutated = g[:rel] + m.replacement + g[rel + len(m.original):]
+        mutated = _plain_macros(g[:rel] + m.replacement + g[rel + len(m.original):], f.macros)
         guard = Guard(start, end, first_index + len(guards), mutated, truth)
         guards.append(guard)
         owner[guard.index] = m.id
@@ -392,6 +393,43 @@ def file_guards(text: str, mutants: list[Mutant], first_index: int, ports
     for g in crossing:
         excluded[owner[g.index]] = "its guarded expression crosses another mutant's"
     return kept, {owner[g.index]: g.index for g in kept}, excluded
+
+
+def _plain_macros(text: str, macros) -> str:
+    """``text`` with its uses of the file's macros renamed to their unguarded twins (``NAME__P``): a
+    mutated arm expands to the original code around the mutation, not to every other guard again."""
+    def rename(m: re.Match) -> str:
+        return f"`{m.group(1)}{PLAIN}" if m.group(1) in macros else m.group(0)
+
+    return re.sub(r"`(\w+)\b", rename, text)
+
+
+def add_plain_twins(rendered: str, original: str) -> str:
+    """Define ``NAME__P`` (the original body, its macro uses renamed the same way) after every macro
+    definition of ``rendered``, and undefine it beside ``NAME``."""
+    macros = {}
+    for m in re.finditer(r"^[ \t]*`define\s+(\w+)", original, re.MULTILINE):
+        end = _definition_end(original, m.start())
+        macros[m.group(1)] = original[m.end():end]
+    for name, rest in macros.items():
+        twin = f"`define {name}{PLAIN}{_plain_macros(rest, macros)}"
+        m = re.search(rf"^[ \t]*`define\s+{name}\b", rendered, re.MULTILINE)
+        end = _definition_end(rendered, m.start())
+        rendered = rendered[:end] + "\n" + twin + rendered[end:]
+        rendered = re.sub(rf"^([ \t]*)`undef\s+{name}\b", rf"\g<0>\n\1`undef {name}{PLAIN}", rendered,
+                          flags=re.MULTILINE)
+    return rendered
+
+
+def _definition_end(text: str, pos: int) -> int:
+    """End of the macro definition starting at ``pos`` (lines continued with a backslash)."""
+    while True:
+        nl = text.find("\n", pos)
+        if nl < 0:
+            return len(text)
+        if not text[:nl].rstrip(" \t").endswith("\\"):
+            return nl
+        pos = nl + 1
 
 
 def _nest(guards: list[Guard]) -> tuple[list[Guard], list[Guard]]:
@@ -488,6 +526,6 @@ def write_schema(rtl_dir, mutants: list[Mutant], out_dir) -> Schema:
         index.update(ids)
         excluded.update(skipped)
         if guards:
-            text = declare_selector(render(text, guards))
+            text = declare_selector(add_plain_twins(render(text, guards), text))
         (out_dir / path.name).write_text(text)
     return Schema(out_dir, index, excluded)
