@@ -4,6 +4,7 @@ import json
 import random
 import re
 import shutil
+import subprocess
 
 import pytest
 
@@ -12,11 +13,12 @@ from vectors.manifest import create_vector_set, read_vector_set
 from winoadder.cli import main
 from winoadder.hw.grade import grade
 from winoadder.hw.mutate import OPERATORS, rtl_mutants
-from winoadder.hw.schema import PLAIN, SELECTOR, write_schema
+from winoadder.hw.schema import SELECTOR, write_schema
 from winoadder.paths import RTL_DIR
 
 SMALL = DatapathConfig.from_dict({"act_fmt": "s4.2", "max_channels": 4, "lanes": 1, "out_fmt": "s6.2"})
 _GUARD = re.compile(rf"\(\({SELECTOR} == 32'd(\d+)\) \? ")
+_CASE = f"case ({SELECTOR}) "
 
 
 def _group_end(text: str, i: int) -> int:
@@ -30,52 +32,74 @@ def _group_end(text: str, i: int) -> int:
 
 
 def _resolve(text: str, selected: int) -> str:
-    """The schema text with every guard replaced by the arm ``selected`` takes (the selector declaration
-    dropped), so it can be compared with the mutant's own text."""
+    """The schema text with every guard replaced by what run-time id ``selected`` executes (the selector's
+    declaration and sensitivity dropped, a truth guard's ``|`` too)."""
     text = re.sub(rf" reg \[31:0\] {SELECTOR};.*?{SELECTOR} = 32'd0; end", "", text)
     text = text.replace(f" or {SELECTOR})", ")")
-    text = re.sub(rf"\n[ \t]*`define \w+{PLAIN}\b(?:.*\\\n)*.*", "", text)  # the unguarded twins
-    text = re.sub(rf"\n[ \t]*`undef \w+{PLAIN}\b", "", text).replace(PLAIN, "")
     out, pos = [], 0
-    while (m := _GUARD.search(text, pos)) is not None:
-        out.append(text[pos:m.start()])
-        a = m.end()
-        a_end = _group_end(text, a)
-        b = a_end + 3  # " : "
-        truth = text[b] == "|"
-        b_end = _group_end(text, b + truth)
-        arm = text[a:a_end] if int(m.group(1)) == selected else text[b + truth:b_end]
+    while True:
+        guard, case = _GUARD.search(text, pos), text.find(_CASE, pos)
+        if guard is None and case < 0:
+            break
+        if case >= 0 and (guard is None or case < guard.start()):
+            out.append(text[pos:case])
+            arm, pos = _resolve_case(text, case + len(_CASE), selected)
+        else:
+            out.append(text[pos:guard.start()])
+            a = guard.end() + (text[guard.end()] == "|")
+            a_end = _group_end(text, a)
+            b = a_end + 3  # " : "
+            b += text[b] == "|"
+            b_end = _group_end(text, b)
+            arm = text[a:a_end] if int(guard.group(1)) == selected else text[b:b_end]
+            pos = b_end + 1
         out.append(_resolve(arm, selected))
-        pos = b_end + 1
     out.append(text[pos:])
     return "".join(out)
 
 
-def _plain(text: str) -> str:
-    return re.sub(r"[\s()]", "", text)
+def _resolve_case(text: str, pos: int, selected: int) -> tuple[str, int]:
+    """The statement a ``case`` guard at ``pos`` (its first arm) executes, and the index past it."""
+    chosen = None
+    while not text.startswith("default: begin ", pos):
+        label = re.match(r"32'd(\d+): begin ", text[pos:])
+        end = re.compile(r"\bend\b").search(text, pos + label.end())
+        if int(label.group(1)) == selected:
+            chosen = text[pos + label.end():end.start()]
+        pos = end.end() + 1
+    pos += len("default: begin ")
+    end = text.index(" end endcase", pos)
+    return (text[pos:end] if chosen is None else chosen), end + len(" end endcase")
+
+
+def _preprocessed(text: str, tmp_path) -> str:
+    """``verilator -E`` of one file (macros expanded by Verilator itself), whitespace and parentheses
+    dropped."""
+    path = tmp_path / "file.v"
+    path.write_text(text)
+    proc = subprocess.run(["verilator", "-E", "-P", str(path)], capture_output=True, text=True, check=True)
+    return re.sub(r"[\s()]", "", proc.stdout)
 
 
 def test_schema_text_selects_exactly_one_mutant(tmp_path):
-    """Resolving the guards for run-time id k gives mutant k's text (up to parentheses), 0 the original;
-    every operator has schematized mutants and the excluded ones name a reason."""
+    """Resolving the guards for run-time id k gives mutant k's own text after preprocessing (macros
+    expanded by Verilator), and id 0 the original: for every file and a seeded sample of 40 mutants.
+    Every operator has schematized mutants; the excluded ones name a reason."""
     mutants = rtl_mutants(RTL_DIR)
-    plan = write_schema(RTL_DIR, mutants, tmp_path)
+    plan = write_schema(RTL_DIR, mutants, tmp_path / "schema")
     assert len(plan.index) + len(plan.excluded) == len(mutants)
     assert len(set(plan.index.values())) == len(plan.index)
     assert {m.operator for m in mutants if m.id in plan.index} == set(OPERATORS)
     assert all(plan.excluded.values())
     original = {p.name: p.read_text() for p in RTL_DIR.glob("*.v")}
-    schema = {p.name: p.read_text() for p in tmp_path.glob("*.v")}
-    definition = r"`define {}\b(?:.*\\\n)*.*"
+    schema = {p.name: p.read_text() for p in (tmp_path / "schema").glob("*.v")}
     for name, text in original.items():
-        assert _plain(_resolve(schema[name], 0)) == _plain(text), name
-        for macro in re.findall(rf"`define (\w+){PLAIN}\b", schema[name]):  # each twin: the original body
-            twin = re.search(definition.format(macro + PLAIN), schema[name]).group(0)
-            assert twin.replace(PLAIN, "") == re.search(definition.format(macro), text).group(0)
-    for m in mutants:
-        if m.id in plan.index:
-            resolved = _resolve(schema[m.file], plan.index[m.id])
-            assert _plain(resolved) == _plain(m.apply(original[m.file])), (m, plan.index[m.id])
+        assert _preprocessed(_resolve(schema[name], 0), tmp_path) == _preprocessed(text, tmp_path), name
+    schematized = sorted((m for m in mutants if m.id in plan.index), key=lambda m: m.id)
+    sample = random.Random(3).sample(schematized, 40)
+    for m in sample:
+        resolved = _resolve(schema[m.file], plan.index[m.id])
+        assert _preprocessed(resolved, tmp_path) == _preprocessed(m.apply(original[m.file]), tmp_path), m
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,6 @@ from pathlib import Path
 from winoadder.hw.mutate import CONTROL, Mutant, _match_forward, _tokens, mask
 
 SELECTOR = "wa_mutant_id"
-PLAIN = "__P"  # suffix of a macro's unguarded twin
 PLUSARG = "wa_mutant"
 _SELECTOR_DECL = (f' reg [31:0] {SELECTOR}; initial begin if (!$value$plusargs("{PLUSARG}=%d", {SELECTOR})) '
                   f"{SELECTOR} = 32'd0; end")
@@ -369,12 +368,27 @@ def port_directions(rtl_dir) -> dict[str, dict[str, str]]:
 
 
 def file_guards(text: str, mutants: list[Mutant], first_index: int, ports
-                ) -> tuple[list[Guard], dict[str, int], dict[str, str]]:
-    """The guards of one file's mutants (run-time ids from ``first_index``): (guards, mutant id -> run-time
-    id, excluded mutant id -> reason)."""
+                ) -> tuple[list[Guard], dict[tuple[int, int], str], dict[str, int], dict[str, str]]:
+    """The guards of one file's mutants (run-time ids from ``first_index``): (expression guards, rendered
+    always bodies by original span, mutant id -> run-time id, excluded mutant id -> reason)."""
     f = _File(text, ports)
-    guards, owner, excluded = [], {}, {}
+    proc = _Procedural(f)
+    guards, owner, excluded, placed = [], {}, {}, {}
+    index = first_index
     for m in mutants:
+        k = f.token_at(m.offset)
+        if m.operator != "polarity" and proc.in_procedural_code(k):
+            reason = None if f.runtime(k) else "a constant position in procedural code"
+            reason = reason or proc.add(m, index)
+            if reason:
+                excluded[m.id] = reason
+            else:
+                placed[m.id] = index
+                index += 1
+            continue
+        if any(a <= k < b for a, b, _ in f.macros.values()):
+            excluded[m.id] = "in a macro used outside procedural code"
+            continue
         span = f.span(m)
         if isinstance(span, str):
             excluded[m.id] = span
@@ -385,40 +399,15 @@ def file_guards(text: str, mutants: list[Mutant], first_index: int, ports
             continue
         rel = m.offset - start
         g = text[start:end]
-        mutated = _plain_macros(g[:rel] + m.replacement + g[rel + len(m.original):], f.macros)
-        guard = Guard(start, end, first_index + len(guards), mutated, truth)
+        guard = Guard(start, end, index, g[:rel] + m.replacement + g[rel + len(m.original):], truth)
+        index += 1
         guards.append(guard)
         owner[guard.index] = m.id
     kept, crossing = _nest(guards)
     for g in crossing:
         excluded[owner[g.index]] = "its guarded expression crosses another mutant's"
-    return kept, {owner[g.index]: g.index for g in kept}, excluded
-
-
-def _plain_macros(text: str, macros) -> str:
-    """``text`` with its uses of the file's macros renamed to their unguarded twins (``NAME__P``): a
-    mutated arm expands to the original code around the mutation, not to every other guard again."""
-    def rename(m: re.Match) -> str:
-        return f"`{m.group(1)}{PLAIN}" if m.group(1) in macros else m.group(0)
-
-    return re.sub(r"`(\w+)\b", rename, text)
-
-
-def add_plain_twins(rendered: str, original: str) -> str:
-    """Define ``NAME__P`` (the original body, its macro uses renamed the same way) after every macro
-    definition of ``rendered``, and undefine it beside ``NAME``."""
-    macros = {}
-    for m in re.finditer(r"^[ \t]*`define\s+(\w+)", original, re.MULTILINE):
-        end = _definition_end(original, m.start())
-        macros[m.group(1)] = original[m.end():end]
-    for name, rest in macros.items():
-        twin = f"`define {name}{PLAIN}{_plain_macros(rest, macros)}"
-        m = re.search(rf"^[ \t]*`define\s+{name}\b", rendered, re.MULTILINE)
-        end = _definition_end(rendered, m.start())
-        rendered = rendered[:end] + "\n" + twin + rendered[end:]
-        rendered = re.sub(rf"^([ \t]*)`undef\s+{name}\b", rf"\g<0>\n\1`undef {name}{PLAIN}", rendered,
-                          flags=re.MULTILINE)
-    return rendered
+    placed.update({owner[g.index]: g.index for g in kept})
+    return kept, proc.replacements(), placed, excluded
 
 
 def _definition_end(text: str, pos: int) -> int:
@@ -443,9 +432,11 @@ def _nest(guards: list[Guard]) -> tuple[list[Guard], list[Guard]]:
     return kept, crossing
 
 
-def render(text: str, guards: list[Guard]) -> str:
-    """``text`` with every guard applied (nested spans rendered inside out)."""
-    spans = sorted({(g.start, g.end) for g in guards}, key=lambda s: (s[0], -s[1]))
+def render(text: str, guards: list[Guard], replacements: dict[tuple[int, int], str] | None = None) -> str:
+    """``text`` with every guard applied (nested spans rendered inside out) and the spans of
+    ``replacements`` (disjoint from the guards) replaced."""
+    replacements = replacements or {}
+    spans = sorted({(g.start, g.end) for g in guards} | set(replacements), key=lambda s: (s[0], -s[1]))
     by_span: dict[tuple[int, int], list[Guard]] = {}
     for g in guards:
         by_span.setdefault((g.start, g.end), []).append(g)
@@ -456,7 +447,7 @@ def render(text: str, guards: list[Guard]) -> str:
             s = children[i]
             inner = [c for c in children[i + 1:] if c[0] >= s[0] and c[1] <= s[1]]
             out.append(text[pos:s[0]])
-            out.append(wrap(s, build(s[0], s[1], inner)))
+            out.append(replacements[s] if s in replacements else wrap(s, build(s[0], s[1], inner)))
             pos = s[1]
             i += 1 + len(inner)
         out.append(text[pos:b])
@@ -521,11 +512,234 @@ def write_schema(rtl_dir, mutants: list[Mutant], out_dir) -> Schema:
     index, excluded = {}, {}
     for path in sorted(rtl_dir.glob("*.v")):
         text = path.read_text()
-        guards, ids, skipped = file_guards(text, [m for m in mutants if m.file == path.name],
-                                           max(index.values(), default=0) + 1, ports)
+        guards, bodies, ids, skipped = file_guards(text, [m for m in mutants if m.file == path.name],
+                                                   max(index.values(), default=0) + 1, ports)
         index.update(ids)
         excluded.update(skipped)
-        if guards:
-            text = declare_selector(add_plain_twins(render(text, guards), text))
+        if ids:
+            text = declare_selector(render(text, guards, bodies))
         (out_dir / path.name).write_text(text)
     return Schema(out_dir, index, excluded)
+
+
+# ------------------------------------------------------------------------------- procedural statements
+
+
+@dataclass
+class _Tracked:
+    """Text with, per character, its offset in the original file (-1: inserted)."""
+
+    text: str
+    origin: list[int]
+
+    def slice(self, a: int, b: int) -> _Tracked:
+        return _Tracked(self.text[a:b], self.origin[a:b])
+
+    def __add__(self, other: _Tracked) -> _Tracked:
+        return _Tracked(self.text + other.text, self.origin + other.origin)
+
+
+def _source(text: str, a: int, b: int) -> _Tracked:
+    return _Tracked(text[a:b], list(range(a, b)))
+
+
+def _definitions(text: str) -> dict[str, tuple[list[str], _Tracked]]:
+    """The file's macros: name -> (parameters, body), the body's line continuations blanked."""
+    out = {}
+    for m in re.finditer(r"^[ \t]*`define\s+(\w+)(\(([^)]*)\))?", text, re.MULTILINE):
+        params = [p.strip() for p in m.group(3).split(",")] if m.group(2) else []
+        end = _definition_end(text, m.start())
+        body = _source(text, m.end(), end)
+        body = _Tracked("".join(" " if c == "\\" else c for c in body.text), body.origin)
+        out[m.group(1)] = (params, body)
+    return out
+
+
+def _expand(tr: _Tracked, defs, depth: int = 0) -> _Tracked:
+    """``tr`` with every use of the file's macros expanded (arguments substituted), origins kept."""
+    if depth > 20:
+        raise ValueError("macro expansion too deep")
+    out, pos = _Tracked("", []), 0
+    for m in re.finditer(r"`(\w+)", tr.text):
+        if m.start() < pos or m.group(1) not in defs:
+            continue
+        params, body = defs[m.group(1)]
+        end, args = m.end(), []
+        if params:
+            j = m.end()
+            while j < len(tr.text) and tr.text[j].isspace():
+                j += 1
+            end, args = _arguments(tr, j)
+        out = out + tr.slice(pos, m.start()) + _expand(_substitute(body, params, args), defs, depth + 1)
+        pos = end
+    return out + tr.slice(pos, len(tr.text))
+
+
+def _arguments(tr: _Tracked, j: int) -> tuple[int, list[_Tracked]]:
+    """The arguments of a macro use whose ``(`` is at ``j``: (index past ``)``, stripped arguments)."""
+    depth, start, args = 0, j + 1, []
+    for i in range(j, len(tr.text)):
+        c = tr.text[i]
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+            if depth == 0:
+                args.append(_strip(tr.slice(start, i)))
+                return i + 1, args
+        elif c == "," and depth == 1:
+            args.append(_strip(tr.slice(start, i)))
+            start = i + 1
+    raise ValueError("unbalanced macro arguments")
+
+
+def _strip(tr: _Tracked) -> _Tracked:
+    a, b = 0, len(tr.text)
+    while a < b and tr.text[a].isspace():
+        a += 1
+    while b > a and tr.text[b - 1].isspace():
+        b -= 1
+    return tr.slice(a, b)
+
+
+def _substitute(body: _Tracked, params: list[str], args: list[_Tracked]) -> _Tracked:
+    values = dict(zip(params, args, strict=False))
+    out, pos = _Tracked("", []), 0
+    for kind, tok, p in _tokens(body.text):
+        if kind == "id" and tok in values:
+            out = out + body.slice(pos, p) + values[tok]
+            pos = p + len(tok)
+    return out + body.slice(pos, len(body.text))
+
+
+def _statements(masked: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]] | None:
+    """Character spans of the simple statements (assignments, to their ``;``) and of the ``if``
+    conditions (inside the parentheses) of a procedural body; None when it holds a ``case``."""
+    toks = _tokens(masked)
+    stmts, conds, i, start = [], [], 0, True
+    while i < len(toks):
+        kind, tok, _ = toks[i]
+        if tok in ("case", "casez", "casex", "fork"):
+            return None
+        if tok in ("if", "for", "while") and i + 1 < len(toks) and toks[i + 1][1] == "(":
+            j = _match_forward(toks, i + 1)
+            if tok == "if":
+                conds.append((toks[i + 2][2], toks[j][2]))
+            i, start = j + 1, True
+            continue
+        if tok in ("begin", "end", "else", ";"):
+            i, start = i + 1, True
+            continue
+        if start and kind == "id":
+            depth, j = 0, i
+            while j < len(toks) and not (toks[j][1] == ";" and depth == 0):
+                depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(toks[j][1], 0)
+                j += 1
+            if j == len(toks):
+                return None
+            stmts.append((toks[i][2], toks[j][2] + 1))
+            i, start = j + 1, True
+            continue
+        i, start = i + 1, False
+    return stmts, conds
+
+
+class _Procedural:
+    """The ``always`` bodies of a file, macros expanded, for statement-level guards: a mutant in
+    procedural code (or in a macro used only there) becomes an arm of a ``case`` on the selector around
+    every simple statement holding a copy of it (exact whatever the edit does to widths), or a truth
+    guard around an ``if`` condition holding one."""
+
+    def __init__(self, f: _File):
+        self.f = f
+        defs = _definitions(f.text)
+        self.bodies = []  # (region start char, region end char, expanded, statements, conditions)
+        for a, b, kind in f.regions:
+            if kind != "always":
+                continue
+            start, end = f.tokens[a][2], f.tokens[b - 1][2] + len(f.tokens[b - 1][1])
+            expanded = _expand(_source(f.text, start, end), defs)
+            found = _statements(mask(expanded.text))
+            self.bodies.append((start, end, expanded, *(found or (None, None))))
+        self.guards: dict[int, dict[tuple[int, int], list]] = {}  # body -> span -> arms
+
+    def in_procedural_code(self, k: int) -> bool:
+        """Token k is in an always body or in a macro used (transitively) only in always bodies."""
+        f = self.f
+        for name, (a, b, _) in f.macros.items():
+            if a <= k < b:
+                return self._macro_procedural(name, set())
+        return any(a <= k < b and kind == "always" for a, b, kind in f.regions)
+
+    def _macro_procedural(self, name: str, seen: set) -> bool:
+        if name in seen:
+            return False
+        seen = seen | {name}
+        uses = [k for k, t in enumerate(self.f.tokens) if t[0] == "macro" and t[1] == "`" + name]
+        for k in uses:
+            inside = next((n for n, (a, b, _) in self.f.macros.items() if a <= k < b), None)
+            if inside is not None and not self._macro_procedural(inside, seen):
+                return False
+            if inside is None and not any(a <= k < b and kind == "always" for a, b, kind in self.f.regions):
+                return False
+        return bool(uses)
+
+    def add(self, m: Mutant, index: int) -> str | None:
+        """Place mutant ``m`` as run-time id ``index``; None, or the reason it cannot be."""
+        width = len(m.original)
+        placed = []
+        for body_index, (_, _, expanded, stmts, conds) in enumerate(self.bodies):
+            copies = [i for i, o in enumerate(expanded.origin) if o == m.offset
+                      and expanded.origin[i + width - 1: i + width] == [m.offset + width - 1]
+                      and expanded.text[i:i + width] == m.original]
+            if copies and stmts is None:
+                return "procedural code with a case statement"
+            for i in copies:
+                span = next(((a, b, False) for a, b in stmts if a <= i and i + width <= b), None)
+                span = span or next(((a, b, True) for a, b in conds if a <= i and i + width <= b), None)
+                if span is None:
+                    return "a copy outside a simple statement or an if condition"
+                placed.append((body_index, span, i))
+        if not placed:
+            return "no copy in procedural code"
+        for body_index, (a, b, truth), i in placed:
+            arms = self.guards.setdefault(body_index, {}).setdefault((a, b), [])
+            arm = next((x for x in arms if x[0] == index), None)
+            if arm is None:
+                arms.append((index, [i], truth, m.replacement, width))
+            else:
+                arm[1].append(i)
+        return None
+
+    def replacements(self) -> dict[tuple[int, int], str]:
+        """Original character span of each guarded always body -> its rendered text."""
+        out = {}
+        for body_index, spans in self.guards.items():
+            start, end, expanded, _, _ = self.bodies[body_index]
+            text, pieces, pos = expanded.text, [], 0
+            for (a, b), arms in sorted(spans.items()):
+                pieces.append(text[pos:a])
+                pieces.append(_statement_guard(text[a:b], a, arms))
+                pos = b
+            pieces.append(text[pos:])
+            out[(start, end)] = "".join(pieces)
+        return out
+
+
+def _statement_guard(original: str, at: int, arms) -> str:
+    """A simple statement as a ``case`` on the selector, or an if condition as nested truth guards."""
+    def mutated(copies, replacement, width) -> str:
+        text = original
+        for i in sorted(copies, reverse=True):
+            text = text[:i - at] + replacement + text[i - at + width:]
+        return text
+
+    if arms[0][2]:  # an if condition
+        inner = original
+        for index, copies, _, replacement, width in sorted(arms):
+            inner = (f"(({SELECTOR} == 32'd{index}) ? |({mutated(copies, replacement, width)}) "
+                     f": |({inner}))")
+        return inner
+    cases = " ".join(f"32'd{index}: begin {mutated(copies, replacement, width)} end"
+                     for index, copies, _, replacement, width in sorted(arms))
+    return f"case ({SELECTOR}) {cases} default: begin {original} end endcase"
