@@ -211,8 +211,7 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
 
     start = time.perf_counter()
     rtl_dir = Path(rtl_dir or RTL_DIR)
-    everyone = rtl_mutants(rtl_dir, operators=operators or OPERATORS)
-    mutants = everyone
+    mutants = rtl_mutants(rtl_dir, operators=operators or OPERATORS)
     total = len(mutants)
     if sample and sample < total:
         mutants = sorted(random.Random(seed).sample(mutants, sample), key=lambda m: (m.file, m.offset))
@@ -234,10 +233,7 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
                                "set the RTL passes")
         base["timeout"] = timeout or 20 * original["run_seconds"] + 10
         base["original_model"] = original["model"]
-        schematized = {}
-        if schema and sim == "verilator":
-            schematized = _schema_build(everyone, base, work, progress)
-        tasks, results = [], {}
+        results, to_run = {}, []
         for m in mutants:
             if m.file not in reach["files"]:
                 results[m.id] = {"status": "not_reached",
@@ -245,8 +241,12 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
             elif (m.file, m.line) in reach["zero"]:
                 results[m.id] = {"status": "not_reached", "reason": "block never executed (line coverage)"}
             else:
-                tasks.append({**base, "mutant": m.to_dict() | {"offset": m.offset},
-                              **schematized.get(m.id, {})})
+                to_run.append(m)
+        # One schema build of the mutants to run (cached by content: the full campaign's is reused by
+        # every later full grading of the same RTL and configuration).
+        schematized = _schema_build(to_run, base, work, progress) if schema and sim == "verilator" else {}
+        tasks = [{**base, "mutant": m.to_dict() | {"offset": m.offset}, **schematized.get(m.id, {})}
+                 for m in to_run]
         done = 0
         for task, res in zip(tasks, _imap(run_mutant, tasks, jobs, client), strict=True):
             results[task["mutant"]["id"]] = res
@@ -289,6 +289,8 @@ def _schema_build(mutants, base: dict, work: Path, progress: bool) -> dict[str, 
     from winoadder.hw.schema import write_schema
 
     plan = write_schema(base["rtl_dir"], mutants, work / "schema")
+    if not plan.index:
+        return {}
     sources = [*(plan.directory / n for n in _rtl_names(base["rtl_dir"])), Path(base["tb"])]
     start = time.perf_counter()
     try:

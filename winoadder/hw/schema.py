@@ -1,26 +1,32 @@
 """Mutant schemata: one copy of ``rtl/*.v`` that holds many mutants, each selected at run time.
 
-Every mutant that is an expression-level edit in run-time code becomes a guard around the smallest
-expression ``G`` that contains it, ``((wa_mutant_id == k) ? (G') : (G))`` with ``G'`` the mutated text of
-``G``; each module declares ``reg [31:0] wa_mutant_id``, read from the plusarg ``+wa_mutant=k`` (absent:
-0, the original). A guard is exact only when ``G'`` has the width and signedness of ``G`` (both arms of
-``?:`` take the context of the whole), so only edits that keep them are schematized:
+Every module declares ``reg [31:0] wa_mutant_id``, read from the plusarg ``+wa_mutant=k`` (absent: 0,
+the original), and added to its explicit combinational sensitivity lists. A schematized mutant k is
+guarded so that its edit takes effect exactly when ``wa_mutant_id == k``:
 
-- ``arith`` / ``compare`` / ``logic`` operator swaps, a dropped unary minus or ``~`` (not ``!``: it
-  changes the width), a flipped literal, a sign-extension bit replaced by ``1'b0``, a control port's
-  connection inverted, an unsigned right-hand side of a control assignment stuck at a 1-bit constant;
-- ``condition`` (an inverted ``if`` or ``?:`` condition): both are truth tests of a self-determined
-  expression, so the guard is ``((id == k) ? (!(C)) : |(C))``.
+- **procedural code** (``always`` bodies, and macros used only there): the body is rewritten with the
+  file's macros expanded (each character keeps its origin, so every expansion of a mutated macro body
+  is found), and every simple statement holding a copy of the edit becomes
+  ``case (wa_mutant_id) k: begin <statement with the edit> end ... default: begin <statement> end
+  endcase``; an ``if`` condition holding one becomes ``((wa_mutant_id == k) ? |(C') : |(C))`` (a truth
+  test of a self-determined expression). Both are exact whatever the edit does to widths or
+  signedness, and every arm keeps constant indices, so the simulator folds them as it folds the
+  original.
+- **continuous code** (``assign`` and net-declaration right-hand sides, port connections): the
+  smallest expression ``G`` holding the edit becomes ``((wa_mutant_id == k) ? (G') : (G))``. Both arms of
+  ``?:`` take the context of the whole, so this is exact only when ``G'`` keeps the width and
+  signedness of ``G``: operator swaps (``arith``, ``compare``, ``logic``), a dropped unary minus or
+  ``~``, a flipped literal, a sign-extension bit replaced by ``1'b0``, a control input's connection
+  inverted, an unsigned control assignment stuck at a 1-bit constant; an inverted condition is a
+  truth guard as above. A removed ``$signed`` or a dropped ``!`` keeps a build of its own there.
 
-Run-time code is the body of an ``always`` block, the right-hand side of ``assign`` and of a net
-declaration, and the body of a macro used only there; inside it, constant positions (a ``[a:b]``
-range, the width of ``+:`` / ``-:``, a generate-block index, a replication count, a macro argument the
-body uses in one) are not.
-Everything else — declarations and their widths, parameters and localparams, generate conditions,
-``$signed`` removed (it changes signedness), ``!`` dropped — keeps a build of its own
-(``excluded`` with the reason). ``winoadder.hw.grade`` runs a schematized mutant as the schema build
-with ``+wa_mutant=k``; ``tests/test_grade.py`` checks that this gives the per-mutant build's verdict
-for a sample of every operator.
+Constant positions (declarations and their widths, parameters and localparams, generate conditions
+and generate-block indices, ``[a:b]`` ranges, ``+:`` / ``-:`` widths, replication counts, macro
+arguments a body uses in one) are never schematized: they are not run-time values, and an edit there
+can break elaboration. ``excluded`` names the reason for every mutant left out; those keep a build
+of their own. ``winoadder.hw.grade`` runs a schematized mutant as the schema build with
+``+wa_mutant=k``; ``tests/test_grade_schema.py`` checks the resolved text of guards against Verilator's
+preprocessing of the mutant, and the verdicts against per-mutant builds for a sample of every operator.
 """
 
 from __future__ import annotations
