@@ -102,7 +102,7 @@ _PATHS = re.compile(r'"/[^"]*\.v"')
 # Power-up state: every variable without a reset starts random (Verilator --x-initial unique, seeded per
 # run), so a mutant that only works with zero-initialised flops is killed. A mutant that survives the
 # first seed is run with the others.
-RANDOM_INIT = ("--x-assign", "unique", "--x-initial", "unique")
+RANDOM_INIT = ("--x-assign", "unique", "--x-initial", "unique")  # as winoadder.hw.hdl.VERILATOR_RANDOM_INIT
 SEEDS = (1, 2, 3, 4, 5)
 O0 = ("OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0")
 SCHEMA_MAKE = ("OPT_FAST=-O1", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0")  # built once, run once per mutant
@@ -577,6 +577,8 @@ def _simulate(task, tb, name: str) -> dict:
 
 
 def _simulate_once(task, tb, name: str, seed: int | None) -> dict:
+    from winoadder.hw.hdl import power_up
+
     spec = task["inputs"][name]
     actual_path = Path(spec["dir"]) / f"actual-{os.getpid()}.hex"
     actual_path.unlink(missing_ok=True)
@@ -584,8 +586,8 @@ def _simulate_once(task, tb, name: str, seed: int | None) -> dict:
     try:
         args = {"vectors": task["vectors"], "n_in": spec["n_in"], "n_out": spec["n_out"],
                 "actual": actual_path, "bindir": spec["dir"], "show": 0}
-        power_up = [] if seed is None else ["+verilator+rand+reset+2", f"+verilator+seed+{seed}"]
-        proc = tb.run([f"+{k}={v}" for k, v in args.items()] + power_up, timeout=task["timeout"], check=False)
+        init = [] if seed is None else power_up(seed)
+        proc = tb.run([f"+{k}={v}" for k, v in args.items()] + init, timeout=task["timeout"], check=False)
     except subprocess.TimeoutExpired:
         return {"status": "killed", "detail": "watchdog: the run did not finish",
                 "run_seconds": task["timeout"], "wrong_outputs": []}

@@ -37,6 +37,9 @@ SIMULATOR_TOOLS = {"iverilog": ("iverilog", "vvp"), "verilator": ("verilator", "
 _VERILATOR_WARNINGS_OFF = ("-Wno-fatal", "-Wno-lint", "-Wno-style")
 _VERILATOR_JOBS = "2"
 PLUSARGS_ENV = "WINOADDER_PLUSARGS"
+# Random power-up state: variables without an initial value start random (as flops do in silicon), from
+# the seed given at run time by power_up().
+VERILATOR_RANDOM_INIT = ("--x-assign", "unique", "--x-initial", "unique")
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,12 @@ class Build:
                 f"{self.sim} simulation of {self.top} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
             )
         return proc
+
+
+def power_up(seed: int) -> list[str]:
+    """Run-time arguments of a build verilated with VERILATOR_RANDOM_INIT: random power-up values from
+    ``seed`` (>= 0; Verilator's seed is seed + 1, as it takes 0 to mean a seed from the system)."""
+    return ["+verilator+rand+reset+2", f"+verilator+seed+{int(seed) + 1}"]
 
 
 def require_simulator(sim: str) -> str:
