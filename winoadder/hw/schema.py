@@ -660,6 +660,7 @@ class _Procedural:
         self.f = f
         defs = _definitions(f.text)
         self.bodies = []  # (region start char, region end char, expanded, statements, conditions)
+        self.positions = []  # per body: original offset -> its positions in the expanded text
         for a, b, kind in f.regions:
             if kind != "always":
                 continue
@@ -667,6 +668,10 @@ class _Procedural:
             expanded = _expand(_source(f.text, start, end), defs)
             found = _statements(mask(expanded.text))
             self.bodies.append((start, end, expanded, *(found or (None, None))))
+            where: dict[int, list[int]] = {}
+            for i, o in enumerate(expanded.origin):
+                where.setdefault(o, []).append(i)
+            self.positions.append(where)
         self.guards: dict[int, dict[tuple[int, int], list]] = {}  # body -> span -> arms
 
     def in_procedural_code(self, k: int) -> bool:
@@ -695,8 +700,8 @@ class _Procedural:
         width = len(m.original)
         placed = []
         for body_index, (_, _, expanded, stmts, conds) in enumerate(self.bodies):
-            copies = [i for i, o in enumerate(expanded.origin) if o == m.offset
-                      and expanded.origin[i + width - 1: i + width] == [m.offset + width - 1]
+            copies = [i for i in self.positions[body_index].get(m.offset, [])
+                      if expanded.origin[i + width - 1: i + width] == [m.offset + width - 1]
                       and expanded.text[i:i + width] == m.original]
             if copies and stmts is None:
                 return "procedural code with a case statement"
