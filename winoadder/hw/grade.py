@@ -201,11 +201,12 @@ def _parse_operators(spec: str) -> tuple[str, ...]:
 
 
 def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, timeout=0.0, rtl_dir=None,
-          progress=False, only=None, mutant_cache=None, client=None, schema=True) -> dict:
+          progress=False, only=None, mutant_cache=None, client=None, schema=True, depth=0) -> dict:
     """Grade ``vset``: classify every mutant of ``rtl_dir`` (default rtl/), or those whose id is in
     ``only``; return the report dict. The mutants run in ``jobs`` local processes, or as tasks on the
     Dask ``client`` (winoadder.dask_exec.dask_client) when given. With ``schema`` (Verilator), the
-    schematized mutants run on one schema build (winoadder.hw.schema) instead of a build each."""
+    schematized mutants run on one schema build (winoadder.hw.schema) instead of a build each. ``depth``
+    (default: the set's) sets the testbench's DEPTH, so a subset of a set can reuse the set's builds."""
     from winoadder.hw.mutate import OPERATORS, rtl_mutants
     from winoadder.paths import RTL_DIR, TB_DIR
 
@@ -217,7 +218,7 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
         mutants = sorted(random.Random(seed).sample(mutants, sample), key=lambda m: (m.file, m.offset))
     if only is not None:
         mutants = [m for m in mutants if m.id in only]
-    params = testbench_parameters(vset)
+    params = testbench_parameters(vset) | ({"DEPTH": depth} if depth else {})
     work = Path(tempfile.mkdtemp(prefix="winoadder-grade-"))
     try:
         # Copies: edits of rtl/ during a run change nothing.
