@@ -201,18 +201,21 @@ def _parse_operators(spec: str) -> tuple[str, ...]:
 
 
 def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, timeout=0.0, rtl_dir=None,
-          progress=False, only=None, mutant_cache=None, client=None, schema=True, depth=0) -> dict:
+          progress=False, only=None, mutant_cache=None, client=None, schema=True, depth=0,
+          schema_of_all=False) -> dict:
     """Grade ``vset``: classify every mutant of ``rtl_dir`` (default rtl/), or those whose id is in
     ``only``; return the report dict. The mutants run in ``jobs`` local processes, or as tasks on the
     Dask ``client`` (winoadder.dask_exec.dask_client) when given. With ``schema`` (Verilator), the
     schematized mutants run on one schema build (winoadder.hw.schema) instead of a build each. ``depth``
-    (default: the set's) sets the testbench's DEPTH, so a subset of a set can reuse the set's builds."""
+    (default: the set's) sets the testbench's DEPTH, so a subset of a set can reuse the set's builds; with
+    ``schema_of_all`` the schema holds every mutant (as a full grading's does, so its build is reused)
+    instead of the graded ones only."""
     from winoadder.hw.mutate import OPERATORS, rtl_mutants
     from winoadder.paths import RTL_DIR, TB_DIR
 
     start = time.perf_counter()
     rtl_dir = Path(rtl_dir or RTL_DIR)
-    mutants = rtl_mutants(rtl_dir, operators=operators or OPERATORS)
+    mutants = everyone = rtl_mutants(rtl_dir, operators=operators or OPERATORS)
     total = len(mutants)
     if sample and sample < total:
         mutants = sorted(random.Random(seed).sample(mutants, sample), key=lambda m: (m.file, m.offset))
@@ -243,9 +246,11 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
                 results[m.id] = {"status": "not_reached", "reason": "block never executed (line coverage)"}
             else:
                 to_run.append(m)
-        # One schema build of the mutants to run (cached by content: the full campaign's is reused by
-        # every later full grading of the same RTL and configuration).
-        schematized = _schema_build(to_run, base, work, progress) if schema and sim == "verilator" else {}
+        # One schema build of the graded mutants (cached by content: a full grading's is reused by every
+        # later full grading and --minimize of the same RTL and configuration).
+        schematized = {}
+        if schema and sim == "verilator" and to_run:
+            schematized = _schema_build(everyone if schema_of_all else mutants, base, work, progress)
         tasks = [{**base, "mutant": m.to_dict() | {"offset": m.offset}, **schematized.get(m.id, {})}
                  for m in to_run]
         done = 0

@@ -82,12 +82,14 @@ def minimize(vset, report: dict, out_dir, *, sim: str = "verilator", jobs: int =
     outputs = set(greedy_cover(set(killed), acc_sets))
     ids = set(killed)
     depth = testbench_depth(vset)  # the full set's: the subset reuses its builds
+    full = report["mutants_graded"] == report["mutants_total"]  # then the full grading's schema too
     for _ in range(rounds):
         with tempfile.TemporaryDirectory(prefix="winoadder-minimize-") as tmp:
             candidate = Path(tmp) / "set"
             write_transactions(candidate, vset.cfg, subset_transactions(vset, sorted(outputs)),
                                seed=vset.manifest.get("seed", 0), count=vset.manifest.get("count", 0))
-            again = grade(read_vector_set(candidate), sim=sim, jobs=jobs, only=ids, depth=depth)
+            again = grade(read_vector_set(candidate), sim=sim, jobs=jobs, only=ids, depth=depth,
+                          schema_of_all=full)
         missed = [r for r in again["mutants"] if r["status"] != "killed"]
         if not missed:
             break
