@@ -165,3 +165,14 @@ def test_minimize_keeps_the_kill_set(small_set, tmp_path, capsys):
     assert small.transactions < read_vector_set(directory).transactions
     again = grade(small, jobs=2, only=killed)
     assert {r["id"] for r in again["mutants"] if r["status"] == "killed"} == killed
+
+
+def test_suite_sample_interval():
+    """The suite sample's score interval: exact (Clopper-Pearson); all k of n killed gives
+    [(alpha/2)^(1/n), 1]."""
+    from winoadder.hw.grade_suite import clopper_pearson
+
+    low, high = clopper_pearson(60, 60)
+    assert high == 1.0 and low == pytest.approx(0.025 ** (1 / 60), abs=1e-4)
+    low, high = clopper_pearson(30, 60)
+    assert low < 0.5 < high and low == pytest.approx(1 - high, abs=1e-4)

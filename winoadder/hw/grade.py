@@ -709,6 +709,9 @@ def print_report(report: dict) -> None:
     score = "n/a" if report["score"] is None else f"{100 * report['score']:.2f} %"
     print(f"\nmutants: {report['mutants_graded']} graded of {report['mutants_total']} "
           f"({report['seconds']:.0f} s, {report['jobs']} jobs)")
+    if "schema" in report:
+        print(f"run on the schema build: {report['schema']['mutants']}, with a build of their own: "
+              f"{report['schema']['own_builds']}")
     print(tabulate([[k.replace("_", " "), v] for k, v in c.items()], headers=["status", "mutants"]))
     print(f"\nscore: {score} (killed / (killed + survived))")
     km = report["kill_matrix"]

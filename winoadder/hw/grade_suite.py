@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 SUITE = ("tests/test_rtl_equivalence.py", "tests/test_rtl_smoke.py")
@@ -64,11 +63,22 @@ def run_suite_mutant(task: dict) -> dict:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """The exact two-sided ``level`` interval of a proportion from ``k`` successes in ``n`` draws."""
+    from scipy.stats import beta
+
+    alpha = 1 - level
+    low = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
+    high = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
+    return round(low, 4), round(high, 4)
+
+
 def run_suite(args, operators) -> int:
     import json
 
     from fixedpoint.errors import UsageError
     from fixedpoint.safeio import write_file
+    from winoadder.hw.grade import _executor, _imap
     from winoadder.hw.mutate import rtl_mutants
     from winoadder.hw.schema import write_schema
     from winoadder.paths import ROOT, RTL_DIR
@@ -96,8 +106,8 @@ def run_suite(args, operators) -> int:
             plan.index.clear()
         tasks = [{**schema_base, "mutant": m.to_dict() | {"offset": m.offset},
                   "schema_index": plan.index.get(m.id)} for m in mutants]
-        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            results = list(pool.map(run_suite_mutant, tasks))
+        with _executor(args.scheduler, args.jobs) as client:
+            results = list(_imap(run_suite_mutant, tasks, args.jobs, client))
     except KeyboardInterrupt:
         raise UsageError("grading interrupted: nothing written") from None
     finally:
@@ -116,12 +126,17 @@ def run_suite(args, operators) -> int:
               "seconds": round(time.perf_counter() - start, 1),
               "suite_seconds": round(original["seconds"], 1),
               "counts": counts, "score": round(counts["killed"] / graded, 6) if graded else None,
+              "score_95": clopper_pearson(counts["killed"], graded) if graded and len(rows) < total else None,
               "killed_by_test": by_test, "survivors": [r for r in rows if r["status"] == "survived"],
               "mutants": rows}
     print(f"suite: {len(rows)} mutants of {total} against {', '.join(SUITE)} ({report['seconds']:.0f} s)")
     score = "n/a" if report["score"] is None else f"{100 * report['score']:.2f} %"
     print(f"killed {counts['killed']}, survived {counts['survived']}, not run {counts['compile_error']}; "
           f"score {score}")
+    if report["score_95"]:
+        low, high = report["score_95"]
+        print(f"  95 % interval of the whole campaign's score from this sample (Clopper-Pearson): "
+              f"{100 * low:.1f} % .. {100 * high:.1f} %")
     for t, n in sorted(by_test.items()):
         print(f"  killed first by {t}: {n}")
     for r in report["survivors"]:
