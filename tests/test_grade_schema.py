@@ -13,7 +13,7 @@ from vectors.manifest import create_vector_set, read_vector_set
 from winoadder.cli import main
 from winoadder.hw.grade import grade
 from winoadder.hw.mutate import OPERATORS, rtl_mutants
-from winoadder.hw.schema import SELECTOR, write_schema
+from winoadder.hw.schema import CONSTANT_POSITION, SELECTOR, write_schema
 from winoadder.paths import RTL_DIR
 
 SMALL = DatapathConfig.from_dict({"act_fmt": "s4.2", "max_channels": 4, "lanes": 1, "out_fmt": "s6.2"})
@@ -99,6 +99,13 @@ def test_schema_text_selects_exactly_one_mutant(tmp_path):
     sample = random.Random(3).sample(schematized, 40)
     for m in sample:
         resolved = _resolve(schema[m.file], plan.index[m.id])
+        assert _preprocessed(resolved, tmp_path) == _preprocessed(m.apply(original[m.file]), tmp_path), m
+    # the second schema: edits of constant positions inside procedural statements
+    constant = [m for m in mutants if plan.excluded.get(m.id) == CONSTANT_POSITION]
+    second = write_schema(RTL_DIR, constant, tmp_path / "second", constant_positions=True)
+    assert constant and set(second.index) == {m.id for m in constant}
+    for m in random.Random(4).sample(constant, 10):
+        resolved = _resolve((tmp_path / "second" / m.file).read_text(), second.index[m.id])
         assert _preprocessed(resolved, tmp_path) == _preprocessed(m.apply(original[m.file]), tmp_path), m
 
 

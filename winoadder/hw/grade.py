@@ -289,12 +289,24 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
 
 
 def _schema_build(mutants, base: dict, work: Path, progress: bool) -> dict[str, dict]:
-    """Build the schema of ``mutants`` (cached by content); mutant id -> its task fields (empty when the
-    schema does not build: every mutant then gets its own build)."""
-    from winoadder.hw.hdl import build
-    from winoadder.hw.schema import write_schema
+    """Build the schema of ``mutants`` (cached by content), then a second one of the edits of constant
+    positions in procedural statements (which may break elaboration: apart, so they cannot break the
+    first); mutant id -> its task fields. A schema that does not build, or fails the set with no mutant
+    selected, is dropped: its mutants get builds of their own."""
+    from winoadder.hw.schema import CONSTANT_POSITION, write_schema
 
     plan = write_schema(base["rtl_dir"], mutants, work / "schema")
+    fields = _one_schema(plan, base, progress, "schema")
+    second = [m for m in mutants if plan.excluded.get(m.id) == CONSTANT_POSITION]
+    if second:
+        plan = write_schema(base["rtl_dir"], second, work / "schema-constant", constant_positions=True)
+        fields |= _one_schema(plan, base, progress, "schema of constant positions")
+    return fields
+
+
+def _one_schema(plan, base: dict, progress: bool, name: str) -> dict[str, dict]:
+    from winoadder.hw.hdl import build
+
     if not plan.index:
         return {}
     sources = [*(plan.directory / n for n in _rtl_names(base["rtl_dir"])), Path(base["tb"])]
@@ -304,15 +316,15 @@ def _schema_build(mutants, base: dict, work: Path, progress: bool) -> dict[str, 
         tb = build("verilator", "tb_winoadder_core", sources, base["params"], flags=RANDOM_INIT,
                    make_vars=SCHEMA_MAKE, cache=cache)
     except RuntimeError as exc:
-        print(f"  schema build failed, every mutant gets its own build: {_first_error(str(exc))}")
+        print(f"  {name}: the build failed, its mutants get builds of their own: {_first_error(str(exc))}")
         return {}
     check = _simulate({**base, "seeds": SEEDS[:1]}, tb, "all")
     if check["status"] != "survived":
-        print(f"  the schema build with no mutant selected fails the set ({check.get('detail')}); "
-              "every mutant gets its own build")
+        print(f"  {name}: fails the set with no mutant selected ({check.get('detail')}); its mutants get "
+              "builds of their own")
         return {}
     if progress:
-        print(f"  schema: {len(plan.index)} of {len(mutants)} mutants in one build "
+        print(f"  {name}: {len(plan.index)} mutants in one build "
               f"({time.perf_counter() - start:.0f} s{', cached' if tb.cached else ''})", flush=True)
     return {mid: {"schema_exe": tb.command[-1], "schema_index": k} for mid, k in plan.index.items()}
 

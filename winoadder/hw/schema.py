@@ -41,6 +41,7 @@ SELECTOR = "wa_mutant_id"
 PLUSARG = "wa_mutant"
 _SELECTOR_DECL = (f' reg [31:0] {SELECTOR}; initial begin if (!$value$plusargs("{PLUSARG}=%d", {SELECTOR})) '
                   f"{SELECTOR} = 32'd0; end")
+CONSTANT_POSITION = "a constant position in procedural code"
 _KEYWORDS = {"if", "case", "casez", "casex", "while", "repeat", "wait"}
 _SIGNED_DECL = re.compile(r"\b(?:reg|wire|input|output|integer)\b[^;]*?\bsigned\b([^;]*)")
 _PORT = re.compile(r"\b(input|output|inout)\s+(?:reg\s+|wire\s+)?(?:signed\s+)?(?:\[[^\]]*\]\s*)?(\w+)")
@@ -373,7 +374,7 @@ def port_directions(rtl_dir) -> dict[str, dict[str, str]]:
     return out
 
 
-def file_guards(text: str, mutants: list[Mutant], first_index: int, ports
+def file_guards(text: str, mutants: list[Mutant], first_index: int, ports, constant_positions: bool = False
                 ) -> tuple[list[Guard], dict[tuple[int, int], str], dict[str, int], dict[str, str]]:
     """The guards of one file's mutants (run-time ids from ``first_index``): (expression guards, rendered
     always bodies by original span, mutant id -> run-time id, excluded mutant id -> reason)."""
@@ -384,7 +385,7 @@ def file_guards(text: str, mutants: list[Mutant], first_index: int, ports
     for m in mutants:
         k = f.token_at(m.offset)
         if m.operator != "polarity" and proc.in_procedural_code(k):
-            reason = None if f.runtime(k) else "a constant position in procedural code"
+            reason = None if f.runtime(k) or constant_positions else CONSTANT_POSITION
             reason = reason or proc.add(m, index)
             if reason:
                 excluded[m.id] = reason
@@ -510,8 +511,11 @@ class Schema:
     excluded: dict[str, str]
 
 
-def write_schema(rtl_dir, mutants: list[Mutant], out_dir) -> Schema:
-    """Copy ``rtl_dir/*.v`` into ``out_dir`` with every schematizable mutant of ``mutants`` guarded."""
+def write_schema(rtl_dir, mutants: list[Mutant], out_dir, constant_positions: bool = False) -> Schema:
+    """Copy ``rtl_dir/*.v`` into ``out_dir`` with every schematizable mutant of ``mutants`` guarded.
+    ``constant_positions``: also the edits of constant positions inside procedural statements (exact in
+    a statement guard, but one that breaks elaboration breaks the whole build: grade builds them as a
+    second schema)."""
     rtl_dir, out_dir = Path(rtl_dir), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ports = port_directions(rtl_dir)
@@ -519,7 +523,8 @@ def write_schema(rtl_dir, mutants: list[Mutant], out_dir) -> Schema:
     for path in sorted(rtl_dir.glob("*.v")):
         text = path.read_text()
         guards, bodies, ids, skipped = file_guards(text, [m for m in mutants if m.file == path.name],
-                                                   max(index.values(), default=0) + 1, ports)
+                                                   max(index.values(), default=0) + 1, ports,
+                                                   constant_positions)
         index.update(ids)
         excluded.update(skipped)
         if ids:
