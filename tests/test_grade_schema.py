@@ -117,7 +117,8 @@ def small_set(tmp_path_factory):
 
 
 def _pick(mutants, per_operator: int, seed: int) -> set[str]:
-    """Up to ``per_operator`` schematized mutants of every operator (seeded)."""
+    """Up to ``per_operator`` schematized mutants of every operator, and as many from the second schema
+    (constant positions), seeded."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -127,7 +128,8 @@ def _pick(mutants, per_operator: int, seed: int) -> set[str]:
     for op in OPERATORS:
         ids = sorted(m.id for m in mutants if m.operator == op and m.id in plan.index)
         chosen.update(rng.sample(ids, min(per_operator, len(ids))))
-    return chosen
+    constant = sorted(m.id for m in mutants if plan.excluded.get(m.id) == CONSTANT_POSITION)
+    return chosen | set(rng.sample(constant, per_operator))  # and from the second schema
 
 
 @pytest.mark.rtl
