@@ -202,14 +202,14 @@ def _parse_operators(spec: str) -> tuple[str, ...]:
 
 def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, timeout=0.0, rtl_dir=None,
           progress=False, only=None, mutant_cache=None, client=None, schema=True, depth=0,
-          schema_of_all=False) -> dict:
+          schema_of_all=False, power_up=True) -> dict:
     """Grade ``vset``: classify every mutant of ``rtl_dir`` (default rtl/), or those whose id is in
     ``only``; return the report dict. The mutants run in ``jobs`` local processes, or as tasks on the
     Dask ``client`` (winoadder.dask_exec.dask_client) when given. With ``schema`` (Verilator), the
     schematized mutants run on one schema build (winoadder.hw.schema) instead of a build each. ``depth``
     (default: the set's) sets the testbench's DEPTH, so a subset of a set can reuse the set's builds; with
     ``schema_of_all`` the schema holds every mutant (as a full grading's does, so its build is reused)
-    instead of the graded ones only."""
+    instead of the graded ones only. ``power_up=False``: Verilator's flops start at 0 (one run, no seeds)."""
     from winoadder.hw.mutate import OPERATORS, rtl_mutants
     from winoadder.paths import RTL_DIR, TB_DIR
 
@@ -229,6 +229,7 @@ def grade(vset, *, sim="verilator", jobs=2, sample=0, seed=0, operators=None, ti
         inputs = prepare_inputs(vset, work)
         reach = reached_lines(vset, params, work, snapshot, tb)
         base = _task_base(vset, sim, params, inputs, snapshot, tb, work)
+        base["seeds"] = SEEDS if power_up else (None,)
         if mutant_cache:
             base["mutant_cache"] = str(mutant_cache)
         original = run_mutant({**base, "mutant": None, "timeout": 600})
@@ -318,7 +319,7 @@ def _one_schema(plan, base: dict, progress: bool, name: str) -> dict[str, dict]:
     except RuntimeError as exc:
         print(f"  {name}: the build failed, its mutants get builds of their own: {_first_error(str(exc))}")
         return {}
-    check = _simulate({**base, "seeds": SEEDS[:1]}, tb, "all")
+    check = _simulate({**base, "seeds": base["seeds"][:1]}, tb, "all")
     if check["status"] != "survived":
         print(f"  {name}: fails the set with no mutant selected ({check.get('detail')}); its mutants get "
               "builds of their own")
