@@ -5,8 +5,9 @@ A schematized mutant (winoadder.hw.schema) runs the suite on the schema's copy o
 builds (cached by content), so after the first one a mutant costs the suite's runs, not its builds. The
 others get their own mutated copy. Either copy is handed to pytest through ``WINOADDER_RTL_DIR``; the suite
 (``SUITE``: the hypothesis-drawn equivalence tests, the ties per rounding mode, the regression sets and
-the per-stage smoke tests, seeded profile ``ci``) stops at its first failure (``-x``), which names the
-test that kills the mutant. Mutants the unmutated configuration elaborates away cannot be told apart
+the per-stage smoke tests) stops at its first failure (``-x``), which names the
+test that kills the mutant (hypothesis profile ``mutants``: the ``ci`` examples, no shrinking, no example
+database). Mutants the unmutated configuration elaborates away cannot be told apart
 here (the suite draws many configurations), so every mutant counts; equivalent ones are those the
 single-set grading proved or argued equivalent.
 """
@@ -36,7 +37,7 @@ def run_suite_mutant(task: dict) -> dict:
     mut = task["mutant"]
     scratch = Path(tempfile.mkdtemp(prefix="winoadder-suite-"))
     try:
-        env = {**os.environ, "HYPOTHESIS_PROFILE": "ci"}
+        env = {**os.environ, "HYPOTHESIS_PROFILE": "mutants"}  # tests/conftest.py: ci, no shrinking
         if task.get("schema_index") is not None:
             env["WINOADDER_RTL_DIR"] = task["schema_dir"]
             env[PLUSARGS_ENV] = f"+{PLUSARG}={task['schema_index']}"
