@@ -64,6 +64,17 @@ def run_suite_mutant(task: dict) -> dict:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def checkout_root() -> Path:
+    """The source checkout that holds the suite's test files (they do not ship in the wheel)."""
+    from fixedpoint.errors import UsageError
+
+    root = Path(__file__).resolve().parents[2]
+    if not all((root / t).is_file() for t in SUITE):
+        raise UsageError(f"suite: {', '.join(SUITE)} not found next to winoadder: --suite needs a source "
+                         "checkout")
+    return root
+
+
 def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     """The exact two-sided ``level`` interval of a proportion from ``k`` successes in ``n`` draws."""
     from scipy.stats import beta
@@ -82,7 +93,7 @@ def run_suite(args, operators) -> int:
     from winoadder.hw.grade import _executor, _imap
     from winoadder.hw.mutate import rtl_mutants
     from winoadder.hw.schema import write_schema
-    from winoadder.paths import ROOT, RTL_DIR
+    from winoadder.paths import RTL_DIR
 
     mutants = rtl_mutants(RTL_DIR, operators=operators)
     total = len(mutants)
@@ -90,7 +101,7 @@ def run_suite(args, operators) -> int:
         mutants = sorted(random.Random(args.seed).sample(mutants, args.mutants),
                          key=lambda m: (m.file, m.offset))
     start = time.perf_counter()
-    base = {"rtl_dir": str(RTL_DIR), "root": str(ROOT), "tests": list(SUITE), "timeout": 3600}
+    base = {"rtl_dir": str(RTL_DIR), "root": str(checkout_root()), "tests": list(SUITE), "timeout": 3600}
     work = Path(tempfile.mkdtemp(prefix="winoadder-suite-schema-"))
     try:
         original = run_suite_mutant({**base, "mutant": None})
