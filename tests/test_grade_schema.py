@@ -187,3 +187,30 @@ def test_suite_sample_interval():
     assert high == 1.0 and low == pytest.approx(0.025 ** (1 / 60), abs=1e-4)
     low, high = clopper_pearson(30, 60)
     assert low < 0.5 < high and low == pytest.approx(1 - high, abs=1e-4)
+
+
+def test_suite_campaign_plumbing(tmp_path, monkeypatch, capsys):
+    """grade --suite end to end with the pytest run of each mutant replaced (the real campaign is opt-in):
+    schematized mutants get the schema and their run-time id, the others their own copy; the report has
+    the counts and the sample's interval."""
+    from winoadder.hw import grade_suite
+
+    seen = []
+
+    def fake(task):
+        seen.append(task)
+        if task["mutant"] is None:
+            return {"status": "survived", "seconds": 1.0}
+        return {"status": "killed", "by": ["test_rtl_smoke"], "seconds": 1.0}
+
+    monkeypatch.setattr(grade_suite, "run_suite_mutant", fake)
+    out = tmp_path / "suite.json"
+    assert main(["grade", "--suite", "--mutants", "6", "--seed", "2", "--jobs", "1", "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["mutants_graded"] == 6 and report["counts"]["killed"] == 6
+    assert report["score"] == 1.0 and report["score_95"][1] == 1.0
+    originals = [t for t in seen if t["mutant"] is None]
+    assert [t.get("schema_index") for t in originals] == [None, 0]  # the RTL, then the schema at id 0
+    mutants = [t for t in seen if t["mutant"] is not None]
+    assert len(mutants) == 6 and report["on_schema"] == sum(t["schema_index"] is not None for t in mutants)
+    assert "95 % interval" in capsys.readouterr().out

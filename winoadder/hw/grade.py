@@ -350,6 +350,9 @@ def _imap(fn, tasks: list, jobs: int, client=None):
         for future in client.map(fn, tasks, pure=False):
             yield future.result()
         return
+    if jobs == 1:  # no pool for one process
+        yield from map(fn, tasks)
+        return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         yield from pool.map(fn, tasks)
 
