@@ -41,8 +41,26 @@ REPORT_SCHEMA = "winoadder-grade/1"
 MANIFEST_SECTION = "grade"
 _WIDER = ("a declaration one or two bits wider than its value: every reader takes the original width "
           "(a part-select, or a narrower net or port it drives), so the extra bits are never observed")
+_SECOND_WORD = "a second word in a one-word temporary memory: only word 0 is ever written or read"
+_LANE_RANGE = ("a lane register one or two bits wider: take_lane counts 0..P-1 and returns to 0 at the "
+               "last lane (take_lane == LAST_LANE), the other lane registers copy it, so the extra bits stay "
+               "0 and out_lane takes the original width")
+_MOD_WE = ("the sign-extended S one bit longer (its low part takes all WS bits): the same two's-complement "
+           "value, and the T and Y sums are taken modulo 2^WE (the WE-bit temporaries they are assigned to)")
+_T_RANGE = ("t one bit narrower (index 1 up: WE-1 bits, read and written whole): every T is a sum of "
+            "two signed activations (each row of B^T has two nonzero +-1 entries), which fits in "
+            "WA + 1 <= WE - 1 signed bits")
 _NO_ACC_OVERFLOW = ("the accumulator is exact for this config (no channel sum leaves it: coverage event "
                     "acc_overflow_* not applicable), so the saturation test it changes is never true")
+
+
+def _t_fits(manifest: dict) -> bool:
+    """Signed activations, WV >= WA + 2 and at most two nonzero entries in every row of B^T."""
+    rp = manifest.get("rtl_parameters", {})
+    if rp.get("A_SIGNED") != 1 or rp.get("WV", 0) < rp.get("WA", 0) + 2 or "BT" not in rp:
+        return False
+    codes = [(rp["BT"] >> (2 * k)) & 3 for k in range(16)]
+    return all(sum(c != 0 for c in codes[4 * i: 4 * i + 4]) <= 2 for i in range(4))
 
 
 def _exact_accumulator(manifest: dict) -> bool:
@@ -78,9 +96,135 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
         ("neg_abs_diff.v",
          "output reg [4*WD-1:0] m  // unit c at [WD*c +: WD]: {k, N[WD-2:0]}, M = -2^(WD-1) + N[WD-2:0] + k",
          "output reg [4*WD-0:0] m  // unit c at [WD*c +: WD]: {k, N[WD-2:0]}, M = -2^(WD-1) + N[WD-2:0] + k"),
+        # found by the full campaign on the default set (docs/verification.md)
+        ('align.v', 'input [16*WV-1:0] v,',
+         'input [16*WV+1:0] v,'),
+        ('align.v', 'input [16*WV-1:0] v,',
+         'input [16*WV-0:0] v,'),
+        ('align.v', 'output reg [16*WVA-1:0] va',
+         'output reg [16*WVA+1:0] va'),
+        ('align.v', 'output reg [16*WVA-1:0] va',
+         'output reg [16*WVA-0:0] va'),
+        ('channel_accumulate.v', 'output reg [4*WS-1:0] s  // finished sums, entry c at [WS*c +: WS]',
+         'output reg [4*WS+1:0] s  // finished sums, entry c at [WS*c +: WS]'),
+        ('channel_accumulate.v', 'reg [4*WS-1:0] acc;',
+         'reg [4*WS+1:0] acc;'),
+        ('channel_accumulate.v', 'reg [4*WS-1:0] acc;',
+         'reg [4*WS-0:0] acc;'),
+        ('channel_accumulate.v', 'reg [4*WIN-1:0] term_row [0:0];',
+         'reg [4*WIN-0:0] term_row [0:0];'),
+        ('channel_accumulate.v', 'reg [2*WS-1:0] acc_pair [0:1];',
+         'reg [2*WS-0:0] acc_pair [0:1];'),
+        ('channel_accumulate.v', 'reg [4*WS-1:0] next [0:0];',
+         'reg [4*WS+1:0] next [0:0];'),
+        ('input_transform.v', 'input [16*WA-1:0] d,',
+         'input [16*WA+1:0] d,'),
+        ('input_transform.v', 'input [16*WA-1:0] d,',
+         'input [16*WA-0:0] d,'),
+        ('input_transform.v', 'reg [4*WA-1:0] d_row [0:3];',
+         'reg [4*WA+1:0] d_row [0:3];'),
+        ('input_transform.v', 'reg [16*WE-1:0] v_wide;',
+         'reg [16*WE-0:0] v_wide;'),
+        ('neg_abs_diff.v',
+         'output reg [4*WD-1:0] m  // unit c at [WD*c +: WD]: {k, N[WD-2:0]}, M = -2^(WD-1) + N[WD-2:0] + k',
+         'output reg [4*WD+1:0] m  // unit c at [WD*c +: WD]: {k, N[WD-2:0]}, M = -2^(WD-1) + N[WD-2:0] + k'),
+        ('neg_abs_diff.v', 'reg [4*WU-1:0] u_row [0:0];',
+         'reg [4*WU+1:0] u_row [0:0];'),
+        ('neg_abs_diff.v', 'reg [4*WU-1:0] u_row [0:0];',
+         'reg [4*WU-0:0] u_row [0:0];'),
+        ('neg_abs_diff.v', 'reg [4*WVA-1:0] va_row [0:0];',
+         'reg [4*WVA+1:0] va_row [0:0];'),
+        ('neg_abs_diff.v', 'reg signed [WE-1:0] d_c [0:3];',
+         'reg signed [WE+1:0] d_c [0:3];'),
+        ('neg_abs_diff.v', 'reg signed [WE-1:0] d_c [0:3];',
+         'reg signed [WE-0:0] d_c [0:3];'),
+        ('output_transform.v', 'output reg [4*WY-1:0] y  // Y[i][j] at [WY*(2i+j) +: WY]',
+         'output reg [4*WY-0:0] y  // Y[i][j] at [WY*(2i+j) +: WY]'),
+        ('output_transform.v', 'reg [4*WS-1:0] s_row [0:3];',
+         'reg [4*WS+1:0] s_row [0:3];'),
+        ('output_transform.v', 'reg [4*WS-1:0] s_row [0:3];',
+         'reg [4*WS-0:0] s_row [0:3];'),
+        ('output_transform.v', 'reg [WE-1:0] t [0:7];',
+         'reg [WE+1:0] t [0:7];'),
+        ('output_transform.v', 'reg [WE-1:0] t [0:7];',
+         'reg [WE-0:0] t [0:7];'),
+        ('requantize.v', 'input [WY-1:0] y,',
+         'input [WY+1:0] y,'),
+        ('requantize.v', 'input [WY-1:0] y,',
+         'input [WY-0:0] y,'),
+        ('requantize.v', 'output [WO-1:0] q',
+         'output [WO+1:0] q'),
+        ('requantize.v', 'output [WO-1:0] q',
+         'output [WO-0:0] q'),
+        ('winoadder_core.v', 'input [16*WA-1:0] in_tile,',
+         'input [16*WA+1:0] in_tile,'),
+        ('winoadder_core.v', 'input [16*WA-1:0] in_tile,',
+         'input [16*WA-0:0] in_tile,'),
+        ('winoadder_core.v', 'input [P*16*WU-1:0] in_u,',
+         'input [P*16*WU+1:0] in_u,'),
+        ('winoadder_core.v', 'wire [P*4*WS-1:0] drain0, drain1, drain2, drain3;',
+         'wire [P*4*WS-0:0] drain0, drain1, drain2, drain3;'),
+        ('winoadder_core.v', 'wire [4*WD-1:0] s1_m;',
+         'wire [4*WD+1:0] s1_m;'),
+        ('winoadder_core.v', 'wire [4*WS-1:0] s;',
+         'wire [4*WS+1:0] s;'),
+        ('winoadder_core.v', 'wire [4*WS-1:0] s;',
+         'wire [4*WS-0:0] s;'),
+        ('winoadder_core.v', 'reg [4*WS-1:0] take0, take1, take2, take3;',
+         'reg [4*WS+1:0] take0, take1, take2, take3;'),
+        ('winoadder_core.v', 'reg [4*WS-1:0] take0, take1, take2, take3;',
+         'reg [4*WS-0:0] take0, take1, take2, take3;'),
+        ('winoadder_core.v', 'reg [4*WS-1:0] t0, t1, t2, t3;',
+         'reg [4*WS+1:0] t0, t1, t2, t3;'),
+        ('winoadder_core.v', 'reg [4*WS-1:0] t0, t1, t2, t3;',
+         'reg [4*WS-0:0] t0, t1, t2, t3;'),
+        ('winoadder_core.v', 'wire [4*WY-1:0] y;',
+         'wire [4*WY-0:0] y;'),
+        ('winoadder_core.v', 'wire [4*WO-1:0] q;',
+         'wire [4*WO+1:0] q;'),
+        ('winoadder_core.v', 'reg [4*WO-1:0] out_q;',
+         'reg [4*WO+1:0] out_q;'),
     )},
+    **{key: (_SECOND_WORD, None) for key in (
+        ('channel_accumulate.v', 'reg [4*WIN-1:0] term_row [0:0];',
+         'reg [4*WIN-1:0] term_row [1:0];'),
+        ('channel_accumulate.v', 'reg [4*WIN-1:0] term_row [0:0];',
+         'reg [4*WIN-1:0] term_row [0:1];'),
+        ('channel_accumulate.v', 'reg [4*WS-1:0] next [0:0];',
+         'reg [4*WS-1:0] next [1:0];'),
+        ('channel_accumulate.v', 'reg [4*WS-1:0] next [0:0];',
+         'reg [4*WS-1:0] next [0:1];'),
+        ('neg_abs_diff.v', 'reg [4*WU-1:0] u_row [0:0];',
+         'reg [4*WU-1:0] u_row [1:0];'),
+        ('neg_abs_diff.v', 'reg [4*WU-1:0] u_row [0:0];',
+         'reg [4*WU-1:0] u_row [0:1];'),
+        ('neg_abs_diff.v', 'reg [4*WVA-1:0] va_row [0:0];',
+         'reg [4*WVA-1:0] va_row [1:0];'),
+    )},
+    **{key: (_LANE_RANGE, None) for key in (
+        ('winoadder_core.v', 'reg [WL-1:0] take_lane;',
+         'reg [WL+1:0] take_lane;'),
+        ('winoadder_core.v', 'reg [WL-1:0] take_lane;',
+         'reg [WL-0:0] take_lane;'),
+        ('winoadder_core.v', 'reg [WL-1:0] t_lane, y_lane, out_lane_r;',
+         'reg [WL+1:0] t_lane, y_lane, out_lane_r;'),
+        ('winoadder_core.v', 'reg [WL-1:0] t_lane, y_lane, out_lane_r;',
+         'reg [WL-0:0] t_lane, y_lane, out_lane_r;'),
+    )},
+    **{key: (_NO_ACC_OVERFLOW, _exact_accumulator) for key in (
+        ('channel_accumulate.v', 'localparam WX = ((WS > WM) ? WS : WM) + 1;',
+         'localparam WX = ((WS > WM) ? WS : WM) + 0;'),
+        ('channel_accumulate.v',
+         "`define CA_UNDER(c) ((ACC_SAT == 0) ? 1'b0 : (WX == WS + 1) ? (sum_c[c][WX:WS] == TOP_UNDER) \\",
+         "`define CA_UNDER(c) ((ACC_SAT == 1) ? 1'b0 : (WX == WS + 1) ? (sum_c[c][WX:WS] == TOP_UNDER) \\"),
+    )},
+    ("output_transform.v",
+     "`define OT_S(a, b) {{(WE-WS+1){s_row[a][WS*(b)+WS-1]}}, s_row[a][WS*(b) +: WS-1]}",
+     "`define OT_S(a, b) {{(WE-WS+1){s_row[a][WS*(b)+WS-1]}}, s_row[a][WS*(b) +: WS-0]}"): (_MOD_WE, None),
+    ("input_transform.v", "reg signed [WE-1:0] t [0:15];", "reg signed [WE-1:1] t [0:15];"):
+        (_T_RANGE, _t_fits),
     ("neg_abs_diff.v", "reg [4*WVA-1:0] va_row [0:0];", "reg [4*WVA-1:0] va_row [0:1];"):
-        ("a second word in a one-word temporary memory: only word 0 is ever written or read", None),
+        (_SECOND_WORD, None),
     ("output_transform.v",
      "`define OT_S(a, b) {{(WE-WS+1){s_row[a][WS*(b)+WS-1]}}, s_row[a][WS*(b) +: WS-1]}",
      "`define OT_S(a, b) {{(WE+WS+1){s_row[a][WS*(b)+WS-1]}}, s_row[a][WS*(b) +: WS-1]}"):
