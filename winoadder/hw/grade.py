@@ -254,6 +254,7 @@ GRADE_FLAGS = (*RANDOM_INIT, "-fno-dfg-peephole")
 SEEDS = (1, 2, 3, 4, 5)
 O0 = ("OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0")
 SCHEMA_MAKE = ("OPT_FAST=-O1", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0")  # built once, run once per mutant
+SCHEMA_OPTIMIZE = 100  # a schema of fewer mutants (a sample) compiles at -O0: fewer runs to amortize -O1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -463,7 +464,7 @@ def _one_schema(plan, base: dict, progress: bool, name: str) -> dict[str, dict]:
     try:
         cache = Path(base["mutant_cache"]) / "schema" if base.get("mutant_cache") else None
         tb = build("verilator", "tb_winoadder_core", sources, base["params"], flags=GRADE_FLAGS,
-                   make_vars=SCHEMA_MAKE, cache=cache)
+                   make_vars=SCHEMA_MAKE if len(plan.index) >= SCHEMA_OPTIMIZE else O0, cache=cache)
     except RuntimeError as exc:
         print(f"  {name}: the build failed, its mutants get builds of their own: {_first_error(str(exc))}")
         return {}
