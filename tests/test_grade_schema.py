@@ -134,10 +134,11 @@ def _pick(mutants, per_operator: int, seed: int) -> set[str]:
 
 @pytest.mark.rtl
 def test_schema_verdicts_equal_per_mutant_builds(small_set):
-    """Killed (with the same classes) / survived / not reached: the same on the schema build as on one
-    build per mutant, for a sample of every operator."""
+    """Killed (with the same classes) / survived / not reached: the same on the schema builds as on one
+    build per mutant, for one mutant of every operator and one of the second schema (a sample of 70 of
+    them gave the same verdicts too: docs/verification.md)."""
     vset = read_vector_set(small_set)
-    ids = _pick([m for m in rtl_mutants(RTL_DIR) if m.file != "adder_pe_direct.v"], 2, seed=7)
+    ids = _pick([m for m in rtl_mutants(RTL_DIR) if m.file != "adder_pe_direct.v"], 1, seed=7)
     on_schema = grade(vset, jobs=2, only=ids)
     alone = grade(vset, jobs=2, only=ids, schema=False)
     assert on_schema["schema"]["mutants"] >= len(OPERATORS) and alone["schema"]["mutants"] == 0
@@ -165,7 +166,7 @@ def test_minimize_keeps_the_kill_set(small_set, tmp_path, capsys):
     directory = tmp_path / "set"
     shutil.copytree(small_set, directory)
     out = tmp_path / "min"
-    assert main(["grade", str(directory), "--mutants", "8", "--seed", "5", "--jobs", "2",
+    assert main(["grade", str(directory), "--mutants", "6", "--seed", "5", "--jobs", "2",
                  "--minimize", str(out)]) == 0
     assert "minimized set" in capsys.readouterr().out
 
