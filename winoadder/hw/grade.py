@@ -1,6 +1,9 @@
 """`winoadder grade DIR`: the mutation score of a vector set against the RTL.
 
-Every mutant of ``rtl/*.v`` (winoadder.hw.mutate) is verilated with the set's parameters. A mutant whose
+The schematized mutants (winoadder.hw.schema) run first on one schema build each, selected at run time
+(``+wa_mutant=k``); a kill there is final. Survivors there and every other mutant are verilated alone
+with the set's parameters. Every Verilator build powers up random (``--x-initial unique``) and a run
+that passes is repeated with the power-up seeds ``SEEDS``. A mutant whose
 verilated model is identical to the original's is removed by elaboration for this configuration (the
 parameters select other code): **not reached**, as is one in a module the testbench does not
 instantiate or on a block the set never executes (Verilator line coverage of the original run). A
