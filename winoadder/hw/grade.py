@@ -245,7 +245,9 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
      "`define CA_UNDER(c) ((ACC_SAT != 0) ? 1'b0 : (WX == WS + 1) ? (sum_c[c][WX:WS] == TOP_UNDER) \\"):
         (_NO_ACC_OVERFLOW, _exact_accumulator),
 }
-_PATHS = re.compile(r'"/[^"]*\.v"')
+# Source paths in a verilated model: quoted file names and "PATH.v:LINE:" in messages (the testbench's path
+# is the grading's work directory: left in, no model would match a cached one from another grading).
+_PATHS = re.compile(r'/[^"\s:]*\.v\b')
 # Power-up state: every variable without a reset starts random (Verilator --x-initial unique, seeded per
 # run), so a mutant that only works with zero-initialised flops is killed. A mutant that survives the
 # first seed is run with the others.
@@ -623,7 +625,7 @@ def model_hash(obj_dir: Path, rtl_dir: str) -> str:
     h = hashlib.sha256()
     for f in sorted(obj_dir.iterdir()):
         if f.suffix in (".cpp", ".h"):
-            h.update(f.name.encode() + b"\0" + _PATHS.sub('"<src>"', f.read_text(errors="replace")).encode())
+            h.update(f.name.encode() + b"\0" + _PATHS.sub("<src>", f.read_text(errors="replace")).encode())
     return h.hexdigest()
 
 
