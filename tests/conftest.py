@@ -4,7 +4,7 @@ import os
 import shutil
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 settings.register_profile(
     "ci",
@@ -14,6 +14,10 @@ settings.register_profile(
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+# `winoadder grade --suite`: the ci examples, no shrinking (the first failure kills the mutant) and no
+# example database (a mutant's failure must not change the next mutant's examples).
+settings.register_profile("mutants", parent=settings.get_profile("ci"), database=None,
+                          phases=[Phase.explicit, Phase.generate])
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.register_profile("thorough", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -1,9 +1,13 @@
 """`winoadder grade --suite`: the mutants against the project's own RTL tests instead of one vector set.
 
-Each mutant's copy of ``rtl/*.v`` is handed to pytest through ``WINOADDER_RTL_DIR``; the suite
+A schematized mutant (winoadder.hw.schema) runs the suite on the schema's copy of ``rtl/*.v`` with
+``+wa_mutant=k`` added to every simulation (``WINOADDER_PLUSARGS``): every mutant shares the schema's
+builds (cached by content), so after the first one a mutant costs the suite's runs, not its builds. The
+others get their own mutated copy. Either copy is handed to pytest through ``WINOADDER_RTL_DIR``; the suite
 (``SUITE``: the hypothesis-drawn equivalence tests, the ties per rounding mode, the regression sets and
-the per-stage smoke tests, seeded profile ``ci``) stops at its first failure (``-x``), which names the
-test that kills the mutant. Mutants the unmutated configuration elaborates away cannot be told apart
+the per-stage smoke tests) stops at its first failure (``-x``), which names the
+test that kills the mutant (hypothesis profile ``mutants``: the ``ci`` examples, no shrinking, no example
+database). Mutants the unmutated configuration elaborates away cannot be told apart
 here (the suite draws many configurations), so every mutant counts; equivalent ones are those the
 single-set grading proved or argued equivalent.
 """
@@ -18,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 SUITE = ("tests/test_rtl_equivalence.py", "tests/test_rtl_smoke.py")
@@ -27,15 +30,21 @@ _FAILED = re.compile(r"^FAILED (\S+?)(?:\[|::|\s|$)", re.MULTILINE)
 
 def run_suite_mutant(task: dict) -> dict:
     """pytest the suite on one mutant's RTL copy (a plain function: any executor can map it)."""
+    from winoadder.hw.hdl import PLUSARGS_ENV
     from winoadder.hw.mutate import Mutant, write_mutant
+    from winoadder.hw.schema import PLUSARG
 
     mut = task["mutant"]
     scratch = Path(tempfile.mkdtemp(prefix="winoadder-suite-"))
     try:
-        mutant = None if mut is None else Mutant(mut["file"], mut["line"], 0, mut["offset"], mut["operator"],
-                                                 mut["original"], mut["replacement"])
-        rtl = write_mutant(task["rtl_dir"], mutant, scratch / "rtl")
-        env = {**os.environ, "WINOADDER_RTL_DIR": str(rtl), "HYPOTHESIS_PROFILE": "ci"}
+        env = {**os.environ, "HYPOTHESIS_PROFILE": "mutants"}  # tests/conftest.py: ci, no shrinking
+        if task.get("schema_index") is not None:
+            env["WINOADDER_RTL_DIR"] = task["schema_dir"]
+            env[PLUSARGS_ENV] = f"+{PLUSARG}={task['schema_index']}"
+        else:
+            mutant = None if mut is None else Mutant(mut["file"], mut["line"], 0, mut["offset"],
+                                                     mut["operator"], mut["original"], mut["replacement"])
+            env["WINOADDER_RTL_DIR"] = str(write_mutant(task["rtl_dir"], mutant, scratch / "rtl"))
         cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-rf", "-p", "no:cacheprovider", "-n", "0",
                *task["tests"]]
         start = time.perf_counter()
@@ -55,13 +64,36 @@ def run_suite_mutant(task: dict) -> dict:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def checkout_root() -> Path:
+    """The source checkout that holds the suite's test files (they do not ship in the wheel)."""
+    from fixedpoint.errors import UsageError
+
+    root = Path(__file__).resolve().parents[2]
+    if not all((root / t).is_file() for t in SUITE):
+        raise UsageError(f"suite: {', '.join(SUITE)} not found next to winoadder: --suite needs a source "
+                         "checkout")
+    return root
+
+
+def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """The exact two-sided ``level`` interval of a proportion from ``k`` successes in ``n`` draws."""
+    from scipy.stats import beta
+
+    alpha = 1 - level
+    low = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
+    high = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
+    return round(low, 4), round(high, 4)
+
+
 def run_suite(args, operators) -> int:
     import json
 
     from fixedpoint.errors import UsageError
     from fixedpoint.safeio import write_file
+    from winoadder.hw.grade import _executor, _imap
     from winoadder.hw.mutate import rtl_mutants
-    from winoadder.paths import ROOT, RTL_DIR
+    from winoadder.hw.schema import write_schema
+    from winoadder.paths import RTL_DIR
 
     mutants = rtl_mutants(RTL_DIR, operators=operators)
     total = len(mutants)
@@ -69,7 +101,8 @@ def run_suite(args, operators) -> int:
         mutants = sorted(random.Random(args.seed).sample(mutants, args.mutants),
                          key=lambda m: (m.file, m.offset))
     start = time.perf_counter()
-    base = {"rtl_dir": str(RTL_DIR), "root": str(ROOT), "tests": list(SUITE), "timeout": 3600}
+    base = {"rtl_dir": str(RTL_DIR), "root": str(checkout_root()), "tests": list(SUITE), "timeout": 3600}
+    work = Path(tempfile.mkdtemp(prefix="winoadder-suite-schema-"))
     try:
         original = run_suite_mutant({**base, "mutant": None})
         if original["status"] != "survived":
@@ -77,11 +110,20 @@ def run_suite(args, operators) -> int:
         # The unmutated run reuses cached builds; a mutant builds every configuration afresh, so the
         # watchdog must allow for the builds, not only for the cached run.
         base["timeout"] = args.timeout or max(10 * original["seconds"], 1200)
-        tasks = [{**base, "mutant": m.to_dict() | {"offset": m.offset}} for m in mutants]
-        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            results = list(pool.map(run_suite_mutant, tasks))
+        plan = write_schema(RTL_DIR, rtl_mutants(RTL_DIR, operators=operators), work / "rtl")
+        # The schema with no mutant selected must pass the suite (this run also builds its configurations).
+        schema_base = {**base, "schema_dir": str(plan.directory), "timeout": max(base["timeout"], 3600)}
+        if run_suite_mutant({**schema_base, "mutant": None, "schema_index": 0})["status"] != "survived":
+            print("suite: the schema fails the suite with no mutant selected; every mutant gets its own copy")
+            plan.index.clear()
+        tasks = [{**schema_base, "mutant": m.to_dict() | {"offset": m.offset},
+                  "schema_index": plan.index.get(m.id)} for m in mutants]
+        with _executor(args.scheduler, args.jobs) as client:
+            results = list(_imap(run_suite_mutant, tasks, args.jobs, client))
     except KeyboardInterrupt:
         raise UsageError("grading interrupted: nothing written") from None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     rows = [{**m.to_dict(), "description": m.description, **r}
             for m, r in zip(mutants, results, strict=True)]
     counts = {s: sum(r["status"] == s for r in rows) for s in ("killed", "survived", "compile_error")}
@@ -92,15 +134,21 @@ def run_suite(args, operators) -> int:
             by_test[t] = by_test.get(t, 0) + 1
     report = {"schema": "winoadder-grade-suite/1", "tests": list(SUITE), "mutants_total": total,
               "mutants_graded": len(rows), "sample": args.mutants, "seed": args.seed,
+              "on_schema": sum(t["schema_index"] is not None for t in tasks),
               "seconds": round(time.perf_counter() - start, 1),
               "suite_seconds": round(original["seconds"], 1),
               "counts": counts, "score": round(counts["killed"] / graded, 6) if graded else None,
+              "score_95": clopper_pearson(counts["killed"], graded) if graded and len(rows) < total else None,
               "killed_by_test": by_test, "survivors": [r for r in rows if r["status"] == "survived"],
               "mutants": rows}
     print(f"suite: {len(rows)} mutants of {total} against {', '.join(SUITE)} ({report['seconds']:.0f} s)")
     score = "n/a" if report["score"] is None else f"{100 * report['score']:.2f} %"
     print(f"killed {counts['killed']}, survived {counts['survived']}, not run {counts['compile_error']}; "
           f"score {score}")
+    if report["score_95"]:
+        low, high = report["score_95"]
+        print(f"  95 % interval of the whole campaign's score from this sample (Clopper-Pearson): "
+              f"{100 * low:.1f} % .. {100 * high:.1f} %")
     for t, n in sorted(by_test.items()):
         print(f"  killed first by {t}: {n}")
     for r in report["survivors"]:

@@ -60,6 +60,7 @@ def minimize(vset, report: dict, out_dir, *, sim: str = "verilator", jobs: int =
 
     from vectors.manifest import read_vector_set, write_transactions
     from winoadder.hw.grade import grade
+    from winoadder.hw.verify import testbench_depth
 
     lanes = vset.beats // max(vset.outputs, 1)
     killed = {r["id"]: {**r, "_wrong": sorted({int(b) // lanes for b in r["_wrong"]})}
@@ -80,12 +81,15 @@ def minimize(vset, report: dict, out_dir, *, sim: str = "verilator", jobs: int =
             acc_sets.setdefault(int(k), set()).add(r["id"])
     outputs = set(greedy_cover(set(killed), acc_sets))
     ids = set(killed)
+    depth = testbench_depth(vset)  # the full set's: the subset reuses its builds
+    full = report["mutants_graded"] == report["mutants_total"]  # then the full grading's schema too
     for _ in range(rounds):
         with tempfile.TemporaryDirectory(prefix="winoadder-minimize-") as tmp:
             candidate = Path(tmp) / "set"
             write_transactions(candidate, vset.cfg, subset_transactions(vset, sorted(outputs)),
                                seed=vset.manifest.get("seed", 0), count=vset.manifest.get("count", 0))
-            again = grade(read_vector_set(candidate), sim=sim, jobs=jobs, only=ids)
+            again = grade(read_vector_set(candidate), sim=sim, jobs=jobs, only=ids, depth=depth,
+                          schema_of_all=full)
         missed = [r for r in again["mutants"] if r["status"] != "killed"]
         if not missed:
             break

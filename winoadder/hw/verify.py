@@ -205,13 +205,13 @@ def testbench_depth(vset) -> int:
 
 def build_testbench(sim: str, cfg, depth: int, top: str = "winoadder_core"):
     """The testbench of ``top`` (tb_winoadder_core with DIRECT = 0 or 1), built (cached) for ``cfg``."""
-    from winoadder.hw.hdl import build
+    from winoadder.hw.hdl import VERILATOR_RANDOM_INIT, build
     from winoadder.hw.rtl import DIRECT_TOP, rtl_sources, top_parameters
     from winoadder.paths import TB_DIR
 
     sources = [*rtl_sources(), TB_DIR / f"{TB_TOP}.v"]
     params = {**top_parameters(cfg, top), "DEPTH": depth, "DIRECT": int(top == DIRECT_TOP)}
-    return build(sim, TB_TOP, sources, params)
+    return build(sim, TB_TOP, sources, params, flags=VERILATOR_RANDOM_INIT if sim == "verilator" else ())
 
 
 def flow_factor(pct: int) -> float:
@@ -243,6 +243,8 @@ def run_simulator(vset, sim: str, *, seed: int = 1, gap: int = 25, stall: int = 
     bytes in a temp dir: Verilator's $readmemh costs O(digits x words) per row) or ``auto`` (bin on
     Verilator, hex on Icarus).
     """
+    from winoadder.hw.hdl import power_up
+
     if load not in ("auto", "hex", "bin"):
         raise ValueError(f"load: must be auto, hex or bin, got {load!r}")
     use_bin = load == "bin" or (load == "auto" and sim == "verilator")
@@ -257,8 +259,10 @@ def run_simulator(vset, sim: str, *, seed: int = 1, gap: int = 25, stall: int = 
         if use_bin:
             write_binary_inputs(vset, Path(tmp))
             plusargs["bindir"] = tmp
+        # Verilator: registers without a reset power up random, from the same seed as the flow control.
+        args = [f"+{k}={v}" for k, v in plusargs.items()] + (power_up(seed) if sim == "verilator" else [])
         start = time.perf_counter()
-        proc = tb.run(plusargs, timeout=120 + expected_cycles(vset, gap, stall) / 500, check=False)
+        proc = tb.run(args, timeout=120 + expected_cycles(vset, gap, stall) / 500, check=False)
         seconds = time.perf_counter() - start
         text = actual_path.read_text() if actual_path.exists() else ""
     out_field = vset.field("expected_out")

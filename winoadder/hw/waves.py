@@ -51,7 +51,7 @@ def dump(vset, sim: str, out_path, *, output: int = 0, lead_in: int = 32, depth:
     from vectors.layout import pack_bin
     from vectors.manifest import TB_FILES
     from winoadder.hw.grade import testbench_parameters
-    from winoadder.hw.hdl import build
+    from winoadder.hw.hdl import VERILATOR_RANDOM_INIT, build, power_up
     from winoadder.hw.rtl import rtl_sources
     from winoadder.hw.verify import TB_TOP
     from winoadder.paths import TB_DIR
@@ -70,13 +70,15 @@ def dump(vset, sim: str, out_path, *, output: int = 0, lead_in: int = 32, depth:
         rows = vset.read(name)
         rows = rows[beats] if name in ("expected_out", "expected_lane") else rows[start:end]
         (bindir / f"{name}.bin").write_bytes(pack_bin(rows, vset.field(name)))
-    flags = ("--trace-fst",) if sim == "verilator" else ()
+    flags = ("--trace-fst", *VERILATOR_RANDOM_INIT) if sim == "verilator" else ()  # as verify runs it
     tb = build(sim, TB_TOP, [*rtl_sources(), TB_DIR / f"{TB_TOP}.v"],
                testbench_parameters(vset), flags=flags)
     n_beats = beats.stop - beats.start
-    proc = tb.run({"vectors": vset.directory.resolve(), "n_in": end - start, "n_out": n_beats,
-                   "actual": bindir / "actual_out.hex", "bindir": bindir, "seed": seed, "gap": gap,
-                   "stall": stall, "show": n_beats, "dumpfile": out_path}, check=False, timeout=600)
+    args = {"vectors": vset.directory.resolve(), "n_in": end - start, "n_out": n_beats,
+            "actual": bindir / "actual_out.hex", "bindir": bindir, "seed": seed, "gap": gap,
+            "stall": stall, "show": n_beats, "dumpfile": out_path}
+    init = power_up(seed) if sim == "verilator" else []
+    proc = tb.run([f"+{k}={v}" for k, v in args.items()] + init, check=False, timeout=600)
     for f in bindir.iterdir():
         f.unlink()
     bindir.rmdir()
