@@ -48,6 +48,10 @@ _SECOND_WORD = "a second word in a one-word temporary memory: only word 0 is eve
 _LANE_RANGE = ("a lane register one or two bits wider: take_lane counts 0..P-1 and returns to 0 at the "
                "last lane (take_lane == LAST_LANE), the other lane registers copy it, so the extra bits stay "
                "0 and out_lane takes the original width")
+_NEXT_LANE = ("next_lane one or two bits wider: it is read only while take_end is 0, i.e. take_lane < P-1, "
+              "so take_lane + 1 <= P-1 fits in WL bits and the extra bits are 0 (the assignment to "
+              "take_lane truncates them, the comparison with LAST_LANE zero-extends)")
+_NEXT_LANE_LINE = "wire [WL-1:0] next_lane = take_lane + 1'b1;"
 _MOD_WE = ("the sign-extended S one bit longer (its low part takes all WS bits): the same two's-complement "
            "value, and the T and Y sums are taken modulo 2^WE (the WE-bit temporaries they are assigned to)")
 _T_RANGE = ("t one bit narrower (index 1 up: WE-1 bits, read and written whole): every T is a sum of "
@@ -214,6 +218,8 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
         ('winoadder_core.v', 'reg [WL-1:0] t_lane, y_lane, out_lane_r;',
          'reg [WL-0:0] t_lane, y_lane, out_lane_r;'),
     )},
+    **{(name, _NEXT_LANE_LINE, _NEXT_LANE_LINE.replace("WL-1", f"WL{wider}")): (_NEXT_LANE, None)
+       for name in ("winoadder_core.v", "adder_pe_direct.v") for wider in ("+1", "-0")},
     **{key: (_NO_ACC_OVERFLOW, _exact_accumulator) for key in (
         ('channel_accumulate.v', 'localparam WX = ((WS > WM) ? WS : WM) + 1;',
          'localparam WX = ((WS > WM) ? WS : WM) + 0;'),
