@@ -63,7 +63,6 @@ def configs(draw):
     # DatapathConfig requires SHIFT < WY (requantize must keep at least one bit of Y).
     shift = min(shift, cfg.widths.WY - 1)
     return cfg.replace(out_fmt=Fmt(out_width, frac + k - shift, out_signed))
-    return cfg
 
 
 @st.composite
