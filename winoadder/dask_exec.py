@@ -21,6 +21,7 @@ import logging
 import os
 import tempfile
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,7 +156,7 @@ def map_task_groups(
         stats.computed += len(todo)
     done_before = sum(1 for k in keys if k not in todo)
     with tqdm(total=len(keys), initial=done_before, desc=desc, unit="task", disable=not progress) as bar:
-        counts = {k: keys.count(k) for k in todo}
+        counts = Counter(keys)
         if client is None:
             for key, (fn, task) in todo.items():
                 bar.set_postfix(left=len(todo))

@@ -223,6 +223,8 @@ def place_and_route(job: PnrJob, cache_dir: Path | None = None) -> dict:
 
 
 def _run_flow(job: PnrJob, yosys: str, nextpnr: str, wrapper: str, overhead, directory: Path) -> None:
+    from winoadder.hw.synth import run_yosys_script
+
     for src in job.sources:
         shutil.copyfile(src, directory / src.name)
     if wrapper:
@@ -230,13 +232,7 @@ def _run_flow(job: PnrJob, yosys: str, nextpnr: str, wrapper: str, overhead, dir
     netlist_top = "pnr_top" if wrapper else job.top
     (directory / "synth.ys").write_text(job.synth_script(netlist_top))
     start = time.perf_counter()
-    proc = subprocess.run(
-        [yosys, "-q", "-l", "yosys.log", "-s", "synth.ys"],
-        cwd=directory,
-        capture_output=True,
-        text=True,
-        timeout=PNR_TIMEOUT_S,
-    )
+    proc = run_yosys_script(yosys, "synth.ys", directory, PNR_TIMEOUT_S)
     if proc.returncode != 0:
         raise RuntimeError(
             f"{Path(yosys).name} failed on {job.top} ({job.device}): {proc.stderr.strip()[-300:]}"

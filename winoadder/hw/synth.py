@@ -201,16 +201,16 @@ def cached_run(root: Path, key: str, build, done: str = "meta.json") -> tuple[Pa
     return final, False
 
 
+def run_yosys_script(yosys: str, script: str, directory: Path, timeout: float) -> subprocess.CompletedProcess:
+    """``yosys -q -l yosys.log -s SCRIPT`` in ``directory`` (output captured; the caller checks it)."""
+    return subprocess.run([yosys, "-q", "-l", "yosys.log", "-s", script], cwd=directory, capture_output=True,
+                          text=True, timeout=timeout)
+
+
 def _run_yosys(yosys: str, job: SynthJob, directory: Path) -> None:
     (directory / "script.ys").write_text(job.script())
     start = time.perf_counter()
-    proc = subprocess.run(
-        [yosys, "-q", "-l", "yosys.log", "-s", "script.ys"],
-        cwd=directory,
-        capture_output=True,
-        text=True,
-        timeout=YOSYS_TIMEOUT_S,
-    )
+    proc = run_yosys_script(yosys, "script.ys", directory, YOSYS_TIMEOUT_S)
     if proc.returncode != 0:
         errors = [line for line in (proc.stderr + proc.stdout).splitlines() if "ERROR" in line]
         detail = errors[-1].strip() if errors else f"exit code {proc.returncode}"
