@@ -6,6 +6,10 @@
 //     M = -2^(WIN-1) + N[WIN-2:0] + k: the entry adds the negative N = {1, N[WIN-2:0]} with carry-in k,
 //     one addition (the magnitude costs no adder of its own).
 //   NEG_ABS = 0 (adder_pe_direct): t is M <= 0 itself (a window sum of -|x - w|) and the entry adds it.
+//   NEG_ABS = 2 (winoadder_core accumulating in the output domain): t = {Z', c} is one channel's
+//     Z = A^T M A = Z' + c from output_transform (STEERED = 1): Z' signed in bits [WIN-1:1], carry c in
+//     bit 0; {acc, 1} + t adds Z' + c as one addition. WM is then the width of Z'; ACC_SAT must be 0 (the
+//     output-domain accumulator is exact: every partial sum of Z is a partial Y, which fits WS = WY).
 // WM: width of M (-|D| or the window sum). M <= 0, so from a cleared accumulator the entries stay in
 // [-2^(WS-1), 0] under SAT and a sum can leave the WS-bit range only below (clamped to -2^(WS-1)); the
 // sum is exact in WX = max(WS, WM) + 1 bits (computed modulo 2^WX: every intermediate wraps, the
@@ -39,8 +43,9 @@ module channel_accumulate #(
 // The sum of entry c in WX + 1 bits with the carry-in in bit 0: {acc, 1} + {M operand, carry}, so
 // bits [WX:1] are acc + operand + carry. Signed operands: the assignment sign-extends them.
 `define CA_SUM(c) sum_c[c] = $signed({acc_pair[(c) / 2][WS*((c) % 2) +: WS], 1'b1}) + `CA_OPERAND(c);
-`define CA_OPERAND(c) ((NEG_ABS != 0) ? $signed({1'b1, term_row[0][WIN*(c) +: WIN-1], term_row[0][WIN*(c)+WIN-1]}) \
-                                      : $signed({term_row[0][WIN*(c) +: WIN], 1'b0}))
+`define CA_OPERAND(c) ((NEG_ABS == 2) ? $signed(term_row[0][WIN*(c) +: WIN]) : `CA_M_OPERAND(c))
+`define CA_M_OPERAND(c) ((NEG_ABS != 0) ? $signed({1'b1, term_row[0][WIN*(c) +: WIN-1], term_row[0][WIN*(c)+WIN-1]}) \
+                                        : $signed({term_row[0][WIN*(c) +: WIN], 1'b0}))
 // A sum of entry c below the WS-bit range: negative with bits [WX-1 : WS-1] not all ones; when
 // WX = WS + 1 (WS > WM) that is bits [WS : WS-1] = 10, one comparison. The next value of the entry:
 // the minimum for SAT below the range; otherwise, and always for WRAP, the low WS bits.
@@ -79,5 +84,6 @@ module channel_accumulate #(
 `undef CA_NEXT
 `undef CA_UNDER
 `undef CA_OPERAND
+`undef CA_M_OPERAND
 `undef CA_SUM
 endmodule

@@ -1,8 +1,17 @@
-// output_transform: Y = A^T S A, the 2x2 output tile from the 4x4 Winograd-domain sum, registered:
-// at a rising clock edge with en = 1, y is loaded with the transform of S; otherwise it holds.
-// S arrives as its four rows (s0..s3, one per channel_accumulate row). In winoadder_core this is the
-// stage-4 register, loaded only for a finished accumulation, so an event-driven simulator evaluates
-// the transform only then, not whenever an accumulator changes.
+// output_transform: Y = A^T S A, the 2x2 output tile from a 4x4 Winograd-domain tile (docs/datapath.md).
+// STEERED = 0 (winoadder_core with a Winograd-domain accumulator): S arrives as its four rows (s0..s3,
+// one per channel_accumulate row) and y is registered: at a rising clock edge with en = 1, y is loaded
+// with the transform of S; otherwise it holds. This is the shared stage-4 register, loaded only for a
+// finished accumulation, so an event-driven simulator evaluates the transform only then.
+// STEERED = 1 (winoadder_core accumulating in the output domain, one instance per lane): the rows are
+// one channel's M in neg_abs_diff's steered form (WS = WD bits a word, {k, N[WS-2:0]}, M = N + k) and y
+// is combinational (clk and en unused): word e = {Z', c} of WY bits, Z = A^T M A = Z' + c with Z' the
+// signed value of its top WY - 1 bits and c in bit 0; channel_accumulate (NEG_ABS = 2) adds Z' + c as
+// one addition with carry-in c. A term +M is (N, k) and -M = ~N + ~k (two's complement: -x = ~x + 1,
+// and 1 - k = ~k), so every term is a value and a carry bit; each addition {x, 1} + {y, c} adds one
+// pending carry, so a sum of n terms takes n - 1 adders and leaves one carry, which passes on with the
+// sum (no adder for the magnitudes). WY - 1 must hold Z' = Z - c exactly; the sums are computed
+// modulo 2^(WY-1), exact because the final value fits.
 // Y[i][j] = sum_b AT[j][b] T[i][b] with T[i][b] = sum_a AT[i][a] S[a][b] (separable: the 8 T are
 // computed once, then Y from them; 24 add/sub for both presets).
 // AT holds the sign pattern of A^T: entry [i][j] at bits [2(4i+j)+1 : 2(4i+j)], 00 = 0, 01 = +1,
@@ -11,10 +20,13 @@
 module output_transform #(
     parameter WS = 19,
     parameter WY = 22,
-    parameter AT = 16'hD435
+    parameter AT = 16'hD435,
+    parameter STEERED = 0
 ) (
+    /* verilator lint_off UNUSEDSIGNAL */  // STEERED = 1: combinational, clk and en unused
     input clk,
     input en,
+    /* verilator lint_on UNUSEDSIGNAL */
     input [4*WS-1:0] s0,  // row a of S: S[a][b] at [WS*b +: WS], signed
     input [4*WS-1:0] s1,
     input [4*WS-1:0] s2,
@@ -23,6 +35,8 @@ module output_transform #(
 );
     localparam WE = (WY > WS) ? WY : WS + 1;
 
+    generate
+        if (STEERED == 0) begin : g_sums
 // S[a][b] sign-extended to WE bits; a coefficient of A^T; x times a coefficient (code) of A^T.
 `define OT_S(a, b) {{(WE-WS+1){s_row[a][WS*(b)+WS-1]}}, s_row[a][WS*(b) +: WS-1]}
 `define OT_AT(i, a) AT[2*(4*(i)+(a)) +: 2]
@@ -62,4 +76,94 @@ module output_transform #(
 `undef OT_TERM
 `undef OT_AT
 `undef OT_S
+        end else begin : g_steered
+            // Continuous assignments (an event-driven simulator recomputes only the sums a changed row
+            // reaches): for each sum, a chain over the four coefficients of its A^T row; a zero
+            // coefficient passes the chain on, the first nonzero one starts it, every further one adds
+            // with the pending carry. Chain state after term a: value v (Z' width), pending carry c.
+            localparam WZ = WY - 1;  // Z' = Z - c
+            genvar gi, gj, ga;
+            // A zero coefficient leaves its term's nets unread, an adder's bit 0 only carries.
+            /* verilator lint_off UNUSEDSIGNAL */
+            // T[i][j] = sum_a AT[i][a] M[a][j] (i = 0, 1; j = 0..3); M[a][j] is word j of row a.
+            for (gi = 0; gi < 2; gi = gi + 1) begin : g_t_row
+                for (gj = 0; gj < 4; gj = gj + 1) begin : g_t
+                    for (ga = 0; ga < 4; ga = ga + 1) begin : g_term
+                        localparam [1:0] CODE = AT[2*(4*gi+ga) +: 2];
+                        localparam STARTED = ((ga > 0) && (AT[2*(4*gi) +: 2] != 2'b00))
+                                          || ((ga > 1) && (AT[2*(4*gi+1) +: 2] != 2'b00))
+                                          || ((ga > 2) && (AT[2*(4*gi+2) +: 2] != 2'b00));
+                        wire [WS-1:0] word;  // M[ga][gj], {k, N[WS-2:0]}
+                        if (ga == 0) begin : g_s0
+                            assign word = s0[WS*gj +: WS];
+                        end else if (ga == 1) begin : g_s1
+                            assign word = s1[WS*gj +: WS];
+                        end else if (ga == 2) begin : g_s2
+                            assign word = s2[WS*gj +: WS];
+                        end else begin : g_s3
+                            assign word = s3[WS*gj +: WS];
+                        end
+                        // +M = N + k (N sign-extended: its top bit is 1); -M = ~N + ~k
+                        wire [WZ-1:0] n = {{(WZ-WS+1){1'b1}}, word[WS-2:0]};
+                        wire k = word[WS-1];
+                        wire [WZ-1:0] term_v = (CODE == 2'b11) ? ~n : n;
+                        wire term_c = (CODE == 2'b11) ? ~k : k;
+                        wire [WZ-1:0] v;
+                        wire c;
+                        if (CODE == 2'b00) begin : g_skip
+                            if (ga == 0) begin : g_none
+                                assign v = {WZ{1'b0}};
+                                assign c = 1'b0;
+                            end else begin : g_pass
+                                assign v = g_term[ga-1].v;
+                                assign c = g_term[ga-1].c;
+                            end
+                        end else if (STARTED) begin : g_add
+                            wire [WZ:0] sum = {g_term[ga-1].v, 1'b1} + {term_v, g_term[ga-1].c};
+                            assign v = sum[WZ:1];
+                            assign c = term_c;
+                        end else begin : g_start
+                            assign v = term_v;
+                            assign c = term_c;
+                        end
+                    end
+                end
+            end
+            // Y[i][j] = sum_b AT[j][b] T[i][b], word e = 2i + j.
+            for (gi = 0; gi < 2; gi = gi + 1) begin : g_y_row
+                for (gj = 0; gj < 2; gj = gj + 1) begin : g_y
+                    for (ga = 0; ga < 4; ga = ga + 1) begin : g_term
+                        localparam [1:0] CODE = AT[2*(4*gj+ga) +: 2];
+                        localparam STARTED = ((ga > 0) && (AT[2*(4*gj) +: 2] != 2'b00))
+                                          || ((ga > 1) && (AT[2*(4*gj+1) +: 2] != 2'b00))
+                                          || ((ga > 2) && (AT[2*(4*gj+2) +: 2] != 2'b00));
+                        wire [WZ-1:0] t_v = g_t_row[gi].g_t[ga].g_term[3].v;
+                        wire t_c = g_t_row[gi].g_t[ga].g_term[3].c;
+                        wire [WZ-1:0] term_v = (CODE == 2'b11) ? ~t_v : t_v;
+                        wire term_c = (CODE == 2'b11) ? ~t_c : t_c;
+                        wire [WZ-1:0] v;
+                        wire c;
+                        if (CODE == 2'b00) begin : g_skip
+                            if (ga == 0) begin : g_none
+                                assign v = {WZ{1'b0}};
+                                assign c = 1'b0;
+                            end else begin : g_pass
+                                assign v = g_term[ga-1].v;
+                                assign c = g_term[ga-1].c;
+                            end
+                        end else if (STARTED) begin : g_add
+                            wire [WZ:0] sum = {g_term[ga-1].v, 1'b1} + {term_v, g_term[ga-1].c};
+                            assign v = sum[WZ:1];
+                            assign c = term_c;
+                        end else begin : g_start
+                            assign v = term_v;
+                            assign c = term_c;
+                        end
+                    end
+                    always @(g_term[3].v or g_term[3].c) y[WY*(2*gi+gj) +: WY] = {g_term[3].v, g_term[3].c};
+                end
+            end
+            /* verilator lint_on UNUSEDSIGNAL */
+        end
+    endgenerate
 endmodule

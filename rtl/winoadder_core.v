@@ -42,7 +42,9 @@ module winoadder_core #(
     parameter OVF = 1,
     parameter BT = 32'hC4341431,
     parameter AT = 16'hD435,
-    parameter WL = 2
+    parameter WL = 2,
+    parameter Y_ACC = 0,
+    parameter WZ = 16
 ) (
     input clk,
     input rst,
@@ -93,13 +95,15 @@ module winoadder_core #(
         end
     endgenerate
 
-    // The finished sums of every lane, by row of the tile (the drain buffer, read by lane).
-    wire [P*4*WS-1:0] drain0, drain1, drain2, drain3;
+    // The finished sums of every lane (the drain buffer, read by lane), WDR bits a lane: Y_ACC = 0, the
+    // 16 Winograd-domain sums S (row r at [4*WS*r +: 4*WS]); Y_ACC = 1, the lane's four output-domain
+    // sums Y (Y[i][j] at [WY*(2i+j) +: WY]).
+    localparam WDR = (Y_ACC != 0) ? 4*WY : 16*WS;
+    wire [P*WDR-1:0] drain;
     generate
         for (p = 0; p < P; p = p + 1) begin : g_lane
             for (r = 0; r < 4; r = r + 1) begin : g_row
                 wire [4*WD-1:0] s1_m;
-                wire [4*WS-1:0] s;
                 neg_abs_diff #(.WU(WU), .WVA(WVA), .WD(WD)) u_neg_abs_diff (
                     .clk(clk),
                     .en(load_s1),
@@ -107,22 +111,50 @@ module winoadder_core #(
                     .va(g_va[r].row),
                     .m(s1_m)
                 );
+                if (Y_ACC == 0) begin : g_wino
+                    wire [4*WS-1:0] s;
+                    channel_accumulate #(
+                        .WIN(WD), .WM(WM), .WS(WS), .ACC_SAT(ACC_SAT), .NEG_ABS(1)
+                    ) u_channel_accumulate (
+                        .clk(clk),
+                        .rst(rst),
+                        .en(acc_en),
+                        .clear(acc_clear),
+                        .last(s1_last),
+                        .term(s1_m),
+                        .s(s)
+                    );
+                end
+            end
+            if (Y_ACC == 0) begin : g_wino_drain
+                assign drain[WDR*p +: WDR] = {g_row[3].g_wino.s, g_row[2].g_wino.s, g_row[1].g_wino.s,
+                                              g_row[0].g_wino.s};
+            end else begin : g_out_domain
+                // Z = A^T M A of this channel (combinational, {Z', c} words), accumulated exactly in WY bits.
+                wire [4*(WZ+1)-1:0] z;
+                wire [4*WY-1:0] s;
+                output_transform #(.WS(WD), .WY(WZ + 1), .AT(AT), .STEERED(1)) u_output_transform (
+                    .clk(clk),
+                    .en(1'b0),
+                    .s0(g_row[0].s1_m),
+                    .s1(g_row[1].s1_m),
+                    .s2(g_row[2].s1_m),
+                    .s3(g_row[3].s1_m),
+                    .y(z)
+                );
                 channel_accumulate #(
-                    .WIN(WD), .WM(WM), .WS(WS), .ACC_SAT(ACC_SAT), .NEG_ABS(1)
+                    .WIN(WZ + 1), .WM(WZ), .WS(WY), .ACC_SAT(0), .NEG_ABS(2)
                 ) u_channel_accumulate (
                     .clk(clk),
                     .rst(rst),
                     .en(acc_en),
                     .clear(acc_clear),
                     .last(s1_last),
-                    .term(s1_m),
+                    .term(z),
                     .s(s)
                 );
+                assign drain[WDR*p +: WDR] = s;
             end
-            assign drain0[4*WS*p +: 4*WS] = g_row[0].s;
-            assign drain1[4*WS*p +: 4*WS] = g_row[1].s;
-            assign drain2[4*WS*p +: 4*WS] = g_row[2].s;
-            assign drain3[4*WS*p +: 4*WS] = g_row[3].s;
         end
     endgenerate
 
@@ -144,8 +176,8 @@ module winoadder_core #(
     // lane multiplexer.
     reg drain_busy, take_end;
     reg [WL-1:0] take_lane;
-    reg t_valid, y_valid, out_valid_r;
-    reg [WL-1:0] t_lane, y_lane, out_lane_r;
+    reg t_valid, out_valid_r;
+    reg [WL-1:0] t_lane, out_lane_r;
     wire advance_out = ~out_valid_r | out_ready;
     wire take = drain_busy & advance_out;
     wire take_last = take & take_end;
@@ -169,47 +201,58 @@ module winoadder_core #(
 
     // Stage 3: the sums of the lane being taken, registered (T, loaded on take). The lane multiplexer
     // is a loop of comparisons with constants (a P-input multiplexer per bit, not a shifter).
-    reg [4*WS-1:0] take0, take1, take2, take3;
-    reg [4*WS-1:0] t0, t1, t2, t3;
+    reg [WDR-1:0] taken, t_sums;
     integer lane;
     always @(*) begin
-        take0 = drain0[0 +: 4*WS];
-        take1 = drain1[0 +: 4*WS];
-        take2 = drain2[0 +: 4*WS];
-        take3 = drain3[0 +: 4*WS];
+        taken = drain[0 +: WDR];
         for (lane = 1; lane < P; lane = lane + 1) begin
-            if (take_lane == lane[WL-1:0]) begin
-                take0 = drain0[4*WS*lane +: 4*WS];
-                take1 = drain1[4*WS*lane +: 4*WS];
-                take2 = drain2[4*WS*lane +: 4*WS];
-                take3 = drain3[4*WS*lane +: 4*WS];
-            end
+            if (take_lane == lane[WL-1:0]) taken = drain[WDR*lane +: WDR];
         end
     end
     always @(posedge clk) begin
         if (take) begin
-            t0 <= take0;
-            t1 <= take1;
-            t2 <= take2;
-            t3 <= take3;
+            t_sums <= taken;
             t_lane <= take_lane;
         end
     end
 
-    // Stage 4: Y = output_transform(T) (output_transform holds the Y register, loaded with a beat).
-    wire load_y = advance_out & t_valid;
+    // The beat in front of the output register: Y (4*WY bits), its lane and valid.
     wire [4*WY-1:0] y;
-    output_transform #(.WS(WS), .WY(WY), .AT(AT)) u_output_transform (
-        .clk(clk),
-        .en(load_y),
-        .s0(t0),
-        .s1(t1),
-        .s2(t2),
-        .s3(t3),
-        .y(y)
-    );
+    wire y_ready;  // a beat waits in front of the output register
+    wire [WL-1:0] y_ready_lane;
+    generate
+        if (Y_ACC == 0) begin : g_wino_out
+            // Stage 4: Y = output_transform(T) (output_transform holds the Y register, loaded with a beat).
+            reg y_valid;
+            reg [WL-1:0] y_lane;
+            wire load_y = advance_out & t_valid;
+            output_transform #(.WS(WS), .WY(WY), .AT(AT)) u_output_transform (
+                .clk(clk),
+                .en(load_y),
+                .s0(t_sums[0 +: 4*WS]),
+                .s1(t_sums[4*WS +: 4*WS]),
+                .s2(t_sums[8*WS +: 4*WS]),
+                .s3(t_sums[12*WS +: 4*WS]),
+                .y(y)
+            );
+            always @(posedge clk) begin
+                if (rst) y_valid <= 1'b0;
+                else if (advance_out) y_valid <= t_valid;
+            end
+            always @(posedge clk) begin
+                if (load_y) y_lane <= t_lane;
+            end
+            assign y_ready = y_valid;
+            assign y_ready_lane = y_lane;
+        end else begin : g_out_domain_out
+            // T holds Y itself.
+            assign y = t_sums;
+            assign y_ready = t_valid;
+            assign y_ready_lane = t_lane;
+        end
+    endgenerate
 
-    // Stage 5: the output register, loaded only with a beat.
+    // The output register: out_y = requantize(Y), loaded only with a beat.
     wire [4*WO-1:0] q;
     reg [4*WO-1:0] out_q;
     generate
@@ -226,19 +269,16 @@ module winoadder_core #(
     always @(posedge clk) begin
         if (rst) begin
             t_valid <= 1'b0;
-            y_valid <= 1'b0;
             out_valid_r <= 1'b0;
         end else if (advance_out) begin
             t_valid <= take;
-            y_valid <= t_valid;
-            out_valid_r <= y_valid;
+            out_valid_r <= y_ready;
         end
     end
     always @(posedge clk) begin
-        if (load_y) y_lane <= t_lane;
-        if (advance_out & y_valid) begin
+        if (advance_out & y_ready) begin
             out_q <= q;
-            out_lane_r <= y_lane;
+            out_lane_r <= y_ready_lane;
         end
     end
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fixedpoint.fmt import Fmt
 from fixedpoint.modes import OVERFLOW_CODE, ROUNDING_CODE, Overflow
+from simulator.config import _kron_coefficients, linear_range
 
 # Register stages from an accepted last transaction to the beat of lane 0 (lane p: p cycles later)
 # when nothing stalls (docs/rtl.md).
@@ -44,6 +45,22 @@ def accumulator_saturates(cfg) -> bool:
     return cfg.acc_overflow == Overflow.SAT and can_overflow
 
 
+def accumulator_exact(cfg) -> bool:
+    """The accumulator holds every partial sum of at most max_channels channels: neither SAT nor WRAP acts.
+
+    Then Y = Aᵀ(Σ_c M_c)A = Σ_c AᵀM_cA in integers, and the core accumulates in the output domain
+    (Y_ACC = 1); a WRAP accumulator narrower than the exact width is not exact (it wraps).
+    """
+    return cfg.max_channels * cfg.ranges["neg_abs_diff"][0] >= cfg.acc_fmt.min_raw
+
+
+def channel_term_width(cfg) -> int:
+    """WZ: the signed width of Z' = Z − c, Z = AᵀMA of one channel (M in neg_abs_diff's range, c ∈ {0, 1})."""
+    mlo, mhi = cfg.ranges["neg_abs_diff"]
+    lo, hi = linear_range(_kron_coefficients(cfg.transform.AT), mlo, mhi)
+    return Fmt.signed_width_for(int(min(lo)) - 1, int(max(hi)))
+
+
 def rtl_parameters(cfg) -> dict[str, int]:
     """The winoadder_core parameter values for a DatapathConfig (names as in docs/datapath.md)."""
     w = cfg.widths
@@ -68,6 +85,8 @@ def rtl_parameters(cfg) -> dict[str, int]:
         "BT": pack_signs(cfg.transform.BT),
         "AT": pack_signs(cfg.transform.AT),
         "WL": lane_bits(cfg.lanes),
+        "Y_ACC": int(accumulator_exact(cfg)),
+        "WZ": channel_term_width(cfg),
     }
 
 
