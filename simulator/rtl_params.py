@@ -11,8 +11,10 @@ from fixedpoint.modes import OVERFLOW_CODE, ROUNDING_CODE, Overflow
 from simulator.config import _kron_coefficients, linear_range
 
 # Register stages from an accepted last transaction to the beat of lane 0 (lane p: p cycles later)
-# when nothing stalls (docs/rtl.md).
+# when nothing stalls (docs/rtl.md): the core with a Winograd-domain accumulator (Y_ACC = 0: M, acc,
+# T, Y, out) and with an output-domain one (Y_ACC = 1: M, acc, T, out); the direct PE (M, acc, T, out).
 CORE_LATENCY = 5
+CORE_LATENCY_Y_ACC = 4
 DIRECT_LATENCY = 4
 _SIGN_CODE = {0: 0b00, 1: 0b01, -1: 0b11}
 
@@ -59,6 +61,11 @@ def channel_term_width(cfg) -> int:
     mlo, mhi = cfg.ranges["neg_abs_diff"]
     lo, hi = linear_range(_kron_coefficients(cfg.transform.AT), mlo, mhi)
     return Fmt.signed_width_for(int(min(lo)) - 1, int(max(hi)))
+
+
+def core_latency(params) -> int:
+    """winoadder_core's latency (last transaction accepted -> lane 0's beat) for its parameters."""
+    return CORE_LATENCY_Y_ACC if params.get("Y_ACC") else CORE_LATENCY
 
 
 def rtl_parameters(cfg) -> dict[str, int]:
