@@ -56,11 +56,17 @@ def accumulator_exact(cfg) -> bool:
     return cfg.max_channels * cfg.ranges["neg_abs_diff"][0] >= cfg.acc_fmt.min_raw
 
 
-def channel_term_width(cfg) -> int:
-    """WZ: the signed width of Z' = Z − c, Z = AᵀMA of one channel (M in neg_abs_diff's range, c ∈ {0, 1})."""
+def channel_term_range(cfg) -> tuple[int, int]:
+    """Raw (lo, hi) of Z = AᵀMA for one channel, M in neg_abs_diff's range (interval analysis)."""
     mlo, mhi = cfg.ranges["neg_abs_diff"]
     lo, hi = linear_range(_kron_coefficients(cfg.transform.AT), mlo, mhi)
-    return Fmt.signed_width_for(int(min(lo)) - 1, int(max(hi)))
+    return int(min(lo)), int(max(hi))
+
+
+def channel_term_width(cfg) -> int:
+    """WZ: the signed width of Z' = Z − c (output_transform's steered form, c ∈ {0, 1})."""
+    lo, hi = channel_term_range(cfg)
+    return Fmt.signed_width_for(lo - 1, hi)
 
 
 def core_latency(params) -> int:

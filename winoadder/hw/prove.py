@@ -38,7 +38,7 @@ from fixedpoint.fmt import Fmt
 from fixedpoint.modes import Overflow
 from simulator import datapath
 from simulator.config import DatapathConfig
-from simulator.rtl_params import CORE_LATENCY, rtl_parameters
+from simulator.rtl_params import channel_term_range, core_latency, rtl_parameters
 from winoadder.hw import formal_ref
 from winoadder.paths import RTL_DIR
 
@@ -75,6 +75,7 @@ class Port:
     signed: str | bool = True  # True/False, or the parameter holding the signedness
     domain: str | None = None  # cfg.ranges key bounding each element; None: every value of the word
     steered: bool = False  # word {k, N[W-2:0]} holding M = -2^(W-1) + N[W-2:0] + k (neg_abs_diff's form)
+    carry: bool = False  # word {Z', c} holding Z = Z' + c (output_transform's STEERED = 1 form)
 
     def is_signed(self, params: dict[str, int]) -> bool:
         return bool(params[self.signed]) if isinstance(self.signed, str) else self.signed
@@ -92,6 +93,12 @@ class Stage:
     reference: Callable  # (cfg, params, width) -> Verilog body statements of the reference
     simulate: Callable  # (cfg, {port: int64 elements}) -> int64 elements of the output
     engines: tuple[str, ...] = ("smtbmc yices",)  # k-induction; PDR where it is the faster (measured)
+    bind: Callable | None = None  # core parameters -> the module's (default: the same names)
+
+
+def module_values(stage: Stage, params: dict[str, int]) -> dict[str, int]:
+    """The parameter values the stage's ports and module read (named as in the module)."""
+    return stage.bind(params) if stage.bind else params
 
 
 def _flat(names_by_port: dict[str, int]) -> list[str]:
@@ -141,6 +148,16 @@ STAGES: dict[str, Stage] = {
         True, _ref_output_transform,
         lambda cfg, x: datapath.output_transform(
             np.stack([x[f"s{a}"] for a in range(4)]), cfg.transform.AT).ravel()),
+    # winoadder_core with Y_ACC = 1: one channel's Z = AᵀMA per lane, combinational, from the steered M
+    # words to {Z', c} words (channel_accumulate adds Z' + c)
+    "output_transform.steered": Stage(
+        "output_transform", ("WS", "WY", "AT", "STEERED"),
+        tuple(Port(f"s{a}", 4, "WS", domain="neg_abs_diff", steered=True) for a in range(4)),
+        Port("y", 4, "WY", carry=True), False, _ref_output_transform,
+        lambda cfg, x: datapath.output_transform(
+            np.stack([x[f"s{a}"] for a in range(4)]), cfg.transform.AT).ravel(),
+        engines=("abc pdr",),
+        bind=lambda p: {"WS": p["WD"], "WY": p["WZ"] + 1, "AT": p["AT"], "STEERED": 1}),
     "requantize": Stage(
         "requantize", ("WY", "WO", "O_SIGNED", "SHIFT", "ROUND", "OVF"),
         (Port("y", 1, "WY"),), Port("q", 1, "WO", "O_SIGNED"), False, _ref_requantize,
@@ -174,10 +191,27 @@ def _unsteer(signal: str, lo: int, width: int, target: int) -> str:
     return f"({formal_ref.lit(-(1 << (width - 1)), target)} + {low} + {carry})"
 
 
+def _with_carry(signal: str, lo: int, width: int, target: int) -> str:
+    """The value Z' + c of the word ``signal[lo +: width]`` = {Z', c}, ``target`` bits."""
+    carry = f"$signed({{{target - 1}'b0, {signal}[{lo}]}})"
+    return f"({_extend(signal, lo + 1, width - 1, True, target)} + {carry})"
+
+
 def _decode(signal: str, lo: int, width: int, port: Port, params: dict[str, int], target: int) -> str:
     if port.steered:
         return _unsteer(signal, lo, width, target)
+    if port.carry:
+        return _with_carry(signal, lo, width, target)
     return _extend(signal, lo, width, port.is_signed(params), target)
+
+
+def decode_word(word: int, width: int, port: Port, signed: bool) -> int:
+    """Python twin of ``_decode`` on an unsigned ``width``-bit word."""
+    if port.steered:
+        return unsteer_word(word, width)
+    if port.carry:
+        return (word >> 1) - ((word >> (width - 1)) << (width - 1)) + (word & 1)
+    return word - (1 << width) if signed and word >> (width - 1) else word
 
 
 def unsteer_word(word: int, width: int) -> int:
@@ -197,6 +231,7 @@ def stage_miter(stage: Stage, cfg: DatapathConfig, params: dict[str, int]) -> tu
     latched at the loading edge of a registered stage), ``got`` the RTL output, ``want_<k>`` the
     reference; inputs are assumed inside the contract's range of the stage producing them.
     """
+    params = module_values(stage, params)
     width = reference_width(stage, params)
     ref_inputs = {p.name: p.count for p in stage.inputs}
     ref = formal_ref.reference_module(f"ref_{stage.module}", ref_inputs, stage.output.count, width,
@@ -222,12 +257,12 @@ def stage_miter(stage: Stage, cfg: DatapathConfig, params: dict[str, int]) -> tu
                  f"({', '.join(dut_ports)});")
     offset, conns, assumes = 0, [], []
     for p in stage.inputs:
-        w, signed = params[p.width], p.is_signed(params)
+        w = params[p.width]
         lo, hi = cfg.ranges[p.domain] if p.domain else (None, None)
         for k in range(p.count):
             for source, name in (("stim", f"{p.name}_{k}"), ("stim_now", f"in_{p.name}_{k}")):
                 lines.append(f"    wire signed [{width - 1}:0] {name} = "
-                             f"{_extend(source, offset + k * w, w, signed, width)};")
+                             f"{_decode(source, offset + k * w, w, p, params, width)};")
             conns.append(f".{p.name}_{k}({p.name}_{k})")
             if p.domain:
                 assumes.append(f"in_{p.name}_{k} >= {formal_ref.lit(lo, width)} && "
@@ -250,7 +285,10 @@ def stage_miter(stage: Stage, cfg: DatapathConfig, params: dict[str, int]) -> tu
 
 # ------------------------------------------------------------------------------- channel_accumulate
 def accumulate_params(params: dict[str, int]) -> dict[str, int]:
-    """channel_accumulate as winoadder_core instantiates it: term = M in neg_abs_diff's steered form."""
+    """channel_accumulate as winoadder_core instantiates it: term = M in neg_abs_diff's steered form, or
+    with Y_ACC = 1 one channel's Z = AᵀMA as {Z', c} (output_transform's steered form) into WY bits."""
+    if params["Y_ACC"]:
+        return {"WIN": params["WZ"] + 1, "WM": params["WZ"], "WS": params["WY"], "ACC_SAT": 0, "NEG_ABS": 2}
     return {"WIN": params["WD"], "WM": params["WM"], "WS": params["WS"], "ACC_SAT": params["ACC_SAT"],
             "NEG_ABS": 1}
 
@@ -266,22 +304,28 @@ def accumulate_miter(cfg: DatapathConfig, params: dict[str, int], lane: bool) ->
     Lane: a ghost exact sum Σ M per entry since the last clear, at most max_channels terms (flag
     discipline); the drain value written on ``last`` is the closed form (SAT: max(Σ, min); WRAP:
     Σ mod 2^WS), and the accumulator equals it at every cycle (the inductive invariant).
+    Y_ACC = 1 (the output-domain accumulator): the terms are Z = Z' + c with Z in one channel's range of
+    AᵀMA, and the rule is exact (no overflow): the step from any value an accumulation of at most
+    max_channels − 1 channels can hold gives acc + Z exactly, and the lane's drain value is Σ Z itself.
     """
     cp = accumulate_params(params)
     win, ws = cp["WIN"], cp["WS"]
-    mlo, mhi = cfg.ranges["neg_abs_diff"]
+    y_acc = bool(params["Y_ACC"])
+    mlo, mhi = channel_term_range(cfg) if y_acc else cfg.ranges["neg_abs_diff"]
     cmax = cfg.max_channels
-    wr = max(Fmt.signed_width_for(cmax * mlo, 0), ws, win) + 4  # the exact sum and its bounds
+    wr = max(Fmt.signed_width_for(cmax * mlo, cmax * max(mhi, 0)), ws, win) + 4  # the exact sum and bounds
     lit = formal_ref.lit
     amin, amax = -(1 << (ws - 1)), (1 << (ws - 1)) - 1
-    sat = cfg.acc_overflow is Overflow.SAT
+    sat = cfg.acc_overflow is Overflow.SAT and not y_acc
     cw = max(1, cmax.bit_length()) + 1
 
     def ovf(name: str, expr: str) -> list[str]:
-        """Wires ``name`` = the contract's overflow rule (SAT clamp / WRAP low WS bits) on ``expr``."""
+        """Wires ``name`` = the contract's overflow rule (SAT clamp / WRAP low WS bits; Y_ACC: exact)."""
         raw = [f"    wire signed [{wr - 1}:0] {name}_x = {expr};"]
         x = f"{name}_x"
-        if sat:
+        if y_acc:
+            rule = x
+        elif sat:
             rule = f"{x} < {lit(amin, wr)} ? {lit(amin, wr)} : {x} > {lit(amax, wr)} ? {lit(amax, wr)} : {x}"
         else:
             rule = _extend(x, 0, ws, True, wr)
@@ -299,7 +343,8 @@ def accumulate_miter(cfg: DatapathConfig, params: dict[str, int], lane: bool) ->
          "    always @(posedge clk) count <= (rst || clear) ? 0 : en ? count + 1 : count;"]
     asserts, assumes = [], [f"!en || count < {cmax}"] if lane else []
     for c in range(4):
-        L += [f"    wire signed [{wr - 1}:0] m{c} = {_unsteer('term', win * c, win, wr)};",
+        term = _with_carry("term", win * c, win, wr) if y_acc else _unsteer("term", win * c, win, wr)
+        L += [f"    wire signed [{wr - 1}:0] m{c} = {term};",
               f"    wire signed [{wr - 1}:0] a{c} = {_extend('peek', ws * c, ws, True, wr)};",
               f"    wire signed [{wr - 1}:0] s{c} = {_extend('s', ws * c, ws, True, wr)};"]
         assumes.append(f"m{c} >= {lit(mlo, wr)} && m{c} <= {lit(mhi, wr)}")
@@ -314,6 +359,9 @@ def accumulate_miter(cfg: DatapathConfig, params: dict[str, int], lane: bool) ->
             asserts += [f"!past || a{c} == a{c}_next", f"!s{c}_set || s{c} == s{c}_next"]
             if sat:  # from every value an accumulation of at most max_channels can hold before its step
                 assumes.append(f"a{c} >= {lit(max(amin, (cmax - 1) * mlo), wr)} && a{c} <= 0")
+            if y_acc:
+                lo, hi = lit((cmax - 1) * mlo, wr), lit((cmax - 1) * max(mhi, 0), wr)
+                assumes.append(f"a{c} >= {lo} && a{c} <= {hi}")
         else:
             L += [f"    reg signed [{wr - 1}:0] sum{c} = 0;  // ghost: exact Σ M since the last clear",
                   f"    reg signed [{wr - 1}:0] want{c};",
@@ -324,8 +372,10 @@ def accumulate_miter(cfg: DatapathConfig, params: dict[str, int], lane: bool) ->
                   f"        if (rst) want{c}_set <= 1'b0;",
                   f"        else if (en && last) begin want{c} <= final{c}; want{c}_set <= 1'b1; end",
                   "    end"]
+            n = "$signed({1'b0, count})"
+            upper = f"sum{c} <= {n} * {lit(mhi, wr)}" if y_acc else f"sum{c} <= 0"
             asserts += [f"!past || a{c} == closed{c}", f"!want{c}_set || s{c} == want{c}",
-                        f"sum{c} <= 0 && sum{c} >= $signed({{1'b0, count}}) * {lit(mlo, wr)}"]
+                        f"{upper} && sum{c} >= {n} * {lit(mlo, wr)}"]
     if lane:
         asserts.append(f"count <= {cmax}")
         assumes.append("past || rst")  # the lane starts from reset
@@ -363,8 +413,8 @@ def build_proofs(name: str, cfg: DatapathConfig, stages, depth: int | None) -> l
         elif stage_name in HANDSHAKE:
             cover = stage_name.endswith(".cover")
             jobs.append(Proof(name, stage_name, {"miter.v": handshake_miter(cfg, params)}, CORE_MODULES,
-                              depth or (CORE_LATENCY + cfg.lanes + 6 if cover else CORE_LATENCY + 2),
-                              engines=("smtbmc yices",), peeks=HANDSHAKE_PEEKS,
+                              depth or core_latency(params) + (cfg.lanes + 6 if cover else 2),
+                              engines=("smtbmc yices",), peeks=handshake_peeks(params),
                               mode="cover" if cover else "prove"))
         else:
             lane = stage_name.endswith(".lane")
@@ -550,20 +600,18 @@ def replay_stage(stage: Stage, cfg: DatapathConfig, trace: Path) -> dict:
     The stimulus (the inputs the compared output came from) is decoded per port; the simulator's stage
     function gives the contract's output, compared element by element with the RTL's.
     """
-    params = rtl_parameters(cfg)
+    params = module_values(stage, rtl_parameters(cfg))
     _, steps = read_vcd(trace)
     last = steps[-1]
     inputs, offset = {}, 0
     for p in stage.inputs:
         w = params[p.width]
-        inputs[p.name] = np.array([_word(last["stim"], offset + k * w, w, p.is_signed(params))
-                                   for k in range(p.count)], dtype=np.int64)
+        inputs[p.name] = np.array([decode_word(_word(last["stim"], offset + k * w, w, False), w, p,
+                                               p.is_signed(params)) for k in range(p.count)], dtype=np.int64)
         offset += p.count * w
     out, ow = stage.output, params[stage.output.width]
-    signed = out.is_signed(params) and not out.steered
-    rtl = [_word(last["got"], k * ow, ow, signed) for k in range(out.count)]
-    if out.steered:
-        rtl = [unsteer_word(w, ow) for w in rtl]
+    rtl = [decode_word(_word(last["got"], k * ow, ow, False), ow, out, out.is_signed(params))
+           for k in range(out.count)]
     sim = [int(v) for v in np.ravel(stage.simulate(cfg, inputs))]
     return {"stage": stage.module, "inputs": {k: v.tolist() for k, v in inputs.items()},
             "rtl": rtl, "simulator": sim,
@@ -743,8 +791,14 @@ def write_json(path: Path, rows: list[dict]) -> None:
 HANDSHAKE_PEEKS = (("pk_s1_valid", "dut.s1_valid"), ("pk_s1_last", "dut.s1_last"),
                    ("pk_drain_busy", "dut.drain_busy"), ("pk_take_lane", "dut.take_lane"),
                    ("pk_take_end", "dut.take_end"),
-                   ("pk_t_valid", "dut.t_valid"), ("pk_t_lane", "dut.t_lane"),
-                   ("pk_y_valid", "dut.y_valid"), ("pk_y_lane", "dut.y_lane"))
+                   ("pk_t_valid", "dut.t_valid"), ("pk_t_lane", "dut.t_lane"))
+# The Y register's stage (Y_ACC = 0 only: with Y_ACC = 1 T holds Y and the miter ties these to 0).
+Y_STAGE_PEEKS = (("pk_y_valid", "dut.g_wino_out.y_valid"), ("pk_y_lane", "dut.g_wino_out.y_lane"))
+
+
+def handshake_peeks(params: dict[str, int]) -> tuple[tuple[str, str], ...]:
+    """The internal registers the handshake invariants read, for the core's parameters."""
+    return HANDSHAKE_PEEKS + (() if params["Y_ACC"] else Y_STAGE_PEEKS)
 
 
 def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
@@ -761,7 +815,7 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
     """
     p, wl, wo = params["P"], params["WL"], params["WO"]
     cw = (4 * p + 4).bit_length() + 1
-    lat = CORE_LATENCY
+    lat = core_latency(params)
     L = ["module miter (input clk, input rst, input in_valid, input in_first, input in_last,",
          f"    input out_ready, input [{16 * params['WA'] - 1}:0] in_tile,",
          f"    input [{p * 16 * params['WU'] - 1}:0] in_u);",
@@ -772,8 +826,11 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
          "        .in_valid(in_valid), .in_ready(in_ready), .in_tile(in_tile), .in_u(in_u),",
          "        .in_first(in_first), .in_last(in_last), .out_valid(out_valid), .out_ready(out_ready),",
          "        .out_lane(out_lane), .out_y(out_y));",
-         "    wire pk_s1_valid, pk_s1_last, pk_drain_busy, pk_take_end, pk_t_valid, pk_y_valid;  // peeks",
-         f"    wire [{wl - 1}:0] pk_take_lane, pk_t_lane, pk_y_lane;",
+         "    wire pk_s1_valid, pk_s1_last, pk_drain_busy, pk_take_end, pk_t_valid;  // peeks",
+         f"    wire [{wl - 1}:0] pk_take_lane, pk_t_lane;",
+         *(["    wire pk_y_valid = 1'b0;  // no Y register (Y_ACC = 1)",
+            f"    wire [{wl - 1}:0] pk_y_lane = 0;"]
+           if params["Y_ACC"] else ["    wire pk_y_valid;", f"    wire [{wl - 1}:0] pk_y_lane;"]),
          "    reg init = 1'b1;",
          "    always @(posedge clk) init <= 1'b0;",
          "    wire accept = in_valid && in_ready;",
