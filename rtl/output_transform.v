@@ -77,93 +77,73 @@ module output_transform #(
 `undef OT_AT
 `undef OT_S
         end else begin : g_steered
-            // Continuous assignments (an event-driven simulator recomputes only the sums a changed row
-            // reaches): for each sum, a chain over the four coefficients of its A^T row; a zero
-            // coefficient passes the chain on, the first nonzero one starts it, every further one adds
-            // with the pending carry. Chain state after term a: value v (Z' width), pending carry c.
+            // One combinational block (an event-driven simulator runs it once per change of M): for
+            // each sum, a chain over the four coefficients of its A^T row; a zero coefficient is skipped
+            // (AT is a constant, so it costs no logic), the first nonzero one starts the chain, every
+            // further one adds with the pending carry. Chain state: value acc_v (Z' width), carry acc_c.
             localparam WZ = WY - 1;  // Z' = Z - c
-            genvar gi, gj, ga;
-            // A zero coefficient leaves its term's nets unread, an adder's bit 0 only carries.
-            /* verilator lint_off UNUSEDSIGNAL */
-            // T[i][j] = sum_a AT[i][a] M[a][j] (i = 0, 1; j = 0..3); M[a][j] is word j of row a.
-            for (gi = 0; gi < 2; gi = gi + 1) begin : g_t_row
-                for (gj = 0; gj < 4; gj = gj + 1) begin : g_t
-                    for (ga = 0; ga < 4; ga = ga + 1) begin : g_term
-                        localparam [1:0] CODE = AT[2*(4*gi+ga) +: 2];
-                        localparam STARTED = ((ga > 0) && (AT[2*(4*gi) +: 2] != 2'b00))
-                                          || ((ga > 1) && (AT[2*(4*gi+1) +: 2] != 2'b00))
-                                          || ((ga > 2) && (AT[2*(4*gi+2) +: 2] != 2'b00));
-                        wire [WS-1:0] word;  // M[ga][gj], {k, N[WS-2:0]}
-                        if (ga == 0) begin : g_s0
-                            assign word = s0[WS*gj +: WS];
-                        end else if (ga == 1) begin : g_s1
-                            assign word = s1[WS*gj +: WS];
-                        end else if (ga == 2) begin : g_s2
-                            assign word = s2[WS*gj +: WS];
-                        end else begin : g_s3
-                            assign word = s3[WS*gj +: WS];
-                        end
-                        // +M = N + k (N sign-extended: its top bit is 1); -M = ~N + ~k
-                        wire [WZ-1:0] n = {{(WZ-WS+1){1'b1}}, word[WS-2:0]};
-                        wire k = word[WS-1];
-                        wire [WZ-1:0] term_v = (CODE == 2'b11) ? ~n : n;
-                        wire term_c = (CODE == 2'b11) ? ~k : k;
-                        wire [WZ-1:0] v;
-                        wire c;
-                        if (CODE == 2'b00) begin : g_skip
-                            if (ga == 0) begin : g_none
-                                assign v = {WZ{1'b0}};
-                                assign c = 1'b0;
-                            end else begin : g_pass
-                                assign v = g_term[ga-1].v;
-                                assign c = g_term[ga-1].c;
-                            end
-                        end else if (STARTED) begin : g_add
-                            wire [WZ:0] sum = {g_term[ga-1].v, 1'b1} + {term_v, g_term[ga-1].c};
-                            assign v = sum[WZ:1];
-                            assign c = term_c;
-                        end else begin : g_start
-                            assign v = term_v;
-                            assign c = term_c;
-                        end
-                    end
+`define OT_AT(i, a) AT[2*(4*(i)+(a)) +: 2]
+// One term (coefficient code, value v, carry c) into the chain: +x = (v, c), -x = (~v, ~c).
+`define OT_CHAIN(code, v, c) \
+                if ((code) != 2'b00) begin \
+                    term_v = ((code) == 2'b11) ? ~(v) : (v); \
+                    term_c = ((code) == 2'b11) ? ~(c) : (c); \
+                    if (started) begin \
+                        sum = {acc_v, 1'b1} + {term_v, acc_c}; \
+                        acc_v = sum[WZ:1]; \
+                    end else begin \
+                        acc_v = term_v; \
+                    end \
+                    acc_c = term_c; \
+                    started = 1'b1; \
                 end
-            end
-            // Y[i][j] = sum_b AT[j][b] T[i][b], word e = 2i + j.
-            for (gi = 0; gi < 2; gi = gi + 1) begin : g_y_row
-                for (gj = 0; gj < 2; gj = gj + 1) begin : g_y
-                    for (ga = 0; ga < 4; ga = ga + 1) begin : g_term
-                        localparam [1:0] CODE = AT[2*(4*gj+ga) +: 2];
-                        localparam STARTED = ((ga > 0) && (AT[2*(4*gj) +: 2] != 2'b00))
-                                          || ((ga > 1) && (AT[2*(4*gj+1) +: 2] != 2'b00))
-                                          || ((ga > 2) && (AT[2*(4*gj+2) +: 2] != 2'b00));
-                        wire [WZ-1:0] t_v = g_t_row[gi].g_t[ga].g_term[3].v;
-                        wire t_c = g_t_row[gi].g_t[ga].g_term[3].c;
-                        wire [WZ-1:0] term_v = (CODE == 2'b11) ? ~t_v : t_v;
-                        wire term_c = (CODE == 2'b11) ? ~t_c : t_c;
-                        wire [WZ-1:0] v;
-                        wire c;
-                        if (CODE == 2'b00) begin : g_skip
-                            if (ga == 0) begin : g_none
-                                assign v = {WZ{1'b0}};
-                                assign c = 1'b0;
-                            end else begin : g_pass
-                                assign v = g_term[ga-1].v;
-                                assign c = g_term[ga-1].c;
-                            end
-                        end else if (STARTED) begin : g_add
-                            wire [WZ:0] sum = {g_term[ga-1].v, 1'b1} + {term_v, g_term[ga-1].c};
-                            assign v = sum[WZ:1];
-                            assign c = term_c;
-                        end else begin : g_start
-                            assign v = term_v;
-                            assign c = term_c;
-                        end
-                    end
-                    always @(g_term[3].v or g_term[3].c) y[WY*(2*gi+gj) +: WY] = {g_term[3].v, g_term[3].c};
-                end
-            end
+`define OT_START started = 1'b0; acc_v = {WZ{1'b0}}; acc_c = 1'b0;
+// M[a][j] of the steered words: N sign-extended (its top bit is 1), and k.
+`define OT_N(a, j) {{(WZ-WS+1){1'b1}}, m_row[a][WS*(j) +: WS-1]}
+`define OT_K(a, j) m_row[a][WS*(j)+WS-1]
+// T[i][j] = sum_a AT[i][a] M[a][j], kept in t_v / t_c [4i + j]
+`define OT_T(i, j) `OT_START \
+                `OT_CHAIN(`OT_AT(i, 0), `OT_N(0, j), `OT_K(0, j)) `OT_CHAIN(`OT_AT(i, 1), `OT_N(1, j), `OT_K(1, j)) \
+                `OT_CHAIN(`OT_AT(i, 2), `OT_N(2, j), `OT_K(2, j)) `OT_CHAIN(`OT_AT(i, 3), `OT_N(3, j), `OT_K(3, j)) \
+                t_v[4*(i)+(j)] = acc_v; t_c[4*(i)+(j)] = acc_c;
+// Y[i][j] = sum_b AT[j][b] T[i][b], word e = 2i + j
+`define OT_Y(i, j) `OT_START \
+                `OT_CHAIN(`OT_AT(j, 0), t_v[4*(i)], t_c[4*(i)]) `OT_CHAIN(`OT_AT(j, 1), t_v[4*(i)+1], t_c[4*(i)+1]) \
+                `OT_CHAIN(`OT_AT(j, 2), t_v[4*(i)+2], t_c[4*(i)+2]) `OT_CHAIN(`OT_AT(j, 3), t_v[4*(i)+3], t_c[4*(i)+3]) \
+                y_w[2*(i)+(j)] = {acc_v, acc_c};
+
+            // Temporaries (written before they are read, no state), in memories as in the S form.
+            reg [4*WS-1:0] m_row [0:3];
+            reg [WZ-1:0] t_v [0:7];
+            reg t_c [0:7];
+            reg [WY-1:0] y_w [0:3];
+            reg [WZ-1:0] acc_v, term_v;
+            reg acc_c, term_c, started;
+            /* verilator lint_off UNUSEDSIGNAL */  // bit 0 only carries
+            reg [WZ:0] sum;
             /* verilator lint_on UNUSEDSIGNAL */
+            /* verilator lint_off BLKSEQ */
+            always @(s0 or s1 or s2 or s3) begin
+                term_v = {WZ{1'b0}};
+                term_c = 1'b0;
+                sum = {(WZ+1){1'b0}};
+                m_row[0] = s0;
+                m_row[1] = s1;
+                m_row[2] = s2;
+                m_row[3] = s3;
+                `OT_T(0, 0) `OT_T(0, 1) `OT_T(0, 2) `OT_T(0, 3)
+                `OT_T(1, 0) `OT_T(1, 1) `OT_T(1, 2) `OT_T(1, 3)
+                `OT_Y(0, 0) `OT_Y(0, 1) `OT_Y(1, 0) `OT_Y(1, 1)
+                y = {y_w[3], y_w[2], y_w[1], y_w[0]};
+            end
+            /* verilator lint_on BLKSEQ */
+`undef OT_Y
+`undef OT_T
+`undef OT_K
+`undef OT_N
+`undef OT_START
+`undef OT_CHAIN
+`undef OT_AT
         end
     endgenerate
 endmodule

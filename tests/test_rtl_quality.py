@@ -70,6 +70,30 @@ def test_acc_sat_is_set_for_a_narrow_saturating_accumulator():
     assert rtl_parameters(DEFAULT)["ACC_SAT"] == 0  # exact width: the clamp can never act
 
 
+def test_y_acc_is_set_exactly_when_the_accumulator_cannot_overflow():
+    """Y_ACC (output-domain accumulation) needs an exact accumulator: not a narrow SAT nor a narrow WRAP."""
+    assert rtl_parameters(DEFAULT)["Y_ACC"] == 1
+    narrow = DEFAULT.replace(acc_width=DEFAULT.exact_acc_width - 1)
+    assert rtl_parameters(narrow)["Y_ACC"] == 0
+    assert rtl_parameters(narrow.replace(acc_overflow=Overflow.WRAP))["Y_ACC"] == 0
+    assert rtl_parameters(DEFAULT.replace(acc_overflow=Overflow.WRAP))["Y_ACC"] == 1
+    assert rtl_parameters(OTHER)["Y_ACC"] == 0
+
+
+@pytest.mark.parametrize("cfg", [DEFAULT, OTHER, TINY], ids=["default", "other", "tiny"])
+def test_wz_holds_every_per_channel_output_transform_of_m(cfg):
+    """WZ: Z' = AᵀMA − c for one channel fits WZ signed bits, and the bound is reached (M at its extremes)."""
+    from simulator.datapath import output_transform
+
+    mlo, mhi = cfg.ranges["neg_abs_diff"]
+    rng = np.random.default_rng(5)
+    m = rng.choice([mlo, mhi], size=(4096, 4, 4))  # the extremes of Σ ±M are at corners of M's box
+    z = output_transform(m, cfg.transform.AT)
+    wz = rtl_parameters(cfg)["WZ"]
+    assert -(1 << (wz - 1)) <= int(z.min()) - 1 and int(z.max()) < 1 << (wz - 1)
+    assert Fmt.signed_width_for(int(z.min()) - 1, int(z.max())) == wz
+
+
 def test_sign_packing_matches_the_contract_layout():
     # docs/datapath.md: entry [i][j] at bits [2(4i+j)+1 : 2(4i+j)], 0 -> 00, +1 -> 01, -1 -> 11.
     assert pack_signs([[1, 0, -1, 0]]) == 0b00_11_00_01
