@@ -9,7 +9,8 @@ import shutil
 import numpy as np
 import pytest
 
-from simulator import datapath
+from simulator import DatapathConfig, datapath
+from simulator.rtl_params import channel_term_range
 from winoadder.cli import main
 from winoadder.hw import prove
 from winoadder.paths import RTL_DIR
@@ -25,8 +26,8 @@ def _prove(tmp_path, *args):
 
 def test_default_config_every_stage_proved(tmp_path):
     rc, rows = _prove(tmp_path, "--config", "default")
-    assert {r["stage"] for r in rows} == set(prove.STAGE_NAMES)
-    want = {stage: "covered" if stage.endswith(".cover") else "proved" for stage in prove.STAGE_NAMES}
+    assert {r["stage"] for r in rows} == set(prove.DEFAULT_STAGES)
+    want = {stage: "covered" if stage.endswith(".cover") else "proved" for stage in prove.DEFAULT_STAGES}
     assert {r["stage"]: r["status"] for r in rows} == want
     assert rc == 0
 
@@ -93,8 +94,10 @@ def test_broken_accumulator_step_replays_through_simulator(tmp_path):
     assert rc == 1 and rows[0]["status"] == "failed"
     vector = json.loads((tmp_path / "cex" / "default_channel_accumulate.step.json").read_text())
     assert vector["mismatch"] and vector["transactions"]
-    m = np.array(vector["transactions"][-1]["m"])
-    assert (m <= 0).all()
+    # the default config accumulates in the output domain: the terms are one channel's Z = AᵀMA
+    z = np.array(vector["transactions"][-1]["z"])
+    lo, hi = channel_term_range(DatapathConfig.default())
+    assert ((z >= lo) & (z <= hi)).all()
     # The contract's step: the RTL is off by the carry (1) in every mismatching entry.
     for c in vector["mismatch"]:
         assert abs(vector["rtl"][c] - vector["simulator"][c]) == 1

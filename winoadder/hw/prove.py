@@ -166,6 +166,10 @@ STAGES: dict[str, Stage] = {
 ACCUMULATE = ("channel_accumulate.step", "channel_accumulate.lane")
 HANDSHAKE = ("handshake", "handshake.cover")
 STAGE_NAMES = (*STAGES, *ACCUMULATE, *HANDSHAKE)
+# Not in the default run: unknown within 400 s at 8-bit activations with PDR and with k-induction
+# (proved at 4-bit activations, WD = 9, in 72 s CPU with PDR); docs/rtl.md. Run it with --stages.
+SLOW_STAGES = ("output_transform.steered",)
+DEFAULT_STAGES = tuple(s for s in STAGE_NAMES if s not in SLOW_STAGES)
 CORE_MODULES = ("input_transform", "align", "neg_abs_diff", "channel_accumulate", "output_transform",
                 "requantize", "winoadder_core")
 
@@ -624,10 +628,15 @@ def replay_accumulate(cfg: DatapathConfig, trace: Path, lane: bool) -> dict:
     Step: the accumulator before the last transaction and its M give the contract's next value
     (``datapath.accumulator_result`` of acc + M). Lane: the transactions since the last clear give
     the closed form (``datapath.channel_accumulate``); both are compared with the RTL's accumulator and
-    drain value after the failing step.
+    drain value after the failing step. Y_ACC = 1: the terms are one channel's Z = Z′ + c (key ``z``) and
+    the contract's value is the exact sum (the output-domain partial sum AᵀS_kA never overflows).
     """
-    params = accumulate_params(rtl_parameters(cfg))
+    core = rtl_parameters(cfg)
+    params = accumulate_params(core)
     win, ws = params["WIN"], params["WS"]
+    y_acc = bool(core["Y_ACC"])
+    key = "z" if y_acc else "m"
+    term_port = Port(key, 4, "WIN", carry=y_acc, steered=not y_acc)
     _, steps = read_vcd(trace)
 
     def words(state, name, width):
@@ -640,18 +649,21 @@ def replay_accumulate(cfg: DatapathConfig, trace: Path, lane: bool) -> dict:
             continue
         if state["en"] == "1":
             acc_before = words(state, "peek", ws)
-            m = [unsteer_word(_word(state["term"], c * win, win, False), win) for c in range(4)]
-            transactions.append({"m": m, "last": state["last"] == "1", "clear": state["clear"] == "1"})
+            m = [decode_word(_word(state["term"], c * win, win, False), win, term_port, True)
+                 for c in range(4)]
+            transactions.append({key: m, "last": state["last"] == "1", "clear": state["clear"] == "1"})
             if state["clear"] == "1":
                 transactions = transactions[-1:]
         elif state["clear"] == "1":
             transactions = []
     final = steps[-1]
-    m = np.array([t["m"] for t in transactions] or [[0] * 4], dtype=np.int64)
-    if lane:
+    m = np.array([t[key] for t in transactions] or [[0] * 4], dtype=np.int64)
+    before = acc_before if acc_before is not None else np.zeros(4, dtype=np.int64)
+    if y_acc:
+        sim = m.sum(axis=0) if lane else before + m[-1]
+    elif lane:
         sim = datapath.channel_accumulate(m, cfg.acc_fmt, cfg.acc_overflow)
     else:
-        before = acc_before if acc_before is not None else np.zeros(4, dtype=np.int64)
         sim = datapath.accumulator_result(before + m[-1], cfg.acc_fmt, cfg.acc_overflow)
     ends = bool(transactions) and transactions[-1]["last"]
     rtl = words(final, "s" if ends else "peek", ws)  # a finished accumulation is read from the drain
@@ -669,7 +681,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"a shipped config ({', '.join(shipped_configs())}) or a DatapathConfig JSON; "
                              "repeatable (default: every shipped config)")
     parser.add_argument("--stages", metavar="LIST",
-                        help=f"comma-separated stages (default: all: {', '.join(STAGE_NAMES)})")
+                        help=f"comma-separated stages (default: {', '.join(DEFAULT_STAGES)}; also: "
+                             f"{', '.join(SLOW_STAGES)})")
     parser.add_argument("--depth", type=int, metavar="N",
                         help="k-induction (or cover) depth of every proof (default: 2 for the stages, "
                              "CORE_LATENCY + 2 for the handshake, CORE_LATENCY + P + 6 for its covers)")
@@ -702,7 +715,7 @@ def resolve_configs(names: list[str] | None) -> dict[str, DatapathConfig]:
 
 def resolve_stages(text: str | None, quick: bool) -> list[str]:
     if not text:
-        return list(QUICK_STAGES if quick else STAGE_NAMES)
+        return list(QUICK_STAGES if quick else DEFAULT_STAGES)
     stages = [s.strip() for s in text.split(",") if s.strip()]
     aliases = {"channel_accumulate": list(ACCUMULATE)}
     out = []
