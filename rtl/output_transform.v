@@ -82,9 +82,9 @@ module output_transform #(
             // (AT is a constant, so it costs no logic), the first nonzero one starts the chain, every
             // further one adds with the pending carry. Chain state: value acc_v (Z' width), carry acc_c.
             localparam WZ = WY - 1;  // Z' = Z - c
-`define OT_AT(i, a) AT[2*(4*(i)+(a)) +: 2]
+`define OTS_AT(i, a) AT[2*(4*(i)+(a)) +: 2]
 // One term (coefficient code, value v, carry c) into the chain: +x = (v, c), -x = (~v, ~c).
-`define OT_CHAIN(code, v, c) \
+`define OTS_CHAIN(code, v, c) \
                 if ((code) != 2'b00) begin \
                     term_v = ((code) == 2'b11) ? ~(v) : (v); \
                     term_c = ((code) == 2'b11) ? ~(c) : (c); \
@@ -97,19 +97,19 @@ module output_transform #(
                     acc_c = term_c; \
                     started = 1'b1; \
                 end
-`define OT_START started = 1'b0; acc_v = {WZ{1'b0}}; acc_c = 1'b0;
+`define OTS_START started = 1'b0; acc_v = {WZ{1'b0}}; acc_c = 1'b0;
 // M[a][j] of the steered words: N sign-extended (its top bit is 1), and k.
-`define OT_N(a, j) {{(WZ-WS+1){1'b1}}, m_row[a][WS*(j) +: WS-1]}
-`define OT_K(a, j) m_row[a][WS*(j)+WS-1]
+`define OTS_N(a, j) {{(WZ-WS+1){1'b1}}, m_row[a][WS*(j) +: WS-1]}
+`define OTS_K(a, j) m_row[a][WS*(j)+WS-1]
 // T[i][j] = sum_a AT[i][a] M[a][j], kept in t_v / t_c [4i + j]
-`define OT_T(i, j) `OT_START \
-                `OT_CHAIN(`OT_AT(i, 0), `OT_N(0, j), `OT_K(0, j)) `OT_CHAIN(`OT_AT(i, 1), `OT_N(1, j), `OT_K(1, j)) \
-                `OT_CHAIN(`OT_AT(i, 2), `OT_N(2, j), `OT_K(2, j)) `OT_CHAIN(`OT_AT(i, 3), `OT_N(3, j), `OT_K(3, j)) \
+`define OTS_T(i, j) `OTS_START \
+                `OTS_CHAIN(`OTS_AT(i, 0), `OTS_N(0, j), `OTS_K(0, j)) `OTS_CHAIN(`OTS_AT(i, 1), `OTS_N(1, j), `OTS_K(1, j)) \
+                `OTS_CHAIN(`OTS_AT(i, 2), `OTS_N(2, j), `OTS_K(2, j)) `OTS_CHAIN(`OTS_AT(i, 3), `OTS_N(3, j), `OTS_K(3, j)) \
                 t_v[4*(i)+(j)] = acc_v; t_c[4*(i)+(j)] = acc_c;
 // Y[i][j] = sum_b AT[j][b] T[i][b], word e = 2i + j
-`define OT_Y(i, j) `OT_START \
-                `OT_CHAIN(`OT_AT(j, 0), t_v[4*(i)], t_c[4*(i)]) `OT_CHAIN(`OT_AT(j, 1), t_v[4*(i)+1], t_c[4*(i)+1]) \
-                `OT_CHAIN(`OT_AT(j, 2), t_v[4*(i)+2], t_c[4*(i)+2]) `OT_CHAIN(`OT_AT(j, 3), t_v[4*(i)+3], t_c[4*(i)+3]) \
+`define OTS_Y(i, j) `OTS_START \
+                `OTS_CHAIN(`OTS_AT(j, 0), t_v[4*(i)], t_c[4*(i)]) `OTS_CHAIN(`OTS_AT(j, 1), t_v[4*(i)+1], t_c[4*(i)+1]) \
+                `OTS_CHAIN(`OTS_AT(j, 2), t_v[4*(i)+2], t_c[4*(i)+2]) `OTS_CHAIN(`OTS_AT(j, 3), t_v[4*(i)+3], t_c[4*(i)+3]) \
                 y_w[2*(i)+(j)] = {acc_v, acc_c};
 
             // Temporaries (written before they are read, no state), in memories as in the S form.
@@ -131,19 +131,19 @@ module output_transform #(
                 m_row[1] = s1;
                 m_row[2] = s2;
                 m_row[3] = s3;
-                `OT_T(0, 0) `OT_T(0, 1) `OT_T(0, 2) `OT_T(0, 3)
-                `OT_T(1, 0) `OT_T(1, 1) `OT_T(1, 2) `OT_T(1, 3)
-                `OT_Y(0, 0) `OT_Y(0, 1) `OT_Y(1, 0) `OT_Y(1, 1)
+                `OTS_T(0, 0) `OTS_T(0, 1) `OTS_T(0, 2) `OTS_T(0, 3)
+                `OTS_T(1, 0) `OTS_T(1, 1) `OTS_T(1, 2) `OTS_T(1, 3)
+                `OTS_Y(0, 0) `OTS_Y(0, 1) `OTS_Y(1, 0) `OTS_Y(1, 1)
                 y = {y_w[3], y_w[2], y_w[1], y_w[0]};
             end
             /* verilator lint_on BLKSEQ */
-`undef OT_Y
-`undef OT_T
-`undef OT_K
-`undef OT_N
-`undef OT_START
-`undef OT_CHAIN
-`undef OT_AT
+`undef OTS_Y
+`undef OTS_T
+`undef OTS_K
+`undef OTS_N
+`undef OTS_START
+`undef OTS_CHAIN
+`undef OTS_AT
         end
     endgenerate
 endmodule
