@@ -1,10 +1,16 @@
 // winoadder_core: the Winograd-adder accelerator (docs/datapath.md, docs/rtl.md).
 // One input transform and align shared by P output-channel lanes; per lane four neg_abs_diff rows (16
-// units M = -|U - Va| in steered form, the lane's only pipeline register besides its state) and four
-// channel_accumulate rows (16 accumulators adding M as one addition with carry-in, and the drain
-// buffer: the 16 finished sums); one output stage shared by the lanes: output_transform + 4
-// requantize serve the finished accumulations lane by lane, behind a register of the taken lane's
-// sums (the lane multiplexer and the output transform in separate cycles).
+// units M = -|U - Va| in steered form, the lane's only pipeline register besides its state). Two forms,
+// chosen by Y_ACC (simulator.rtl_params derives it from the config):
+//   Y_ACC = 1 (the accumulator is exact: no clamp or wrap can act), output-domain accumulation: per
+//     lane output_transform (STEERED = 1) gives this channel's Z = A^T M A and one channel_accumulate
+//     row sums Z in 4 accumulators of WY bits (Y = sum_c A^T M_c A exactly), with its drain buffer; the
+//     shared output stage is the lane multiplexer, T and 4 requantize.
+//   Y_ACC = 0, Winograd-domain accumulation: per lane four channel_accumulate rows (16 accumulators
+//     adding M as one addition with carry-in, and the drain buffer: the 16 finished sums); one output
+//     stage shared by the lanes: output_transform + 4 requantize serve the finished accumulations lane
+//     by lane, behind a register of the taken lane's sums (the lane multiplexer and the output
+//     transform in separate cycles).
 //
 // Input: a transaction (in_tile, P weight tiles in_u, in_first, in_last) is accepted when
 // in_valid & in_ready. Output: one beat per lane and finished accumulation, out_y = that lane's 2x2
@@ -15,12 +21,13 @@
 // free, i.e. until the previous accumulation's P beats have left the drain (docs/rtl.md).
 // Pipeline (register stages):
 //   1 M = neg_abs_diff(in_u, align(input_transform(in_tile)))   (per lane; last, valid)
-//   2 acc = channel_accumulate(acc, M); the drain s <= the finished sums on last   (per lane)
+//   2 acc = channel_accumulate(acc, M) (Y_ACC = 1: of output_transform(M)); the drain s <= the
+//     finished sums on last   (per lane)
 //   3 T = s of lane take_lane   (shared: the lane multiplexer; lane, valid)
-//   4 Y = output_transform(T)   (shared; lane, valid)
+//   4 Y = output_transform(T)   (Y_ACC = 0 only; shared; lane, valid)
 //   5 out_y = requantize(Y)   (shared; out_lane, out_valid)
 // Latency: the beat of lane p of a last transaction accepted at edge t is presented after edge
-// t + 4 + p when nothing stalls.
+// t + 4 + p (Y_ACC = 1: t + 3 + p) when nothing stalls.
 /* verilator lint_off MULTITOP */  // a top-level design: linting rtl/*.v together sees two tops
 module winoadder_core #(
     parameter P = 4,
