@@ -81,35 +81,33 @@ module output_transform #(
             // each sum, a chain over the four coefficients of its A^T row; a zero coefficient is skipped
             // (AT is a constant, so it costs no logic), the first nonzero one starts the chain, every
             // further one adds with the pending carry. Chain state: value acc_v (Z' width), carry acc_c.
+            // The conditions are constants: one statement per nonzero term for an event-driven simulator.
             localparam WZ = WY - 1;  // Z' = Z - c
 `define OTS_AT(i, a) AT[2*(4*(i)+(a)) +: 2]
-// One term (coefficient code, value v, carry c) into the chain: +x = (v, c), -x = (~v, ~c).
-`define OTS_CHAIN(code, v, c) \
-                if ((code) != 2'b00) begin \
-                    term_v = ((code) == 2'b11) ? ~(v) : (v); \
-                    term_c = ((code) == 2'b11) ? ~(c) : (c); \
-                    if (started) begin \
-                        sum = {acc_v, 1'b1} + {term_v, acc_c}; \
-                        acc_v = sum[WZ:1]; \
-                    end else begin \
-                        acc_v = term_v; \
-                    end \
-                    acc_c = term_c; \
-                    started = 1'b1; \
+// Chain step over term a of row i of A^T (value v, carry c): +x = (v, c), -x = (~v, ~c); the first
+// nonzero term starts the chain (OTS_STARTED is a constant: a nonzero coefficient before a; every row
+// of a valid A^T has one, so each chain starts afresh).
+`define OTS_STARTED(i, a) ((((a) > 0) && (`OTS_AT(i, 0) != 2'b00)) || (((a) > 1) && (`OTS_AT(i, 1) != 2'b00)) \
+                          || (((a) > 2) && (`OTS_AT(i, 2) != 2'b00)))
+`define OTS_SIGNED(code, x) (((code) == 2'b11) ? ~(x) : (x))
+`define OTS_STEP(i, a, v, c) \
+                if (`OTS_AT(i, a) != 2'b00) begin \
+                    if (`OTS_STARTED(i, a)) sum = {acc_v, 1'b1} + {`OTS_SIGNED(`OTS_AT(i, a), v), acc_c}; \
+                    else sum = {`OTS_SIGNED(`OTS_AT(i, a), v), 1'b0}; \
+                    acc_v = sum[WZ:1]; \
+                    acc_c = `OTS_SIGNED(`OTS_AT(i, a), c); \
                 end
-`define OTS_START started = 1'b0; acc_v = {WZ{1'b0}}; acc_c = 1'b0;
-// M[a][j] of the steered words: N sign-extended (its top bit is 1), and k.
 `define OTS_N(a, j) {{(WZ-WS+1){1'b1}}, m_row[a][WS*(j) +: WS-1]}
 `define OTS_K(a, j) m_row[a][WS*(j)+WS-1]
 // T[i][j] = sum_a AT[i][a] M[a][j], kept in t_v / t_c [4i + j]
-`define OTS_T(i, j) `OTS_START \
-                `OTS_CHAIN(`OTS_AT(i, 0), `OTS_N(0, j), `OTS_K(0, j)) `OTS_CHAIN(`OTS_AT(i, 1), `OTS_N(1, j), `OTS_K(1, j)) \
-                `OTS_CHAIN(`OTS_AT(i, 2), `OTS_N(2, j), `OTS_K(2, j)) `OTS_CHAIN(`OTS_AT(i, 3), `OTS_N(3, j), `OTS_K(3, j)) \
+`define OTS_T(i, j) \
+                `OTS_STEP(i, 0, `OTS_N(0, j), `OTS_K(0, j)) `OTS_STEP(i, 1, `OTS_N(1, j), `OTS_K(1, j)) \
+                `OTS_STEP(i, 2, `OTS_N(2, j), `OTS_K(2, j)) `OTS_STEP(i, 3, `OTS_N(3, j), `OTS_K(3, j)) \
                 t_v[4*(i)+(j)] = acc_v; t_c[4*(i)+(j)] = acc_c;
 // Y[i][j] = sum_b AT[j][b] T[i][b], word e = 2i + j
-`define OTS_Y(i, j) `OTS_START \
-                `OTS_CHAIN(`OTS_AT(j, 0), t_v[4*(i)], t_c[4*(i)]) `OTS_CHAIN(`OTS_AT(j, 1), t_v[4*(i)+1], t_c[4*(i)+1]) \
-                `OTS_CHAIN(`OTS_AT(j, 2), t_v[4*(i)+2], t_c[4*(i)+2]) `OTS_CHAIN(`OTS_AT(j, 3), t_v[4*(i)+3], t_c[4*(i)+3]) \
+`define OTS_Y(i, j) \
+                `OTS_STEP(j, 0, t_v[4*(i)], t_c[4*(i)]) `OTS_STEP(j, 1, t_v[4*(i)+1], t_c[4*(i)+1]) \
+                `OTS_STEP(j, 2, t_v[4*(i)+2], t_c[4*(i)+2]) `OTS_STEP(j, 3, t_v[4*(i)+3], t_c[4*(i)+3]) \
                 y_w[2*(i)+(j)] = {acc_v, acc_c};
 
             // Temporaries (written before they are read, no state), in memories as in the S form.
@@ -117,16 +115,16 @@ module output_transform #(
             reg [WZ-1:0] t_v [0:7];
             reg t_c [0:7];
             reg [WY-1:0] y_w [0:3];
-            reg [WZ-1:0] acc_v, term_v;
-            reg acc_c, term_c, started;
+            reg [WZ-1:0] acc_v;
+            reg acc_c;
             /* verilator lint_off UNUSEDSIGNAL */  // bit 0 only carries
             reg [WZ:0] sum;
             /* verilator lint_on UNUSEDSIGNAL */
             /* verilator lint_off BLKSEQ */
             always @(s0 or s1 or s2 or s3) begin
-                term_v = {WZ{1'b0}};
-                term_c = 1'b0;
                 sum = {(WZ+1){1'b0}};
+                acc_v = {WZ{1'b0}};
+                acc_c = 1'b0;
                 m_row[0] = s0;
                 m_row[1] = s1;
                 m_row[2] = s2;
@@ -141,8 +139,9 @@ module output_transform #(
 `undef OTS_T
 `undef OTS_K
 `undef OTS_N
-`undef OTS_START
-`undef OTS_CHAIN
+`undef OTS_STEP
+`undef OTS_SIGNED
+`undef OTS_STARTED
 `undef OTS_AT
         end
     endgenerate
