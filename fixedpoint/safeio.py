@@ -12,7 +12,9 @@ Guarantees, for ``write_file`` and ``write_dir``:
 - ``write_dir`` without ``force`` re-checks "empty or absent" at the rename itself (``rename(2)`` onto a
   non-empty directory fails), so a file created meanwhile or a concurrent writer is never replaced;
 - temporaries are removed on any exception (the CLI turns SIGTERM/SIGHUP into one); a temporary left by
-  a killed process (SIGKILL, power loss) is swept by the next write into the same directory.
+  a killed process (SIGKILL, power loss) is swept by the next write into the same directory;
+- inputs are never replaced: the CLI registers every existing path the user named (``protect_inputs``);
+  a file output onto one named by another option, or a directory output that holds one, is refused.
 
 Every failure is a ``UsageError`` naming ``option`` and the path the user gave, never a temp name.
 This module sits in ``fixedpoint`` because that is the bottom layer: simulator, vectors and winoadder
@@ -34,6 +36,25 @@ from .errors import UsageError
 
 TMP_MARK = ".winoadder-tmp-"
 _TMP_NAME = re.compile(r"^\..*\.winoadder-tmp-(\d+)-[0-9a-f]+$")
+_INPUTS: dict[str, str] = {}  # real path -> the option that named it (set by the CLI for one run)
+
+
+def protect_inputs(paths: dict[str, str]) -> None:
+    """Register the paths the user named (real path -> option); outputs must not replace them."""
+    _INPUTS.clear()
+    _INPUTS.update(paths)
+
+
+def _check_not_input(target: Path, path, option: str, *, inside: bool) -> None:
+    """UsageError when ``target`` is a path named by another option, or (``inside``) holds one."""
+    real = os.path.realpath(target)
+    for named, by in _INPUTS.items():
+        if by == option and named == real:
+            continue
+        if named == real or (inside and named.startswith(real.rstrip(os.sep) + os.sep)):
+            what = "is" if named == real else f"holds {named}, named by"
+            raise UsageError(f"{option}: {path} {what} {by} (an input); refusing to replace it, name "
+                             "another path")
 
 
 def umask() -> int:
@@ -106,6 +127,7 @@ def resolve_file_target(path, option: str) -> Path:
     parent = target.parent
     if not parent.is_dir():
         raise UsageError(f"{option}: directory does not exist: {parent}")
+    _check_not_input(target, path, option, inside=False)
     probe = _tmp_name(target)  # the only sure test: create (and remove) a file where the temp will go
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
@@ -167,7 +189,46 @@ def check_dir_target(path, option: str, *, force: bool) -> Path:
     parent = target.parent
     if parent.exists() and not parent.is_dir():
         raise UsageError(f"{option}: {parent} is not a directory")
+    _check_not_input(target, path, option, inside=True)
     return target
+
+
+def check_out_dir(path, option: str) -> Path:
+    """Validate a directory that a command writes named files into (``study``/``tune``/``explore --out``,
+    ``verify --coverage``), before any work: a directory, or absent below a writable directory.
+
+    Files of the same names in it are replaced (each atomically, by ``write_file``); nothing else in it
+    is touched. Returns the path.
+    """
+    path = Path(path)
+    if path.is_symlink() and not path.exists():
+        raise UsageError(f"{option}: {path} is a dangling symlink; remove it or name another path")
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option}: {path} exists and is not a directory")
+    existing = path
+    while not existing.exists():
+        if existing.is_symlink():
+            raise UsageError(f"{option}: {existing} is a dangling symlink; remove it or name another path")
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{option}: {existing} is not a directory, so {path} cannot be created")
+    probe = _tmp_name(existing / "probe")
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.unlink(probe)
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot write into {existing}: {_why(exc)}") from None
+    return path
+
+
+def make_out_dir(path, option: str) -> Path:
+    """``check_out_dir`` again (things may have changed during the run), then create the directory."""
+    path = check_out_dir(path, option)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot create {path}: {_why(exc)}") from None
+    return path
 
 
 def write_dir(path, fill: Callable[[Path], None], *, option: str, force: bool = False) -> Path:

@@ -20,6 +20,8 @@ from pathlib import Path
 from fixedpoint.budget import ENV as MEMORY_ENV
 from fixedpoint.budget import parse_size
 from fixedpoint.errors import UsageError
+from fixedpoint.options import plain_float, plain_int
+from fixedpoint.safeio import check_out_dir, protect_inputs
 from winoadder import __version__
 from winoadder.paths import CACHE_ENV
 
@@ -45,12 +47,23 @@ MEMORY_HELP = "memory budget checked before large allocations, e.g. 16G (default
               "8G; env WINOADDER_MAX_MEMORY)"
 
 
+STRICT_TYPES = {int: plain_int, float: plain_float}
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error on one line and exits 2."""
+    """argparse that reports a usage error on one line and exits 2, and parses numbers strictly."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("allow_abbrev", False)  # --forc is not --force: reject what is not spelled out
         super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args, **kwargs):
+        """A bare ``type=int``/``float`` becomes a non-negative plain decimal (no ``1_0``, ``nan``,
+        ``inf``, `` 5``); options that take negative numbers declare their own range."""
+        kind = kwargs.get("type")
+        if kind in STRICT_TYPES:
+            kwargs["type"] = STRICT_TYPES[kind]
+        return super().add_argument(*args, **kwargs)
 
     def error(self, message):
         sys.stderr.write(f"{self.prog}: error: {message}\n")
@@ -129,7 +142,7 @@ def _run_environment(args) -> dict[str, str]:
     """The environment variables the global options set for this run (the option wins over the env)."""
     env = {}
     if args.cache_dir is not None:
-        env[CACHE_ENV] = str(args.cache_dir.expanduser().resolve())
+        env[CACHE_ENV] = str(check_out_dir(args.cache_dir.expanduser(), "--cache-dir").resolve())
     if args.max_memory is not None:
         env[MEMORY_ENV] = str(parse_size(args.max_memory, "--max-memory"))
     return env
@@ -148,12 +161,14 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         _restore_signal_handlers(previous)
         build_parser().print_help()
+        sys.stderr.write(f"winoadder: error: a COMMAND is required, one of {', '.join(SUBCOMMANDS)}\n")
         return 2
     saved = {}
     try:
         for name, value in _run_environment(args).items():
             saved[name] = os.environ.get(name)
             os.environ[name] = value
+        protect_inputs(named_paths(args))
         return int(args._run(args) or 0)
     except Terminated as exc:
         sys.stderr.write(f"winoadder {args.command}: terminated by signal {exc.signum}; "
@@ -175,6 +190,25 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 os.environ[name] = value
         _restore_signal_handlers(previous)
+        protect_inputs({})
+
+
+def named_paths(args) -> dict[str, str]:
+    """Every existing path the user named on the command line -> the option that named it.
+
+    The write path refuses to replace one of them through another option (``--out`` equal to
+    ``--input``) or to replace a directory holding one (``vectors --out D --force`` with ``--config
+    D/c.json``): docs/failures.md.
+    """
+    paths = {}
+    for dest, value in vars(args).items():
+        if dest.startswith("_") or dest in ("command", "cache_dir", "max_memory"):
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, (str, Path)) and str(item) and os.path.lexists(item):
+                option = "DIR" if dest == "directory" else "--" + dest.replace("_", "-")
+                paths.setdefault(os.path.realpath(item), option)
+    return paths
 
 
 if __name__ == "__main__":
