@@ -99,7 +99,7 @@ def int_list(text: str, option: str, lo: int, hi: int, *, ranges: bool = True) -
     return sorted(values)
 
 
-def name_list(text, option: str, allowed, *, what: str = "value") -> list[str]:
+def name_list(text, option: str, allowed, *, what: str = "") -> list[str]:
     """``a,b,c`` with every item one of ``allowed``, in the order given.
 
     Empty lists, empty items (``a,,b``, ``a,``), unknown names and a name given twice are errors; items
@@ -113,7 +113,7 @@ def name_list(text, option: str, allowed, *, what: str = "value") -> list[str]:
                          f"{valid}")
     unknown = [item for item in items if item not in allowed]
     if unknown:
-        raise UsageError(f"{option}: unknown {what} {unknown[0]!r}; {valid}")
+        raise UsageError(f"{option}: unknown {what + ' ' if what else ''}{unknown[0]!r}; {valid}")
     if len(set(items)) != len(items):
         twice = next(item for item in items if items.count(item) > 1)
         raise UsageError(f"{option}: {twice!r} is given twice in {text!r}")

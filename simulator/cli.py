@@ -169,7 +169,11 @@ def check_layer(x_shape, u_shape, cfg, padding: int, x_option: str = "--input") 
 def _print_family(matrices: str) -> int:
     from simulator.transforms import format_family, resolve, sign_flip_family
 
-    print(format_family(sign_flip_family(resolve(matrices))))
+    try:
+        transform = resolve(matrices)
+    except ValueError as exc:
+        raise UsageError(f"--family: {str(exc).removeprefix('matrices: ')}") from None
+    print(format_family(sign_flip_family(transform)))
     return 0
 
 
