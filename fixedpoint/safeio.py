@@ -23,11 +23,13 @@ all import it, and it imports nothing from them.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
 import secrets
 import shutil
+import signal
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -139,31 +141,74 @@ def resolve_file_target(path, option: str) -> Path:
 
 def write_file(path, data: bytes | str | Callable[[Path], None], *, option: str) -> Path:
     """Write ``data`` (bytes, text, or a ``writer(tmp_path)``) atomically to ``path``; see the module doc."""
-    target = resolve_file_target(path, option)
-    sweep_stale(target.parent)
-    old_mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
-    tmp = _tmp_name(target)
+    return write_files({path: data}, option=option)[0]
+
+
+def write_files(files: dict, *, option: str) -> list[Path]:
+    """Write several files (path -> data as for ``write_file``) as one output: every file is built in its
+    temporary first, then all are renamed into place with SIGTERM/SIGHUP/SIGINT held back, so a signal
+    leaves either all the old files or all the new ones (a ``study``/``tune`` report is never half old).
+    Two paths that reach the same file are refused."""
+    staged: list[tuple[Path, Path]] = []
+    current = None
     try:
-        if callable(data):
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            os.close(fd)
-            data(tmp)
-        else:
-            payload = data.encode() if isinstance(data, str) else data
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.chmod(tmp, old_mode if old_mode is not None else 0o666 & ~umask())
-        os.replace(tmp, target)
+        targets = []
+        for path in files:
+            current = path
+            target = resolve_file_target(path, option)
+            if target in targets:
+                raise UsageError(f"{option}: {path} is written twice by this command (two outputs reach "
+                                 "the same file)")
+            targets.append(target)
+        for (path, data), target in zip(files.items(), targets, strict=True):
+            current = path
+            sweep_stale(target.parent)
+            old_mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
+            tmp = _tmp_name(target)
+            staged.append((tmp, target))
+            _fill(tmp, data)
+            os.chmod(tmp, old_mode if old_mode is not None else 0o666 & ~umask())
+        with _signals_held():
+            for tmp, target in staged:
+                current = target
+                os.replace(tmp, target)
     except OSError as exc:
-        _remove(tmp)
-        raise UsageError(f"{option}: cannot write {path}: {_why(exc)}") from None
+        for tmp, _ in staged:
+            _remove(tmp)
+        raise UsageError(f"{option}: cannot write {current}: {_why(exc)}") from None
     except BaseException:
-        _remove(tmp)
+        for tmp, _ in staged:
+            _remove(tmp)
         raise
-    return target
+    return targets
+
+
+def _fill(tmp: Path, data) -> None:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    if callable(data):
+        os.close(fd)
+        data(tmp)
+        return
+    payload = data.encode() if isinstance(data, str) else data
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(payload)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Block SIGTERM, SIGHUP and SIGINT for the block; a signal sent meanwhile is delivered after it."""
+    held = {signal.SIGTERM, signal.SIGHUP, signal.SIGINT}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, OSError, ValueError):  # no pthread_sigmask on this platform
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def check_dir_target(path, option: str, *, force: bool) -> Path:

@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except Terminated as exc:
         _restore_signal_handlers(previous)
+        sys.stderr.write(f"winoadder: terminated by signal {exc.signum} before starting; nothing written\n")
         return 128 + exc.signum
     except BaseException:
         _restore_signal_handlers(previous)

@@ -36,7 +36,7 @@ import numpy as np
 from fixedpoint.errors import UsageError
 from fixedpoint.fmt import Fmt
 from fixedpoint.modes import Overflow
-from fixedpoint.safeio import check_out_dir, make_out_dir, resolve_file_target, write_file
+from fixedpoint.safeio import check_out_dir, make_out_dir, resolve_file_target, write_file, write_files
 from simulator import datapath
 from simulator.config import DatapathConfig
 from simulator.rtl_params import CORE_LATENCY, rtl_parameters
@@ -687,9 +687,9 @@ def save_counterexample(row: dict, cfg: DatapathConfig, cex_dir: Path) -> None:
     make_out_dir(cex_dir, "--cex-dir")
     stem = f"{row['config']}_{stage}"
     vcd, vector_path = cex_dir / f"{stem}.vcd", cex_dir / f"{stem}.json"
-    write_file(vcd, trace.read_bytes(), option="--cex-dir")
-    write_file(vector_path, json.dumps({"config": cfg.to_dict(), **vector}, indent=1) + "\n",
-               option="--cex-dir")
+    write_files({vcd: trace.read_bytes(),
+                 vector_path: json.dumps({"config": cfg.to_dict(), **vector}, indent=1) + "\n"},
+                option="--cex-dir")
     row.update({"vector": str(vector_path), "vcd": str(vcd), "mismatch": vector["mismatch"]})
 
 

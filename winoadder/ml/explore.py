@@ -289,7 +289,7 @@ def parse_pnr(text: str, freq: float) -> tuple[str, ...]:
 
 
 def run(args) -> int:
-    from fixedpoint.safeio import check_out_dir, make_out_dir, write_file
+    from fixedpoint.safeio import check_out_dir, make_out_dir, write_files
     from winoadder.dask_exec import MapStats, dask_client
     from winoadder.hw.synth import require_yosys
     from winoadder.paths import task_cache
@@ -308,9 +308,7 @@ def run(args) -> int:
             f"computed); Pareto front (accuracy up, LUT4 down, energy down): {len(front)} points\n"
             f"{table(front)}\n\nall points\n{table(rows)}\n")
     out = make_out_dir(args.out, "--out")
-    write_file(out / "explore.json", json.dumps(rows, indent=1) + "\n", option="--out")
-    write_file(out / "explore.csv", csv_text(rows), option="--out")
-    write_file(out / "explore.txt", text, option="--out")
-    write_file(out / "explore.png", lambda p: plot_png(rows, p), option="--out")
+    write_files({out / "explore.json": json.dumps(rows, indent=1) + "\n", out / "explore.csv": csv_text(rows),
+                 out / "explore.txt": text, out / "explore.png": lambda p: plot_png(rows, p)}, option="--out")
     print(text + f"wrote {out}/explore.txt, explore.csv, explore.json, explore.png")
     return 0

@@ -92,7 +92,7 @@ def table(rows: list[dict]) -> str:
 
 def run(args, models: list[str], widths: list[int], data: str | None) -> int:
     """Models (checked .npz paths of Winograd-adder models that fit ``data``) swept on Dask, cached."""
-    from fixedpoint.safeio import make_out_dir, write_file
+    from fixedpoint.safeio import make_out_dir, write_files
     from winoadder.dask_exec import dask_client
     from winoadder.ml.tune import batch_runner, task_salt
     from winoadder.paths import task_cache
@@ -104,7 +104,7 @@ def run(args, models: list[str], widths: list[int], data: str | None) -> int:
     text = (f"stage {args.stage}: top-1 test % / that layer's SQNR dB / its overflows, per layer and width "
             f"(every other stage exact)\n{table(rows)}\n")
     out = make_out_dir(args.out, "--out")
-    write_file(out / f"stage-{args.stage}.txt", text, option="--out")
-    write_file(out / f"stage-{args.stage}.json", json.dumps(rows, indent=1) + "\n", option="--out")
+    write_files({out / f"stage-{args.stage}.txt": text,
+                 out / f"stage-{args.stage}.json": json.dumps(rows, indent=1) + "\n"}, option="--out")
     print(text + f"wrote {out}/stage-{args.stage}.txt, stage-{args.stage}.json")
     return 0

@@ -20,7 +20,7 @@ import numpy as np
 
 from fixedpoint.errors import UsageError
 from fixedpoint.options import int_list, int_range
-from fixedpoint.safeio import check_out_dir, make_out_dir, write_file
+from fixedpoint.safeio import check_out_dir, make_out_dir, write_files
 
 HELP = (
     "accuracy vs datapath width of the trained cnn / adder / Winograd-adder networks (table, CSV, JSON, PNG)"
@@ -310,9 +310,8 @@ def run(args) -> int:
         f"per layer: SQNR vs float (dB) / overflow count\n{layer_table(report)}\n"
     )
     make_out_dir(out, "--out")
-    write_file(out / "study.txt", text, option="--out")
-    write_file(out / "study.csv", csv_text(report), option="--out")
-    write_file(out / "study.json", json.dumps(report, indent=1) + "\n", option="--out")
-    write_file(out / "study.png", partial(plot_png, report), option="--out")
+    write_files({out / "study.txt": text, out / "study.csv": csv_text(report),
+                 out / "study.json": json.dumps(report, indent=1) + "\n",
+                 out / "study.png": partial(plot_png, report)}, option="--out")
     print(text + f"wrote {out}/study.txt, study.csv, study.json, study.png")
     return 0

@@ -698,7 +698,7 @@ def task_salt(model: str, data: str | None) -> str:
 
 
 def run(args) -> int:
-    from fixedpoint.safeio import check_out_dir, make_out_dir, write_file
+    from fixedpoint.safeio import check_out_dir, make_out_dir, write_files
     from winoadder.dask_exec import dask_client
     from winoadder.paths import task_cache
 
@@ -719,12 +719,11 @@ def run(args) -> int:
                    run_synth)
     text = report_text(rep)
     out = make_out_dir(args.out, "--out")
-    for layer in rep["layers"]:
-        cfg_text = json.dumps(layer["config"], indent=2) + "\n"
-        write_file(out / f"layer{layer['layer']}.json", cfg_text, option="--out")
-    write_file(out / "tune.json", json.dumps(rep, indent=1) + "\n", option="--out")
-    write_file(out / "tune.txt", text, option="--out")
-    write_file(out / "tune.png", lambda p: plot_png(rep, p), option="--out")
+    files = {out / f"layer{layer['layer']}.json": json.dumps(layer["config"], indent=2) + "\n"
+             for layer in rep["layers"]}
+    files.update({out / "tune.json": json.dumps(rep, indent=1) + "\n", out / "tune.txt": text,
+                  out / "tune.png": lambda p: plot_png(rep, p)})
+    write_files(files, option="--out")
     print(text + f"wrote {out}/layer*.json, tune.json, tune.txt, tune.png")
     return 0
 
