@@ -29,7 +29,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -146,8 +145,8 @@ def write_file(path, data: bytes | str | Callable[[Path], None], *, option: str)
 
 def write_files(files: dict, *, option: str) -> list[Path]:
     """Write several files (path -> data as for ``write_file``) as one output: every file is built in its
-    temporary first, then all are renamed into place with SIGTERM/SIGHUP/SIGINT held back, so a signal
-    leaves either all the old files or all the new ones (a ``study``/``tune`` report is never half old).
+    temporary first, then all are renamed into place with the CLI's SIGTERM/SIGHUP/SIGINT handling held
+    back, so a signal leaves all the old files or all the new ones (a report is never half old).
     Two paths that reach the same file are refused."""
     staged: list[tuple[Path, Path]] = []
     current = None
@@ -196,19 +195,31 @@ def _fill(tmp: Path, data) -> None:
         os.fsync(fh.fileno())
 
 
+_HELD: dict = {"depth": 0, "pending": None}
+
+
+def defer_signal(exc: BaseException) -> bool:
+    """Called by the CLI's signal handlers: inside ``_signals_held`` keep ``exc`` (the Terminated or
+    KeyboardInterrupt the signal stands for) to raise when the block ends, and return True."""
+    if _HELD["depth"]:
+        _HELD["pending"] = _HELD["pending"] or exc
+        return True
+    return False
+
+
 @contextlib.contextmanager
 def _signals_held():
-    """Block SIGTERM, SIGHUP and SIGINT for the block; a signal sent meanwhile is delivered after it."""
-    held = {signal.SIGTERM, signal.SIGHUP, signal.SIGINT}
-    try:
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    except (AttributeError, OSError, ValueError):  # no pthread_sigmask on this platform
-        yield
-        return
+    """A block that the CLI's SIGTERM/SIGHUP/SIGINT handlers do not interrupt: a signal sent meanwhile is
+    raised when the block ends (Python runs handlers in the main thread, whichever thread got it)."""
+    _HELD["depth"] += 1
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _HELD["depth"] -= 1
+        pending = _HELD["pending"] if not _HELD["depth"] else None
+        if pending is not None:
+            _HELD["pending"] = None
+            raise pending
 
 
 def check_dir_target(path, option: str, *, force: bool) -> Path:

@@ -21,7 +21,7 @@ from fixedpoint.budget import ENV as MEMORY_ENV
 from fixedpoint.budget import parse_size
 from fixedpoint.errors import UsageError
 from fixedpoint.options import plain_float, plain_int
-from fixedpoint.safeio import check_out_dir, protect_inputs
+from fixedpoint.safeio import check_out_dir, defer_signal, protect_inputs
 from winoadder import __version__
 from winoadder.paths import CACHE_ENV
 
@@ -98,12 +98,14 @@ class Terminated(KeyboardInterrupt):
 
 
 def _raise_terminated(signum, _frame):
-    raise Terminated(signum)
+    exc = KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
+    if not defer_signal(exc):  # during the renames of a multi-file output it waits for their end
+        raise exc
 
 
 def _install_signal_handlers() -> dict:
     previous = {}
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         try:
             previous[signum] = signal.signal(signum, _raise_terminated)
         except ValueError:  # not the main thread: leave the signals alone

@@ -295,9 +295,9 @@ def run(args) -> int:
     from winoadder.paths import task_cache
 
     points = grid(parse_axes(args))
+    pnr = parse_pnr(args.pnr, args.freq)
     check_out_dir(args.out, "--out")
     require_yosys()
-    pnr = parse_pnr(args.pnr, args.freq)
     cache = task_cache(args.cache)
     stats = MapStats()
     with dask_client(args.scheduler, args.workers) as client:
