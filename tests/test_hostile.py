@@ -794,7 +794,6 @@ def test_lists_with_empty_or_repeated_items_are_refused(case, data):
     """``--stages ''`` once proved every stage, ``--classes uniform,uniform`` and ``--width 8,,8`` ran."""
     argv, valid = LIST_CASES[case]
     text = data.draw(broken_lists(valid))
-    assume(not (case == "explore --pnr" and text == ""))  # '' is the default: no place and route
     assert_refused(run_cli(argv(text)), case.split()[-1])
 
 
@@ -964,5 +963,9 @@ def test_small_cli_findings(tmp_path, monkeypatch):
     code, out, err = run_cli([])
     assert code == 2 and "usage" in out and len(err.strip().splitlines()) == 1
     assert_refused(run_cli(["simulate", "--family", "nope"]), "--family")
+    for argv in (["study", "--out", ""], ["tune", "--model", "wino_balanced", "--out", " "],
+                 ["doctor", "--cache-dir", ""], ["--cache-dir", "", "doctor"], ["explore", "--pnr", ""]):
+        assert_refused(run_cli(argv, cwd=tmp_path), "expected a value")  # '' was the current directory
+    assert os.listdir(tmp_path) == []
     monkeypatch.setenv(BUDGET_ENV, "lots")
     assert_refused(run_cli(["doctor"]), BUDGET_ENV)

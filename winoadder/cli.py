@@ -59,15 +59,28 @@ class _Parser(argparse.ArgumentParser):
 
     def add_argument(self, *args, **kwargs):
         """A bare ``type=int``/``float`` becomes a non-negative plain decimal (no ``1_0``, ``nan``,
-        ``inf``, `` 5``); options that take negative numbers declare their own range."""
-        kind = kwargs.get("type")
-        if kind in STRICT_TYPES:
-            kwargs["type"] = STRICT_TYPES[kind]
+        ``inf``, `` 5``); options that take negative numbers declare their own range. No option takes an
+        empty or blank value (``--out "$UNSET"`` would otherwise mean the current directory)."""
+        if kwargs.get("action") in (None, "store", "append"):
+            kind = kwargs.get("type")
+            kwargs["type"] = _non_blank(STRICT_TYPES.get(kind, kind))
         return super().add_argument(*args, **kwargs)
 
     def error(self, message):
         sys.stderr.write(f"{self.prog}: error: {message}\n")
         sys.exit(2)
+
+
+def _non_blank(convert):
+    """argparse type: refuse an empty or blank value, then ``convert`` it (None: keep the string)."""
+
+    def parse(text: str):
+        if not str(text).strip():
+            raise argparse.ArgumentTypeError(f"expected a value, got {text!r}")
+        return convert(text) if convert is not None else text
+
+    parse.__name__ = getattr(convert, "__name__", "value")  # argparse names the type in its messages
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"winoadder {__version__}")
     parser.add_argument("--cache-dir", type=Path, help=CACHE_HELP)
     parser.add_argument("--max-memory", metavar="SIZE", help=MEMORY_HELP)
-    common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)  # also accepted after the command
+    common = _Parser(add_help=False)  # also accepted after the command
     common.add_argument("--cache-dir", type=Path, default=argparse.SUPPRESS, help=CACHE_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module_name in SUBCOMMANDS.items():

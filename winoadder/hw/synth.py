@@ -306,7 +306,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--pnr",
-        default="",
+        default=None,
         metavar="DEVICES",
         help="also place and route on these devices, of ice40 (HX8K), ecp5 (LFE5U-85F) (default: none)",
     )

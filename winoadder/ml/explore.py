@@ -266,7 +266,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             help=f"comma list (default {','.join(map(str, default))})")
     parser.add_argument("--verify", default="front", choices=("front", "all", "none"),
                         help="which points get vectors + verify on Verilator (default front)")
-    parser.add_argument("--pnr", default="", metavar="DEVICES",
+    parser.add_argument("--pnr", default=None, metavar="DEVICES",
                         help="also place and route every distinct core on these devices (comma list of "
                              "ice40,ecp5; default none): post-route LUT4, FF and Fmax columns")
     parser.add_argument("--freq", type=float, default=100.0, metavar="MHZ",
@@ -275,7 +275,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_executor_arguments(parser)
 
 
-def parse_pnr(text: str, freq: float) -> tuple[str, ...]:
+def parse_pnr(text: str | None, freq: float) -> tuple[str, ...]:
     """The --pnr devices (checked, their tools found) and a sane --freq."""
     from fixedpoint.options import name_list
     from winoadder.hw.pnr import DEVICES, require_device_tools
