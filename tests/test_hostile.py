@@ -967,5 +967,9 @@ def test_small_cli_findings(tmp_path, monkeypatch):
                  ["doctor", "--cache-dir", ""], ["--cache-dir", "", "doctor"], ["explore", "--pnr", ""]):
         assert_refused(run_cli(argv, cwd=tmp_path), "expected a value")  # '' was the current directory
     assert os.listdir(tmp_path) == []
+    from winoadder.cli import build_parser
+
+    bare = build_parser().parse_args(["verify", "set", "--coverage", "--waves"])  # flags without OUT
+    assert (bare.coverage, bare.waves) == ("", "")
     monkeypatch.setenv(BUDGET_ENV, "lots")
     assert_refused(run_cli(["doctor"]), BUDGET_ENV)

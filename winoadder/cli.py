@@ -62,8 +62,9 @@ class _Parser(argparse.ArgumentParser):
         ``inf``, `` 5``); options that take negative numbers declare their own range. No option takes an
         empty or blank value (``--out "$UNSET"`` would otherwise mean the current directory)."""
         if kwargs.get("action") in (None, "store", "append"):
-            kind = kwargs.get("type")
-            kwargs["type"] = _non_blank(STRICT_TYPES.get(kind, kind))
+            kind = STRICT_TYPES.get(kwargs.get("type"), kwargs.get("type"))
+            optional_value = kwargs.get("nargs") == "?" and "const" in kwargs  # '' is then the bare flag
+            kwargs["type"] = kind if optional_value else _non_blank(kind)
         return super().add_argument(*args, **kwargs)
 
     def error(self, message):
