@@ -9,6 +9,8 @@ Guarantees, for ``write_file`` and ``write_dir``:
   written *through* (its regular-file target is replaced, the link stays); a dangling symlink is refused;
 - permissions: a new file gets ``0o666 & ~umask`` (directories ``0o777 & ~umask``), a replaced file
   keeps its mode;
+- ``write_files`` commits several files together: all temporaries first, then the renames, with the
+  CLI's signal handling held back and the directories flock-ed against a concurrent commit;
 - ``write_dir`` without ``force`` re-checks "empty or absent" at the rename itself (``rename(2)`` onto a
   non-empty directory fails), so a file created meanwhile or a concurrent writer is never replaced;
 - temporaries are removed on any exception (the CLI turns SIGTERM/SIGHUP into one); a temporary left by
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import re
 import secrets
@@ -167,7 +170,7 @@ def write_files(files: dict, *, option: str) -> list[Path]:
             staged.append((tmp, target))
             _fill(tmp, data)
             os.chmod(tmp, old_mode if old_mode is not None else 0o666 & ~umask())
-        with _signals_held():
+        with _signals_held(), _locked({target.parent for target in targets}):
             for tmp, target in staged:
                 current = target
                 os.replace(tmp, target)
@@ -193,6 +196,25 @@ def _fill(tmp: Path, data) -> None:
         fh.write(payload)
         fh.flush()
         os.fsync(fh.fileno())
+
+
+@contextlib.contextmanager
+def _locked(directories):
+    """An exclusive flock on each directory for the block: two commands committing files into the same
+    directory at once rename theirs one after the other, never interleaved."""
+    fds = []
+    try:
+        for directory in sorted(directories):  # one order for every writer: no deadlock
+            try:
+                fd = os.open(directory, os.O_RDONLY)
+            except OSError:  # a directory we may write but not read: commit unlocked
+                continue
+            fds.append(fd)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        for fd in fds:
+            os.close(fd)  # closing releases the lock
 
 
 _HELD: dict = {"depth": 0, "pending": None}

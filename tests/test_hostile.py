@@ -973,3 +973,30 @@ def test_small_cli_findings(tmp_path, monkeypatch):
     assert (bare.coverage, bare.waves) == ("", "")
     monkeypatch.setenv(BUDGET_ENV, "lots")
     assert_refused(run_cli(["doctor"]), BUDGET_ENV)
+
+
+def test_concurrent_multi_file_commits_do_not_interleave(tmp_path, monkeypatch):
+    """Two runs writing the same report at once: the files all come from one of them."""
+    import threading
+    import time
+
+    import fixedpoint.safeio as safeio
+
+    names = ["a.txt", "b.txt", "c.txt"]
+    real_replace = os.replace
+
+    def slow_replace(src, dst):
+        real_replace(src, dst)
+        if threading.current_thread().name == "slow":
+            time.sleep(0.05)  # the other commit would fit between two renames of this one
+
+    monkeypatch.setattr(safeio.os, "replace", slow_replace)
+    writers = [threading.Thread(target=safeio.write_files, args=({tmp_path / n: w for n in names},),
+                                kwargs={"option": "--out"}, name=w) for w in ("slow", "fast")]
+    writers[0].start()
+    time.sleep(0.02)  # the slow one is between its renames now
+    writers[1].start()
+    for w in writers:
+        w.join()
+    assert len({(tmp_path / n).read_text() for n in names}) == 1
+    assert leftovers(tmp_path) == []
