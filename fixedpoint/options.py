@@ -79,11 +79,11 @@ def _bounds(lo, hi) -> str:
 
 
 def int_list(text: str, option: str, lo: int, hi: int, *, ranges: bool = True) -> list[int]:
-    """``4..16``, ``4,6,8`` or a mix (``4..8,12``), every value in [lo, hi]; sorted.
+    """``4..16``, ``4,6,8`` or a mix (``4..8,12``), every value in [lo, hi]: a set, sorted (overlaps
+    merge: ``4..8,6`` is 4..8).
 
     Bounds are checked before a range is expanded, so ``4..1000000000`` fails at once; ``4..``,
-    ``..8``, ``8..4``, empty items, a value given twice (``8,8``, ``4..8,6``) and anything but decimal
-    integers are errors.
+    ``..8``, ``8..4``, empty items and anything but decimal integers are errors.
     """
     form = "'A..B' or 'A,B,C'" if ranges else "'A,B,C'"
     bad = UsageError(f"{option}: expected integers {lo}..{hi} as {form}, got {text!r}")
@@ -93,8 +93,6 @@ def int_list(text: str, option: str, lo: int, hi: int, *, ranges: bool = True) -
         a, b = parse_int(first), parse_int(last) if sep else parse_int(first)
         if a is None or b is None or (sep and not ranges) or a > b or a < lo or b > hi:
             raise bad
-        if not values.isdisjoint(range(a, b + 1)):
-            raise UsageError(f"{option}: a value is given twice in {text!r}")
         values.update(range(a, b + 1))
     return sorted(values)
 
