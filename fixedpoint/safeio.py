@@ -43,10 +43,16 @@ _TMP_NAME = re.compile(r"^\..*\.winoadder-tmp-(\d+)-[0-9a-f]+$")
 _INPUTS: dict[str, str] = {}  # real path -> the option that named it (set by the CLI for one run)
 
 
-def protect_inputs(paths: dict[str, str]) -> None:
-    """Register the paths the user named (real path -> option); outputs must not replace them."""
-    _INPUTS.clear()
-    _INPUTS.update(paths)
+def protect_inputs(paths: dict[str, str], *, keep: bool = True) -> dict[str, str]:
+    """Register the paths the user named (real path -> option), which outputs must not replace, on top
+    of those registered already (``keep``: a command run by another, as ``demo`` runs ``vectors``, keeps
+    the outer command's); returns the previous registry for the caller to restore."""
+    previous = dict(_INPUTS)
+    if not keep:
+        _INPUTS.clear()
+    for path, option in paths.items():
+        _INPUTS.setdefault(path, option)
+    return previous
 
 
 def _check_not_input(target: Path, path, option: str, *, inside: bool) -> None:

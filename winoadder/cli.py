@@ -180,12 +180,12 @@ def main(argv: list[str] | None = None) -> int:
         build_parser().print_help()
         sys.stderr.write(f"winoadder: error: a COMMAND is required, one of {', '.join(SUBCOMMANDS)}\n")
         return 2
-    saved = {}
+    saved, saved_inputs = {}, None
     try:
         for name, value in _run_environment(args).items():
             saved[name] = os.environ.get(name)
             os.environ[name] = value
-        protect_inputs(named_paths(args))
+        saved_inputs = protect_inputs(named_paths(args))
         return int(args._run(args) or 0)
     except Terminated as exc:
         sys.stderr.write(f"winoadder {args.command}: terminated by signal {exc.signum}; "
@@ -207,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 os.environ[name] = value
         _restore_signal_handlers(previous)
-        protect_inputs({})
+        if saved_inputs is not None:
+            protect_inputs(saved_inputs, keep=False)
 
 
 def named_paths(args) -> dict[str, str]:

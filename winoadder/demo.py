@@ -13,7 +13,7 @@ import numpy as np
 
 from fixedpoint.errors import UsageError
 from fixedpoint.options import int_range
-from fixedpoint.safeio import make_out_dir
+from fixedpoint.safeio import check_out_dir, make_out_dir
 
 HELP = "run the whole flow on the defaults: simulate, write vectors, verify on both simulators, study"
 
@@ -99,8 +99,7 @@ def check_options(args: argparse.Namespace) -> None:
     from winoadder.hw.hdl import require_simulator
     from winoadder.ml.study import parse_widths
 
-    if args.out.exists() and not args.out.is_dir():
-        raise UsageError(f"--out: {args.out} exists and is not a directory")
+    check_out_dir(args.out, "--out")
     try:
         cfg = DatapathConfig.load(args.config) if args.config else DatapathConfig.default()
     except ValueError as exc:
