@@ -54,9 +54,9 @@ _NEXT_LANE = ("next_lane one or two bits wider: it is read only while take_end i
 _NEXT_LANE_LINE = "wire [WL-1:0] next_lane = take_lane + 1'b1;"
 _MOD_WE = ("the sign-extended S one bit longer (its low part takes all WS bits): the same two's-complement "
            "value, and the T and Y sums are taken modulo 2^WE (the WE-bit temporaries they are assigned to)")
-_T_RANGE = ("t one bit narrower (index 1 up: WE-1 bits, read and written whole): every T is a sum of "
+_T_RANGE = ("t one bit narrower (index 1 up: WV-1 bits, read and written whole): every T is a sum of "
             "two signed activations (each row of B^T has two nonzero +-1 entries), which fits in "
-            "WA + 1 <= WE - 1 signed bits")
+            "WA + 1 <= WV - 1 signed bits")
 _NO_ACC_OVERFLOW = ("the accumulator is exact for this config (no channel sum leaves it: coverage event "
                     "acc_overflow_* not applicable), so the saturation test it changes is never true")
 
@@ -85,7 +85,7 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
         ("channel_accumulate.v", "reg [2*WS-1:0] acc_pair [0:1];", "reg [2*WS+1:0] acc_pair [0:1];"),
         ("channel_accumulate.v", "reg [4*WS-1:0] next [0:0];", "reg [4*WS-0:0] next [0:0];"),
         ("input_transform.v", "reg [4*WA-1:0] d_row [0:3];", "reg [4*WA-0:0] d_row [0:3];"),
-        ("input_transform.v", "reg [16*WE-1:0] v_wide;", "reg [16*WE+1:0] v_wide;"),
+        ("input_transform.v", "output reg [16*WV-1:0] v", "output reg [16*WV+1:0] v"),
         ("neg_abs_diff.v", "reg [4*WVA-1:0] va_row [0:0];", "reg [4*WVA-0:0] va_row [0:0];"),
         ("output_transform.v", "output reg [4*WY-1:0] y  // Y[i][j] at [WY*(2i+j) +: WY]",
          "output reg [4*WY+1:0] y  // Y[i][j] at [WY*(2i+j) +: WY]"),
@@ -130,8 +130,8 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
          'input [16*WA-0:0] d,'),
         ('input_transform.v', 'reg [4*WA-1:0] d_row [0:3];',
          'reg [4*WA+1:0] d_row [0:3];'),
-        ('input_transform.v', 'reg [16*WE-1:0] v_wide;',
-         'reg [16*WE-0:0] v_wide;'),
+        ('input_transform.v', 'output reg [16*WV-1:0] v',
+         'output reg [16*WV-0:0] v'),
         ('neg_abs_diff.v',
          'output reg [4*WD-1:0] m  // unit c at [WD*c +: WD]: {k, N[WD-2:0]}, M = -2^(WD-1) + N[WD-2:0] + k',
          'output reg [4*WD+1:0] m  // unit c at [WD*c +: WD]: {k, N[WD-2:0]}, M = -2^(WD-1) + N[WD-2:0] + k'),
@@ -230,7 +230,7 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
     ("output_transform.v",
      "`define OT_S(a, b) {{(WE-WS+1){s_row[a][WS*(b)+WS-1]}}, s_row[a][WS*(b) +: WS-1]}",
      "`define OT_S(a, b) {{(WE-WS+1){s_row[a][WS*(b)+WS-1]}}, s_row[a][WS*(b) +: WS-0]}"): (_MOD_WE, None),
-    ("input_transform.v", "reg signed [WE-1:0] t [0:15];", "reg signed [WE-1:1] t [0:15];"):
+    ("input_transform.v", "reg signed [WV-1:0] t [0:15];", "reg signed [WV-1:1] t [0:15];"):
         (_T_RANGE, _t_fits),
     ("neg_abs_diff.v", "reg [4*WVA-1:0] va_row [0:0];", "reg [4*WVA-1:0] va_row [0:1];"):
         (_SECOND_WORD, None),
@@ -852,13 +852,16 @@ def build_report(vset, sim, mutants, results, *, total, sample, seed, seconds, r
     }
 
 
-def _equivalent(rtl_dir, m, manifest: dict) -> str | None:
-    """The argument of an equivalent survivor (``EQUIVALENT``, its condition holding for the set), or None."""
+def _equivalent(rtl_dir, m, manifest: dict | None) -> str | None:
+    """The argument of an equivalent survivor (``EQUIVALENT``, its condition holding for the set), or None.
+    ``manifest`` None: the arguments without a condition only (they hold for every configuration)."""
     text = (Path(rtl_dir) / m.file).read_text()
     before = text.splitlines()[m.line - 1].strip()
     after = m.apply(text).splitlines()[m.line - 1].strip()
     argument, condition = EQUIVALENT.get((m.file, before, after), (None, None))
-    return argument if argument and (condition is None or condition(manifest)) else None
+    if not argument or (condition is not None and (manifest is None or not condition(manifest))):
+        return None
+    return argument
 
 
 def public(report: dict) -> dict:
