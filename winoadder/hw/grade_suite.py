@@ -7,9 +7,11 @@ others get their own mutated copy. Either copy is handed to pytest through ``WIN
 (``SUITE``: the hypothesis-drawn equivalence tests, the ties per rounding mode, the regression sets and
 the per-stage smoke tests) stops at its first failure (``-x``), which names the
 test that kills the mutant (hypothesis profile ``mutants``: the ``ci`` examples, no shrinking, no example
-database). Mutants the unmutated configuration elaborates away cannot be told apart
-here (the suite draws many configurations), so every mutant counts; equivalent ones are those the
-single-set grading proved or argued equivalent.
+database); its Icarus tests run first (winoadder.hw.suite_order), so a mutant they kill builds nothing
+with Verilator. Mutants the unmutated configuration elaborates away cannot be told apart here (the suite
+draws many configurations), so every mutant counts, except those argued equivalent for every
+configuration (``EQUIVALENT`` entries without a condition): they are reported equivalent, with the
+argument, and not run.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import time
 from pathlib import Path
 
 SUITE = ("tests/test_rtl_equivalence.py", "tests/test_rtl_smoke.py")
+ORDER_PLUGIN = "winoadder.hw.suite_order"
 _FAILED = re.compile(r"^FAILED (\S+?)(?:\[|::|\s|$)", re.MULTILINE)
 
 
@@ -46,7 +49,7 @@ def run_suite_mutant(task: dict) -> dict:
                                                      mut["operator"], mut["original"], mut["replacement"])
             env["WINOADDER_RTL_DIR"] = str(write_mutant(task["rtl_dir"], mutant, scratch / "rtl"))
         cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-rf", "-p", "no:cacheprovider", "-n", "0",
-               *task["tests"]]
+               "-p", ORDER_PLUGIN, *task["tests"]]
         start = time.perf_counter()
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=task["root"],
@@ -85,24 +88,31 @@ def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     return round(low, 4), round(high, 4)
 
 
+def draw(mutants: list, sample: int, seed: int) -> list:
+    """The mutants to run, in a seeded random order: a sample of ``sample`` (0: all of them). Every prefix
+    of the order is itself a seeded random sample, so a run stopped early leaves a usable log."""
+    return random.Random(seed).sample(mutants, sample if 0 < sample < len(mutants) else len(mutants))
+
+
 def run_suite(args, operators) -> int:
     import json
 
     from fixedpoint.errors import UsageError
     from fixedpoint.safeio import write_file
-    from winoadder.hw.grade import _executor, _imap
+    from winoadder.hw.grade import _equivalent, _executor, _imap
     from winoadder.hw.mutate import rtl_mutants
     from winoadder.hw.schema import write_schema
     from winoadder.paths import RTL_DIR
 
-    mutants = rtl_mutants(RTL_DIR, operators=operators)
-    total = len(mutants)
-    if args.mutants and args.mutants < total:
-        mutants = sorted(random.Random(args.seed).sample(mutants, args.mutants),
-                         key=lambda m: (m.file, m.offset))
+    everyone = rtl_mutants(RTL_DIR, operators=operators)
+    total = len(everyone)
+    mutants = draw(everyone, args.mutants, args.seed)
+    argued = {m.id: _equivalent(RTL_DIR, m, None) for m in mutants}
     start = time.perf_counter()
     base = {"rtl_dir": str(RTL_DIR), "root": str(checkout_root()), "tests": list(SUITE), "timeout": 3600}
     work = Path(tempfile.mkdtemp(prefix="winoadder-suite-schema-"))
+    results = {m.id: {"status": "equivalent", "reason": argued[m.id], "seconds": 0.0}
+               for m in mutants if argued[m.id]}
     try:
         original = run_suite_mutant({**base, "mutant": None})
         if original["status"] != "survived":
@@ -110,41 +120,54 @@ def run_suite(args, operators) -> int:
         # The unmutated run reuses cached builds; a mutant builds every configuration afresh, so the
         # watchdog must allow for the builds, not only for the cached run.
         base["timeout"] = args.timeout or max(10 * original["seconds"], 1200)
-        plan = write_schema(RTL_DIR, rtl_mutants(RTL_DIR, operators=operators), work / "rtl")
+        plan = write_schema(RTL_DIR, everyone, work / "rtl")
         # The schema with no mutant selected must pass the suite (this run also builds its configurations).
         schema_base = {**base, "schema_dir": str(plan.directory), "timeout": max(base["timeout"], 3600)}
         if run_suite_mutant({**schema_base, "mutant": None, "schema_index": 0})["status"] != "survived":
             print("suite: the schema fails the suite with no mutant selected; every mutant gets its own copy")
             plan.index.clear()
+        print(f"suite: {len(mutants)} mutants of {total}, {len(results)} argued equivalent (not run); the "
+              f"unmutated suite {original['seconds']:.0f} s ({time.perf_counter() - start:.0f} s)",
+              flush=True)
         tasks = [{**schema_base, "mutant": m.to_dict() | {"offset": m.offset},
-                  "schema_index": plan.index.get(m.id)} for m in mutants]
+                  "schema_index": plan.index.get(m.id)} for m in mutants if m.id not in results]
         with _executor(args.scheduler, args.jobs) as client:
-            results = list(_imap(run_suite_mutant, tasks, args.jobs, client))
+            for n, (task, res) in enumerate(zip(tasks, _imap(run_suite_mutant, tasks, args.jobs, client),
+                                                strict=True), 1):
+                results[task["mutant"]["id"]] = res | {"on_schema": task["schema_index"] is not None}
+                mut = task["mutant"]
+                print(f"  {n}/{len(tasks)} {res['status']} {mut['file']}:{mut['line']} {mut['operator']} "
+                      f"({res['seconds']:.1f} s{', schema' if task['schema_index'] is not None else ''}; "
+                      f"{time.perf_counter() - start:.0f} s)", flush=True)
     except KeyboardInterrupt:
         raise UsageError("grading interrupted: nothing written") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    rows = [{**m.to_dict(), "description": m.description, **r}
-            for m, r in zip(mutants, results, strict=True)]
-    counts = {s: sum(r["status"] == s for r in rows) for s in ("killed", "survived", "compile_error")}
+    rows = [{**m.to_dict(), "description": m.description, **results[m.id]}
+            for m in sorted(mutants, key=lambda m: (m.file, m.offset))]
+    counts = {s: sum(r["status"] == s for r in rows)
+              for s in ("killed", "survived", "equivalent", "compile_error")}
     graded = counts["killed"] + counts["survived"]
     by_test: dict[str, int] = {}
     for r in rows:
         for t in r.get("by", []):
             by_test[t] = by_test.get(t, 0) + 1
-    report = {"schema": "winoadder-grade-suite/1", "tests": list(SUITE), "mutants_total": total,
+    ran = [r for r in rows if r["status"] != "equivalent"]
+    report = {"schema": "winoadder-grade-suite/2", "tests": list(SUITE), "mutants_total": total,
               "mutants_graded": len(rows), "sample": args.mutants, "seed": args.seed,
               "on_schema": sum(t["schema_index"] is not None for t in tasks),
               "seconds": round(time.perf_counter() - start, 1),
               "suite_seconds": round(original["seconds"], 1),
+              "mutant_seconds": {kind: round(sum(r["seconds"] for r in ran if r["on_schema"] == on), 1)
+                                 for kind, on in (("schema", True), ("own_copy", False))},
               "counts": counts, "score": round(counts["killed"] / graded, 6) if graded else None,
               "score_95": clopper_pearson(counts["killed"], graded) if graded and len(rows) < total else None,
               "killed_by_test": by_test, "survivors": [r for r in rows if r["status"] == "survived"],
-              "mutants": rows}
+              "equivalent": [r for r in rows if r["status"] == "equivalent"], "mutants": rows}
     print(f"suite: {len(rows)} mutants of {total} against {', '.join(SUITE)} ({report['seconds']:.0f} s)")
     score = "n/a" if report["score"] is None else f"{100 * report['score']:.2f} %"
-    print(f"killed {counts['killed']}, survived {counts['survived']}, not run {counts['compile_error']}; "
-          f"score {score}")
+    print(f"killed {counts['killed']}, survived {counts['survived']}, equivalent {counts['equivalent']} "
+          f"(argued, not run), not run {counts['compile_error']}; score {score} of the non-equivalent")
     if report["score_95"]:
         low, high = report["score_95"]
         print(f"  95 % interval of the whole campaign's score from this sample (Clopper-Pearson): "
