@@ -253,6 +253,7 @@ def test_suite_skips_only_unconditionally_argued_mutants(tmp_path, monkeypatch):
     assert {i: r["reason"] for i, r in rows.items() if r["status"] == "equivalent"} == unconditional
     assert conditional <= set(ran) and not unconditional.keys() & set(ran)
     assert ran == [m.id for m in grade_suite.draw(everyone, 0, 3) if m.id not in unconditional]
+    assert grade_suite.draw(everyone, 40, 3) == grade_suite.draw(everyone, 0, 3)[:40]  # a prefix
     counts = report["counts"]
     assert counts["equivalent"] == len(unconditional) and counts["killed"] + counts["survived"] == len(ran)
     assert report["score"] == pytest.approx(counts["killed"] / len(ran), abs=1e-6)

@@ -89,9 +89,12 @@ def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
 
 
 def draw(mutants: list, sample: int, seed: int) -> list:
-    """The mutants to run, in a seeded random order: a sample of ``sample`` (0: all of them). Every prefix
-    of the order is itself a seeded random sample, so a run stopped early leaves a usable log."""
-    return random.Random(seed).sample(mutants, sample if 0 < sample < len(mutants) else len(mutants))
+    """The mutants to run: the first ``sample`` (0: all) of a seeded random permutation of ``mutants``. The
+    sample of a smaller count is a prefix of a larger one's, and every prefix is itself a seeded random
+    sample, so a run stopped early leaves a usable log (its progress lines come in this order)."""
+    order = list(mutants)
+    random.Random(seed).shuffle(order)
+    return order[:sample] if sample > 0 else order
 
 
 def run_suite(args, operators) -> int:
