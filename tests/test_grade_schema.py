@@ -259,6 +259,41 @@ def test_suite_skips_only_unconditionally_argued_mutants(tmp_path, monkeypatch):
     assert report["score"] == pytest.approx(counts["killed"] / len(ran), abs=1e-6)
 
 
+def test_suite_rescore_applies_arguments_written_after_the_run(tmp_path, monkeypatch):
+    """--rescore: a survivor of a suite report that an argument written since covers becomes equivalent
+    (marked argued after the run), the score is recomputed, nothing runs; a killed mutant an argument
+    covers is listed as refuting it; a file that is no suite report is exit 2."""
+    from winoadder.hw import grade_suite
+    from winoadder.hw.grade import EQUIVALENT
+
+    monkeypatch.setattr(grade_suite, "run_suite_mutant", lambda task: {"status": "survived", "seconds": 0.0})
+    out, rescored = tmp_path / "suite.json", tmp_path / "rescored.json"
+    sample = ["--mutants", "30", "--seed", "5", "--jobs", "1"]
+    assert main(["grade", "--suite", *sample, "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    first, second = report["survivors"][:2]
+    by_id = {m.id: m for m in rtl_mutants(RTL_DIR)}
+    for row in (first, second):
+        m = by_id[row["id"]]
+        text = (RTL_DIR / m.file).read_text()
+        key = (m.file, text.splitlines()[m.line - 1].strip(), m.apply(text).splitlines()[m.line - 1].strip())
+        monkeypatch.setitem(EQUIVALENT, key, ("argued in this test", None))
+    for row in report["mutants"]:
+        if row["id"] == second["id"]:
+            row.update(status="killed", by=["test_rtl_smoke"])
+    out.write_text(json.dumps(report))
+    monkeypatch.setattr(grade_suite, "run_suite_mutant", None)  # nothing may run
+    assert main(["grade", "--suite", "--rescore", str(out), "--json", str(rescored)]) == 0
+    again = json.loads(rescored.read_text())
+    rows = {r["id"]: r for r in again["mutants"]}
+    assert rows[first["id"]]["status"] == "equivalent" and rows[first["id"]]["argued_after_run"]
+    assert [r["id"] for r in again["contradicted"]] == [second["id"]]
+    counts = again["counts"]
+    assert counts["equivalent"] == report["counts"]["equivalent"] + 1
+    assert (counts["killed"], counts["survived"]) == (1, report["counts"]["survived"] - 2)
+    assert main(["grade", "--suite", "--rescore", str(tmp_path / "none.json")]) == 2
+
+
 def test_every_equivalent_argument_names_a_mutant_of_the_rtl():
     """EQUIVALENT is keyed on exact line text: an edit of the RTL must not leave an argument behind (it would
     silently stop applying)."""

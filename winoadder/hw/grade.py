@@ -335,6 +335,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "OUT")
     parser.add_argument("--suite", action="store_true",
                         help="grade the project's RTL test suite instead of a set (pytest per mutant)")
+    parser.add_argument("--rescore", metavar="REPORT",
+                        help="with --suite: apply the current equivalence arguments to the survivors of a "
+                             "suite report, running nothing (writes --json, default REPORT)")
 
 
 def _operators():
@@ -351,10 +354,12 @@ def run(args) -> int:
     if args.mutants < 0:
         raise UsageError(f"mutants: must be 0 (all) or a positive count, got {args.mutants}")
     operators = _parse_operators(args.operators)
+    if args.rescore and not args.suite:
+        raise UsageError("rescore: only with --suite")
     if args.suite:
-        from winoadder.hw.grade_suite import run_suite
+        from winoadder.hw.grade_suite import rescore, run_suite
 
-        return run_suite(args, operators)
+        return rescore(args.rescore, args.json) if args.rescore else run_suite(args, operators)
     if not args.directory:
         raise UsageError("DIR: a vector set directory is required (or --suite)")
     from winoadder.hw.verify import load_checked

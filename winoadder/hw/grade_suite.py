@@ -97,11 +97,16 @@ def draw(mutants: list, sample: int, seed: int) -> list:
     return order[:sample] if sample > 0 else order
 
 
+def one_sided_lower(k: int, n: int, level: float = 0.95) -> float:
+    """The exact one-sided ``level`` lower confidence bound of a proportion (Clopper-Pearson)."""
+    from scipy.stats import beta
+
+    return 0.0 if k == 0 else round(float(beta.ppf(1 - level, k, n - k + 1)), 4)
+
+
 def run_suite(args, operators) -> int:
-    import json
 
     from fixedpoint.errors import UsageError
-    from fixedpoint.safeio import write_file
     from winoadder.hw.grade import _equivalent, _executor, _imap
     from winoadder.hw.mutate import rtl_mutants
     from winoadder.hw.schema import write_schema
@@ -148,13 +153,6 @@ def run_suite(args, operators) -> int:
         shutil.rmtree(work, ignore_errors=True)
     rows = [{**m.to_dict(), "description": m.description, **results[m.id]}
             for m in sorted(mutants, key=lambda m: (m.file, m.offset))]
-    counts = {s: sum(r["status"] == s for r in rows)
-              for s in ("killed", "survived", "equivalent", "compile_error")}
-    graded = counts["killed"] + counts["survived"]
-    by_test: dict[str, int] = {}
-    for r in rows:
-        for t in r.get("by", []):
-            by_test[t] = by_test.get(t, 0) + 1
     ran = [r for r in rows if r["status"] != "equivalent"]
     report = {"schema": "winoadder-grade-suite/2", "tests": list(SUITE), "mutants_total": total,
               "mutants_graded": len(rows), "sample": args.mutants, "seed": args.seed,
@@ -163,23 +161,81 @@ def run_suite(args, operators) -> int:
               "suite_seconds": round(original["seconds"], 1),
               "mutant_seconds": {kind: round(sum(r["seconds"] for r in ran if r["on_schema"] == on), 1)
                                  for kind, on in (("schema", True), ("own_copy", False))},
-              "counts": counts, "score": round(counts["killed"] / graded, 6) if graded else None,
-              "score_95": clopper_pearson(counts["killed"], graded) if graded and len(rows) < total else None,
-              "killed_by_test": by_test, "survivors": [r for r in rows if r["status"] == "survived"],
-              "equivalent": [r for r in rows if r["status"] == "equivalent"], "mutants": rows}
+              **summary(rows, total)}
     print(f"suite: {len(rows)} mutants of {total} against {', '.join(SUITE)} ({report['seconds']:.0f} s)")
+    _print_and_write(report, Path(args.json or "grade-suite.json"))
+    return 0
+
+
+def summary(rows: list[dict], total: int) -> dict:
+    """Counts, score (killed / (killed + survived)), its 95 % intervals for a sample, kills per test."""
+    counts = {s: sum(r["status"] == s for r in rows)
+              for s in ("killed", "survived", "equivalent", "compile_error")}
+    killed, graded = counts["killed"], counts["killed"] + counts["survived"]
+    sample = graded and len(rows) < total
+    by_test: dict[str, int] = {}
+    for r in rows:
+        for t in r.get("by", []):
+            by_test[t] = by_test.get(t, 0) + 1
+    return {"counts": counts, "score": round(killed / graded, 6) if graded else None,
+            "score_95": clopper_pearson(killed, graded) if sample else None,
+            "score_95_lower": one_sided_lower(killed, graded) if sample else None,
+            "killed_by_test": by_test, "survivors": [r for r in rows if r["status"] == "survived"],
+            "equivalent": [r for r in rows if r["status"] == "equivalent"], "mutants": rows}
+
+
+def _print_and_write(report: dict, path: Path) -> None:
+    import json
+
+    from fixedpoint.safeio import write_file
+
+    counts = report["counts"]
     score = "n/a" if report["score"] is None else f"{100 * report['score']:.2f} %"
     print(f"killed {counts['killed']}, survived {counts['survived']}, equivalent {counts['equivalent']} "
-          f"(argued, not run), not run {counts['compile_error']}; score {score} of the non-equivalent")
+          f"(argued), not run {counts['compile_error']}; score {score} of the non-equivalent")
     if report["score_95"]:
         low, high = report["score_95"]
         print(f"  95 % interval of the whole campaign's score from this sample (Clopper-Pearson): "
-              f"{100 * low:.1f} % .. {100 * high:.1f} %")
-    for t, n in sorted(by_test.items()):
+              f"{100 * low:.1f} % .. {100 * high:.1f} % (one-sided 95 % lower bound "
+              f"{100 * report['score_95_lower']:.1f} %)")
+    for t, n in sorted(report["killed_by_test"].items()):
         print(f"  killed first by {t}: {n}")
     for r in report["survivors"]:
         print(f"  survivor {r['file']}:{r['line']} {r['description']}")
-    path = Path(args.json or "grade-suite.json")
     write_file(path, json.dumps(report, indent=2) + "\n", option="--json")
     print(f"report: {path}")
+
+
+def rescore(path: str, json_path: str | None) -> int:
+    """Re-apply the current arguments without a condition (``EQUIVALENT``) to the survivors of a suite
+    report: nothing runs; a survivor they cover becomes equivalent (``argued_after_run``)."""
+    import json
+
+    from fixedpoint.errors import UsageError
+    from winoadder.hw.grade import _equivalent
+    from winoadder.hw.mutate import rtl_mutants
+    from winoadder.paths import RTL_DIR
+
+    try:
+        report = json.loads(Path(path).read_text())
+        rows = report["mutants"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"rescore: {path} is not a grade --suite report ({exc})") from None
+    everyone = {m.id: m for m in rtl_mutants(RTL_DIR)}
+    unknown = [r["id"] for r in rows if r.get("id") not in everyone]
+    if unknown:
+        raise UsageError(f"rescore: {path} names {len(unknown)} mutants the current RTL does not have "
+                         f"(e.g. {unknown[0]}): grade it again")
+    argued = {r["id"]: _equivalent(RTL_DIR, everyone[r["id"]], None) for r in rows}
+    for r in rows:
+        if r["status"] == "survived" and argued[r["id"]]:
+            r.update(status="equivalent", reason=argued[r["id"]], argued_after_run=True)
+    report.update(summary(rows, report["mutants_total"]))
+    # A kill of a mutant argued equivalent refutes the argument: listed, never hidden.
+    report["contradicted"] = [r for r in rows if r["status"] == "killed" and argued[r["id"]]]
+    print(f"suite: {path} rescored with the current arguments: "
+          f"{sum(r.get('argued_after_run', False) for r in rows)} survivors argued equivalent after the run")
+    for r in report["contradicted"]:
+        print(f"  argument refuted: {r['file']}:{r['line']} {r['description']} was killed ({r.get('by')})")
+    _print_and_write(report, Path(json_path or path))
     return 0
