@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -54,20 +55,44 @@ _NEXT_LANE = ("next_lane one or two bits wider: it is read only while take_end i
 _NEXT_LANE_LINE = "wire [WL-1:0] next_lane = take_lane + 1'b1;"
 _MOD_WE = ("the sign-extended S one bit longer (its low part takes all WS bits): the same two's-complement "
            "value, and the T and Y sums are taken modulo 2^WE (the WE-bit temporaries they are assigned to)")
-_T_RANGE = ("t one bit narrower (index 1 up: WV-1 bits, read and written whole): every T is a sum of "
-            "two signed activations (each row of B^T has two nonzero +-1 entries), which fits in "
-            "WA + 1 <= WV - 1 signed bits")
+_T_RANGE = ("t one bit narrower (index 1 up: WV-1 bits, read and written whole): every T = sum_a B^T[i][a] "
+            "d[a][b] fits in WV - 1 signed bits (checked from WA, A_SIGNED and BT, row by row; true for both "
+            "shipped transforms at every activation width, signed or unsigned: two nonzero entries a row)")
 _NO_ACC_OVERFLOW = ("the accumulator is exact for this config (no channel sum leaves it: coverage event "
                     "acc_overflow_* not applicable), so the saturation test it changes is never true")
 
 
 def _t_fits(manifest: dict) -> bool:
-    """Signed activations, WV >= WA + 2 and at most two nonzero entries in every row of B^T."""
+    """Every T = sum_a B^T[i][a] d[a][b] (d over the activation range) fits in WV - 1 signed bits."""
     rp = manifest.get("rtl_parameters", {})
-    if rp.get("A_SIGNED") != 1 or rp.get("WV", 0) < rp.get("WA", 0) + 2 or "BT" not in rp:
+    if not {"WA", "A_SIGNED", "WV", "BT"} <= rp.keys():
         return False
-    codes = [(rp["BT"] >> (2 * k)) & 3 for k in range(16)]
-    return all(sum(c != 0 for c in codes[4 * i: 4 * i + 4]) <= 2 for i in range(4))
+    wa, half = rp["WA"], 1 << (rp["WV"] - 2)
+    lo, hi = (-(1 << (wa - 1)), (1 << (wa - 1)) - 1) if rp["A_SIGNED"] else (0, (1 << wa) - 1)
+    coefficient = {0: 0, 1: 1, 2: 0, 3: -1}  # the RTL's codes: 01 = +1, 11 = -1, else 0
+    for i in range(4):
+        row = [coefficient[(rp["BT"] >> (2 * (4 * i + a))) & 3] for a in range(4)]
+        if sum(min(c * lo, c * hi) for c in row) < -half or sum(max(c * lo, c * hi) for c in row) >= half:
+            return False
+    return True
+
+
+# A condition on the RTL parameters only (not on the set's data): grade --suite applies its argument when
+# it holds for every configuration the suite draws (suite_manifests).
+_t_fits.parameters_only = True
+
+
+def suite_manifests() -> list[dict]:
+    """The RTL parameters of every configuration the RTL tests draw, as far as a parameter condition can
+    tell them apart: both shipped transforms, activations of 2..16 bits signed or unsigned, K = 0..2."""
+    from fixedpoint import Fmt
+    from simulator import PRESETS, DatapathConfig
+    from simulator.rtl_params import rtl_parameters
+
+    return [{"rtl_parameters": rtl_parameters(DatapathConfig.default().replace(
+                transform=transform, act_fmt=Fmt(width, 0, signed), u_extra_frac=k, out_fmt=Fmt(8, k, True)))}
+            for transform in PRESETS.values() for signed in (True, False) for width in range(2, 17)
+            for k in range(3)]
 
 
 def _exact_accumulator(manifest: dict) -> bool:
@@ -89,6 +114,12 @@ _REQ_SELECT = ("rounded[WO+1:0] or rounded[WO:0] for rounded[WO-1:0] in an arm o
                "which are rounded[WO-1:0] (bits above WR-1 read X and are dropped too)")
 _REQ_EXTEND = ("a longer sign or zero extension whose extra high bits are dropped: the value is assigned to "
                "a WR-bit net (the sum modulo 2^WR), so its low WR bits, the same, are all that is kept")
+
+
+_SYM_MIN_LINE = "localparam [WO-1:0] OUT_SYM_MIN = (O_SIGNED != 0) ? -OUT_MAX : OUT_MIN;"
+_Y_LINE = "y <= {y_e[3][WY-1:0], y_e[2][WY-1:0], y_e[1][WY-1:0], y_e[0][WY-1:0]};"
+_Y_TOP = ("the top element's select one or two bits wider: the concatenation grows at its top, and the "
+          "assignment to y (4*WY bits) drops exactly those bits")
 
 
 # Survivors argued equivalent: (file, original line, mutated line) (stripped) -> (argument, condition on the
@@ -291,6 +322,27 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
        for wider in ("+1", "-0")},
     ("requantize.v", "wire [WR-1:0] y_ext = {{(WR-WY+1){y[WY-1]}}, y[WY-2:0]};",
      "wire [WR-1:0] y_ext = {{(WR+WY+1){y[WY-1]}}, y[WY-2:0]};"): (_REQ_EXTEND, None),
+    # survivors of the grade --suite campaign (seed 4), argued for every configuration
+    **{(name, line, line.replace(part, part.replace("-1", wider))): (_WIDER, None)
+       for name, line, part in (
+           ("neg_abs_diff.v", "input [4*WVA-1:0] va,  // unit c at [WVA*c +: WVA], signed", "[4*WVA-1:0]"),
+           ("winoadder_core.v", "wire [16*WV-1:0] v;", "[16*WV-1:0]"))
+       for wider in ("+1", "-0")},
+    **{("adder_pe_direct.v", "reg [36*WX-1:0] x_work, x_pairs;", f"reg [36*WX{wider}:0] x_work, x_pairs;"):
+       ("x_work and x_pairs one or two bits wider: the loop writes pairs 0..35 (bits below 36*WX), x_pairs "
+        "copies x_work, and every reader (x_pairs[WX*4*k +: 4*WX], k < 9) selects below 36*WX", None)
+       for wider in ("+1", "-0")},
+    **{("requantize.v", _SYM_MIN_LINE, _SYM_MIN_LINE.replace("[WO-1:0]", f"[WO{wider}:0]")):
+       ("OUT_SYM_MIN one or two bits wider: -OUT_MAX (or OUT_MIN) evaluated in more bits has the same low WO "
+        "bits, and its only use, an arm of q, is truncated to WO bits by the assignment to q", None)
+       for wider in ("+1", "-0")},
+    **{("output_transform.v", _Y_LINE, _Y_LINE.replace("y_e[3][WY-1:0]", f"y_e[3][WY{wider}:0]")):
+       (_Y_TOP, None) for wider in ("+1", "-0")},
+    ("output_transform.v", "localparam WE = (WY > WS) ? WY : WS + 1;",
+     "localparam WE = (WY >= WS) ? WY : WS + 1;"):
+        ("WE = WS instead of WS + 1 when WY == WS: the sums are taken modulo 2^WE, and every "
+         "WE >= max(WY, WS) gives the exact Y (it fits WY bits) with S sign-extended (WE - WS + 1 >= 1 "
+         "copies of its sign)", None),
 }
 # Source paths in a verilated model: quoted file names and "PATH.v:LINE:" in messages (the testbench's path
 # is the grading's work directory: left in, no model would match a cached one from another grading).
@@ -900,14 +952,24 @@ def build_report(vset, sim, mutants, results, *, total, sample, seed, seconds, r
 
 def _equivalent(rtl_dir, m, manifest: dict | None) -> str | None:
     """The argument of an equivalent survivor (``EQUIVALENT``, its condition holding for the set), or None.
-    ``manifest`` None: the arguments without a condition only (they hold for every configuration)."""
+    ``manifest`` None (grade --suite): the arguments without a condition, and those whose condition reads
+    the RTL parameters only and holds for every configuration the RTL tests draw."""
     text = (Path(rtl_dir) / m.file).read_text()
     before = text.splitlines()[m.line - 1].strip()
     after = m.apply(text).splitlines()[m.line - 1].strip()
     argument, condition = EQUIVALENT.get((m.file, before, after), (None, None))
-    if not argument or (condition is not None and (manifest is None or not condition(manifest))):
-        return None
-    return argument
+    if not argument or condition is None:
+        return argument
+    if manifest is not None:
+        return argument if condition(manifest) else None
+    if getattr(condition, "parameters_only", False) and all(condition(mf) for mf in _suite_manifests()):
+        return f"{argument} (for every configuration the RTL tests draw)"
+    return None
+
+
+@functools.cache
+def _suite_manifests() -> tuple[dict, ...]:
+    return tuple(suite_manifests())
 
 
 def public(report: dict) -> dict:
