@@ -117,6 +117,16 @@ _REQ_EXTEND = ("a longer sign or zero extension whose extra high bits are droppe
 
 
 _SYM_MIN_LINE = "localparam [WO-1:0] OUT_SYM_MIN = (O_SIGNED != 0) ? -OUT_MAX : OUT_MIN;"
+_WIDE_OUT = ("a top-level output one or two bits wider: it is assigned from the WL-bit (4*WO-bit) output "
+             "register, so the extra bits are constant 0, and an instantiation with the contract's width "
+             "(the benches') reads the original bits; only a port-width check (check_rtl_parameters) tells "
+             "it apart")
+_TOP_UNDER_LINE = ("localparam [WX-WS:0] TOP_UNDER = {1'b1, {(WX-WS){1'b0}}};  "
+                   "// sum[WX-1:WS-1] below range, WX = WS + 1")
+_LAST_LANE_LINE = "localparam [WL-1:0] LAST_LANE = LAST_LANE_INT[WL-1:0];"
+_LAST_LANE = ("LAST_LANE (P - 1, which WL bits hold) declared or selected one or two bits wider: a wider "
+              "select is truncated to the WL-bit LAST_LANE, a wider LAST_LANE is zero-extended, and its one "
+              "use, next_lane == LAST_LANE, zero-extends next_lane too")
 _Y_LINE = "y <= {y_e[3][WY-1:0], y_e[2][WY-1:0], y_e[1][WY-1:0], y_e[0][WY-1:0]};"
 _Y_TOP = ("the top element's select one or two bits wider: the concatenation grows at its top, and the "
           "assignment to y (4*WY bits) drops exactly those bits")
@@ -336,6 +346,48 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
        ("OUT_SYM_MIN one or two bits wider: -OUT_MAX (or OUT_MIN) evaluated in more bits has the same low WO "
         "bits, and its only use, an arm of q, is truncated to WO bits by the assignment to q", None)
        for wider in ("+1", "-0")},
+    **{(name, line, line.replace(part, part.replace("-1", wider))): (_WIDER, None)
+       for name, line, part in (
+           ("winoadder_core.v", "wire [4*WVA-1:0] row = va[4*WVA*r +: 4*WVA];", "[4*WVA-1:0]"),
+           ("adder_pe_direct.v", "input [16*WA-1:0] in_tile,", "[16*WA-1:0]"),
+           ("adder_pe_direct.v", "input [P*9*WG-1:0] in_w,", "[P*9*WG-1:0]"),
+           ("output_transform.v", "input [4*WS-1:0] s0,  // row a of S: S[a][b] at [WS*b +: WS], signed",
+            "[4*WS-1:0]"),
+           *(("output_transform.v", f"input [4*WS-1:0] s{a},", "[4*WS-1:0]") for a in (1, 2, 3)))
+       for wider in ("+1", "-0")},
+    **{(name, line, line.replace(part, part.replace("-1", wider))): (_WIDE_OUT, None)
+       for name in ("winoadder_core.v", "adder_pe_direct.v")
+       for line, part in (("output [WL-1:0] out_lane,", "[WL-1:0]"),
+                          ("output [4*WO-1:0] out_y", "[4*WO-1:0]"))
+       for wider in ("+1", "-0")},
+    **{("adder_pe_direct.v", line, line.replace("[WL-1:0]", f"[WL{wider}:0]")): (_LANE_RANGE, None)
+       for line in ("reg [WL-1:0] take_lane;", "reg [WL-1:0] t_lane, out_lane_r;") for wider in ("+1", "-0")},
+    **{(name, _LAST_LANE_LINE, mutated): (_LAST_LANE, None)
+       for name in ("winoadder_core.v", "adder_pe_direct.v") for wider in ("+1", "-0")
+       for mutated in (_LAST_LANE_LINE.replace("[WL-1:0] LAST_LANE", f"[WL{wider}:0] LAST_LANE"),
+                       _LAST_LANE_LINE.replace("LAST_LANE_INT[WL-1:0]", f"LAST_LANE_INT[WL{wider}:0]"))},
+    **{(name, "localparam [31:0] LAST_LANE_INT = P - 1;", "localparam [30:0] LAST_LANE_INT = P - 1;"):
+       ("LAST_LANE_INT 31 bits wide: P - 1 fits, and only its low WL bits are read", None)
+       for name in ("winoadder_core.v", "adder_pe_direct.v")},
+    **{("requantize.v", "wire [SHIFT-1:0] rest = y[SHIFT-1:0];",
+        f"wire [SHIFT-1:0] rest = y[SHIFT{wider}:0];"):
+       ("a wider select of y assigned to the SHIFT-bit rest: the assignment drops the extra bits", None)
+       for wider in ("+1", "-0")},
+    ("channel_accumulate.v", _TOP_UNDER_LINE, _TOP_UNDER_LINE.replace("[WX-WS:0]", "[WX+WS:0]")):
+        ("TOP_UNDER declared wider: its value {1, 0...} is zero-extended, and its one use compares it with "
+         "sum_c[c][WX:WS] (WX - WS + 1 bits), zero-extended too: the same comparison", None),
+    **{("adder_pe_direct.v", line, line.replace(part, part.replace("-1", wider))): (argument, None)
+       for line, part, argument in (
+           ("wire [4*WS-1:0] s;", "[4*WS-1:0]",
+            "a lane's s one or two bits wider: channel_accumulate drives its 4*WS bits (the extra ones are "
+            "undriven) and its one reader, drain[4*WS*p +: 4*WS] = s, takes the low 4*WS bits"),
+           ("reg [4*WS-1:0] taken, t_sums;", "[4*WS-1:0]",
+            "taken and t_sums one or two bits wider: taken is assigned 4*WS-bit selects of drain (zero-"
+            "extended), t_sums copies it, and every reader (t_sums[WS*e +: WS], e < 4) selects below 4*WS"))
+       for wider in ("+1", "-0")},
+    ("requantize.v", "localparam WR = ((WY > WO) ? WY : WO) + 1;",
+     "localparam WR = ((WY >= WO) ? WY : WO) + 1;"):
+        ("the select differs only when WY == WO, where both arms are the same value", None),
     **{("output_transform.v", _Y_LINE, _Y_LINE.replace("y_e[3][WY-1:0]", f"y_e[3][WY{wider}:0]")):
        (_Y_TOP, None) for wider in ("+1", "-0")},
     ("output_transform.v", "localparam WE = (WY > WS) ? WY : WS + 1;",
