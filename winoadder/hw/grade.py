@@ -82,6 +82,15 @@ def _t_fits(manifest: dict) -> bool:
 _t_fits.parameters_only = True
 
 
+def _wd_covers(manifest: dict) -> bool:
+    """WD >= max(WU, WVA): D = U - Va needs at least the bits of either operand."""
+    rp = manifest.get("rtl_parameters", {})
+    return {"WD", "WU", "WVA"} <= rp.keys() and rp["WD"] >= max(rp["WU"], rp["WVA"])
+
+
+_wd_covers.parameters_only = True
+
+
 def suite_manifests() -> list[dict]:
     """The RTL parameters of every configuration the RTL tests draw, as far as a parameter condition can
     tell them apart: both shipped transforms, activations of 2..16 bits signed or unsigned, K = 0..2."""
@@ -123,6 +132,8 @@ _WIDE_OUT = ("a top-level output one or two bits wider: it is assigned from the 
              "it apart")
 _TOP_UNDER_LINE = ("localparam [WX-WS:0] TOP_UNDER = {1'b1, {(WX-WS){1'b0}}};  "
                    "// sum[WX-1:WS-1] below range, WX = WS + 1")
+_K_COUNT_LINE = "m[WP*o +: WP] = m_k + {{(WP-4){1'b0}}, k_count};"
+_WMAX_LINE = "localparam WMAX_IN = (WU > WVA) ? WU : WVA;"
 _LAST_LANE_LINE = "localparam [WL-1:0] LAST_LANE = LAST_LANE_INT[WL-1:0];"
 _LAST_LANE = ("LAST_LANE (P - 1, which WL bits hold) declared or selected one or two bits wider: a wider "
               "select is truncated to the WL-bit LAST_LANE, a wider LAST_LANE is zero-extended, and its one "
@@ -385,6 +396,15 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
             "taken and t_sums one or two bits wider: taken is assigned 4*WS-bit selects of drain (zero-"
             "extended), t_sums copies it, and every reader (t_sums[WS*e +: WS], e < 4) selects below 4*WS"))
        for wider in ("+1", "-0")},
+    **{("adder_pe_direct.v", _K_COUNT_LINE, _K_COUNT_LINE.replace("(WP-4)", longer)):
+       ("a longer zero extension of k_count (a value below 16): the sum is assigned to the WP-bit "
+        "m[WP*o +: WP], i.e. taken modulo 2^WP, and the extension does not change the value", None)
+       for longer in ("(WP+4)", "(WP-3)")},
+    ("neg_abs_diff.v", _WMAX_LINE, _WMAX_LINE.replace("(WU > WVA)", "(WU >= WVA)")):
+        ("the select differs only when WU == WVA, where both arms are the same value", None),
+    ("neg_abs_diff.v", _WMAX_LINE, _WMAX_LINE.replace("(WU > WVA)", "!((WU > WVA))")):
+        ("WMAX_IN the smaller of WU and WVA: WE = max(WD, WMAX_IN) is WD either way, since "
+         "WD >= max(WU, WVA) (D = U - Va needs the bits of either operand)", _wd_covers),
     ("requantize.v", "localparam WR = ((WY > WO) ? WY : WO) + 1;",
      "localparam WR = ((WY >= WO) ? WY : WO) + 1;"):
         ("the select differs only when WY == WO, where both arms are the same value", None),
