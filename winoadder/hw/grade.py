@@ -134,6 +134,7 @@ _TOP_UNDER_LINE = ("localparam [WX-WS:0] TOP_UNDER = {1'b1, {(WX-WS){1'b0}}};  "
                    "// sum[WX-1:WS-1] below range, WX = WS + 1")
 _K_COUNT_LINE = "m[WP*o +: WP] = m_k + {{(WP-4){1'b0}}, k_count};"
 _WMAX_LINE = "localparam WMAX_IN = (WU > WVA) ? WU : WVA;"
+_OUT_MIN_LINE = "localparam [WO-1:0] OUT_MIN = (O_SIGNED != 0) ? {1'b1, {(WO-1){1'b0}}} : {WO{1'b0}};"
 _LAST_LANE_LINE = "localparam [WL-1:0] LAST_LANE = LAST_LANE_INT[WL-1:0];"
 _LAST_LANE = ("LAST_LANE (P - 1, which WL bits hold) declared or selected one or two bits wider: a wider "
               "select is truncated to the WL-bit LAST_LANE, a wider LAST_LANE is zero-extended, and its one "
@@ -405,6 +406,20 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
     ("neg_abs_diff.v", _WMAX_LINE, _WMAX_LINE.replace("(WU > WVA)", "!((WU > WVA))")):
         ("WMAX_IN the smaller of WU and WVA: WE = max(WD, WMAX_IN) is WD either way, since "
          "WD >= max(WU, WVA) (D = U - Va needs the bits of either operand)", _wd_covers),
+    **{(name, line, line.replace(part, part.replace("-1", wider))): (argument, None)
+       for name, line, part, argument in (
+           ("adder_pe_direct.v", "if (take_lane == lane[WL-1:0]) taken = drain[4*WS*lane +: 4*WS];",
+            "lane[WL-1:0]", "a wider select of the loop index lane (1..P-1 < 2^WL): its extra bits are 0, "
+            "and the comparison zero-extends take_lane"),
+           ("adder_pe_direct.v", "reg [WDIF-1:0] unit;", "[WDIF-1:0]",
+            "unit one or two bits wider: it is assigned a WDIF-bit select (zero-extended) and read as "
+            "unit[WDIF-2:0] and unit[WDIF-1] only"),
+           ("requantize.v", _OUT_MIN_LINE, "[WO-1:0]",
+            "OUT_MIN declared wider: its value is zero-extended; OUT_SYM_MIN and saturated truncate it to WO "
+            "bits, and is_min compares it with rounded[WO-1:0] zero-extended"),
+           ("channel_accumulate.v", "input [4*WIN-1:0] term,  // entry c at [WIN*c +: WIN]: M steered "
+            "(NEG_ABS = 1) or M <= 0 signed", "[4*WIN-1:0]", _WIDER))
+       for wider in ("+1", "-0")},
     ("requantize.v", "localparam WR = ((WY > WO) ? WY : WO) + 1;",
      "localparam WR = ((WY >= WO) ? WY : WO) + 1;"):
         ("the select differs only when WY == WO, where both arms are the same value", None),
