@@ -135,6 +135,7 @@ _TOP_UNDER_LINE = ("localparam [WX-WS:0] TOP_UNDER = {1'b1, {(WX-WS){1'b0}}};  "
 _K_COUNT_LINE = "m[WP*o +: WP] = m_k + {{(WP-4){1'b0}}, k_count};"
 _WMAX_LINE = "localparam WMAX_IN = (WU > WVA) ? WU : WVA;"
 _OUT_MIN_LINE = "localparam [WO-1:0] OUT_MIN = (O_SIGNED != 0) ? {1'b1, {(WO-1){1'b0}}} : {WO{1'b0}};"
+_OUT_MAX_LINE = "localparam [WO-1:0] OUT_MAX = (O_SIGNED != 0) ? {1'b0, {(WO-1){1'b1}}} : {WO{1'b1}};"
 _LAST_LANE_LINE = "localparam [WL-1:0] LAST_LANE = LAST_LANE_INT[WL-1:0];"
 _LAST_LANE = ("LAST_LANE (P - 1, which WL bits hold) declared or selected one or two bits wider: a wider "
               "select is truncated to the WL-bit LAST_LANE, a wider LAST_LANE is zero-extended, and its one "
@@ -419,6 +420,21 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
             "bits, and is_min compares it with rounded[WO-1:0] zero-extended"),
            ("channel_accumulate.v", "input [4*WIN-1:0] term,  // entry c at [WIN*c +: WIN]: M steered "
             "(NEG_ABS = 1) or M <= 0 signed", "[4*WIN-1:0]", _WIDER))
+       for wider in ("+1", "-0")},
+    **{(name, line, line.replace(part, part.replace("-1", wider), 1)): (argument, None)
+       for name, line, part, argument in (
+           ("adder_pe_direct.v", "reg [4*WP-1:0] m;", "[4*WP-1:0]",
+            "m one or two bits wider: written as m[WP*o +: WP], o < 4, and read only through "
+            "channel_accumulate's 4*WP-bit term port, which takes the low bits"),
+           ("adder_pe_direct.v", "wire [36*WDIF-1:0] s1_m;  // stage 1: the lane's 36 units, steered form",
+            "[36*WDIF-1:0]", "s1_m one or two bits wider: the nine neg_abs_diff units drive its low 36*WDIF "
+            "bits and every reader (unit = s1_m[WDIF*(9o+t) +: WDIF], 9o+t < 36) selects below 36*WDIF"),
+           ("requantize.v", _OUT_MAX_LINE, "[WO-1:0]",
+            "OUT_MAX declared wider: its value is zero-extended; -OUT_MAX (OUT_SYM_MIN) has the same low WO "
+            "bits, and saturated and q's arm truncate it to WO bits"),
+           ("requantize.v", "wire [WR-WO:0] upper = rounded[WR-1:WO-1];", "rounded[WR-1:",
+            "a wider select of rounded assigned to upper (WR - WO + 1 bits): the assignment drops the extra "
+            "high bits (out of range, X), leaving rounded[WR-1:WO-1]"))
        for wider in ("+1", "-0")},
     ("requantize.v", "localparam WR = ((WY > WO) ? WY : WO) + 1;",
      "localparam WR = ((WY >= WO) ? WY : WO) + 1;"):
