@@ -423,6 +423,9 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
        for wider in ("+1", "-0")},
     **{(name, line, line.replace(part, part.replace("-1", wider), 1)): (argument, None)
        for name, line, part, argument in (
+           ("adder_pe_direct.v", "reg [WP-1:0] m_k;", "[WP-1:0]",
+            "m_k one or two bits wider: it is built by additions only and read only in a sum assigned to the "
+            "WP-bit m[WP*o +: WP], so its low WP bits, the same modulo 2^WP, are all that is kept"),
            ("adder_pe_direct.v", "reg [4*WP-1:0] m;", "[4*WP-1:0]",
             "m one or two bits wider: written as m[WP*o +: WP], o < 4, and read only through "
             "channel_accumulate's 4*WP-bit term port, which takes the low bits"),
