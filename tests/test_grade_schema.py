@@ -299,6 +299,35 @@ def test_suite_rescore_applies_arguments_written_after_the_run(tmp_path, monkeyp
     assert main(["grade", "--suite", "--rescore", str(tmp_path / "none.json")]) == 2
 
 
+def test_suite_resume_runs_only_the_rest_of_the_draw(tmp_path, monkeypatch):
+    """--resume: a larger sample of the same draw keeps an earlier run's verdicts and runs only the mutants
+    after them; a report of another draw is refused (exit 2)."""
+    from winoadder.hw import grade_suite
+
+    ran = []
+
+    def fake(task):
+        if task["mutant"] is not None:
+            ran.append(task["mutant"]["id"])
+        return {"status": "survived" if task["mutant"] is None else "killed", "seconds": 0.0}
+
+    monkeypatch.setattr(grade_suite, "run_suite_mutant", fake)
+    first, both = tmp_path / "first.json", tmp_path / "both.json"
+    assert main(["grade", "--suite", "--mutants", "10", "--seed", "6", "--jobs", "1", "--json", str(first)]) \
+        == 0
+    earlier = set(ran)
+    ran.clear()
+    assert main(["grade", "--suite", "--mutants", "16", "--seed", "6", "--jobs", "1", "--resume", str(first),
+                 "--json", str(both)]) == 0
+    draw = [m.id for m in grade_suite.draw(rtl_mutants(RTL_DIR), 16, 6)]
+    report = json.loads(both.read_text())
+    argued = {r["id"] for r in report["mutants"] if r["status"] == "equivalent"}
+    assert ran == [i for i in draw[10:] if i not in argued] and not earlier & set(ran)
+    assert report["mutants_graded"] == 16 and report["resumed"]["mutants"] == 10
+    assert main(["grade", "--suite", "--mutants", "16", "--seed", "7", "--jobs", "1", "--resume", str(first),
+                 "--json", str(tmp_path / "other.json")]) == 2
+
+
 def test_every_equivalent_argument_names_a_mutant_of_the_rtl():
     """EQUIVALENT is keyed on exact line text: an edit of the RTL must not leave an argument behind (it would
     silently stop applying)."""

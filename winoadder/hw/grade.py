@@ -493,6 +493,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "OUT")
     parser.add_argument("--suite", action="store_true",
                         help="grade the project's RTL test suite instead of a set (pytest per mutant)")
+    parser.add_argument("--resume", metavar="REPORT",
+                        help="with --suite --mutants N: keep the verdicts of REPORT, an earlier run of the "
+                             "first mutants of the same draw (same seed), and run the rest")
     parser.add_argument("--rescore", metavar="REPORT",
                         help="with --suite: apply the current equivalence arguments to the survivors of a "
                              "suite report, running nothing (writes --json, default REPORT)")
@@ -512,8 +515,8 @@ def run(args) -> int:
     if args.mutants < 0:
         raise UsageError(f"mutants: must be 0 (all) or a positive count, got {args.mutants}")
     operators = _parse_operators(args.operators)
-    if args.rescore and not args.suite:
-        raise UsageError("rescore: only with --suite")
+    if (args.rescore or args.resume) and not args.suite:
+        raise UsageError(f"{'rescore' if args.rescore else 'resume'}: only with --suite")
     if args.suite:
         from winoadder.hw.grade_suite import rescore, run_suite
 

@@ -104,6 +104,26 @@ def one_sided_lower(k: int, n: int, level: float = 0.95) -> float:
     return 0.0 if k == 0 else round(float(beta.ppf(1 - level, k, n - k + 1)), 4)
 
 
+def resume_rows(path: str, mutants: list, seed: int) -> dict[str, dict]:
+    """The verdicts of an earlier run of the same draw (``--resume REPORT``): its mutants must be the first
+    ones of this draw (same seed, a smaller sample), so the two runs are one sample."""
+    import json
+
+    from fixedpoint.errors import UsageError
+
+    try:
+        report = json.loads(Path(path).read_text())
+        rows, earlier_seed = report["mutants"], report["seed"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"resume: {path} is not a grade --suite report ({exc})") from None
+    prefix = {m.id for m in mutants[:len(rows)]}
+    if earlier_seed != seed or {r.get("id") for r in rows} != prefix:
+        raise UsageError(f"resume: {path} is not the first {len(rows)} mutants of this draw (seed {seed}, "
+                         "the same RTL): grade without --resume")
+    return {r["id"]: {k: v for k, v in r.items() if k not in ("id", "file", "line", "operator", "original",
+                                                              "replacement", "description")} for r in rows}
+
+
 def run_suite(args, operators) -> int:
 
     from fixedpoint.errors import UsageError
@@ -121,6 +141,8 @@ def run_suite(args, operators) -> int:
     work = Path(tempfile.mkdtemp(prefix="winoadder-suite-schema-"))
     results = {m.id: {"status": "equivalent", "reason": argued[m.id], "seconds": 0.0}
                for m in mutants if argued[m.id]}
+    resumed = resume_rows(args.resume, mutants, args.seed) if getattr(args, "resume", None) else {}
+    results.update(resumed)
     try:
         original = run_suite_mutant({**base, "mutant": None})
         if original["status"] != "survived":
@@ -156,6 +178,7 @@ def run_suite(args, operators) -> int:
     ran = [r for r in rows if r["status"] != "equivalent"]
     report = {"schema": "winoadder-grade-suite/2", "tests": list(SUITE), "mutants_total": total,
               "mutants_graded": len(rows), "sample": args.mutants, "seed": args.seed,
+              "resumed": {"report": str(args.resume), "mutants": len(resumed)} if resumed else None,
               "on_schema": sum(t["schema_index"] is not None for t in tasks),
               "seconds": round(time.perf_counter() - start, 1),
               "suite_seconds": round(original["seconds"], 1),
