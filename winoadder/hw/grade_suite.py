@@ -156,9 +156,9 @@ def run_suite(args, operators) -> int:
         if run_suite_mutant({**schema_base, "mutant": None, "schema_index": 0})["status"] != "survived":
             print("suite: the schema fails the suite with no mutant selected; every mutant gets its own copy")
             plan.index.clear()
-        print(f"suite: {len(mutants)} mutants of {total}, {len(results)} argued equivalent (not run); the "
-              f"unmutated suite {original['seconds']:.0f} s ({time.perf_counter() - start:.0f} s)",
-              flush=True)
+        print(f"suite: {len(mutants)} mutants of {total}, {len(results) - len(resumed)} argued equivalent "
+              f"(not run), {len(resumed)} from --resume; the unmutated suite {original['seconds']:.0f} s "
+              f"({time.perf_counter() - start:.0f} s)", flush=True)
         tasks = [{**schema_base, "mutant": m.to_dict() | {"offset": m.offset},
                   "schema_index": plan.index.get(m.id)} for m in mutants if m.id not in results]
         with _executor(args.scheduler, args.jobs) as client:
