@@ -364,6 +364,8 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
            ("winoadder_core.v", "wire [4*WVA-1:0] row = va[4*WVA*r +: 4*WVA];", "[4*WVA-1:0]"),
            ("adder_pe_direct.v", "input [16*WA-1:0] in_tile,", "[16*WA-1:0]"),
            ("adder_pe_direct.v", "input [P*9*WG-1:0] in_w,", "[P*9*WG-1:0]"),
+           ("adder_pe_direct.v", "wire [P*4*WS-1:0] drain;", "[P*4*WS-1:0]"),
+           ("adder_pe_direct.v", "reg [4*WO-1:0] out_q;", "[4*WO-1:0]"),
            ("output_transform.v", "input [4*WS-1:0] s0,  // row a of S: S[a][b] at [WS*b +: WS], signed",
             "[4*WS-1:0]"),
            *(("output_transform.v", f"input [4*WS-1:0] s{a},", "[4*WS-1:0]") for a in (1, 2, 3)))
