@@ -511,14 +511,21 @@ def _operators():
 
 def run(args) -> int:
     from fixedpoint.errors import UsageError
+    from fixedpoint.safeio import resolve_file_target
 
     if args.jobs < 1:
-        raise UsageError(f"jobs: must be at least 1, got {args.jobs}")
+        raise UsageError(f"--jobs: must be at least 1, got {args.jobs}")
     if args.mutants < 0:
-        raise UsageError(f"mutants: must be 0 (all) or a positive count, got {args.mutants}")
+        raise UsageError(f"--mutants: must be 0 (all) or a positive count, got {args.mutants}")
     operators = _parse_operators(args.operators)
     if (args.rescore or args.resume) and not args.suite:
-        raise UsageError(f"{'rescore' if args.rescore else 'resume'}: only with --suite")
+        raise UsageError(f"{'--rescore' if args.rescore else '--resume'}: only with --suite")
+    if args.suite and args.directory:
+        raise UsageError(f"DIR: --suite grades the RTL tests, not a set; drop {args.directory} or --suite")
+    if args.suite and args.minimize:
+        raise UsageError("--minimize: only for a vector set, not with --suite")
+    if args.json:  # checked before hours of grading, not when the report is written
+        resolve_file_target(args.json, "--json")
     if args.suite:
         from winoadder.hw.grade_suite import rescore, run_suite
 
@@ -529,9 +536,9 @@ def run(args) -> int:
 
     vset = load_checked(args.directory, (args.sim,))
     if args.minimize and Path(args.minimize).exists() and any(Path(args.minimize).iterdir()):
-        raise UsageError(f"minimize: {args.minimize} is not empty")
+        raise UsageError(f"--minimize: {args.minimize} is not empty")
     if args.minimize and vset.top != "winoadder_core":
-        raise UsageError("minimize: only winoadder_core sets can be minimized")
+        raise UsageError("--minimize: only winoadder_core sets can be minimized")
     try:
         with _executor(args.scheduler, args.jobs) as client:
             report = grade(vset, sim=args.sim, jobs=args.jobs, sample=args.mutants, seed=args.seed,
@@ -559,10 +566,15 @@ def _parse_operators(spec: str) -> tuple[str, ...]:
     valid = _operators()
     if spec == "all":
         return valid
-    names = tuple(s.strip() for s in spec.split(",") if s.strip())
+    names = tuple(s.strip() for s in spec.split(","))
+    allowed = f"valid: all, {', '.join(valid)}"
+    if not all(names):
+        raise UsageError(f"--operators: an empty item in {spec!r}; {allowed}")
     bad = [n for n in names if n not in valid]
-    if bad or not names:
-        raise UsageError(f"operators: unknown {', '.join(bad) or '(none)'}; valid: all, {', '.join(valid)}")
+    if bad:
+        raise UsageError(f"--operators: unknown {', '.join(bad)}; {allowed}")
+    if len(set(names)) != len(names):
+        raise UsageError(f"--operators: a repeated item in {spec!r}; {allowed}")
     return names
 
 

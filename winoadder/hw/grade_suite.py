@@ -115,10 +115,10 @@ def resume_rows(path: str, mutants: list, seed: int) -> dict[str, dict]:
         report = json.loads(Path(path).read_text())
         rows, earlier_seed = report["mutants"], report["seed"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"resume: {path} is not a grade --suite report ({exc})") from None
+        raise UsageError(f"--resume: {path} is not a grade --suite report ({exc})") from None
     prefix = {m.id for m in mutants[:len(rows)]}
     if earlier_seed != seed or {r.get("id") for r in rows} != prefix:
-        raise UsageError(f"resume: {path} is not the first {len(rows)} mutants of this draw (seed {seed}, "
+        raise UsageError(f"--resume: {path} is not the first {len(rows)} mutants of this draw (seed {seed}, "
                          "the same RTL): grade without --resume")
     return {r["id"]: {k: v for k, v in r.items() if k not in ("id", "file", "line", "operator", "original",
                                                               "replacement", "description")} for r in rows}
@@ -243,11 +243,11 @@ def rescore(path: str, json_path: str | None) -> int:
         report = json.loads(Path(path).read_text())
         rows = report["mutants"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"rescore: {path} is not a grade --suite report ({exc})") from None
+        raise UsageError(f"--rescore: {path} is not a grade --suite report ({exc})") from None
     everyone = {m.id: m for m in rtl_mutants(RTL_DIR)}
     unknown = [r["id"] for r in rows if r.get("id") not in everyone]
     if unknown:
-        raise UsageError(f"rescore: {path} names {len(unknown)} mutants the current RTL does not have "
+        raise UsageError(f"--rescore: {path} names {len(unknown)} mutants the current RTL does not have "
                          f"(e.g. {unknown[0]}): grade it again")
     argued = {r["id"]: _equivalent(RTL_DIR, everyone[r["id"]], None) for r in rows}
     for r in rows:
