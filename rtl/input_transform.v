@@ -4,8 +4,10 @@
 // event-driven simulator. V[i][j] = sum_b BT[j][b] T[i][b] with T[i][b] = sum_a BT[i][a] d[a][b] (separable: the
 // 16 T are computed once, then V from them; 32 add/sub for both presets).
 // BT holds the sign pattern of B^T: entry [i][j] at bits [2(4i+j)+1 : 2(4i+j)], 00 = 0, 01 = +1,
-// 11 = -1; each coefficient is a constant, so a zero term costs nothing. Sums are computed modulo 2^WE
-// (WE >= WV), signed even for unsigned activations; the exact V fits in WV bits.
+// 11 = -1; each coefficient is a constant, so a zero term costs nothing. Sums are computed modulo 2^WV,
+// signed even for unsigned activations: the exact V fits in WV bits (the contract's WV, which every
+// DatapathConfig gives as at least WA + 2), so the low WV bits of every operand give it exactly, whatever
+// the intermediate sums do.
 module input_transform #(
     parameter WA = 8,
     parameter A_SIGNED = 1,
@@ -13,17 +15,14 @@ module input_transform #(
     parameter BT = 32'hC4341431
 ) (
     input [16*WA-1:0] d,
-    output [16*WV-1:0] v
+    output reg [16*WV-1:0] v
 );
-    // Working width: at least WV, and wide enough to hold an activation as a signed value.
-    localparam WE = (WV > WA) ? WV : WA + 1;
-
 // d[a][b] as a signed value (unsigned activations get a zero sign bit); a coefficient of B^T; x times
-// a coefficient (code) of B^T. Every operand is signed, so each sum is evaluated in WE bits with its
-// operands sign-extended.
+// a coefficient (code) of B^T. Every operand is signed, so each sum is evaluated in WV bits (or WA + 1,
+// then truncated) with its operands sign-extended.
 `define IT_D(a, b) ((A_SIGNED != 0) ? $signed(d_row[a][WA*(b) +: WA]) : $signed({1'b0, d_row[a][WA*(b) +: WA]}))
 `define IT_BT(i, a) BT[2*(4*(i)+(a)) +: 2]
-`define IT_TERM(code, x) (((code) == 2'b01) ? (x) : ((code) == 2'b11) ? -(x) : $signed({WE{1'b0}}))
+`define IT_TERM(code, x) (((code) == 2'b01) ? (x) : ((code) == 2'b11) ? -(x) : $signed({WV{1'b0}}))
 // T[i][b] = sum_a BT[i][a] d[a][b], kept in t[4i + b]
 `define IT_T(i, b) t[4*(i)+(b)] = `IT_TERM(`IT_BT(i, 0), `IT_D(0, b)) + `IT_TERM(`IT_BT(i, 1), `IT_D(1, b)) \
                                 + `IT_TERM(`IT_BT(i, 2), `IT_D(2, b)) + `IT_TERM(`IT_BT(i, 3), `IT_D(3, b));
@@ -35,13 +34,10 @@ module input_transform #(
     // T, in memories (an event-driven simulator reads a memory word without the signal lookup a reg
     // costs, so the tile is read once a row and each T once a term).
     reg [4*WA-1:0] d_row [0:3];
-    reg signed [WE-1:0] t [0:15];
-    // The tile (WE bits an element), written with one assignment of the whole tile: one event on v
-    // per change of d.
-    /* verilator lint_off UNUSEDSIGNAL */  // WE > WV: the high bits of each element are not output
-    reg [16*WE-1:0] v_wide;
-    /* verilator lint_on UNUSEDSIGNAL */
-    /* verilator lint_off WIDTH */  // the signed terms are sign-extended to WE bits
+    reg signed [WV-1:0] t [0:15];
+    // v (WV bits an element) is written with one assignment of the whole tile: one event on v per
+    // change of d.
+    /* verilator lint_off WIDTH */  // the signed terms are sign-extended to WV bits
     always @(d) begin
             d_row[0] = d[0 +: 4*WA];
             d_row[1] = d[4*WA +: 4*WA];
@@ -51,7 +47,7 @@ module input_transform #(
             `IT_T(1, 0) `IT_T(1, 1) `IT_T(1, 2) `IT_T(1, 3)
             `IT_T(2, 0) `IT_T(2, 1) `IT_T(2, 2) `IT_T(2, 3)
             `IT_T(3, 0) `IT_T(3, 1) `IT_T(3, 2) `IT_T(3, 3)
-            v_wide = {
+            v = {
                 `IT_V(15),
                 `IT_V(14),
                 `IT_V(13),
@@ -71,15 +67,6 @@ module input_transform #(
             };
     end
     /* verilator lint_on WIDTH */
-
-    generate
-        if (WE == WV) begin : g_exact
-            assign v = v_wide;
-        end else begin : g_low  // the low WV bits of each element
-            assign v = {v_wide[WE*15 +: WV], v_wide[WE*14 +: WV], v_wide[WE*13 +: WV], v_wide[WE*12 +: WV], v_wide[WE*11 +: WV], v_wide[WE*10 +: WV], v_wide[WE*9 +: WV], v_wide[WE*8 +: WV],
-                        v_wide[WE*7 +: WV], v_wide[WE*6 +: WV], v_wide[WE*5 +: WV], v_wide[WE*4 +: WV], v_wide[WE*3 +: WV], v_wide[WE*2 +: WV], v_wide[WE*1 +: WV], v_wide[WE*0 +: WV]};
-        end
-    endgenerate
 
 `undef IT_V
 `undef IT_T

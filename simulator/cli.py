@@ -63,22 +63,22 @@ def _load_array(path: str, option: str):
     return np.array(mapped)
 
 
-def _activations(x, cfg, stats):
+def _activations(x, cfg, stats, option: str = "--input"):
     import numpy as np
 
     from fixedpoint import CastStats, Overflow, from_float
 
     if x.ndim not in (3, 4):
-        raise UsageError(f"--input: expected shape (N, C, H, W) or (C, H, W), got {x.shape}")
+        raise UsageError(f"{option}: expected shape (N, C, H, W) or (C, H, W), got {x.shape}")
     if x.dtype.kind in "iu":
         if x.dtype == np.uint64 and int(x.max()) > np.iinfo(np.int64).max:
-            raise UsageError(f"--input: raw value {int(x.max())} outside act_fmt {cfg.act_fmt} "
+            raise UsageError(f"{option}: raw value {int(x.max())} outside act_fmt {cfg.act_fmt} "
                              f"[{cfg.act_fmt.min_raw}, {cfg.act_fmt.max_raw}]")
         raw = x.astype(np.int64)
         lo, hi = int(raw.min()), int(raw.max())
         if lo < cfg.act_fmt.min_raw or hi > cfg.act_fmt.max_raw:
             raise UsageError(
-                f"--input: raw values [{lo}, {hi}] outside act_fmt {cfg.act_fmt} "
+                f"{option}: raw values [{lo}, {hi}] outside act_fmt {cfg.act_fmt} "
                 f"[{cfg.act_fmt.min_raw}, {cfg.act_fmt.max_raw}]"
             )
     elif x.dtype.kind == "f":
@@ -86,10 +86,10 @@ def _activations(x, cfg, stats):
         try:
             raw = from_float(x, cfg.act_fmt, cfg.rounding, Overflow.SAT, stats=cast_stats)
         except ValueError as exc:
-            raise UsageError(f"--input: {exc}") from None
+            raise UsageError(f"{option}: {str(exc).removeprefix('x: ')}") from None
         stats.update(overflows=cast_stats.overflows, zeroed=cast_stats.zeroed)
     else:
-        raise UsageError(f"--input: expected integer or float values, got dtype {x.dtype}")
+        raise UsageError(f"{option}: expected integer or float values, got dtype {x.dtype}")
     return raw if raw.ndim == 4 else raw[None]
 
 
@@ -104,7 +104,7 @@ def _weights(w, cfg, stats):
         try:
             u = prepare_weights(w, cfg, stats=cast_stats)
         except ValueError as exc:
-            raise UsageError(f"--weights: {str(exc).removeprefix('x: ')}") from None
+            raise UsageError(f"--weights: {str(exc).removeprefix('x: ').removeprefix('weights: ')}") from None
         stats.update(overflows=cast_stats.overflows, zeroed=cast_stats.zeroed)
         return u
     if w.ndim == 4 and w.shape[2:] == (4, 4):
@@ -148,10 +148,32 @@ def layer_bytes(x_shape, u_shape, padding: int) -> int:
     return 8 * (2 * n * c * hp * wp + 3 * 16 * tiles * c + 4 * tiles * o + 2 * 16 * o * c)
 
 
+def check_layer(x_shape, u_shape, cfg, padding: int, x_option: str = "--input") -> None:
+    """A layer of raw activations (N,C,H,W) and U (O,C,4,4) that ``cfg`` can run at ``padding``, within
+    the memory budget (shared by ``simulate`` and ``vectors --from-layer``)."""
+    from fixedpoint import budget
+
+    if u_shape[1] != x_shape[1]:
+        raise UsageError(f"--weights: {u_shape[1]} input channels, but {x_option} has {x_shape[1]}")
+    if x_shape[1] > cfg.max_channels:
+        raise UsageError(
+            f"{x_option}: {x_shape[1]} channels exceed the config's max_channels={cfg.max_channels}"
+        )
+    if min(x_shape[2:]) + 2 * padding < 3:
+        raise UsageError(f"--padding: an input of {x_shape[2]}x{x_shape[3]} needs padding >= "
+                         f"{(3 - min(x_shape[2:]) + 1) // 2} for a 3x3 kernel")
+    budget.check(layer_bytes(x_shape, u_shape, padding), option="--padding" if padding > 1 else x_option,
+                 what=f"the layer {tuple(x_shape)} -> {u_shape[0]} channels, padding {padding}")
+
+
 def _print_family(matrices: str) -> int:
     from simulator.transforms import format_family, resolve, sign_flip_family
 
-    print(format_family(sign_flip_family(resolve(matrices))))
+    try:
+        transform = resolve(matrices)
+    except ValueError as exc:
+        raise UsageError(f"--family: {str(exc).removeprefix('matrices: ')}") from None
+    print(format_family(sign_flip_family(transform)))
     return 0
 
 
@@ -174,7 +196,6 @@ def run(args) -> int:
             raise UsageError(f"--config: {exc}") from None
     else:
         cfg = DatapathConfig.default()
-    from fixedpoint import budget
     from fixedpoint.safeio import resolve_file_target
 
     out_path = Path(args.out)
@@ -183,17 +204,7 @@ def run(args) -> int:
     x_file = _load_array(args.input, "--input")
     x = _activations(x_file, cfg, input_counts)
     u = _weights(_load_array(args.weights, "--weights"), cfg, weight_counts)
-    if u.shape[1] != x.shape[1]:
-        raise UsageError(f"--weights: {u.shape[1]} input channels, but --input has {x.shape[1]}")
-    if x.shape[1] > cfg.max_channels:
-        raise UsageError(
-            f"--input: {x.shape[1]} channels exceed the config's max_channels={cfg.max_channels}"
-        )
-    if min(x.shape[2:]) + 2 * args.padding < 3:
-        raise UsageError(f"--padding: an input of {x.shape[2]}x{x.shape[3]} needs padding >= "
-                         f"{(3 - min(x.shape[2:]) + 1) // 2} for a 3x3 kernel")
-    budget.check(layer_bytes(x.shape, u.shape, args.padding), option="--padding" if args.padding > 1
-                 else "--input", what=f"the layer {x.shape} -> {u.shape[0]} channels, padding {args.padding}")
+    check_layer(x.shape, u.shape, cfg, args.padding)
     result = conv_layer(cfg, x, u, padding=args.padding, exact_stats=args.stats)
     for name, counts in (("input", input_counts), ("weights", weight_counts)):
         if counts:

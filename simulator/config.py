@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fixedpoint import strictjson
 from fixedpoint.fmt import MAX_WIDTH, Fmt
 from fixedpoint.modes import Overflow, Rounding
 from simulator.transforms import PRESETS, Transform, resolve
@@ -345,7 +346,7 @@ class DatapathConfig:
             missing = "is not a file" if path.exists() else "does not exist"
             raise ValueError(f"config: {path} {missing}")
         try:
-            data = json.loads(path.read_bytes().decode("utf-8"))
+            data = strictjson.loads(path.read_bytes().decode("utf-8"))
         except json.JSONDecodeError as exc:
             raise ValueError(f"config: {path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
         except (UnicodeDecodeError, RecursionError):

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fixedpoint import strictjson
+
 ADDER_ENTRIES = (-1, 0, 1)
 
 
@@ -199,7 +201,7 @@ class Transform:
             except UnicodeDecodeError:
                 raise ValueError(f"matrices: {source} is not UTF-8 JSON text") from None
         try:
-            data = json.loads(text)
+            data = strictjson.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"matrices: not valid JSON{where} ({exc.msg} at line {exc.lineno})") from None
         except RecursionError:

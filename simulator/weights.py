@@ -8,6 +8,7 @@ from fixedpoint import CastStats, Overflow, from_float
 from simulator.config import DatapathConfig
 
 WEIGHT_OVERFLOW = Overflow.SAT
+MAX_KERNEL = 2.0**1000  # |g| beyond it could overflow G g Gᵀ in float64; any u_fmt saturates far below
 
 
 def prepare_weights(g, cfg: DatapathConfig, stats: CastStats | None = None) -> np.ndarray:
@@ -21,6 +22,12 @@ def prepare_weights(g, cfg: DatapathConfig, stats: CastStats | None = None) -> n
         raise ValueError(f"weights: expected float kernels of shape (O, C, 3, 3), got {g.shape}")
     if g.dtype.kind not in "fiu":
         raise ValueError(f"weights: expected real numbers, got dtype {g.dtype}")
+    g = g.astype(np.float64)
+    bad = ~np.isfinite(g) | (np.abs(g) > MAX_KERNEL)  # checked before G g Gᵀ could overflow to inf/NaN
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"weights: {int(bad.sum())} values are NaN, infinite or beyond ±2^1000, first at "
+                         f"index {first}")
     G = cfg.transform.G_float
-    U = G @ g.astype(np.float64) @ G.T
+    U = G @ g @ G.T
     return from_float(U, cfg.u_fmt, cfg.weight_rounding, WEIGHT_OVERFLOW, stats=stats)

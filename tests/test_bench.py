@@ -85,8 +85,8 @@ def test_timing_returns_positive_seconds_per_call():
 def test_parse_only_keeps_canonical_order_and_rejects_unknown_names():
     assert bench.parse_only(None) == ["fixedpoint", "grade", "layer", "rtl", "vectors", "explore"]
     assert bench.parse_only("vectors, fixedpoint") == ["fixedpoint", "vectors"]
-    valid = "fixedpoint,grade,layer,rtl,vectors,explore"
-    with pytest.raises(UsageError, match=f"--only: unknown suite gpu; valid: {valid}"):
+    valid = "fixedpoint, grade, layer, rtl, vectors, explore"
+    with pytest.raises(UsageError, match=f"--only: unknown suite 'gpu'; valid: {valid}"):
         bench.parse_only("fixedpoint,gpu")
     with pytest.raises(UsageError, match="--only"):
         bench.parse_only(",")

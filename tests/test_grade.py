@@ -118,6 +118,32 @@ def test_grade_bad_inputs_exit_2_and_leave_the_set(small_set, tmp_path, monkeypa
     assert _digest(directory) == before
 
 
+def test_grade_options_are_checked_before_any_grading(small_set, tmp_path, monkeypatch, capsys):
+    """Each bad option is named in one line, exit 2, before a mutant runs; nothing is written."""
+    directory = tmp_path / "set"
+    shutil.copytree(small_set, directory)
+    before = _digest(directory)
+    monkeypatch.setattr(grade, "grade", lambda *a, **k: pytest.fail("graded despite a bad option"))
+    (tmp_path / "adir").mkdir()
+    cases = [
+        (["--suite", str(directory)], "DIR:"),
+        (["--suite", "--minimize", str(tmp_path / "m")], "--minimize:"),
+        ([str(directory), "--json", str(tmp_path / "adir")], "--json:"),
+        ([str(directory), "--json", str(tmp_path / "missing" / "r.json")], "--json:"),
+        ([str(directory), "--operators", "arith,,compare"], "--operators:"),
+        ([str(directory), "--operators", "arith,arith"], "--operators:"),
+        ([str(directory), "--operators", "nosuch"], "--operators:"),
+        ([str(directory), "--jobs", "0"], "--jobs:"),
+        ([str(directory), "--resume", "r.json"], "--resume:"),
+    ]
+    for argv, field in cases:
+        assert main(["grade", *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert field in err and err.count("\n") == 1 and "Traceback" not in err, (argv, err)
+    assert _digest(directory) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir", "set"]
+
+
 def _parse_vcd(path):
     """{signal name: [(time, value bits)]} of a VCD (scalars and vectors), times in the file's unit."""
     codes, changes, t = {}, {}, 0

@@ -5,6 +5,7 @@ import random
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -208,10 +209,151 @@ def test_suite_campaign_plumbing(tmp_path, monkeypatch, capsys):
     out = tmp_path / "suite.json"
     assert main(["grade", "--suite", "--mutants", "6", "--seed", "2", "--jobs", "1", "--json", str(out)]) == 0
     report = json.loads(out.read_text())
-    assert report["mutants_graded"] == 6 and report["counts"]["killed"] == 6
+    assert report["mutants_graded"] == 6 and report["counts"]["killed"] + report["counts"]["equivalent"] == 6
     assert report["score"] == 1.0 and report["score_95"][1] == 1.0
     originals = [t for t in seen if t["mutant"] is None]
     assert [t.get("schema_index") for t in originals] == [None, 0]  # the RTL, then the schema at id 0
     mutants = [t for t in seen if t["mutant"] is not None]
-    assert len(mutants) == 6 and report["on_schema"] == sum(t["schema_index"] is not None for t in mutants)
+    assert len(mutants) == report["counts"]["killed"]
+    assert report["on_schema"] == sum(t["schema_index"] is not None for t in mutants)
     assert "95 % interval" in capsys.readouterr().out
+
+
+def test_suite_skips_only_unconditionally_argued_mutants(tmp_path, monkeypatch):
+    """grade --suite (every mutant, the pytest run replaced): a mutant argued equivalent for every
+    configuration (an EQUIVALENT entry without a condition) is reported equivalent with its argument and
+    never run; every other one runs, in the seeded random order of the draw, and the score leaves the
+    equivalent ones out."""
+    from winoadder.hw import grade_suite
+    from winoadder.hw.grade import EQUIVALENT
+
+    ran = []
+
+    def fake(task):
+        if task["mutant"] is not None:
+            ran.append(task["mutant"]["id"])
+            return {"status": "killed" if len(ran) % 5 else "survived", "seconds": 0.0}
+        return {"status": "survived", "seconds": 1.0}
+
+    monkeypatch.setattr(grade_suite, "run_suite_mutant", fake)
+    out = tmp_path / "suite.json"
+    assert main(["grade", "--suite", "--jobs", "1", "--seed", "3", "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    rows = {r["id"]: r for r in report["mutants"]}
+    everyone = rtl_mutants(RTL_DIR)
+    unconditional, on_parameters, conditional = {}, set(), set()
+    for m in everyone:
+        text = (RTL_DIR / m.file).read_text()
+        key = (m.file, text.splitlines()[m.line - 1].strip(), m.apply(text).splitlines()[m.line - 1].strip())
+        if key in EQUIVALENT and EQUIVALENT[key][1] is None:
+            unconditional[m.id] = EQUIVALENT[key][0]
+        elif key in EQUIVALENT and getattr(EQUIVALENT[key][1], "parameters_only", False):
+            on_parameters.add(m.id)  # t one bit narrower: it fits for every drawn configuration
+        elif key in EQUIVALENT:
+            conditional.add(m.id)  # conditions on the set's data (coverage): they run
+    assert unconditional and on_parameters and conditional
+    equivalent = {i: r["reason"] for i, r in rows.items() if r["status"] == "equivalent"}
+    assert equivalent.keys() == unconditional.keys() | on_parameters
+    assert all(equivalent[i] == argument for i, argument in unconditional.items())
+    assert all(equivalent[i].endswith("(for every configuration the RTL tests draw)") for i in on_parameters)
+    assert conditional <= set(ran) and not equivalent.keys() & set(ran)
+    assert ran == [m.id for m in grade_suite.draw(everyone, 0, 3) if m.id not in equivalent]
+    assert grade_suite.draw(everyone, 40, 3) == grade_suite.draw(everyone, 0, 3)[:40]  # a prefix
+    counts = report["counts"]
+    assert counts["equivalent"] == len(equivalent) and counts["killed"] + counts["survived"] == len(ran)
+    assert report["score"] == pytest.approx(counts["killed"] / len(ran), abs=1e-6)
+
+
+def test_suite_rescore_applies_arguments_written_after_the_run(tmp_path, monkeypatch):
+    """--rescore: a survivor of a suite report that an argument written since covers becomes equivalent
+    (marked argued after the run), the score is recomputed, nothing runs; a killed mutant an argument
+    covers is listed as refuting it; a file that is no suite report is exit 2."""
+    from winoadder.hw import grade_suite
+    from winoadder.hw.grade import EQUIVALENT
+
+    monkeypatch.setattr(grade_suite, "run_suite_mutant", lambda task: {"status": "survived", "seconds": 0.0})
+    out, rescored = tmp_path / "suite.json", tmp_path / "rescored.json"
+    sample = ["--mutants", "30", "--seed", "5", "--jobs", "1"]
+    assert main(["grade", "--suite", *sample, "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    first, second = report["survivors"][:2]
+    by_id = {m.id: m for m in rtl_mutants(RTL_DIR)}
+    for row in (first, second):
+        m = by_id[row["id"]]
+        text = (RTL_DIR / m.file).read_text()
+        key = (m.file, text.splitlines()[m.line - 1].strip(), m.apply(text).splitlines()[m.line - 1].strip())
+        monkeypatch.setitem(EQUIVALENT, key, ("argued in this test", None))
+    for row in report["mutants"]:
+        if row["id"] == second["id"]:
+            row.update(status="killed", by=["test_rtl_smoke"])
+    out.write_text(json.dumps(report))
+    monkeypatch.setattr(grade_suite, "run_suite_mutant", None)  # nothing may run
+    assert main(["grade", "--suite", "--rescore", str(out), "--json", str(rescored)]) == 0
+    again = json.loads(rescored.read_text())
+    rows = {r["id"]: r for r in again["mutants"]}
+    assert rows[first["id"]]["status"] == "equivalent" and rows[first["id"]]["argued_after_run"]
+    assert [r["id"] for r in again["contradicted"]] == [second["id"]]
+    counts = again["counts"]
+    assert counts["equivalent"] == report["counts"]["equivalent"] + 1
+    assert (counts["killed"], counts["survived"]) == (1, report["counts"]["survived"] - 2)
+    assert main(["grade", "--suite", "--rescore", str(tmp_path / "none.json")]) == 2
+
+
+def test_suite_resume_runs_only_the_rest_of_the_draw(tmp_path, monkeypatch):
+    """--resume: a larger sample of the same draw keeps an earlier run's verdicts and runs only the mutants
+    after them; a report of another draw is refused (exit 2)."""
+    from winoadder.hw import grade_suite
+
+    ran = []
+
+    def fake(task):
+        if task["mutant"] is not None:
+            ran.append(task["mutant"]["id"])
+        return {"status": "survived" if task["mutant"] is None else "killed", "seconds": 0.0}
+
+    monkeypatch.setattr(grade_suite, "run_suite_mutant", fake)
+    first, both = tmp_path / "first.json", tmp_path / "both.json"
+    assert main(["grade", "--suite", "--mutants", "10", "--seed", "6", "--jobs", "1", "--json", str(first)]) \
+        == 0
+    earlier = set(ran)
+    ran.clear()
+    assert main(["grade", "--suite", "--mutants", "16", "--seed", "6", "--jobs", "1", "--resume", str(first),
+                 "--json", str(both)]) == 0
+    draw = [m.id for m in grade_suite.draw(rtl_mutants(RTL_DIR), 16, 6)]
+    report = json.loads(both.read_text())
+    argued = {r["id"] for r in report["mutants"] if r["status"] == "equivalent"}
+    assert ran == [i for i in draw[10:] if i not in argued] and not earlier & set(ran)
+    assert report["mutants_graded"] == 16 and report["resumed"]["mutants"] == 10
+    assert main(["grade", "--suite", "--mutants", "16", "--seed", "7", "--jobs", "1", "--resume", str(first),
+                 "--json", str(tmp_path / "other.json")]) == 2
+
+
+def test_every_equivalent_argument_names_a_mutant_of_the_rtl():
+    """EQUIVALENT is keyed on exact line text: an edit of the RTL must not leave an argument behind (it would
+    silently stop applying)."""
+    from winoadder.hw.grade import EQUIVALENT
+
+    keys = set()
+    for m in rtl_mutants(RTL_DIR):
+        text = (RTL_DIR / m.file).read_text()
+        line = m.line - 1
+        keys.add((m.file, text.splitlines()[line].strip(), m.apply(text).splitlines()[line].strip()))
+    assert not set(EQUIVALENT) - keys
+
+
+def test_suite_runs_the_icarus_tests_before_the_verilator_tests():
+    """The suite's pytest order under winoadder.hw.suite_order: every test of the suite, the Verilator ones
+    last (a mutant an Icarus test kills builds nothing with Verilator)."""
+    from winoadder.hw.grade_suite import ORDER_PLUGIN, SUITE, checkout_root
+    from winoadder.hw.suite_order import uses_verilator
+
+    def collect(*plugin):
+        command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *plugin,
+                   *SUITE]
+        proc = subprocess.run(command, capture_output=True, text=True, cwd=checkout_root(), check=True)
+        return [line for line in proc.stdout.splitlines() if "::" in line]
+
+    ordered, plain = collect("-p", ORDER_PLUGIN), collect()
+    assert sorted(ordered) == sorted(plain) and ordered != plain
+    flags = [uses_verilator(t) for t in ordered]
+    assert any(flags) and not all(flags) and flags == sorted(flags)

@@ -712,3 +712,293 @@ def test_library_refuses_coercions():
         run_stream(SMALL, d, u, [2, 0], [0, 1])
     with pytest.raises(ValueError, match="^x: expected raw integers"):
         pack_hex(np.full((1, 1), 1.5), Field("x", (1,), 8, True))
+
+
+# ------------------------------------------------------------- findings of hostile pass 2 (newer commands)
+
+
+def test_no_option_keeps_a_bare_int_or_float_type():
+    """Every numeric option of every command goes through fixedpoint.options (strict, non-negative)."""
+    from winoadder.cli import build_parser
+
+    root = build_parser()
+    commands = next(a for a in root._actions if a.dest == "command").choices
+    loose = [f"{name} {'/'.join(a.option_strings)}" for name, sub in commands.items()
+             for a in sub._actions if a.type in (int, float)]
+    assert loose == []
+
+
+BARE_NUMBER_CASES = {
+    "tune --lanes": lambda v: ["tune", "--model", "wino_balanced", "--lanes", v],
+    "tune --margin": lambda v: ["tune", "--model", "wino_balanced", "--margin", v],
+    "tune --workers": lambda v: ["tune", "--model", "wino_balanced", "--workers", v],
+    "explore --freq": lambda v: ["explore", "--freq", v],
+    "grade --seed": lambda v: ["grade", "/nonexistent", "--seed", v],
+    "grade --timeout": lambda v: ["grade", "/nonexistent", "--timeout", v],
+    "grade --jobs": lambda v: ["grade", "/nonexistent", "--jobs", v],
+    "vectors --layer": lambda v: ["vectors", "--from-model", "wino_balanced-p1", "--layer", v,
+                                  "--out", "/dev/null/x"],
+    "vectors --images": lambda v: ["vectors", "--from-model", "wino_balanced-p1", "--images", v,
+                                   "--out", "/dev/null/x"],
+    "vectors --padding": lambda v: ["vectors", "--padding", v, "--out", "/dev/null/x"],
+    "prove --depth": lambda v: ["prove", "--depth", v],
+    "prove --timeout": lambda v: ["prove", "--timeout", v],
+    "synth --activity-images": lambda v: ["synth", "--activity", "--activity-images", v],
+}
+
+
+@settings(max_examples=60)
+@given(case=st.sampled_from(sorted(BARE_NUMBER_CASES)),
+       value=st.sampled_from(["1_0", " 5", "5 ", "nan", "inf", "-inf", "-1", "1e400", "0x10", "٣", "", "+",
+                              "1e", "4.0.0", "-0.5"]))
+def test_numbers_that_int_or_float_would_take_are_refused(case, value):
+    """``int('1_0')``, ``float('nan')`` and negatives once started a full tune or grade."""
+    option = case.split()[-1]
+    assert_refused(run_cli(BARE_NUMBER_CASES[case](value)), option)
+
+
+LIST_CASES = {  # option -> (argv builder, valid items)
+    "explore --width": (lambda v: ["explore", "--width", v, "--out", "/dev/null/x"], ["6", "8", "10"]),
+    "explore --matrices": (lambda v: ["explore", "--matrices", v, "--out", "/dev/null/x"],
+                           ["balanced", "lavin"]),
+    "explore --rounding": (lambda v: ["explore", "--rounding", v, "--out", "/dev/null/x"], ["RND", "TRN"]),
+    "explore --pnr": (lambda v: ["explore", "--pnr", v, "--out", "/dev/null/x"], ["ice40", "ecp5"]),
+    "prove --stages": (lambda v: ["prove", "--stages", v, "--depth", "0"], ["align", "requantize"]),
+    "vectors --classes": (lambda v: ["vectors", "--classes", v, "--out", "/dev/null/x"], ["uniform", "relu"]),
+    "study --variants": (lambda v: ["study", "--variants", v, "--out", "/dev/null/x"], ["cnn", "adder"]),
+    "train --schedules": (lambda v: ["train", "--schedules", v, "--out", "/dev/null/x"], ["cosine", "p1"]),
+    "synth --target": (lambda v: ["synth", "--model-only", "--target", v], ["ice40", "generic"]),
+    "synth --widths": (lambda v: ["synth", "--model-only", "--widths", v], ["8", "12"]),
+    "bench --only": (lambda v: ["bench", "--only", v, "--json", "/dev/null/x.json"], ["fixedpoint", "layer"]),
+}
+
+
+@st.composite
+def broken_lists(draw, valid: list[str]) -> str:
+    """An empty list, an empty item, or (for name lists; integer lists are sets) a name given twice."""
+    items = draw(st.lists(st.sampled_from(valid), min_size=1, max_size=3, unique=True))
+    hows = ["empty", "blank", "empty item", "trailing comma"] + ([] if valid[0].isdigit() else ["twice"])
+    how = draw(st.sampled_from(hows))
+    if how == "empty":
+        return ""
+    if how == "blank":
+        return draw(st.sampled_from([" ", ",", " , "]))
+    if how == "twice":
+        items = [*items, draw(st.sampled_from(items))]
+    else:
+        items.insert(len(items) if how == "trailing comma" else draw(st.integers(0, len(items))), "")
+    return ",".join(draw(st.permutations(items)) if how == "twice" else items)
+
+
+@settings(max_examples=80)
+@given(case=st.sampled_from(sorted(LIST_CASES)), data=st.data())
+def test_lists_with_empty_or_repeated_items_are_refused(case, data):
+    """``--stages ''`` once proved every stage, ``--classes uniform,uniform`` and ``--width 8,,8`` ran."""
+    argv, valid = LIST_CASES[case]
+    text = data.draw(broken_lists(valid))
+    assert_refused(run_cli(argv(text)), case.split()[-1])
+
+
+def test_outputs_never_replace_or_remove_inputs(tmp_path, layer_files):
+    d = tmp_path / "d"
+    d.mkdir()
+    shutil.copy(layer_files / "x.npy", d)
+    shutil.copy(layer_files / "w.npy", d)
+    SMALL.save(d / "c.json")
+    before = snapshot(tmp_path)
+    for argv, named in (
+        (["vectors", "--count", "4", "--classes", "uniform", "--config", d / "c.json"], "--config"),
+        (["vectors", "--count", "4", "--config", d / "c.json", "--from-layer", d / "x.npy",
+          "--weights", d / "w.npy"], "--config"),
+    ):
+        line = assert_refused(run_cli([*argv, "--out", d, "--force"]), "--out")
+        assert named in line
+    line = assert_refused(run_cli(["simulate", "--input", d / "x.npy", "--weights", d / "w.npy",
+                                   "--out", d / "x.npy"]), "--out")
+    assert "--input" in line
+    assert snapshot(tmp_path) == before
+
+    from fixedpoint.errors import UsageError
+    from fixedpoint.safeio import write_files
+
+    os.symlink(d / "c.json", tmp_path / "alias.json")
+    with pytest.raises(UsageError, match="written twice"):
+        write_files({d / "c.json": "a", tmp_path / "alias.json": "b"}, option="--out")
+    assert snapshot(tmp_path) == {**before, "alias.json": ("link", str(d / "c.json"))}
+
+
+def test_output_and_cache_paths_are_checked_before_any_work(tmp_path, vector_set):
+    (tmp_path / "f").write_text("mine")
+    os.symlink(tmp_path / "nowhere", tmp_path / "dangling")
+    before = snapshot(tmp_path)
+    bad_dirs = [tmp_path / "f" / "sub", tmp_path / "dangling", "/dev/null"]
+    for bad in bad_dirs:
+        for argv in (["tune", "--model", "wino_balanced", "--out", bad],
+                     ["explore", "--verify", "none", "--out", bad],
+                     ["study", "--out", bad], ["train", "--out", bad],
+                     ["tune", "--model", "wino_balanced", "--cache", bad, "--out", tmp_path / "o"],
+                     ["--cache-dir", bad, "doctor"],
+                     ["verify", vector_set, "--sim", "verilator", "--coverage", bad],
+                     ["verify", vector_set, "--sim", "iverilog", "--waves", bad],
+                     ["prove", "--stages", "align", "--cex-dir", bad]):
+            option = next(a for a in argv if str(a).startswith("--") and argv[argv.index(a) + 1] == bad)
+            assert_refused(run_cli(argv), option)
+    assert_refused(run_cli(["prove", "--stages", "align", "--json", tmp_path]), "--json")
+    assert snapshot(tmp_path) == before
+
+
+def test_prove_refuses_ambiguous_configs_and_incomplete_rtl(tmp_path):
+    for sub_dir, rounding in (("a", "RND"), ("b", "TRN")):
+        (tmp_path / sub_dir).mkdir()
+        SMALL.replace(rounding=rounding).save(tmp_path / sub_dir / "x.json")
+    assert_refused(run_cli(["prove", "--stages", "align", "--config", tmp_path / "a" / "x.json",
+                            "--config", tmp_path / "b" / "x.json"]), "--config")
+    (tmp_path / "rtl").mkdir()
+    assert_refused(run_cli(["prove", "--stages", "align", "--rtl", tmp_path / "rtl"]), "--rtl")
+
+
+def test_truncated_models_name_the_option(tmp_path):
+    from winoadder.paths import MODELS_DIR
+
+    model = tmp_path / "m.npz"
+    model.write_bytes((MODELS_DIR / "wino_balanced-p1.npz").read_bytes()[:3000])
+    assert_refused(run_cli(["tune", "--model", model, "--out", tmp_path / "o"]), "--model")
+    assert_refused(run_cli(["vectors", "--from-model", model, "--out", tmp_path / "o"]), "--from-model")
+    assert sorted(os.listdir(tmp_path)) == ["m.npz"]
+
+
+@settings(max_examples=40)
+@given(key=st.sampled_from(["lanes", "act_fmt", "rounding", "max_channels"]),
+       where=st.sampled_from(["duplicate", "nan", "infinity"]))
+def test_json_with_repeated_keys_or_non_numbers_is_refused(key, where):
+    """``json.loads`` keeps the last of two equal keys and takes NaN: a config read two ways."""
+    good = SMALL.to_dict()
+    text = json.dumps(good)
+    if where == "duplicate":
+        text = text[:-1] + f", {json.dumps(key)}: {json.dumps(good[key])}}}"
+    else:
+        constant = "NaN" if where == "nan" else "-Infinity"
+        text = text.replace(f'"{key}": {json.dumps(good[key])}', f'"{key}": {constant}')
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "c.json").write_text(text)
+        argv = ["vectors", "--config", Path(tmp) / "c.json", "--out", Path(tmp) / "v"]
+        line = assert_refused(run_cli(argv), "--config")
+        assert key in line or "NaN" in line or "Infinity" in line
+        assert os.listdir(tmp) == ["c.json"]
+
+
+def test_non_finite_or_huge_numbers_in_arrays_are_one_line(tmp_path, layer_files):
+    for value in (np.inf, np.nan, 1e302):
+        w = np.zeros((2, 2, 3, 3))
+        w[1, 0, 2, 2] = value
+        np.save(tmp_path / "w.npy", w)
+        line = assert_refused(run_cli(["simulate", "--input", layer_files / "x.npy", "--weights",
+                                       tmp_path / "w.npy", "--out", tmp_path / "y.npy"]), "--weights")
+        assert "(1, 0, 2, 2)" in line
+    images = np.zeros((20, 1, 8, 8))
+    images[3, 0, 1, 1] = 1e300
+    np.savez(tmp_path / "d.npz", images=images, labels=np.zeros(20, dtype=int))
+    assert_refused(run_cli(["study", "--data", tmp_path / "d.npz", "--variants", "cnn", "--schedules",
+                            "p1", "--widths", "4", "--out", tmp_path / "st"]), "--data")
+    assert not (tmp_path / "st").exists()
+
+
+def test_vectors_layer_options_are_bounded_and_named(tmp_path, layer_files):
+    layer = ["vectors", "--from-layer", layer_files / "x.npy", "--weights", layer_files / "w.npy",
+             "--config", tmp_path / "c.json", "--out", tmp_path / "v"]
+    SMALL.save(tmp_path / "c.json")
+    assert_refused(run_cli([*layer, "--padding", "60000"]), "--padding")  # was a bare MemoryError
+    assert_refused(run_cli([*layer, "--top", "adder_pe_direct"]), "--from-layer")
+    np.save(tmp_path / "x3.npy", np.zeros((1, 3, 5, 5)))
+    line = assert_refused(run_cli([*layer[:2], tmp_path / "x3.npy", *layer[3:]]), "--weights")
+    assert "--from-layer" in line
+    assert_refused(run_cli(["vectors", "--from-model", "wino_balanced-p1", "--images", "100000",
+                            "--out", tmp_path / "v"]), "--images")  # was silently cut to the test set
+    assert_refused(run_cli(["vectors", "--from-model", "wino_balanced-p1", "--layer", "7",
+                            "--out", tmp_path / "v"]), "--layer")
+    assert sorted(os.listdir(tmp_path)) == ["c.json", "x3.npy"]
+
+
+def test_a_multi_file_output_is_committed_together_despite_signals(tmp_path, monkeypatch):
+    """SIGTERM between two files of a report once left a new study.json beside an old study.png."""
+    import fixedpoint.safeio as safeio
+    from winoadder.cli import Terminated, _install_signal_handlers, _restore_signal_handlers
+
+    names = ["study.txt", "study.json", "study.png"]
+    for name in names:
+        (tmp_path / name).write_text("old")
+    real_replace = os.replace
+
+    def replace_then_signal(src, dst):
+        real_replace(src, dst)
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives while the renames are still going on
+
+    monkeypatch.setattr(safeio.os, "replace", replace_then_signal)
+    previous = _install_signal_handlers()
+    try:
+        with pytest.raises(Terminated):
+            safeio.write_files({tmp_path / n: "new" for n in names}, option="--out")
+    finally:
+        _restore_signal_handlers(previous)
+    assert {n: (tmp_path / n).read_text() for n in names} == dict.fromkeys(names, "new")
+    assert leftovers(tmp_path) == []
+
+
+def test_an_edited_task_cache_entry_is_recomputed_not_trusted(tmp_path):
+    from winoadder import dask_exec
+
+    key = "ab" + "0" * 62
+    dask_exec.write_cached(tmp_path, key, {"w": 4}, {"accuracy": 0.5})
+    assert dask_exec.read_cached(tmp_path, key) == {"accuracy": 0.5}
+    path = tmp_path / "ab" / f"{key}.json"
+    for edit in ({"accuracy": 0.99}, {"accuracy": "x"}, None):
+        entry = json.loads(path.read_text())
+        if edit is None:
+            del entry["seal"]
+        else:
+            entry["result"] = edit
+        path.write_text(json.dumps(entry))
+        assert dask_exec.read_cached(tmp_path, key) is None
+
+
+def test_small_cli_findings(tmp_path, monkeypatch):
+    code, out, err = run_cli([])
+    assert code == 2 and "usage" in out and len(err.strip().splitlines()) == 1
+    assert_refused(run_cli(["simulate", "--family", "nope"]), "--family")
+    for argv in (["study", "--out", ""], ["tune", "--model", "wino_balanced", "--out", " "],
+                 ["doctor", "--cache-dir", ""], ["--cache-dir", "", "doctor"], ["explore", "--pnr", ""]):
+        assert_refused(run_cli(argv, cwd=tmp_path), "expected a value")  # '' was the current directory
+    assert os.listdir(tmp_path) == []
+    from winoadder.cli import build_parser
+
+    bare = build_parser().parse_args(["verify", "set", "--coverage", "--waves"])  # flags without OUT
+    assert (bare.coverage, bare.waves) == ("", "")
+    monkeypatch.setenv(BUDGET_ENV, "lots")
+    assert_refused(run_cli(["doctor"]), BUDGET_ENV)
+
+
+def test_concurrent_multi_file_commits_do_not_interleave(tmp_path, monkeypatch):
+    """Two runs writing the same report at once: the files all come from one of them."""
+    import threading
+    import time
+
+    import fixedpoint.safeio as safeio
+
+    names = ["a.txt", "b.txt", "c.txt"]
+    real_replace = os.replace
+
+    def slow_replace(src, dst):
+        real_replace(src, dst)
+        if threading.current_thread().name == "slow":
+            time.sleep(0.05)  # the other commit would fit between two renames of this one
+
+    monkeypatch.setattr(safeio.os, "replace", slow_replace)
+    writers = [threading.Thread(target=safeio.write_files, args=({tmp_path / n: w for n in names},),
+                                kwargs={"option": "--out"}, name=w) for w in ("slow", "fast")]
+    writers[0].start()
+    time.sleep(0.02)  # the slow one is between its renames now
+    writers[1].start()
+    for w in writers:
+        w.join()
+    assert len({(tmp_path / n).read_text() for n in names}) == 1
+    assert leftovers(tmp_path) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from fixedpoint.options import int_range
+from simulator.cli import MAX_PADDING
 
 HELP = ("generate test vectors for winoadder_core or adder_pe_direct: $readmemh hex, .npz, manifest with "
         "sha256 and coverage")
@@ -29,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", metavar="W.npy",
                         help="the layer's float kernels (O,C,3,3) or raw U (O,C,4,4), as 'simulate' takes "
                              "them")
-    parser.add_argument("--padding", type=int, default=1, help="the layer's zero padding (default 1)")
+    parser.add_argument("--padding", type=int_range(0, MAX_PADDING), default=1,
+                        help="the layer's zero padding 0..65536 (default 1)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory (created atomically)")
     parser.add_argument("--force", action="store_true", help="replace a non-empty output directory")
 
@@ -50,17 +52,25 @@ def load_config(path):
 def run(args) -> int:
     from tabulate import tabulate
 
+    from fixedpoint.errors import UsageError
+    from fixedpoint.safeio import check_dir_target
+    from simulator.cli import check_layer
     from vectors.coverage import coverage_rows, missed
+    from vectors.generator import parse_classes
     from vectors.manifest import create_vector_set
 
     cfg = load_config(args.config)
+    if args.classes is not None:
+        parse_classes(args.classes, option="--classes")
+    check_dir_target(args.out, "--out", force=args.force)
     layer = getattr(args, "layer_arrays", None)
     if layer is None and (args.from_layer or args.weights):
         layer = load_layer(args.from_layer, args.weights, cfg)
     if layer is not None and args.top != "winoadder_core":
-        from fixedpoint.errors import UsageError
-
-        raise UsageError("from-layer: layer vectors are winoadder_core sets (--top winoadder_core)")
+        raise UsageError("--from-layer: layer vectors are winoadder_core sets (--top winoadder_core)")
+    if layer is not None:
+        check_layer(layer[0].shape, layer[1].shape, cfg, args.padding,
+                    "--from-layer" if args.from_layer else "--from-model")
     if layer is None:
         manifest = create_vector_set(args.out, cfg, count=args.count, seed=args.seed,
                                      classes=args.classes or "random,directed", force=args.force,
@@ -89,29 +99,27 @@ def load_layer(x_path, w_path, cfg):
     from simulator.cli import _load_array
 
     if not x_path or not w_path:
-        raise UsageError("from-layer: --from-layer X.npy and --weights W.npy go together")
-    return load_arrays(_load_array(x_path, "--from-layer"), _load_array(w_path, "--weights"), cfg)
+        raise UsageError("--from-layer: --from-layer X.npy and --weights W.npy go together")
+    return load_arrays(_load_array(x_path, "--from-layer"), _load_array(w_path, "--weights"), cfg,
+                       "--from-layer")
 
 
-def load_arrays(x, w, cfg):
+def load_arrays(x, w, cfg, x_option: str):
     """Raw activations and U from arrays as 'simulate' takes them (floats quantized with the config)."""
     from simulator.cli import _activations, _weights
 
     stats: dict = {}
-    return _activations(x, cfg, stats), _weights(w, cfg, stats)
+    return _activations(x, cfg, stats, x_option), _weights(w, cfg, stats)
 
 
 def create_layer_set(out, cfg, layer, *, count, seed, classes, padding, force):
     """A set whose first class is the layer's transactions (at most ``count``), then ``classes`` if given."""
     from pathlib import Path
 
-    from fixedpoint.errors import UsageError
     from vectors.generator import concatenate, generate, layer_transactions
     from vectors.manifest import write_transactions
 
     out = Path(out)
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise UsageError(f"out: {out} is not empty; pass --force to replace it")
     x_raw, u = layer
     parts = [layer_transactions(cfg, x_raw, u, padding=padding, limit=count)]
     if classes:

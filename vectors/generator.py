@@ -53,9 +53,13 @@ class Transactions:
         return len(self.d)
 
 
-def parse_classes(spec: str | Sequence[str]) -> tuple[str, ...]:
-    """Expand ``random``, ``directed`` and class names (comma separated) into class names, canonical order."""
-    names = [s.strip() for s in spec.split(",")] if isinstance(spec, str) else list(spec)
+def parse_classes(spec: str | Sequence[str], option: str = "classes") -> tuple[str, ...]:
+    """Expand ``random``, ``directed`` and class names (comma separated: no empty items, none twice) into
+    class names, canonical order."""
+    from fixedpoint.options import name_list
+
+    valid = (*GROUPS, *ALL_CLASSES)
+    names = name_list(spec, option, valid, what="class") if isinstance(spec, str) else list(spec)
     chosen: set[str] = set()
     for name in names:
         if name in GROUPS:
@@ -63,10 +67,9 @@ def parse_classes(spec: str | Sequence[str]) -> tuple[str, ...]:
         elif name in ALL_CLASSES:
             chosen.add(name)
         else:
-            valid = ", ".join((*GROUPS, *ALL_CLASSES))
-            raise ValueError(f"classes: unknown class {name!r}; valid: {valid}")
+            raise ValueError(f"{option}: unknown class {name!r}; valid: {', '.join(valid)}")
     if not chosen:
-        raise ValueError("classes: at least one class is required")
+        raise ValueError(f"{option}: at least one class is required")
     return tuple(c for c in ALL_CLASSES if c in chosen)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fixedpoint import strictjson
 from fixedpoint.errors import UsageError
 from fixedpoint.safeio import check_dir_target, write_dir
 from vectors.layout import Field, pack_hex, unpack_hex
@@ -320,7 +321,7 @@ def read_vector_set(directory) -> VectorSet:
     if not path.is_file():
         raise UsageError(f"vectors: {path} not found (is {directory} a vector set from 'winoadder vectors'?)")
     try:
-        manifest = json.loads(path.read_bytes().decode("utf-8"))
+        manifest = strictjson.loads(path.read_bytes().decode("utf-8"))
     except (ValueError, RecursionError) as exc:
         raise UsageError(f"manifest: {path} is not valid UTF-8 JSON ({str(exc).splitlines()[0]})") from None
     if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA:

@@ -103,12 +103,9 @@ def parse_only(text: str | None) -> list[str]:
     """The suites to run, in the canonical order; an unknown name is a UsageError listing the valid ones."""
     if text is None:
         return list(SUITES)
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in SUITES]
-    if unknown or not names:
-        raise UsageError(
-            f"--only: unknown suite {', '.join(unknown) or repr(text)}; valid: {','.join(SUITES)}"
-        )
+    from fixedpoint.options import name_list
+
+    names = name_list(text, "--only", SUITES, what="suite")
     return [n for n in SUITES if n in names]
 
 

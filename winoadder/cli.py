@@ -20,6 +20,8 @@ from pathlib import Path
 from fixedpoint.budget import ENV as MEMORY_ENV
 from fixedpoint.budget import parse_size
 from fixedpoint.errors import UsageError
+from fixedpoint.options import plain_float, plain_int
+from fixedpoint.safeio import check_out_dir, defer_signal, protect_inputs
 from winoadder import __version__
 from winoadder.paths import CACHE_ENV
 
@@ -45,16 +47,41 @@ MEMORY_HELP = "memory budget checked before large allocations, e.g. 16G (default
               "8G; env WINOADDER_MAX_MEMORY)"
 
 
+STRICT_TYPES = {int: plain_int, float: plain_float}
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error on one line and exits 2."""
+    """argparse that reports a usage error on one line and exits 2, and parses numbers strictly."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("allow_abbrev", False)  # --forc is not --force: reject what is not spelled out
         super().__init__(*args, **kwargs)
 
+    def add_argument(self, *args, **kwargs):
+        """A bare ``type=int``/``float`` becomes a non-negative plain decimal (no ``1_0``, ``nan``,
+        ``inf``, `` 5``); options that take negative numbers declare their own range. No option takes an
+        empty or blank value (``--out "$UNSET"`` would otherwise mean the current directory)."""
+        if kwargs.get("action") in (None, "store", "append"):
+            kind = STRICT_TYPES.get(kwargs.get("type"), kwargs.get("type"))
+            optional_value = kwargs.get("nargs") == "?" and "const" in kwargs  # '' is then the bare flag
+            kwargs["type"] = kind if optional_value else _non_blank(kind)
+        return super().add_argument(*args, **kwargs)
+
     def error(self, message):
         sys.stderr.write(f"{self.prog}: error: {message}\n")
         sys.exit(2)
+
+
+def _non_blank(convert):
+    """argparse type: refuse an empty or blank value, then ``convert`` it (None: keep the string)."""
+
+    def parse(text: str):
+        if not str(text).strip():
+            raise argparse.ArgumentTypeError(f"expected a value, got {text!r}")
+        return convert(text) if convert is not None else text
+
+    parse.__name__ = getattr(convert, "__name__", "value")  # argparse names the type in its messages
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"winoadder {__version__}")
     parser.add_argument("--cache-dir", type=Path, help=CACHE_HELP)
     parser.add_argument("--max-memory", metavar="SIZE", help=MEMORY_HELP)
-    common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)  # also accepted after the command
+    common = _Parser(add_help=False)  # also accepted after the command
     common.add_argument("--cache-dir", type=Path, default=argparse.SUPPRESS, help=CACHE_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module_name in SUBCOMMANDS.items():
@@ -85,12 +112,14 @@ class Terminated(KeyboardInterrupt):
 
 
 def _raise_terminated(signum, _frame):
-    raise Terminated(signum)
+    exc = KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
+    if not defer_signal(exc):  # during the renames of a multi-file output it waits for their end
+        raise exc
 
 
 def _install_signal_handlers() -> dict:
     previous = {}
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         try:
             previous[signum] = signal.signal(signum, _raise_terminated)
         except ValueError:  # not the main thread: leave the signals alone
@@ -129,7 +158,7 @@ def _run_environment(args) -> dict[str, str]:
     """The environment variables the global options set for this run (the option wins over the env)."""
     env = {}
     if args.cache_dir is not None:
-        env[CACHE_ENV] = str(args.cache_dir.expanduser().resolve())
+        env[CACHE_ENV] = str(check_out_dir(args.cache_dir.expanduser(), "--cache-dir").resolve())
     if args.max_memory is not None:
         env[MEMORY_ENV] = str(parse_size(args.max_memory, "--max-memory"))
     return env
@@ -141,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except Terminated as exc:
         _restore_signal_handlers(previous)
+        sys.stderr.write(f"winoadder: terminated by signal {exc.signum} before starting; nothing written\n")
         return 128 + exc.signum
     except BaseException:
         _restore_signal_handlers(previous)
@@ -148,12 +178,14 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         _restore_signal_handlers(previous)
         build_parser().print_help()
+        sys.stderr.write(f"winoadder: error: a COMMAND is required, one of {', '.join(SUBCOMMANDS)}\n")
         return 2
-    saved = {}
+    saved, saved_inputs = {}, None
     try:
         for name, value in _run_environment(args).items():
             saved[name] = os.environ.get(name)
             os.environ[name] = value
+        saved_inputs = protect_inputs(named_paths(args))
         return int(args._run(args) or 0)
     except Terminated as exc:
         sys.stderr.write(f"winoadder {args.command}: terminated by signal {exc.signum}; "
@@ -175,6 +207,26 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 os.environ[name] = value
         _restore_signal_handlers(previous)
+        if saved_inputs is not None:
+            protect_inputs(saved_inputs, keep=False)
+
+
+def named_paths(args) -> dict[str, str]:
+    """Every existing path the user named on the command line -> the option that named it.
+
+    The write path refuses to replace one of them through another option (``--out`` equal to
+    ``--input``) or to replace a directory holding one (``vectors --out D --force`` with ``--config
+    D/c.json``): docs/failures.md.
+    """
+    paths = {}
+    for dest, value in vars(args).items():
+        if dest.startswith("_") or dest in ("command", "cache_dir", "max_memory"):
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, (str, Path)) and str(item) and os.path.lexists(item):
+                option = "DIR" if dest == "directory" else "--" + dest.replace("_", "-")
+                paths.setdefault(os.path.realpath(item), option)
+    return paths
 
 
 if __name__ == "__main__":

@@ -56,14 +56,23 @@ def _cache_path(cache_dir: Path, key: str) -> Path:
     return cache_dir / key[:2] / f"{key}.json"
 
 
+def _seal(key: str, result) -> str:
+    """sha256 of the key and the result's canonical JSON: an entry edited by hand (or by a bug, or from
+    another version) no longer matches and is recomputed instead of trusted (docs/failures.md)."""
+    text = json.dumps([key, result], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def read_cached(cache_dir: Path | None, key: str):
-    """The cached result of ``key``, or None (a missing or unreadable entry is recomputed)."""
+    """The cached result of ``key``, or None (a missing, unreadable or altered entry is recomputed)."""
     if cache_dir is None:
         return None
     path = _cache_path(cache_dir, key)
     try:
-        return json.loads(path.read_text())["result"]
-    except (OSError, ValueError, KeyError):
+        entry = json.loads(path.read_text())
+        result = entry["result"]
+        return result if entry["seal"] == _seal(key, result) else None
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
 
 
@@ -76,7 +85,7 @@ def write_cached(cache_dir: Path | None, key: str, task, result) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{key[:8]}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as fh:
-            json.dump({"task": task, "result": result}, fh)
+            json.dump({"task": task, "result": result, "seal": _seal(key, result)}, fh)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

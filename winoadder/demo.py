@@ -13,6 +13,7 @@ import numpy as np
 
 from fixedpoint.errors import UsageError
 from fixedpoint.options import int_range
+from fixedpoint.safeio import check_out_dir, make_out_dir
 
 HELP = "run the whole flow on the defaults: simulate, write vectors, verify on both simulators, study"
 
@@ -98,8 +99,7 @@ def check_options(args: argparse.Namespace) -> None:
     from winoadder.hw.hdl import require_simulator
     from winoadder.ml.study import parse_widths
 
-    if args.out.exists() and not args.out.is_dir():
-        raise UsageError(f"--out: {args.out} exists and is not a directory")
+    check_out_dir(args.out, "--out")
     try:
         cfg = DatapathConfig.load(args.config) if args.config else DatapathConfig.default()
     except ValueError as exc:
@@ -115,10 +115,7 @@ def run(args: argparse.Namespace) -> int:
 
     out: Path = args.out
     check_options(args)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--out: cannot create {out}: {exc.strerror or exc}") from None
+    make_out_dir(out, "--out")
 
     _step("1/4 simulate a layer bit-accurately")
     config = args.config or _sized_config(out, args.seed)

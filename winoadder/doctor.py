@@ -56,15 +56,18 @@ def run(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
     import winoadder
+    from fixedpoint import budget
     from winoadder.paths import cache_dir
 
+    memory = budget.human(budget.limit())  # a malformed $WINOADDER_MAX_MEMORY fails here, before output
     print(f"winoadder {winoadder.__version__} at {Path(winoadder.__file__).parent} "
           f"(Python {platform.python_version()})\n")
     assets = asset_rows()
     print(tabulate(assets, headers=["asset", "directory", "found"]))
     cache = cache_dir()
     state = cache_state(cache)
-    print(f"\ncache directory: {cache} ({state}; --cache-dir or $WINOADDER_CACHE_DIR moves it)\n")
+    print(f"\ncache directory: {cache} ({state}; --cache-dir or $WINOADDER_CACHE_DIR moves it)")
+    print(f"memory budget: {memory} (--max-memory or ${budget.ENV} sets it)\n")
     tools = tool_rows()
     print(tabulate(tools, headers=["tool", "version", "needed by", "install"]))
     missing = [row[0] for row in [*tools, *assets] if "MISSING" in row[1:3]]

@@ -35,6 +35,16 @@ RTL_DIR = Path(os.environ["WINOADDER_RTL_DIR"]) if os.environ.get("WINOADDER_RTL
 MODELS_DIR = package_dir("winoadder.ml", "models")
 
 
+def task_cache(option_value) -> Path:
+    """The Dask task-result cache: ``--cache`` if given, else ``cache_dir()/tasks``; checked before any
+    work (a directory, or creatable in a writable one), so a bad path fails at once naming its option."""
+    from fixedpoint.safeio import check_out_dir
+
+    if option_value is not None:
+        return check_out_dir(option_value, "--cache")
+    return check_out_dir(cache_dir() / "tasks", f"--cache-dir (or ${CACHE_ENV})")
+
+
 def cache_dir() -> Path:
     """The cache root, read at each use: ``$WINOADDER_CACHE_DIR`` (``--cache-dir`` sets it), else the
     platform's user cache directory (platformdirs ignores a relative XDG_CACHE_HOME, as the spec says)."""

@@ -36,6 +36,7 @@ import numpy as np
 from fixedpoint.errors import UsageError
 from fixedpoint.fmt import Fmt
 from fixedpoint.modes import Overflow
+from fixedpoint.safeio import check_out_dir, make_out_dir, resolve_file_target, write_file, write_files
 from simulator import datapath
 from simulator.config import DatapathConfig
 from simulator.rtl_params import channel_term_range, core_latency, rtl_parameters
@@ -704,25 +705,31 @@ def resolve_configs(names: list[str] | None) -> dict[str, DatapathConfig]:
     configs = {}
     for name in names:
         if name in shipped:
-            configs[name] = shipped[name]
+            key, cfg = name, shipped[name]
         elif Path(name).is_file():
-            configs[Path(name).stem] = DatapathConfig.load(name)
+            try:
+                key, cfg = Path(name).stem, DatapathConfig.load(name)
+            except ValueError as exc:
+                raise UsageError(f"--config: {exc}") from None
         else:
             raise UsageError(f"--config: {name!r} is neither a shipped config ({', '.join(shipped)}) "
                              "nor a file")
+        if key in configs:  # rows, proof directories and counterexamples are named by it
+            raise UsageError(f"--config: {key!r} is named twice (configs are told apart by their file "
+                             f"name without .json); rename one of the files")
+        configs[key] = cfg
     return configs
 
 
 def resolve_stages(text: str | None, quick: bool) -> list[str]:
-    if not text:
+    from fixedpoint.options import name_list
+
+    if text is None:
         return list(QUICK_STAGES if quick else DEFAULT_STAGES)
-    stages = [s.strip() for s in text.split(",") if s.strip()]
     aliases = {"channel_accumulate": list(ACCUMULATE)}
     out = []
-    for s in stages:
-        if s not in STAGE_NAMES and s not in aliases:
-            raise UsageError(f"--stages: unknown stage {s!r}; stages: {', '.join(STAGE_NAMES)}")
-        out += aliases.get(s, [s])
+    for s in name_list(text, "--stages", [*STAGE_NAMES, *aliases], what="stage"):
+        out += [a for a in aliases.get(s, [s]) if a not in out]
     return out
 
 
@@ -738,11 +745,12 @@ def save_counterexample(row: dict, cfg: DatapathConfig, cex_dir: Path) -> None:
         vector = replay_stage(STAGES[stage], cfg, trace)
     else:
         vector = replay_accumulate(cfg, trace, stage.endswith(".lane"))
-    cex_dir.mkdir(parents=True, exist_ok=True)
+    make_out_dir(cex_dir, "--cex-dir")
     stem = f"{row['config']}_{stage}"
     vcd, vector_path = cex_dir / f"{stem}.vcd", cex_dir / f"{stem}.json"
-    shutil.copyfile(trace, vcd)
-    vector_path.write_text(json.dumps({"config": cfg.to_dict(), **vector}, indent=1) + "\n")
+    write_files({vcd: trace.read_bytes(),
+                 vector_path: json.dumps({"config": cfg.to_dict(), **vector}, indent=1) + "\n"},
+                option="--cex-dir")
     row.update({"vector": str(vector_path), "vcd": str(vcd), "mismatch": vector["mismatch"]})
 
 
@@ -771,9 +779,13 @@ def run(args) -> int:
     rtl_dir = Path(args.rtl) if args.rtl else RTL_DIR
     if args.rtl and not rtl_dir.is_dir():
         raise UsageError(f"--rtl: no such directory: {args.rtl}")
+    missing = sorted(p.name for p in RTL_DIR.glob("*.v") if not (rtl_dir / p.name).is_file())
+    if missing:
+        raise UsageError(f"--rtl: {args.rtl} lacks the module file(s) {', '.join(missing)}")
     json_out = Path(args.json) if args.json else None
-    if json_out and not json_out.parent.is_dir():
-        raise UsageError(f"--json: no such directory: {json_out.parent}")
+    if json_out:
+        resolve_file_target(json_out, "--json")
+    check_out_dir(args.cex_dir, "--cex-dir")
     tools = find_tools()
     rows = []
     with tempfile.TemporaryDirectory(prefix="winoadder-prove-") as tmp:
@@ -792,12 +804,8 @@ def run(args) -> int:
 
 
 def write_json(path: Path, rows: list[dict]) -> None:
-    """Write atomically (a temp file beside ``path``, then rename)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        json.dump({"results": rows}, fh, indent=1)
-        fh.write("\n")
-    os.replace(tmp, path)
+    """Through the one write path (fixedpoint.safeio: atomic, regular files only, umask modes)."""
+    write_file(path, json.dumps({"results": rows}, indent=1) + "\n", option="--json")
 
 
 # -------------------------------------------------------------------------------- core handshake

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fixedpoint.errors import UsageError
-from fixedpoint.options import int_list
+from fixedpoint.options import int_list, name_list
 from fixedpoint.safeio import resolve_file_target, write_file
 from winoadder import tools
 from winoadder.hw import pnr
@@ -287,10 +287,13 @@ def design_jobs(act_width: int, lanes: int, target: str, designs: Iterable[str] 
 # ---------------------------------------------------------------------------------------------- CLI
 
 
-def _int_list(text: str, name: str, lo: int, hi: int) -> list[int]:
-    """Comma-separated integers lo..hi in the given order (fixedpoint.options rules: nothing half-read)."""
-    values = [int_list(part, f"--{name}", lo, hi, ranges=False)[0] for part in text.split(",")]
-    return values
+def _channels(text: str) -> tuple[int, int]:
+    """``C_in,C_out``, each 1..65536, in that order (fixedpoint.options rules: nothing half-read)."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise UsageError(f"--channels: expected C_in,C_out, got {text!r}")
+    c_in, c_out = (int_list(part, "--channels", 1, 1 << 16, ranges=False)[0] for part in parts)
+    return c_in, c_out
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -303,7 +306,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--pnr",
-        default="",
+        default=None,
         metavar="DEVICES",
         help="also place and route on these devices, of ice40 (HX8K), ecp5 (LFE5U-85F) (default: none)",
     )
@@ -411,20 +414,13 @@ def _write_json(path: Path, report: Mapping) -> None:
 def run(args: argparse.Namespace) -> int:
     from winoadder.hw import opcount
 
-    widths = _int_list(args.widths, "widths", 2, 32)
-    lanes = _int_list(args.lanes, "lanes", 1, 64)
-    channels = _int_list(args.channels, "channels", 1, 1 << 16)
-    if len(channels) != 2:
-        raise UsageError(f"--channels: expected C_in,C_out, got {args.channels!r}")
-    targets = [t.strip() for t in args.target.split(",") if t.strip()]
-    unknown = [t for t in targets if t not in TARGETS]
-    if not targets or unknown:
-        raise UsageError(f"--target: unknown {unknown or targets!r}; valid: {', '.join(TARGETS)}")
+    widths = int_list(args.widths, "--widths", 2, 32, ranges=False)
+    lanes = int_list(args.lanes, "--lanes", 1, 64, ranges=False)
+    channels = _channels(args.channels)
+    targets = name_list(args.target, "--target", TARGETS, what="target")
     if args.json is not None:
         resolve_file_target(args.json, "--json")
-    devices = [d.strip() for d in args.pnr.split(",") if d.strip()]
-    if any(d not in pnr.DEVICES for d in devices):
-        raise UsageError(f"--pnr: unknown {args.pnr!r}; valid: {', '.join(pnr.DEVICES)}")
+    devices = name_list(args.pnr, "--pnr", pnr.DEVICES, what="device") if args.pnr else []
     if not 1 <= args.freq <= 2000:
         raise UsageError(f"--freq: expected a clock constraint in 1..2000 MHz, got {args.freq}")
     if not 1 <= args.activity_images <= 1000:

@@ -86,6 +86,7 @@ def run(args) -> int:
     from tabulate import tabulate
 
     from fixedpoint.errors import UsageError
+    from fixedpoint.safeio import check_out_dir
 
     for name in ("gap", "stall"):
         if not 0 <= getattr(args, name) <= MAX_FLOW_PCT:
@@ -100,6 +101,9 @@ def run(args) -> int:
 
         require_simulator("verilator")
         require_verilator_coverage()
+        check_out_dir(coverage_dir(vset, args), "--coverage")
+    if args.waves:
+        check_out_dir(args.waves, "--waves")
     print(f"{args.directory} ({vset.top}): {vset.transactions} transactions, {vset.outputs} outputs, "
           f"{vset.beats} output beats ({vset.cfg})")
     results = [run_simulator(vset, sim, seed=args.seed, gap=args.gap, stall=args.stall, show=args.show)
@@ -128,10 +132,11 @@ def report_waves(vset, result: SimResult, args) -> None:
     """Dump the first wrong (else the first) output's accumulation with its lead-in; print path and time."""
     import tempfile
 
+    from fixedpoint.safeio import make_out_dir
     from winoadder.hw.waves import TIME_UNIT, default_path, dump
 
     if args.waves:
-        directory = Path(args.waves)
+        directory = make_out_dir(args.waves, "--waves")
     elif args.waves is not None:
         directory = vset.directory
     else:
@@ -149,14 +154,20 @@ def report_waves(vset, result: SimResult, args) -> None:
           f"{wave.first_transaction + wave.transactions - 1}); {where}")
 
 
+def coverage_dir(vset, args) -> Path:
+    """Where --coverage writes: its OUT, else DIR/coverage."""
+    return Path(args.coverage) if args.coverage else vset.directory / "coverage"
+
+
 def report_coverage(vset, args) -> None:
     """verify --coverage: per-class Verilator coverage, merged; figures printed and put in the manifest."""
     from tabulate import tabulate
 
+    from fixedpoint.safeio import make_out_dir
     from winoadder.hw.covdata import rtl_coverage
     from winoadder.hw.grade import add_manifest_section
 
-    out = Path(args.coverage) if args.coverage else vset.directory / "coverage"
+    out = make_out_dir(coverage_dir(vset, args), "--coverage")
     cov = rtl_coverage(vset, out, seed=args.seed)
     print(f"\nRTL coverage (Verilator, {', '.join(cov['files'])}):")
     print(tabulate([[k, cov[k]["covered"], cov[k]["points"], f"{cov[k]['percent']:.2f} %"]

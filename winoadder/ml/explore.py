@@ -36,24 +36,20 @@ VERIFY_COUNT = 300
 def parse_axes(args) -> dict:
     """The grid from the CLI's comma lists (each value checked against what the datapath allows)."""
     from fixedpoint import Rounding
+    from fixedpoint.options import int_list, name_list
 
+    allowed = {"matrices": ("balanced", "lavin"), "acc_overflow": ("SAT", "WRAP"),
+               "rounding": tuple(r.value for r in Rounding)}
     axes = {}
     for name, default in AXES.items():
         text = getattr(args, name)
-        values = [v.strip() for v in text.split(",") if v.strip()] if text else list(default)
-        if name in ("width", "lanes"):
-            try:
-                values = [int(v) for v in values]
-            except ValueError:
-                raise UsageError(f"--{name}: expected comma-separated integers, got {text!r}") from None
-            lo = 3 if name == "width" else 1
-            if not values or min(values) < lo or max(values) > 16:
-                raise UsageError(f"--{name}: every value must be in {lo}..16, got {text!r}")
-        allowed = {"matrices": ("balanced", "lavin"), "acc_overflow": ("SAT", "WRAP"),
-                   "rounding": tuple(r.value for r in Rounding)}.get(name)
-        if allowed and (not values or any(v not in allowed for v in values)):
-            raise UsageError(f"--{name}: each must be one of {', '.join(allowed)}, got {text!r}")
-        axes[name] = values
+        option = f"--{name.replace('_', '-')}"
+        if text is None:
+            axes[name] = list(default)
+        elif name in ("width", "lanes"):
+            axes[name] = int_list(text, option, 3 if name == "width" else 1, 16, ranges=False)
+        else:
+            axes[name] = name_list(text, option, allowed[name])
     return axes
 
 
@@ -270,7 +266,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             help=f"comma list (default {','.join(map(str, default))})")
     parser.add_argument("--verify", default="front", choices=("front", "all", "none"),
                         help="which points get vectors + verify on Verilator (default front)")
-    parser.add_argument("--pnr", default="", metavar="DEVICES",
+    parser.add_argument("--pnr", default=None, metavar="DEVICES",
                         help="also place and route every distinct core on these devices (comma list of "
                              "ice40,ecp5; default none): post-route LUT4, FF and Fmax columns")
     parser.add_argument("--freq", type=float, default=100.0, metavar="MHZ",
@@ -279,16 +275,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_executor_arguments(parser)
 
 
-def parse_pnr(text: str, freq: float) -> tuple[str, ...]:
+def parse_pnr(text: str | None, freq: float) -> tuple[str, ...]:
     """The --pnr devices (checked, their tools found) and a sane --freq."""
+    from fixedpoint.options import name_list
     from winoadder.hw.pnr import DEVICES, require_device_tools
 
-    devices = tuple(d.strip() for d in text.split(",") if d.strip())
-    for d in devices:
-        if d not in DEVICES:
-            raise UsageError(f"--pnr: unknown device {d!r}; valid: {', '.join(DEVICES)}")
-    if len(set(devices)) != len(devices):
-        raise UsageError(f"--pnr: a device is named twice in {text!r}")
+    devices = tuple(name_list(text, "--pnr", DEVICES, what="device")) if text else ()
     if not 1 <= freq <= 2000:
         raise UsageError(f"--freq: expected a clock constraint in 1..2000 MHz, got {freq:g}")
     for d in devices:
@@ -297,17 +289,16 @@ def parse_pnr(text: str, freq: float) -> tuple[str, ...]:
 
 
 def run(args) -> int:
-    from fixedpoint.safeio import write_file
+    from fixedpoint.safeio import check_out_dir, make_out_dir, write_files
     from winoadder.dask_exec import MapStats, dask_client
     from winoadder.hw.synth import require_yosys
-    from winoadder.ml.tune import check_out
-    from winoadder.paths import cache_dir
+    from winoadder.paths import task_cache
 
     points = grid(parse_axes(args))
-    check_out(args.out)
-    require_yosys()
     pnr = parse_pnr(args.pnr, args.freq)
-    cache = args.cache or cache_dir() / "tasks"
+    check_out_dir(args.out, "--out")
+    require_yosys()
+    cache = task_cache(args.cache)
     stats = MapStats()
     with dask_client(args.scheduler, args.workers) as client:
         rows = explore(points, client, cache, args.verify, not args.quiet, stats=stats, pnr=pnr,
@@ -316,11 +307,8 @@ def run(args) -> int:
     text = (f"{len(rows)} points ({stats.total} tasks: {stats.cached} from the cache, {stats.computed} "
             f"computed); Pareto front (accuracy up, LUT4 down, energy down): {len(front)} points\n"
             f"{table(front)}\n\nall points\n{table(rows)}\n")
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    write_file(out / "explore.json", json.dumps(rows, indent=1) + "\n", option="--out")
-    write_file(out / "explore.csv", csv_text(rows), option="--out")
-    write_file(out / "explore.txt", text, option="--out")
-    write_file(out / "explore.png", lambda p: plot_png(rows, p), option="--out")
+    out = make_out_dir(args.out, "--out")
+    write_files({out / "explore.json": json.dumps(rows, indent=1) + "\n", out / "explore.csv": csv_text(rows),
+                 out / "explore.txt": text, out / "explore.png": lambda p: plot_png(rows, p)}, option="--out")
     print(text + f"wrote {out}/explore.txt, explore.csv, explore.json, explore.png")
     return 0

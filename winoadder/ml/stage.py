@@ -21,8 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from fixedpoint.errors import UsageError
-
 STAGES = ("act", "u", "acc", "out")
 
 
@@ -94,22 +92,19 @@ def table(rows: list[dict]) -> str:
 
 def run(args, models: list[str], widths: list[int], data: str | None) -> int:
     """Models (checked .npz paths of Winograd-adder models that fit ``data``) swept on Dask, cached."""
-    from fixedpoint.safeio import write_file
+    from fixedpoint.safeio import make_out_dir, write_files
     from winoadder.dask_exec import dask_client
     from winoadder.ml.tune import batch_runner, task_salt
-    from winoadder.paths import cache_dir
+    from winoadder.paths import task_cache
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out: {out} exists and is not a directory")
-    cache = args.cache or cache_dir() / "tasks"
+    cache = task_cache(args.cache)
     salt = json.dumps([task_salt(m, data) for m in models])
     with dask_client(args.scheduler, args.workers) as client:
         rows = sweep(models, args.stage, widths, batch_runner(client, cache, salt, "study", args.quiet), data)
     text = (f"stage {args.stage}: top-1 test % / that layer's SQNR dB / its overflows, per layer and width "
             f"(every other stage exact)\n{table(rows)}\n")
-    out.mkdir(parents=True, exist_ok=True)
-    write_file(out / f"stage-{args.stage}.txt", text, option="--out")
-    write_file(out / f"stage-{args.stage}.json", json.dumps(rows, indent=1) + "\n", option="--out")
+    out = make_out_dir(args.out, "--out")
+    write_files({out / f"stage-{args.stage}.txt": text,
+                 out / f"stage-{args.stage}.json": json.dumps(rows, indent=1) + "\n"}, option="--out")
     print(text + f"wrote {out}/stage-{args.stage}.txt, stage-{args.stage}.json")
     return 0

@@ -13,7 +13,6 @@ import argparse
 import csv
 import io
 import json
-import zipfile
 from functools import partial
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import numpy as np
 
 from fixedpoint.errors import UsageError
 from fixedpoint.options import int_list, int_range
-from fixedpoint.safeio import write_file
+from fixedpoint.safeio import check_out_dir, make_out_dir, write_files
 
 HELP = (
     "accuracy vs datapath width of the trained cnn / adder / Winograd-adder networks (table, CSV, JSON, PNG)"
@@ -78,12 +77,7 @@ def load_models(models_dir: Path, variants: list[str], schedules: list[str]):
         for schedule in schedules:
             path = models_dir / f"{variant}-{schedule}.npz"
             if path.is_file():
-                try:
-                    nets.append(Net.load(path))
-                except (KeyError, ValueError, OSError, TypeError, IndexError, AttributeError, EOFError,
-                        zipfile.BadZipFile) as exc:
-                    why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                    raise UsageError(f"--models: {path} is not a study model ({why[:120]})") from None
+                nets.append(Net.load_checked(path, "--models"))
     if not nets:
         raise UsageError(
             f"--models: no <variant>-<schedule>.npz in {models_dir} for variants "
@@ -276,9 +270,7 @@ def run(args) -> int:
     schedules = parse_list(args.schedules, "--schedules", SCHEDULES)
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit: expected a positive number of test images, got {args.limit}")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out: {out} exists and is not a directory")
+    out = check_out_dir(args.out, "--out")
     if args.stage:
         from winoadder.ml import stage
 
@@ -317,13 +309,9 @@ def run(args) -> int:
         f"{accuracy_table(report)}\n\n"
         f"per layer: SQNR vs float (dB) / overflow count\n{layer_table(report)}\n"
     )
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--out: cannot create {out}: {exc.strerror or exc}") from None
-    write_file(out / "study.txt", text, option="--out")
-    write_file(out / "study.csv", csv_text(report), option="--out")
-    write_file(out / "study.json", json.dumps(report, indent=1) + "\n", option="--out")
-    write_file(out / "study.png", partial(plot_png, report), option="--out")
+    make_out_dir(out, "--out")
+    write_files({out / "study.txt": text, out / "study.csv": csv_text(report),
+                 out / "study.json": json.dumps(report, indent=1) + "\n",
+                 out / "study.png": partial(plot_png, report)}, option="--out")
     print(text + f"wrote {out}/study.txt, study.csv, study.json, study.png")
     return 0

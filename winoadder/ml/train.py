@@ -15,6 +15,7 @@ import numpy as np
 
 from fixedpoint.errors import UsageError
 from fixedpoint.options import float_range, int_range
+from fixedpoint.safeio import check_out_dir, make_out_dir
 from winoadder import tools
 from winoadder.paths import cache_dir
 
@@ -24,15 +25,10 @@ MAX_LR = 10.0
 
 
 def parse_list(text: str, option: str, allowed: tuple[str, ...]) -> list[str]:
-    """Comma-separated names, each one of ``allowed``."""
-    items = [s.strip() for s in text.split(",") if s.strip()]
-    bad = [s for s in items if s not in allowed]
-    if not items or bad:
-        raise UsageError(
-            f"{option}: {'unknown ' + repr(bad[0]) if bad else 'empty list'}; "
-            f"valid: {', '.join(allowed)} (comma-separated)"
-        )
-    return list(dict.fromkeys(items))
+    """Comma-separated names, each one of ``allowed`` (fixedpoint.options.name_list)."""
+    from fixedpoint.options import name_list
+
+    return name_list(text, option, allowed)
 
 
 def parse_channels(text: str) -> tuple[int, ...]:
@@ -134,18 +130,13 @@ def run(args) -> int:
     variants = parse_list(args.variants, "--variants", VARIANTS)
     schedules = parse_list(args.schedules, "--schedules", SCHEDULES)
     channels = parse_channels(args.channels)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out: {out} exists and is not a directory")
+    out = check_out_dir(args.out, "--out")
     tools.require("torch", "train")
     # torch's compiler cache (made empty in $TMPDIR by an optimizer step) goes to our cache instead
     os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_dir() / "torchinductor"))
     dataset = data_mod.load(args.data)
     created = [d for d in (out, *out.parents) if not d.exists()]
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--out: cannot create {out}: {exc.strerror or exc}") from None
+    make_out_dir(out, "--out")
     try:
         rows = train_all(args, dataset, channels, variants, schedules, out)
     except BaseException:

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from fixedpoint.errors import UsageError
+from fixedpoint.options import float_range, int_range
 
 HELP = "search per-layer datapath formats for the lowest cost that meets an accuracy target (Dask)"
 GENEROUS = {"fa": 10, "K": 2, "acc_drop": 0, "out_w": 20, "a_clip": 0}
@@ -54,6 +55,7 @@ MARGIN_CAP = 2.0
 AGREE_STEPS = 5
 # part of every cache key: the splits and the evaluation's result format
 SPLIT_VERSION = 2
+MAX_LANES = 64  # as synth --lanes: the widest core the RTL is synthesized and verified at
 # the test images are split, stratified by class with this seed, into a validation half and a held-out half
 VAL_SEED = 1
 BOUND_STAGES = ("channel_accumulate", "requantize")
@@ -415,10 +417,7 @@ def check_data(model: str, data: str | None) -> None:
     from winoadder.ml.nets.model import Net, layer_kind
     from winoadder.ml.study import check_compatible
 
-    try:
-        net = Net.load(model)
-    except (KeyError, ValueError, OSError) as exc:
-        raise UsageError(f"--model: {model} is not a study model ({exc})") from None
+    net = Net.load_checked(model, "--model")
     if layer_kind(net.variant) != "wino":
         raise UsageError(f"--model: tune needs a Winograd-adder model (wino_lavin, wino_balanced), got "
                          f"{net.variant}")
@@ -652,18 +651,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="calibration test of a relative top-1 target: 'agree' = at most D - margin "
                              "%% of the images change their predicted class against float (default), "
                              "'top1' = top-1 with the margin to spare")
-    parser.add_argument("--margin", type=float, default=None,
+    parser.add_argument("--margin", type=float_range(0, 100), default=None,
                         help="points (or dB) to spare on the calibration split; default: chosen on the "
                              f"validation split (0, then up by D/{AGREE_STEPS} up to D for 'agree', by "
                              f"{MARGIN_STEP} up to {MARGIN_CAP} otherwise, while the winner misses there)")
-    parser.add_argument("--lanes", type=int, default=4, help="lanes P of the written configs (default 4)")
+    parser.add_argument("--lanes", type=int_range(1, MAX_LANES), default=4,
+                        help=f"lanes P of the written configs 1..{MAX_LANES} (default 4)")
     parser.add_argument("--out", type=Path, default=Path("winoadder-tune"), help="output directory")
     add_executor_arguments(parser)
-
-
-def check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out: {out} exists and is not a directory")
 
 
 def batch_runner(client, cache: Path | None, salt: str, desc: str, quiet: bool, stats=None):
@@ -703,16 +698,12 @@ def task_salt(model: str, data: str | None) -> str:
 
 
 def run(args) -> int:
-    from fixedpoint.safeio import write_file
+    from fixedpoint.safeio import check_out_dir, make_out_dir, write_files
     from winoadder.dask_exec import dask_client
-    from winoadder.paths import cache_dir
+    from winoadder.paths import task_cache
 
     target = Target.parse(args.target)
-    if args.margin is not None and not 0 <= args.margin <= 100:
-        raise UsageError(f"--margin: must be 0..100, got {args.margin}")
-    if args.lanes < 1:
-        raise UsageError(f"--lanes: must be >= 1, got {args.lanes}")
-    check_out(args.out)
+    check_out_dir(args.out, "--out")
     model = str(resolve_model(args.model))
     data = str(Path(args.data).resolve()) if args.data else None
     check_data(model, data)
@@ -720,21 +711,19 @@ def run(args) -> int:
         from winoadder.tools import require
 
         require("yosys", "tune --objective lut4")
-    cache = args.cache or cache_dir() / "tasks"
+    cache = task_cache(args.cache)
     with dask_client(args.scheduler, args.workers) as client:
         runner = batch_runner(client, cache, task_salt(model, data), "tune", args.quiet)
         run_synth = synth_runner(client, cache, args.quiet) if args.objective == "lut4" else None
         rep = tune(model, data, target, args.objective, args.lanes, runner, args.margin, args.criterion,
                    run_synth)
     text = report_text(rep)
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    for layer in rep["layers"]:
-        cfg_text = json.dumps(layer["config"], indent=2) + "\n"
-        write_file(out / f"layer{layer['layer']}.json", cfg_text, option="--out")
-    write_file(out / "tune.json", json.dumps(rep, indent=1) + "\n", option="--out")
-    write_file(out / "tune.txt", text, option="--out")
-    write_file(out / "tune.png", lambda p: plot_png(rep, p), option="--out")
+    out = make_out_dir(args.out, "--out")
+    files = {out / f"layer{layer['layer']}.json": json.dumps(layer["config"], indent=2) + "\n"
+             for layer in rep["layers"]}
+    files.update({out / "tune.json": json.dumps(rep, indent=1) + "\n", out / "tune.txt": text,
+                  out / "tune.png": lambda p: plot_png(rep, p)})
+    write_files(files, option="--out")
     print(text + f"wrote {out}/layer*.json, tune.json, tune.txt, tune.png")
     return 0
 

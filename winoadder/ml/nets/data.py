@@ -18,6 +18,7 @@ from fixedpoint.errors import UsageError
 
 SPLIT_SEED = 0
 MAX_CLASSES = 1000
+MAX_PIXEL = 2.0**20  # |pixel| bound: squares and sums of a layer stay far from float64 overflow
 TEST_FRACTION = 0.2
 
 
@@ -110,6 +111,10 @@ def load_npz(path: str | Path) -> Dataset:
     images = images.astype(np.float64)
     if not np.all(np.isfinite(images)):
         raise UsageError(f"--data {path}: 'images' contains NaN or infinite values")
+    if np.abs(images).max() > MAX_PIXEL:
+        raise UsageError(f"--data {path}: 'images' holds values beyond ±2^20 (largest magnitude "
+                         f"{np.abs(images).max():.3g}); scale the pixels (the float reference and SQNR "
+                         "would overflow)")
     return split(path.stem, images, labels.astype(np.int64))
 
 

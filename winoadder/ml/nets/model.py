@@ -78,6 +78,22 @@ class Net:
         write_file(path, write, option="--out")
 
     @classmethod
+    def load_checked(cls, path: str | Path, option: str) -> Net:
+        """``load`` for a file the user named: every way a file can fail to be a study model (not a
+        zip, truncated, a pickle, missing or malformed ``meta`` or arrays) is one UsageError naming
+        ``option`` and the path."""
+        import zipfile
+
+        from fixedpoint.errors import UsageError
+
+        try:
+            return cls.load(path)
+        except (KeyError, ValueError, OSError, TypeError, IndexError, AttributeError, EOFError,
+                zipfile.BadZipFile) as exc:
+            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise UsageError(f"{option}: {path} is not a study model ({why[:120]})") from None
+
+    @classmethod
     def load(cls, path: str | Path) -> Net:
         with np.load(path, allow_pickle=False) as npz:
             meta = json.loads(str(npz["meta"]))
