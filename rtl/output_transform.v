@@ -5,13 +5,15 @@
 // finished accumulation, so an event-driven simulator evaluates the transform only then.
 // STEERED = 1 (winoadder_core accumulating in the output domain, one instance per lane): the rows are
 // one channel's M in neg_abs_diff's steered form (WS = WD bits a word, {k, N[WS-2:0]}, M = N + k) and y
-// is combinational (clk and en unused): word e = {Z', c} of WY bits, Z = A^T M A = Z' + c with Z' the
-// signed value of its top WY - 1 bits and c in bit 0; channel_accumulate (NEG_ABS = 2) adds Z' + c as
-// one addition with carry-in c. A term +M is (N, k) and -M = ~N + ~k (two's complement: -x = ~x + 1,
-// and 1 - k = ~k), so every term is a value and a carry bit; each addition {x, 1} + {y, c} adds one
+// is combinational (clk and en unused): output e = 2i + j is two words of WY bits, 2e = {Za', ca} and
+// 2e + 1 = {Zb', cb}, Z = A^T M A = Za' + ca + Zb' + cb, with Za', Zb' the signed values of a word's
+// top WY - 1 bits and the carries in bit 0; Za is the term of the first nonzero coefficient of row j of
+// A^T, Zb the sum of the others, and channel_accumulate (NEG_ABS = 2) adds (acc + Za) + Zb, two
+// additions with carry-in. A term +M is (N, k) and -M = ~N + ~k (two's complement: -x = ~x + 1, and
+// 1 - k = ~k), so every term is a value and a carry bit; each addition {x, 1} + {y, c} adds one
 // pending carry, so a sum of n terms takes n - 1 adders and leaves one carry, which passes on with the
-// sum (no adder for the magnitudes). WY - 1 must hold Z' = Z - c exactly; the sums are computed
-// modulo 2^(WY-1), exact because the final value fits.
+// sum (no adder for the magnitudes). WY - 1 bits must hold Za' and Zb' exactly (rtl_params derives it
+// from their ranges); the sums are computed modulo 2^(WY-1), exact because the final values fit.
 // Y[i][j] = sum_b AT[j][b] T[i][b] with T[i][b] = sum_a AT[i][a] S[a][b] (separable: the 8 T are
 // computed once, then Y from them; 24 add/sub for both presets).
 // AT holds the sign pattern of A^T: entry [i][j] at bits [2(4i+j)+1 : 2(4i+j)], 00 = 0, 01 = +1,
@@ -31,7 +33,7 @@ module output_transform #(
     input [4*WS-1:0] s1,
     input [4*WS-1:0] s2,
     input [4*WS-1:0] s3,
-    output reg [4*WY-1:0] y  // Y[i][j] at [WY*(2i+j) +: WY]
+    output reg [4*WY*(STEERED+1)-1:0] y  // STEERED = 0: Y[i][j] at [WY*(2i+j) +: WY]; 1: two words a sum
 );
     localparam WE = (WY > WS) ? WY : WS + 1;
 
@@ -77,46 +79,58 @@ module output_transform #(
 `undef OT_AT
 `undef OT_S
         end else begin : g_steered
-            // One combinational block (an event-driven simulator runs it once per change of M): for
-            // each sum, a chain over the four coefficients of its A^T row; a zero coefficient is skipped
-            // (AT is a constant, so it costs no logic), the first nonzero one starts the chain, every
-            // further one adds with the pending carry. Chain state: value acc_v (Z' width), carry acc_c.
-            // The conditions are constants: one statement per nonzero term for an event-driven simulator.
-            localparam WZ = WY - 1;  // Z' = Z - c
+            // One combinational block (an event-driven simulator runs it once per change of M). Pass 1,
+            // T[i][b] = sum_a AT[i][a] M[a][b]: a chain over the four coefficients of row i of A^T; a
+            // zero coefficient is skipped (AT is a constant, so it costs no logic), the first nonzero one
+            // starts the chain, every further one adds with the pending carry. Pass 2 splits each
+            // Y[i][j] = sum_b AT[j][b] T[i][b] in two words for the accumulator: Za = the term of the
+            // first nonzero coefficient (no adder), Zb = the chain over the others ({0, 0} if none), so
+            // that acc + Za and Zb are formed side by side (the lane's path M -> accumulator crosses
+            // four adders, not five). Chain state: value acc_v (Z' width), carry acc_c.
+            localparam WZ = WY - 1;  // the value part of a word {Z', c}
 `define OTS_AT(i, a) AT[2*(4*(i)+(a)) +: 2]
-// Chain step over term a of row i of A^T (value v, carry c): +x = (v, c), -x = (~v, ~c); the first
-// nonzero term starts the chain (OTS_STARTED is a constant: a nonzero coefficient before a; every row
-// of a valid A^T has one, so each chain starts afresh).
-`define OTS_STARTED(i, a) ((((a) > 0) && (`OTS_AT(i, 0) != 2'b00)) || (((a) > 1) && (`OTS_AT(i, 1) != 2'b00)) \
-                          || (((a) > 2) && (`OTS_AT(i, 2) != 2'b00)))
+// The rank of term a in row i of A^T: how many nonzero coefficients precede it (a constant).
+`define OTS_RANK(i, a) ((((a) > 0) && (`OTS_AT(i, 0) != 2'b00)) + (((a) > 1) && (`OTS_AT(i, 1) != 2'b00)) \
+                       + (((a) > 2) && (`OTS_AT(i, 2) != 2'b00)))
 `define OTS_SIGNED(code, x) (((code) == 2'b11) ? ~(x) : (x))
-`define OTS_STEP(i, a, v, c) \
-                if (`OTS_AT(i, a) != 2'b00) begin \
-                    if (`OTS_STARTED(i, a)) sum = {acc_v, 1'b1} + {`OTS_SIGNED(`OTS_AT(i, a), v), acc_c}; \
+// Chain step over term a of row i (value v, carry c) for a chain that starts at rank r0: +x = (v, c),
+// -x = (~v, ~c); the term of rank r0 starts the chain, a later one adds with the pending carry.
+`define OTS_STEP(i, a, v, c, r0) \
+                if ((`OTS_AT(i, a) != 2'b00) && (`OTS_RANK(i, a) >= (r0))) begin \
+                    if (`OTS_RANK(i, a) > (r0)) sum = {acc_v, 1'b1} + {`OTS_SIGNED(`OTS_AT(i, a), v), acc_c}; \
                     else sum = {`OTS_SIGNED(`OTS_AT(i, a), v), 1'b0}; \
                     acc_v = sum[WZ:1]; \
                     acc_c = `OTS_SIGNED(`OTS_AT(i, a), c); \
+                end
+// The first nonzero term of row j taken alone (value and carry): Za.
+`define OTS_FIRST(j, b, v, c) \
+                if ((`OTS_AT(j, b) != 2'b00) && (`OTS_RANK(j, b) == 0)) begin \
+                    za_v = `OTS_SIGNED(`OTS_AT(j, b), v); \
+                    za_c = `OTS_SIGNED(`OTS_AT(j, b), c); \
                 end
 `define OTS_N(a, j) {{(WZ-WS+1){1'b1}}, m_row[a][WS*(j) +: WS-1]}
 `define OTS_K(a, j) m_row[a][WS*(j)+WS-1]
 // T[i][j] = sum_a AT[i][a] M[a][j], kept in t_v / t_c [4i + j]
 `define OTS_T(i, j) \
-                `OTS_STEP(i, 0, `OTS_N(0, j), `OTS_K(0, j)) `OTS_STEP(i, 1, `OTS_N(1, j), `OTS_K(1, j)) \
-                `OTS_STEP(i, 2, `OTS_N(2, j), `OTS_K(2, j)) `OTS_STEP(i, 3, `OTS_N(3, j), `OTS_K(3, j)) \
+                `OTS_STEP(i, 0, `OTS_N(0, j), `OTS_K(0, j), 0) `OTS_STEP(i, 1, `OTS_N(1, j), `OTS_K(1, j), 0) \
+                `OTS_STEP(i, 2, `OTS_N(2, j), `OTS_K(2, j), 0) `OTS_STEP(i, 3, `OTS_N(3, j), `OTS_K(3, j), 0) \
                 t_v[4*(i)+(j)] = acc_v; t_c[4*(i)+(j)] = acc_c;
-// Y[i][j] = sum_b AT[j][b] T[i][b], word e = 2i + j
+// Y[i][j] = Za + Zb, words 2e (Za) and 2e + 1 (Zb) of output e = 2i + j
 `define OTS_Y(i, j) \
-                `OTS_STEP(j, 0, t_v[4*(i)], t_c[4*(i)]) `OTS_STEP(j, 1, t_v[4*(i)+1], t_c[4*(i)+1]) \
-                `OTS_STEP(j, 2, t_v[4*(i)+2], t_c[4*(i)+2]) `OTS_STEP(j, 3, t_v[4*(i)+3], t_c[4*(i)+3]) \
-                y_w[2*(i)+(j)] = {acc_v, acc_c};
+                acc_v = {WZ{1'b0}}; acc_c = 1'b0; \
+                `OTS_FIRST(j, 0, t_v[4*(i)], t_c[4*(i)]) `OTS_FIRST(j, 1, t_v[4*(i)+1], t_c[4*(i)+1]) \
+                `OTS_FIRST(j, 2, t_v[4*(i)+2], t_c[4*(i)+2]) `OTS_FIRST(j, 3, t_v[4*(i)+3], t_c[4*(i)+3]) \
+                `OTS_STEP(j, 0, t_v[4*(i)], t_c[4*(i)], 1) `OTS_STEP(j, 1, t_v[4*(i)+1], t_c[4*(i)+1], 1) \
+                `OTS_STEP(j, 2, t_v[4*(i)+2], t_c[4*(i)+2], 1) `OTS_STEP(j, 3, t_v[4*(i)+3], t_c[4*(i)+3], 1) \
+                y_w[4*(i)+2*(j)] = {za_v, za_c}; y_w[4*(i)+2*(j)+1] = {acc_v, acc_c};
 
             // Temporaries (written before they are read, no state), in memories as in the S form.
             reg [4*WS-1:0] m_row [0:3];
             reg [WZ-1:0] t_v [0:7];
             reg t_c [0:7];
-            reg [WY-1:0] y_w [0:3];
-            reg [WZ-1:0] acc_v;
-            reg acc_c;
+            reg [WY-1:0] y_w [0:7];
+            reg [WZ-1:0] acc_v, za_v;
+            reg acc_c, za_c;
             /* verilator lint_off UNUSEDSIGNAL */  // bit 0 only carries
             reg [WZ:0] sum;
             /* verilator lint_on UNUSEDSIGNAL */
@@ -125,6 +139,8 @@ module output_transform #(
                 sum = {(WZ+1){1'b0}};
                 acc_v = {WZ{1'b0}};
                 acc_c = 1'b0;
+                za_v = {WZ{1'b0}};
+                za_c = 1'b0;
                 m_row[0] = s0;
                 m_row[1] = s1;
                 m_row[2] = s2;
@@ -132,16 +148,17 @@ module output_transform #(
                 `OTS_T(0, 0) `OTS_T(0, 1) `OTS_T(0, 2) `OTS_T(0, 3)
                 `OTS_T(1, 0) `OTS_T(1, 1) `OTS_T(1, 2) `OTS_T(1, 3)
                 `OTS_Y(0, 0) `OTS_Y(0, 1) `OTS_Y(1, 0) `OTS_Y(1, 1)
-                y = {y_w[3], y_w[2], y_w[1], y_w[0]};
+                y = {y_w[7], y_w[6], y_w[5], y_w[4], y_w[3], y_w[2], y_w[1], y_w[0]};
             end
             /* verilator lint_on BLKSEQ */
 `undef OTS_Y
 `undef OTS_T
 `undef OTS_K
 `undef OTS_N
+`undef OTS_FIRST
 `undef OTS_STEP
 `undef OTS_SIGNED
-`undef OTS_STARTED
+`undef OTS_RANK
 `undef OTS_AT
         end
     endgenerate

@@ -137,8 +137,9 @@ module winoadder_core #(
                 assign drain[WDR*p +: WDR] = {g_row[3].g_wino.s, g_row[2].g_wino.s, g_row[1].g_wino.s,
                                               g_row[0].g_wino.s};
             end else begin : g_out_domain
-                // Z = A^T M A of this channel (combinational, {Z', c} words), accumulated exactly in WY bits.
-                wire [4*(WZ+1)-1:0] z;
+                // Z = A^T M A of this channel (combinational, two {Z', c} words an entry: Z = Za + Zb),
+                // accumulated exactly in WY bits.
+                wire [8*(WZ+1)-1:0] z;
                 wire [4*WY-1:0] s;
                 output_transform #(.WS(WD), .WY(WZ + 1), .AT(AT), .STEERED(1)) u_output_transform (
                     .clk(clk),

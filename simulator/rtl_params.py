@@ -6,6 +6,8 @@ record the parameters without importing the hardware side (docs/datapath.md, doc
 
 from __future__ import annotations
 
+import numpy as np
+
 from fixedpoint.fmt import Fmt
 from fixedpoint.modes import OVERFLOW_CODE, ROUNDING_CODE, Overflow
 from simulator.config import _kron_coefficients, linear_range
@@ -56,17 +58,31 @@ def accumulator_exact(cfg) -> bool:
     return cfg.max_channels * cfg.ranges["neg_abs_diff"][0] >= cfg.acc_fmt.min_raw
 
 
-def channel_term_range(cfg) -> tuple[int, int]:
-    """Raw (lo, hi) of Z = AᵀMA for one channel, M in neg_abs_diff's range (interval analysis)."""
+def channel_term_split(at) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients on the flattened M (row e = 2i + j) of output_transform's steered words: Za, the
+    term of the first nonzero coefficient of row j of Aᵀ, and Zb = Z − Za, the others (disjoint columns
+    of M, so the range of Z is the sum of theirs)."""
+    at = np.asarray(at, dtype=object)
+    full = _kron_coefficients(at).reshape(2, 2, 4, 4)  # [i, j, a, b] = AT[i, a]·AT[j, b]
+    first = np.argmax(at != 0, axis=1)  # per row j of Aᵀ: its first nonzero column b
+    mask = np.arange(4)[None, None, None, :] == first[None, :, None, None]
+    za = np.where(mask, full, 0)
+    return za.reshape(4, 16), (full - za).reshape(4, 16)
+
+
+def channel_term_ranges(cfg) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Raw (lo, hi) of the steered words Za and Zb over the four outputs, M in neg_abs_diff's range."""
     mlo, mhi = cfg.ranges["neg_abs_diff"]
-    lo, hi = linear_range(_kron_coefficients(cfg.transform.AT), mlo, mhi)
-    return int(min(lo)), int(max(hi))
+    spans = []
+    for coef in channel_term_split(cfg.transform.AT):
+        lo, hi = linear_range(coef, mlo, mhi)
+        spans.append((int(min(lo)), int(max(hi))))
+    return spans[0], spans[1]
 
 
 def channel_term_width(cfg) -> int:
-    """WZ: the signed width of Z' = Z − c (output_transform's steered form, c ∈ {0, 1})."""
-    lo, hi = channel_term_range(cfg)
-    return Fmt.signed_width_for(lo - 1, hi)
+    """WZ: the signed width holding Za' = Za − ca and Zb' = Zb − cb exactly (carries c ∈ {0, 1})."""
+    return max(Fmt.signed_width_for(lo - 1, hi) for lo, hi in channel_term_ranges(cfg))
 
 
 def core_latency(params) -> int:

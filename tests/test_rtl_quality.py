@@ -81,17 +81,23 @@ def test_y_acc_is_set_exactly_when_the_accumulator_cannot_overflow():
 
 
 @pytest.mark.parametrize("cfg", [DEFAULT, OTHER, TINY], ids=["default", "other", "tiny"])
-def test_wz_holds_every_per_channel_output_transform_of_m(cfg):
-    """WZ: Z' = AᵀMA − c for one channel fits WZ signed bits, and the bound is reached (M at its extremes)."""
+def test_wz_holds_both_steered_words_of_every_per_channel_output_transform(cfg):
+    """WZ: Za' = Za − ca and Zb' = Zb − cb (Z = AᵀMA = Za + Zb for one channel, Za the term of the first
+    nonzero coefficient of each row of Aᵀ) fit WZ signed bits, the bound is reached (M at its extremes),
+    and Za + Zb is the simulator's output transform."""
     from simulator.datapath import output_transform
+    from simulator.rtl_params import channel_term_split
 
     mlo, mhi = cfg.ranges["neg_abs_diff"]
     rng = np.random.default_rng(5)
     m = rng.choice([mlo, mhi], size=(4096, 4, 4))  # the extremes of Σ ±M are at corners of M's box
-    z = output_transform(m, cfg.transform.AT)
+    za_coef, zb_coef = (c.astype(np.int64) for c in channel_term_split(cfg.transform.AT))
+    za, zb = m.reshape(-1, 16) @ za_coef.T, m.reshape(-1, 16) @ zb_coef.T
+    np.testing.assert_array_equal(za + zb, output_transform(m, cfg.transform.AT).reshape(-1, 4))
     wz = rtl_parameters(cfg)["WZ"]
-    assert -(1 << (wz - 1)) <= int(z.min()) - 1 and int(z.max()) < 1 << (wz - 1)
-    assert Fmt.signed_width_for(int(z.min()) - 1, int(z.max())) == wz
+    lo, hi = min(int(za.min()), int(zb.min())) - 1, max(int(za.max()), int(zb.max()))
+    assert -(1 << (wz - 1)) <= lo and hi < 1 << (wz - 1)
+    assert Fmt.signed_width_for(lo, hi) == wz
 
 
 def test_sign_packing_matches_the_contract_layout():

@@ -39,7 +39,7 @@ from fixedpoint.modes import Overflow
 from fixedpoint.safeio import check_out_dir, make_out_dir, resolve_file_target, write_file, write_files
 from simulator import datapath
 from simulator.config import DatapathConfig
-from simulator.rtl_params import channel_term_range, core_latency, rtl_parameters
+from simulator.rtl_params import channel_term_ranges, core_latency, rtl_parameters
 from winoadder.hw import formal_ref
 from winoadder.paths import RTL_DIR
 
@@ -77,6 +77,7 @@ class Port:
     domain: str | None = None  # cfg.ranges key bounding each element; None: every value of the word
     steered: bool = False  # word {k, N[W-2:0]} holding M = -2^(W-1) + N[W-2:0] + k (neg_abs_diff's form)
     carry: bool = False  # word {Z', c} holding Z = Z' + c (output_transform's STEERED = 1 form)
+    words: int = 1  # carry words an element (its value is their sum: Z = Za + Zb)
 
     def is_signed(self, params: dict[str, int]) -> bool:
         return bool(params[self.signed]) if isinstance(self.signed, str) else self.signed
@@ -95,6 +96,7 @@ class Stage:
     simulate: Callable  # (cfg, {port: int64 elements}) -> int64 elements of the output
     engines: tuple[str, ...] = ("smtbmc yices",)  # k-induction; PDR where it is the faster (measured)
     bind: Callable | None = None  # core parameters -> the module's (default: the same names)
+    per_element: bool = False  # one proof per output element (each a smaller problem; all must pass)
 
 
 def module_values(stage: Stage, params: dict[str, int]) -> dict[str, int]:
@@ -150,15 +152,17 @@ STAGES: dict[str, Stage] = {
         lambda cfg, x: datapath.output_transform(
             np.stack([x[f"s{a}"] for a in range(4)]), cfg.transform.AT).ravel()),
     # winoadder_core with Y_ACC = 1: one channel's Z = AᵀMA per lane, combinational, from the steered M
-    # words to {Z', c} words (channel_accumulate adds Z' + c)
+    # words to two {Z', c} words an output (Z = Za + Zb; channel_accumulate adds (acc + Za) + Zb); one
+    # proof per output (the four together were unknown within 400 s at 8-bit activations)
     "output_transform.steered": Stage(
         "output_transform", ("WS", "WY", "AT", "STEERED"),
         tuple(Port(f"s{a}", 4, "WS", domain="neg_abs_diff", steered=True) for a in range(4)),
-        Port("y", 4, "WY", carry=True), False, _ref_output_transform,
+        Port("y", 4, "WY", carry=True, words=2), False, _ref_output_transform,
         lambda cfg, x: datapath.output_transform(
             np.stack([x[f"s{a}"] for a in range(4)]), cfg.transform.AT).ravel(),
         engines=("abc pdr",),
-        bind=lambda p: {"WS": p["WD"], "WY": p["WZ"] + 1, "AT": p["AT"], "STEERED": 1}),
+        bind=lambda p: {"WS": p["WD"], "WY": p["WZ"] + 1, "AT": p["AT"], "STEERED": 1},
+        per_element=True),
     "requantize": Stage(
         "requantize", ("WY", "WO", "O_SIGNED", "SHIFT", "ROUND", "OVF"),
         (Port("y", 1, "WY"),), Port("q", 1, "WO", "O_SIGNED"), False, _ref_requantize,
@@ -202,12 +206,25 @@ def _with_carry(signal: str, lo: int, width: int, target: int) -> str:
     return f"({_extend(signal, lo + 1, width - 1, True, target)} + {carry})"
 
 
+def _decode_element(signal: str, k: int, width: int, port: Port, params: dict[str, int], target: int) -> str:
+    """Element ``k`` of ``port`` in ``signal`` (its ``port.words`` words summed), ``target`` bits."""
+    lo = k * port.words * width
+    return " + ".join(_decode(signal, lo + w * width, width, port, params, target) for w in range(port.words))
+
+
 def _decode(signal: str, lo: int, width: int, port: Port, params: dict[str, int], target: int) -> str:
     if port.steered:
         return _unsteer(signal, lo, width, target)
     if port.carry:
         return _with_carry(signal, lo, width, target)
     return _extend(signal, lo, width, port.is_signed(params), target)
+
+
+def decode_element(bits: str, k: int, width: int, port: Port, signed: bool) -> int:
+    """Python twin of ``_decode_element`` on a VCD bit string."""
+    lo = k * port.words * width
+    return sum(decode_word(_word(bits, lo + w * width, width, False), width, port, signed)
+               for w in range(port.words))
 
 
 def decode_word(word: int, width: int, port: Port, signed: bool) -> int:
@@ -229,8 +246,9 @@ def reference_width(stage: Stage, params: dict[str, int]) -> int:
     return max(params[p.width] for p in (*stage.inputs, stage.output)) + 8
 
 
-def stage_miter(stage: Stage, cfg: DatapathConfig, params: dict[str, int]) -> tuple[str, str]:
-    """(reference module, miter top ``miter``) for one stage.
+def stage_miter(stage: Stage, cfg: DatapathConfig, params: dict[str, int],
+                element: int | None = None) -> tuple[str, str]:
+    """(reference module, miter top ``miter``) for one stage (``element``: only that output compared).
 
     ``stim`` holds the stage inputs the compared output came from (the inputs themselves, or those
     latched at the loading edge of a registered stage), ``got`` the RTL output, ``want_<k>`` the
@@ -250,7 +268,7 @@ def stage_miter(stage: Stage, cfg: DatapathConfig, params: dict[str, int]) -> tu
     lines += [",\n".join(f"    {p}" for p in ports), ");"]
     concat = ", ".join(p.name for p in reversed(stage.inputs))
     lines.append(f"    wire [{stim_bits - 1}:0] stim_now = {{{concat}}};")
-    lines.append(f"    wire [{out.count * ow - 1}:0] got;")
+    lines.append(f"    wire [{out.count * out.words * ow - 1}:0] got;")
     dut_ports = [f".{p.name}({p.name})" for p in stage.inputs] + [f".{out.name}(got)"]
     if stage.clocked:
         dut_ports = [".clk(clk)", ".en(en)", *dut_ports]
@@ -278,9 +296,8 @@ def stage_miter(stage: Stage, cfg: DatapathConfig, params: dict[str, int]) -> tu
     conns += [f".want_{k}(want_{k})" for k in range(out.count)]
     lines.append(f"    ref_{stage.module} reference ({', '.join(conns)});")
     checks = []
-    for k in range(out.count):
-        got = _decode("got", k * ow, ow, out, params, width)
-        checks.append(f"({got} == want_{k})")
+    for k in range(out.count) if element is None else (element,):
+        checks.append(f"({_decode_element('got', k, ow, out, params, width)} == want_{k})")
     lines.append(f"    wire agree = {' && '.join(checks)};")
     lines.append("    always @* begin")
     lines += [f"        assume({a});" for a in assumes]
@@ -291,7 +308,8 @@ def stage_miter(stage: Stage, cfg: DatapathConfig, params: dict[str, int]) -> tu
 # ------------------------------------------------------------------------------- channel_accumulate
 def accumulate_params(params: dict[str, int]) -> dict[str, int]:
     """channel_accumulate as winoadder_core instantiates it: term = M in neg_abs_diff's steered form, or
-    with Y_ACC = 1 one channel's Z = AᵀMA as {Z', c} (output_transform's steered form) into WY bits."""
+    with Y_ACC = 1 one channel's Z = AᵀMA as two {Z', c} words (output_transform's steered form) into WY
+    bits."""
     if params["Y_ACC"]:
         return {"WIN": params["WZ"] + 1, "WM": params["WZ"], "WS": params["WY"], "ACC_SAT": 0, "NEG_ABS": 2}
     return {"WIN": params["WD"], "WM": params["WM"], "WS": params["WS"], "ACC_SAT": params["ACC_SAT"],
@@ -309,14 +327,19 @@ def accumulate_miter(cfg: DatapathConfig, params: dict[str, int], lane: bool) ->
     Lane: a ghost exact sum Σ M per entry since the last clear, at most max_channels terms (flag
     discipline); the drain value written on ``last`` is the closed form (SAT: max(Σ, min); WRAP:
     Σ mod 2^WS), and the accumulator equals it at every cycle (the inductive invariant).
-    Y_ACC = 1 (the output-domain accumulator): the terms are Z = Z' + c with Z in one channel's range of
-    AᵀMA, and the rule is exact (no overflow): the step from any value an accumulation of at most
+    Y_ACC = 1 (the output-domain accumulator): the terms are Z = Za + Zb, two words {Z', c}, each in its
+    range over one channel's M (so Z is in the channel's range of AᵀMA), and the rule is exact (no overflow): the step from any value an accumulation of at most
     max_channels − 1 channels can hold gives acc + Z exactly, and the lane's drain value is Σ Z itself.
     """
     cp = accumulate_params(params)
     win, ws = cp["WIN"], cp["WS"]
     y_acc = bool(params["Y_ACC"])
-    mlo, mhi = channel_term_range(cfg) if y_acc else cfg.ranges["neg_abs_diff"]
+    words = 2 if y_acc else 1
+    if y_acc:
+        word_ranges = channel_term_ranges(cfg)  # Za, Zb (disjoint columns of M: Z's range is their sum)
+        mlo, mhi = (sum(r[i] for r in word_ranges) for i in (0, 1))
+    else:
+        mlo, mhi = cfg.ranges["neg_abs_diff"]
     cmax = cfg.max_channels
     wr = max(Fmt.signed_width_for(cmax * mlo, cmax * max(mhi, 0)), ws, win) + 4  # the exact sum and bounds
     lit = formal_ref.lit
@@ -337,7 +360,7 @@ def accumulate_miter(cfg: DatapathConfig, params: dict[str, int], lane: bool) ->
         return [*raw, f"    wire signed [{wr - 1}:0] {name} = {rule};"]
 
     L = ["module miter (input clk, input rst, input en, input clear, input last,",
-         f"              input [{4 * win - 1}:0] term);",
+         f"              input [{4 * words * win - 1}:0] term);",
          f"    wire [{4 * ws - 1}:0] s;",
          f"    wire [{4 * ws - 1}:0] peek;  // the instance's accumulator (connected after flatten)",
          f"    channel_accumulate #({_verilog_params(cp)}) dut (.clk(clk), .rst(rst), .en(en), .clear(clear),"
@@ -348,11 +371,18 @@ def accumulate_miter(cfg: DatapathConfig, params: dict[str, int], lane: bool) ->
          "    always @(posedge clk) count <= (rst || clear) ? 0 : en ? count + 1 : count;"]
     asserts, assumes = [], [f"!en || count < {cmax}"] if lane else []
     for c in range(4):
-        term = _with_carry("term", win * c, win, wr) if y_acc else _unsteer("term", win * c, win, wr)
+        if y_acc:
+            parts = [_with_carry("term", win * (2 * c + w), win, wr) for w in range(2)]
+            L += [f"    wire signed [{wr - 1}:0] z{c}_{w} = {part};" for w, part in enumerate(parts)]
+            assumes += [f"z{c}_{w} >= {lit(lo, wr)} && z{c}_{w} <= {lit(hi, wr)}"
+                        for w, (lo, hi) in enumerate(word_ranges)]
+            term = f"z{c}_0 + z{c}_1"
+        else:
+            term = _unsteer("term", win * c, win, wr)
+            assumes.append(f"m{c} >= {lit(mlo, wr)} && m{c} <= {lit(mhi, wr)}")
         L += [f"    wire signed [{wr - 1}:0] m{c} = {term};",
               f"    wire signed [{wr - 1}:0] a{c} = {_extend('peek', ws * c, ws, True, wr)};",
               f"    wire signed [{wr - 1}:0] s{c} = {_extend('s', ws * c, ws, True, wr)};"]
-        assumes.append(f"m{c} >= {lit(mlo, wr)} && m{c} <= {lit(mhi, wr)}")
         if not lane:
             L += ovf(f"step{c}", f"a{c} + m{c}")
             L += [f"    reg signed [{wr - 1}:0] a{c}_next, s{c}_next;",
@@ -412,9 +442,11 @@ def build_proofs(name: str, cfg: DatapathConfig, stages, depth: int | None) -> l
     for stage_name in stages:
         if stage_name in STAGES:
             stage = STAGES[stage_name]
-            ref, miter = stage_miter(stage, cfg, params)
-            files = {"ref.v": ref, "miter.v": miter}
-            jobs.append(Proof(name, stage_name, files, (stage.module,), depth or 2, engines=stage.engines))
+            for element in range(stage.output.count) if stage.per_element else (None,):
+                ref, miter = stage_miter(stage, cfg, params, element)
+                label = stage_name if element is None else f"{stage_name}[{element}]"
+                jobs.append(Proof(name, label, {"ref.v": ref, "miter.v": miter}, (stage.module,), depth or 2,
+                                  engines=stage.engines))
         elif stage_name in HANDSHAKE:
             cover = stage_name.endswith(".cover")
             jobs.append(Proof(name, stage_name, {"miter.v": handshake_miter(cfg, params)}, CORE_MODULES,
@@ -615,8 +647,7 @@ def replay_stage(stage: Stage, cfg: DatapathConfig, trace: Path) -> dict:
                                                p.is_signed(params)) for k in range(p.count)], dtype=np.int64)
         offset += p.count * w
     out, ow = stage.output, params[stage.output.width]
-    rtl = [decode_word(_word(last["got"], k * ow, ow, False), ow, out, out.is_signed(params))
-           for k in range(out.count)]
+    rtl = [decode_element(last["got"], k, ow, out, out.is_signed(params)) for k in range(out.count)]
     sim = [int(v) for v in np.ravel(stage.simulate(cfg, inputs))]
     return {"stage": stage.module, "inputs": {k: v.tolist() for k, v in inputs.items()},
             "rtl": rtl, "simulator": sim,
@@ -629,7 +660,7 @@ def replay_accumulate(cfg: DatapathConfig, trace: Path, lane: bool) -> dict:
     Step: the accumulator before the last transaction and its M give the contract's next value
     (``datapath.accumulator_result`` of acc + M). Lane: the transactions since the last clear give
     the closed form (``datapath.channel_accumulate``); both are compared with the RTL's accumulator and
-    drain value after the failing step. Y_ACC = 1: the terms are one channel's Z = Z′ + c (key ``z``) and
+    drain value after the failing step. Y_ACC = 1: the terms are one channel's Z = Za + Zb (key ``z``) and
     the contract's value is the exact sum (the output-domain partial sum AᵀS_kA never overflows).
     """
     core = rtl_parameters(cfg)
@@ -637,7 +668,7 @@ def replay_accumulate(cfg: DatapathConfig, trace: Path, lane: bool) -> dict:
     win, ws = params["WIN"], params["WS"]
     y_acc = bool(core["Y_ACC"])
     key = "z" if y_acc else "m"
-    term_port = Port(key, 4, "WIN", carry=y_acc, steered=not y_acc)
+    term_port = Port(key, 4, "WIN", carry=y_acc, steered=not y_acc, words=2 if y_acc else 1)
     _, steps = read_vcd(trace)
 
     def words(state, name, width):
@@ -650,8 +681,7 @@ def replay_accumulate(cfg: DatapathConfig, trace: Path, lane: bool) -> dict:
             continue
         if state["en"] == "1":
             acc_before = words(state, "peek", ws)
-            m = [decode_word(_word(state["term"], c * win, win, False), win, term_port, True)
-                 for c in range(4)]
+            m = [decode_element(state["term"], c, win, term_port, True) for c in range(4)]
             transactions.append({key: m, "last": state["last"] == "1", "clear": state["clear"] == "1"})
             if state["clear"] == "1":
                 transactions = transactions[-1:]
@@ -738,7 +768,7 @@ def save_counterexample(row: dict, cfg: DatapathConfig, cex_dir: Path) -> None:
     trace = Path(row.pop("trace") or "")
     if not trace.is_file():
         return
-    stage = row["stage"]
+    stage = row["stage"].split("[")[0]  # a per-element proof: "<stage>[k]"
     if stage in HANDSHAKE:
         vector = {"stage": "winoadder_core", "mismatch": ["handshake property"]}
     elif stage in STAGES:
@@ -746,7 +776,7 @@ def save_counterexample(row: dict, cfg: DatapathConfig, cex_dir: Path) -> None:
     else:
         vector = replay_accumulate(cfg, trace, stage.endswith(".lane"))
     make_out_dir(cex_dir, "--cex-dir")
-    stem = f"{row['config']}_{stage}"
+    stem = f"{row['config']}_{row['stage']}"
     vcd, vector_path = cex_dir / f"{stem}.vcd", cex_dir / f"{stem}.json"
     write_files({vcd: trace.read_bytes(),
                  vector_path: json.dumps({"config": cfg.to_dict(), **vector}, indent=1) + "\n"},
