@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from simulator import DatapathConfig, datapath
-from simulator.rtl_params import channel_term_range
+from simulator.rtl_params import channel_term_ranges
 from winoadder.cli import main
 from winoadder.hw import prove
 from winoadder.paths import RTL_DIR
@@ -96,8 +96,8 @@ def test_broken_accumulator_step_replays_through_simulator(tmp_path):
     assert vector["mismatch"] and vector["transactions"]
     # the default config accumulates in the output domain: the terms are one channel's Z = AᵀMA
     z = np.array(vector["transactions"][-1]["z"])
-    lo, hi = channel_term_range(DatapathConfig.default())
-    assert ((z >= lo) & (z <= hi)).all()
+    (alo, ahi), (blo, bhi) = channel_term_ranges(DatapathConfig.default())  # Z = Za + Zb
+    assert ((z >= alo + blo) & (z <= ahi + bhi)).all()
     # The contract's step: the RTL is off by the carry (1) in every mismatching entry.
     for c in vector["mismatch"]:
         assert abs(vector["rtl"][c] - vector["simulator"][c]) == 1
