@@ -171,10 +171,6 @@ STAGES: dict[str, Stage] = {
 ACCUMULATE = ("channel_accumulate.step", "channel_accumulate.lane")
 HANDSHAKE = ("handshake", "handshake.cover")
 STAGE_NAMES = (*STAGES, *ACCUMULATE, *HANDSHAKE)
-# Not in the default run: unknown within 400 s at 8-bit activations with PDR and with k-induction
-# (proved at 4-bit activations, WD = 9, in 72 s CPU with PDR); docs/rtl.md. Run it with --stages.
-SLOW_STAGES = ("output_transform.steered",)
-DEFAULT_STAGES = tuple(s for s in STAGE_NAMES if s not in SLOW_STAGES)
 CORE_MODULES = ("input_transform", "align", "neg_abs_diff", "channel_accumulate", "output_transform",
                 "requantize", "winoadder_core")
 
@@ -712,8 +708,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"a shipped config ({', '.join(shipped_configs())}) or a DatapathConfig JSON; "
                              "repeatable (default: every shipped config)")
     parser.add_argument("--stages", metavar="LIST",
-                        help=f"comma-separated stages (default: {', '.join(DEFAULT_STAGES)}; also: "
-                             f"{', '.join(SLOW_STAGES)})")
+                        help=f"comma-separated stages (default: all of {', '.join(STAGE_NAMES)})")
     parser.add_argument("--depth", type=int, metavar="N",
                         help="k-induction (or cover) depth of every proof (default: 2 for the stages, "
                              "CORE_LATENCY + 2 for the handshake, CORE_LATENCY + P + 6 for its covers)")
@@ -755,7 +750,7 @@ def resolve_stages(text: str | None, quick: bool) -> list[str]:
     from fixedpoint.options import name_list
 
     if text is None:
-        return list(QUICK_STAGES if quick else DEFAULT_STAGES)
+        return list(QUICK_STAGES if quick else STAGE_NAMES)
     aliases = {"channel_accumulate": list(ACCUMULATE)}
     out = []
     for s in name_list(text, "--stages", [*STAGE_NAMES, *aliases], what="stage"):
