@@ -97,9 +97,8 @@ module output_transform #(
 // -x = (~v, ~c); the term of rank r0 starts the chain, a later one adds with the pending carry.
 `define OTS_STEP(i, a, v, c, r0) \
                 if ((`OTS_AT(i, a) != 2'b00) && (`OTS_RANK(i, a) >= (r0))) begin \
-                    if (`OTS_RANK(i, a) > (r0)) sum = {acc_v, 1'b1} + {`OTS_SIGNED(`OTS_AT(i, a), v), acc_c}; \
-                    else sum = {`OTS_SIGNED(`OTS_AT(i, a), v), 1'b0}; \
-                    acc_v = sum[WZ:1]; \
+                    if (`OTS_RANK(i, a) > (r0)) acc_v = acc_v + `OTS_SIGNED(`OTS_AT(i, a), v) + {{(WZ-1){1'b0}}, acc_c}; \
+                    else acc_v = `OTS_SIGNED(`OTS_AT(i, a), v); \
                     acc_c = `OTS_SIGNED(`OTS_AT(i, a), c); \
                 end
 // The first nonzero term of row j taken alone (value and carry): Za.
