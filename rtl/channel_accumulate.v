@@ -47,10 +47,9 @@ module channel_accumulate #(
 
 // The sum of entry c in WX + 1 bits with the carry-in in bit 0: {acc, 1} + {M operand, carry}, so
 // bits [WX:1] are acc + operand + carry. Signed operands: the assignment sign-extends them.
-`define CA_ACC(c) $signed(acc_pair[(c) / 2][WS*((c) % 2) +: WS])
-`define CA_WORD(w) $signed(term_row[0][WIN*(w)+1 +: WIN-1]) + $signed({1'b0, term_row[0][WIN*(w)]})
-`define CA_SUM(c) if (NEG_ABS == 2) sum_c[c][WX:1] = `CA_ACC(c) + `CA_WORD(2*(c)) + `CA_WORD(2*(c)+1); \
-                  else sum_c[c] = $signed({acc_pair[(c) / 2][WS*((c) % 2) +: WS], 1'b1}) + `CA_M_OPERAND(c);
+`define CA_SUM(c) sum_c[c] = $signed({acc_pair[(c) / 2][WS*((c) % 2) +: WS], 1'b1}) + `CA_OPERAND(c); \
+                  if (NEG_ABS == 2) sum_c[c] = $signed({sum_c[c][WX:1], 1'b1}) + $signed(term_row[0][WIN*(2*(c)+1) +: WIN]);
+`define CA_OPERAND(c) ((NEG_ABS == 2) ? $signed(term_row[0][WIN*2*(c) +: WIN]) : `CA_M_OPERAND(c))
 `define CA_M_OPERAND(c) ((NEG_ABS != 0) ? $signed({1'b1, term_row[0][WIN*(c) +: WIN-1], term_row[0][WIN*(c)+WIN-1]}) \
                                         : $signed({term_row[0][WIN*(c) +: WIN], 1'b0}))
 // A sum of entry c below the WS-bit range: negative with bits [WX-1 : WS-1] not all ones; when
@@ -90,8 +89,7 @@ module channel_accumulate #(
     /* verilator lint_on BLKSEQ */
 `undef CA_NEXT
 `undef CA_UNDER
-`undef CA_WORD
-`undef CA_ACC
+`undef CA_OPERAND
 `undef CA_M_OPERAND
 `undef CA_SUM
 endmodule

@@ -79,67 +79,65 @@ module output_transform #(
 `undef OT_AT
 `undef OT_S
         end else begin : g_steered
-            // One combinational block (an event-driven simulator runs it once per change of M). Pass 1,
-            // T[i][b] = sum_a AT[i][a] M[a][b]: a chain over the four coefficients of row i of A^T; a
-            // zero coefficient is skipped (AT is a constant, so it costs no logic), the first nonzero one
-            // starts the chain, every further one adds with the pending carry. Pass 2 splits each
-            // Y[i][j] = sum_b AT[j][b] T[i][b] in two words for the accumulator: Za = the term of the
-            // first nonzero coefficient (no adder), Zb = the chain over the others ({0, 0} if none), so
-            // that acc + Za and Zb are formed side by side (the lane's path M -> accumulator crosses
-            // four adders, not five). Chain state: value acc_v (Z' width), carry acc_c.
+            // One combinational block (an event-driven simulator runs it once per change of M), each sum
+            // one expression over the four coefficients of its A^T row (a zero coefficient gives a
+            // constant 0 term: AT is a constant, so it costs no logic). Pass 1, T[i][b] =
+            // sum_a AT[i][a] M[a][b] with one pending carry; pass 2 splits each Y[i][j] =
+            // sum_b AT[j][b] T[i][b] in two words for the accumulator: Za = the term of the first nonzero
+            // coefficient (no adder), Zb = the sum of the others ({0, 0} if none), so that acc + Za and
+            // Zb are formed side by side. The one-bit carries are addends of the sums (yosys's alumacc
+            // takes a sum of two words and one bit as one adder with carry-in, and a longer sum as one
+            // carry-save macc).
             localparam WZ = WY - 1;  // the value part of a word {Z', c}
 `define OTS_AT(i, a) AT[2*(4*(i)+(a)) +: 2]
 // The rank of term a in row i of A^T: how many nonzero coefficients precede it (a constant).
 `define OTS_RANK(i, a) ((((a) > 0) && (`OTS_AT(i, 0) != 2'b00)) + (((a) > 1) && (`OTS_AT(i, 1) != 2'b00)) \
                        + (((a) > 2) && (`OTS_AT(i, 2) != 2'b00)))
 `define OTS_SIGNED(code, x) (((code) == 2'b11) ? ~(x) : (x))
-// Chain step over term a of row i (value v, carry c) for a chain that starts at rank r0: +x = (v, c),
-// -x = (~v, ~c); the term of rank r0 starts the chain, a later one adds with the pending carry.
-`define OTS_STEP(i, a, v, c, r0) \
-                if ((`OTS_AT(i, a) != 2'b00) && (`OTS_RANK(i, a) >= (r0))) begin \
-                    if (`OTS_RANK(i, a) > (r0)) acc_v = acc_v + `OTS_SIGNED(`OTS_AT(i, a), v) + {{(WZ-1){1'b0}}, acc_c}; \
-                    else acc_v = `OTS_SIGNED(`OTS_AT(i, a), v); \
-                    acc_c = `OTS_SIGNED(`OTS_AT(i, a), c); \
-                end
-// The first nonzero term of row j taken alone (value and carry): Za.
-`define OTS_FIRST(j, b, v, c) \
-                if ((`OTS_AT(j, b) != 2'b00) && (`OTS_RANK(j, b) == 0)) begin \
-                    za_v = `OTS_SIGNED(`OTS_AT(j, b), v); \
-                    za_c = `OTS_SIGNED(`OTS_AT(j, b), c); \
-                end
 `define OTS_N(a, j) {{(WZ-WS+1){1'b1}}, m_row[a][WS*(j) +: WS-1]}
 `define OTS_K(a, j) m_row[a][WS*(j)+WS-1]
-// T[i][j] = sum_a AT[i][a] M[a][j], kept in t_v / t_c [4i + j]
+// T[i][j] = sum_a AT[i][a] M[a][j] in one expression (t_v / t_c [4i + j]): the values of its nonzero
+// terms and the carries of all but the last nonzero one are summed, the last one's carry is pending.
+`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00) \
+                   + (`OTS_AT(i, 3) != 2'b00))
+`define OTS_LAST(i, a) ((`OTS_AT(i, a) != 2'b00) && (`OTS_RANK(i, a) == `OTS_NNZ(i) - 1))
+`define OTS_TV(i, a, j) ((`OTS_AT(i, a) == 2'b00) ? {WZ{1'b0}} : `OTS_SIGNED(`OTS_AT(i, a), `OTS_N(a, j)))
+`define OTS_TK(i, a, j) (((`OTS_AT(i, a) == 2'b00) || `OTS_LAST(i, a)) ? {WZ{1'b0}} \
+                        : {{(WZ-1){1'b0}}, `OTS_SIGNED(`OTS_AT(i, a), `OTS_K(a, j))})
+`define OTS_TC(i, a, j) (`OTS_LAST(i, a) && `OTS_SIGNED(`OTS_AT(i, a), `OTS_K(a, j)))
 `define OTS_T(i, j) \
-                `OTS_STEP(i, 0, `OTS_N(0, j), `OTS_K(0, j), 0) `OTS_STEP(i, 1, `OTS_N(1, j), `OTS_K(1, j), 0) \
-                `OTS_STEP(i, 2, `OTS_N(2, j), `OTS_K(2, j), 0) `OTS_STEP(i, 3, `OTS_N(3, j), `OTS_K(3, j), 0) \
-                t_v[4*(i)+(j)] = acc_v; t_c[4*(i)+(j)] = acc_c;
-// Y[i][j] = Za + Zb, words 2e (Za) and 2e + 1 (Zb) of output e = 2i + j
+                t_v[4*(i)+(j)] = `OTS_TV(i, 0, j) + `OTS_TV(i, 1, j) + `OTS_TV(i, 2, j) + `OTS_TV(i, 3, j) \
+                                + `OTS_TK(i, 0, j) + `OTS_TK(i, 1, j) + `OTS_TK(i, 2, j) + `OTS_TK(i, 3, j); \
+                t_c[4*(i)+(j)] = `OTS_TC(i, 0, j) | `OTS_TC(i, 1, j) | `OTS_TC(i, 2, j) | `OTS_TC(i, 3, j);
+// Y[i][j] = Za + Zb, words 2e (Za) and 2e + 1 (Zb) of output e = 2i + j: Za the term of rank 0 of row j
+// (value and carry), Zb the values of the later nonzero terms and the carries of all but its last one,
+// the last one's carry pending (a row with one nonzero term: Zb = {0, 0}).
+`define OTS_ZA(j, b) ((`OTS_AT(j, b) != 2'b00) && (`OTS_RANK(j, b) == 0))
+`define OTS_ZB(j, b) ((`OTS_AT(j, b) != 2'b00) && (`OTS_RANK(j, b) > 0))
+`define OTS_YV(j, b, i, first) ((first) ? `OTS_SIGNED(`OTS_AT(j, b), t_v[4*(i)+(b)]) : {WZ{1'b0}})
+`define OTS_YK(j, b, i) ((`OTS_ZB(j, b) && !`OTS_LAST(j, b)) \
+                        ? {{(WZ-1){1'b0}}, `OTS_SIGNED(`OTS_AT(j, b), t_c[4*(i)+(b)])} : {WZ{1'b0}})
+`define OTS_YC(j, b, i, first) ((first) && `OTS_SIGNED(`OTS_AT(j, b), t_c[4*(i)+(b)]))
 `define OTS_Y(i, j) \
-                acc_v = {WZ{1'b0}}; acc_c = 1'b0; \
-                `OTS_FIRST(j, 0, t_v[4*(i)], t_c[4*(i)]) `OTS_FIRST(j, 1, t_v[4*(i)+1], t_c[4*(i)+1]) \
-                `OTS_FIRST(j, 2, t_v[4*(i)+2], t_c[4*(i)+2]) `OTS_FIRST(j, 3, t_v[4*(i)+3], t_c[4*(i)+3]) \
-                `OTS_STEP(j, 0, t_v[4*(i)], t_c[4*(i)], 1) `OTS_STEP(j, 1, t_v[4*(i)+1], t_c[4*(i)+1], 1) \
-                `OTS_STEP(j, 2, t_v[4*(i)+2], t_c[4*(i)+2], 1) `OTS_STEP(j, 3, t_v[4*(i)+3], t_c[4*(i)+3], 1) \
-                y_w[4*(i)+2*(j)] = {za_v, za_c}; y_w[4*(i)+2*(j)+1] = {acc_v, acc_c};
+                y_w[4*(i)+2*(j)] = {`OTS_YV(j, 0, i, `OTS_ZA(j, 0)) | `OTS_YV(j, 1, i, `OTS_ZA(j, 1)) \
+                                    | `OTS_YV(j, 2, i, `OTS_ZA(j, 2)) | `OTS_YV(j, 3, i, `OTS_ZA(j, 3)), \
+                                    `OTS_YC(j, 0, i, `OTS_ZA(j, 0)) | `OTS_YC(j, 1, i, `OTS_ZA(j, 1)) \
+                                    | `OTS_YC(j, 2, i, `OTS_ZA(j, 2)) | `OTS_YC(j, 3, i, `OTS_ZA(j, 3))}; \
+                y_w[4*(i)+2*(j)+1] = {`OTS_YV(j, 0, i, `OTS_ZB(j, 0)) + `OTS_YV(j, 1, i, `OTS_ZB(j, 1)) \
+                                      + `OTS_YV(j, 2, i, `OTS_ZB(j, 2)) + `OTS_YV(j, 3, i, `OTS_ZB(j, 3)) \
+                                      + `OTS_YK(j, 0, i) + `OTS_YK(j, 1, i) + `OTS_YK(j, 2, i) + `OTS_YK(j, 3, i), \
+                                      `OTS_YC(j, 0, i, `OTS_ZB(j, 0) && `OTS_LAST(j, 0)) \
+                                      | `OTS_YC(j, 1, i, `OTS_ZB(j, 1) && `OTS_LAST(j, 1)) \
+                                      | `OTS_YC(j, 2, i, `OTS_ZB(j, 2) && `OTS_LAST(j, 2)) \
+                                      | `OTS_YC(j, 3, i, `OTS_ZB(j, 3) && `OTS_LAST(j, 3))};
 
             // Temporaries (written before they are read, no state), in memories as in the S form.
             reg [4*WS-1:0] m_row [0:3];
             reg [WZ-1:0] t_v [0:7];
             reg t_c [0:7];
             reg [WY-1:0] y_w [0:7];
-            reg [WZ-1:0] acc_v, za_v;
-            reg acc_c, za_c;
-            /* verilator lint_off UNUSEDSIGNAL */  // bit 0 only carries
-            reg [WZ:0] sum;
-            /* verilator lint_on UNUSEDSIGNAL */
             /* verilator lint_off BLKSEQ */
             always @(s0 or s1 or s2 or s3) begin
-                sum = {(WZ+1){1'b0}};
-                acc_v = {WZ{1'b0}};
-                acc_c = 1'b0;
-                za_v = {WZ{1'b0}};
-                za_c = 1'b0;
                 m_row[0] = s0;
                 m_row[1] = s1;
                 m_row[2] = s2;
@@ -151,11 +149,19 @@ module output_transform #(
             end
             /* verilator lint_on BLKSEQ */
 `undef OTS_Y
+`undef OTS_YC
+`undef OTS_YK
+`undef OTS_YV
+`undef OTS_ZB
+`undef OTS_ZA
 `undef OTS_T
+`undef OTS_TC
+`undef OTS_TV
+`undef OTS_TK
+`undef OTS_LAST
+`undef OTS_NNZ
 `undef OTS_K
 `undef OTS_N
-`undef OTS_FIRST
-`undef OTS_STEP
 `undef OTS_SIGNED
 `undef OTS_RANK
 `undef OTS_AT
