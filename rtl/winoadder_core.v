@@ -71,10 +71,14 @@ module winoadder_core #(
     localparam ONE_LANE = (P == 1) ? 1'b1 : 1'b0;
 
     // ---- input side: stage 1 (M registers) and stage 2 (accumulators) ----------------------------
+    // Every enable is a function of registers only: `advance` is a register itself (its next value is
+    // computed from the next state of the registers it reads, see the control block below), so no
+    // register-to-register path crosses two of the large-fanout enables (load_s1, acc_en, finish) and
+    // nothing reaches in_ready from out_ready.
     reg s1_valid, s1_last;  // in_first acts on entry (acc_clear)
-    wire drain_free;
-    // The input side moves unless stage 1 holds a last transaction that the drain cannot take yet.
-    wire advance = ~(s1_valid & s1_last & ~drain_free);
+    // The input side moves unless stage 1 holds a last transaction that the drain cannot take yet:
+    // advance == ~(s1_valid & s1_last & ~drain_free) at every cycle, drain_free = ~drain_busy | take_last.
+    reg advance;
     assign in_ready = advance & ~rst;
     wire load_s1 = in_valid & in_ready;
     wire acc_en = advance & s1_valid;
@@ -166,45 +170,43 @@ module winoadder_core #(
         end
     endgenerate
 
-    always @(posedge clk) begin
-        if (rst) begin
-            s1_valid <= 1'b0;
-        end else if (advance) begin
-            s1_valid <= in_valid;
-        end
-    end
-    always @(posedge clk) begin
-        if (load_s1) s1_last <= in_last;
-    end
-
-    // ---- shared output stage: the drain is served lane by lane ----------------------------------
+    // ---- control: stage 1's flags, the drain's release and the output stage's occupancy -------------
     // drain_busy: the drain holds finished sums of which lanes take_lane..P-1 have not been taken.
-    // take_end: take_lane is the last lane (P - 1), held in a register of its own so the drain's
-    // release (drain_free, and through it every lane's enables) reads no comparator and no net of the
-    // lane multiplexer.
-    reg drain_busy, take_end;
+    // take_end: take_lane is the last lane (P - 1), a register of its own (no comparator in the release).
+    // The output stage has two entries, the output register and a skid register: skid_valid (a beat
+    // waits in the skid register) is all that stops the stages between the drain and the output
+    // (advance_out), so the drain's release (take, take_last, drain_free) reads registers only.
+    reg drain_busy, take_end, skid_valid;
     reg [WL-1:0] take_lane;
     reg t_valid, out_valid_r;
     reg [WL-1:0] t_lane, out_lane_r;
-    wire advance_out = ~out_valid_r | out_ready;
+    wire advance_out = ~skid_valid;
     wire take = drain_busy & advance_out;
     wire take_last = take & take_end;
     wire [WL-1:0] next_lane = take_lane + 1'b1;
-    assign drain_free = ~drain_busy | take_last;
+    wire y_ready;  // a beat waits in front of the output stage
+    wire out_hold = out_valid_r & ~out_ready;  // the output register keeps its beat
+    // The next state of the registers `advance` reads.
+    wire s1_valid_nx = ~rst & (advance ? in_valid : s1_valid);
+    wire s1_last_nx = load_s1 ? in_last : s1_last;
+    wire drain_busy_nx = ~rst & (finish | (drain_busy & ~take_last));
+    wire take_end_nx = rst ? ONE_LANE
+                     : (take ? (take_end ? ONE_LANE : (next_lane == LAST_LANE)) : take_end);
+    wire skid_valid_nx = ~rst & out_hold & (skid_valid | y_ready);
+    // drain_free: the drain can be refilled at this edge (it is empty, or its last lane leaves).
+    wire drain_free_nx = ~drain_busy_nx | (~skid_valid_nx & take_end_nx);
 
     always @(posedge clk) begin
-        if (rst) begin
-            drain_busy <= 1'b0;
-            take_lane <= {WL{1'b0}};
-            take_end <= ONE_LANE;
-        end else begin
-            if (finish) drain_busy <= 1'b1;
-            else if (take_last) drain_busy <= 1'b0;
-            if (take) begin
-                take_lane <= take_end ? {WL{1'b0}} : next_lane;
-                take_end <= take_end ? ONE_LANE : (next_lane == LAST_LANE);
-            end
-        end
+        s1_valid <= s1_valid_nx;
+        drain_busy <= drain_busy_nx;
+        take_end <= take_end_nx;
+        skid_valid <= skid_valid_nx;
+        advance <= ~(s1_valid_nx & s1_last_nx & ~drain_free_nx);
+        if (rst) take_lane <= {WL{1'b0}};
+        else if (take) take_lane <= take_end ? {WL{1'b0}} : next_lane;
+    end
+    always @(posedge clk) begin
+        if (load_s1) s1_last <= in_last;
     end
 
     // Stage 3: the sums of the lane being taken, registered (T, loaded on take). The lane multiplexer
@@ -226,7 +228,6 @@ module winoadder_core #(
 
     // The beat in front of the output register: Y (4*WY bits), its lane and valid.
     wire [4*WY-1:0] y;
-    wire y_ready;  // a beat waits in front of the output register
     wire [WL-1:0] y_ready_lane;
     generate
         if (Y_ACC == 0) begin : g_wino_out
@@ -260,9 +261,14 @@ module winoadder_core #(
         end
     endgenerate
 
-    // The output register: out_y = requantize(Y), loaded only with a beat.
+    // The output stage, two entries: the output register (out_y = requantize(Y), out_lane, out_valid)
+    // and the skid register behind it. While the skid register is empty (advance_out) the beat in front
+    // of the stage enters it: into the output register when that is free (~out_hold), else into the
+    // skid register. The skid register's beat moves to the output register when out_ready takes the
+    // output's beat. Each register loads only with a beat.
     wire [4*WO-1:0] q;
-    reg [4*WO-1:0] out_q;
+    reg [4*WO-1:0] out_q, skid_q;
+    reg [WL-1:0] skid_lane;
     generate
         for (e = 0; e < 4; e = e + 1) begin : g_out
             requantize #(
@@ -273,20 +279,22 @@ module winoadder_core #(
             );
         end
     endgenerate
+    wire load_out = ~out_hold & (skid_valid | y_ready);
+    wire load_skid = advance_out & out_hold & y_ready;
 
     always @(posedge clk) begin
-        if (rst) begin
-            t_valid <= 1'b0;
-            out_valid_r <= 1'b0;
-        end else if (advance_out) begin
-            t_valid <= take;
-            out_valid_r <= y_ready;
-        end
+        if (rst) t_valid <= 1'b0;
+        else if (advance_out) t_valid <= take;
+        out_valid_r <= ~rst & (out_hold | skid_valid | y_ready);
     end
     always @(posedge clk) begin
-        if (advance_out & y_ready) begin
-            out_q <= q;
-            out_lane_r <= y_ready_lane;
+        if (load_out) begin
+            out_q <= skid_valid ? skid_q : q;
+            out_lane_r <= skid_valid ? skid_lane : y_ready_lane;
+        end
+        if (load_skid) begin
+            skid_q <= q;
+            skid_lane <= y_ready_lane;
         end
     end
 
