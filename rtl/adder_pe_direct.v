@@ -6,10 +6,12 @@
 // magnitudes folded in (each -|D| = N + k: a window adds its nine negative N and the count of its
 // k once), accumulated over input channels by channel_accumulate (one row: the lane's 4 outputs;
 // NEG_ABS = 0) with the drain buffer of finished sums. One shared output stage: the taken lane's sums
-// are registered (T, as in winoadder_core) and 4 requantize serve the lanes in turn.
+// are registered (T, as in winoadder_core) and 4 requantize serve the lanes in turn, into a two-entry
+// output stage (output and skid register, as winoadder_core).
 // Weights g share the activation grid (signed, WG bits). Same handshake, output port, throughput rule
-// and flow control as winoadder_core. Latency: the beat of lane p of a last transaction accepted at
-// edge t is presented after edge t + 3 + p when nothing stalls.
+// and flow control as winoadder_core (registered advance, every enable a function of registers, no
+// combinational path from out_ready to in_ready). Latency: the beat of lane p of a last transaction
+// accepted at edge t is presented after edge t + 3 + p when nothing stalls.
 // Packing: in_tile as winoadder_core; in_w lane p, g[a][b] at bits [WG*(9p + 3a + b) +: WG].
 /* verilator lint_off MULTITOP */  // a top-level design: linting rtl/*.v together sees two tops
 module adder_pe_direct #(

@@ -19,13 +19,19 @@
 // Throughput: one transaction per cycle while every accumulation has at least P channels and
 // out_ready stays high; a last transaction waits in stage 1 (in_ready = 0) until the drain buffer is
 // free, i.e. until the previous accumulation's P beats have left the drain (docs/rtl.md).
+// Flow control: every enable is a function of registers. in_ready = advance & ~rst, advance a register
+// (next value from the next state of the control registers); the output stage has two entries (the
+// output register and a skid register), so "the output stage can take a beat" (~skid_valid) is a
+// register and the drain's release reads no out_ready: no combinational path from out_ready to
+// in_ready, and no register-to-register path crosses two of the large-fanout enables.
 // Pipeline (register stages):
 //   1 M = neg_abs_diff(in_u, align(input_transform(in_tile)))   (per lane; last, valid)
 //   2 acc = channel_accumulate(acc, M) (Y_ACC = 1: of output_transform(M)); the drain s <= the
 //     finished sums on last   (per lane)
 //   3 T = s of lane take_lane   (shared: the lane multiplexer; lane, valid)
 //   4 Y = output_transform(T)   (Y_ACC = 0 only; shared; lane, valid)
-//   5 out_y = requantize(Y)   (shared; out_lane, out_valid)
+//   5 out_y = requantize(Y)   (shared; out_lane, out_valid; the skid register behind it takes the
+//     beat that arrives while out_valid & ~out_ready, and adds no latency)
 // Latency: the beat of lane p of a last transaction accepted at edge t is presented after edge
 // t + 4 + p (Y_ACC = 1: t + 3 + p) when nothing stalls.
 /* verilator lint_off MULTITOP */  // a top-level design: linting rtl/*.v together sees two tops
