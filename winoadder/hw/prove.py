@@ -953,6 +953,7 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
          f"        cover(beat && out_lane == {p - 1});",
          f"        cover(timing && age == {lat + p - 1} && beat);",
          "        cover(was_stalled && beat);",
+         "        cover(pk_skid_valid && beat);  // the skid register holds a beat while the output's leaves",
          "        cover(!rst && !in_ready);",
          "        cover(was_rst && !init);",
          "    end",
