@@ -154,23 +154,31 @@ module adder_pe_direct #(
     wire take_last = take & take_end;
     wire [WL-1:0] next_lane = take_lane + 1'b1;
     wire out_hold = out_valid_r & ~out_ready;  // the output register keeps its beat
-    // The next state of the registers `advance` reads.
-    wire s1_valid_nx = ~rst & (advance ? in_valid : s1_valid);
+    // The next state (out of reset) of the registers `advance` reads.
+    wire s1_valid_nx = advance ? in_valid : s1_valid;
     wire s1_last_nx = load_s1 ? in_last : s1_last;
-    wire drain_busy_nx = ~rst & (finish | (drain_busy & ~take_last));
-    wire take_end_nx = rst ? ONE_LANE
-                     : (take ? (take_end ? ONE_LANE : (next_lane == LAST_LANE)) : take_end);
-    wire skid_valid_nx = ~rst & out_hold & (skid_valid | t_valid);
+    wire drain_busy_nx = finish | (drain_busy & ~take_last);
+    wire take_end_nx = take ? (take_end ? ONE_LANE : (next_lane == LAST_LANE)) : take_end;
+    wire skid_valid_nx = out_hold & (skid_valid | t_valid);
     wire drain_free_nx = ~drain_busy_nx | (~skid_valid_nx & take_end_nx);
 
     always @(posedge clk) begin
-        s1_valid <= s1_valid_nx;
-        drain_busy <= drain_busy_nx;
-        take_end <= take_end_nx;
-        skid_valid <= skid_valid_nx;
-        advance <= ~(s1_valid_nx & s1_last_nx & ~drain_free_nx);
-        if (rst) take_lane <= {WL{1'b0}};
-        else if (take) take_lane <= take_end ? {WL{1'b0}} : next_lane;
+        if (rst) begin
+            s1_valid <= 1'b0;
+            drain_busy <= 1'b0;
+            take_lane <= {WL{1'b0}};
+            take_end <= ONE_LANE;
+            skid_valid <= 1'b0;
+            advance <= 1'b1;
+        end else begin
+            s1_valid <= s1_valid_nx;
+            if (finish) drain_busy <= 1'b1;  // drain_busy_nx
+            else if (take_last) drain_busy <= 1'b0;
+            if (take) take_lane <= take_end ? {WL{1'b0}} : next_lane;
+            take_end <= take_end_nx;
+            skid_valid <= skid_valid_nx;
+            advance <= ~(s1_valid_nx & s1_last_nx & ~drain_free_nx);
+        end
     end
     always @(posedge clk) begin
         if (load_s1) s1_last <= in_last;
@@ -196,7 +204,8 @@ module adder_pe_direct #(
     // The output stage, two entries (as winoadder_core): the output register, requantize(T), and the
     // skid register behind it; each loads only with a beat.
     wire [4*WO-1:0] q;
-    reg [4*WO-1:0] out_q, skid_q;
+    reg [4*WO-1:0] out_q;
+    reg [4*WO-1:0] skid_q;
     reg [WL-1:0] skid_lane;
     generate
         for (e = 0; e < 4; e = e + 1) begin : g_out
@@ -214,7 +223,10 @@ module adder_pe_direct #(
     always @(posedge clk) begin
         if (rst) t_valid <= 1'b0;
         else if (advance_out) t_valid <= take;
-        out_valid_r <= ~rst & (out_hold | skid_valid | t_valid);
+    end
+    always @(posedge clk) begin
+        if (rst) out_valid_r <= 1'b0;
+        else out_valid_r <= out_hold | skid_valid | t_valid;
     end
     always @(posedge clk) begin
         if (load_out) begin

@@ -192,24 +192,32 @@ module winoadder_core #(
     wire [WL-1:0] next_lane = take_lane + 1'b1;
     wire y_ready;  // a beat waits in front of the output stage
     wire out_hold = out_valid_r & ~out_ready;  // the output register keeps its beat
-    // The next state of the registers `advance` reads.
-    wire s1_valid_nx = ~rst & (advance ? in_valid : s1_valid);
+    // The next state (out of reset) of the registers `advance` reads.
+    wire s1_valid_nx = advance ? in_valid : s1_valid;
     wire s1_last_nx = load_s1 ? in_last : s1_last;
-    wire drain_busy_nx = ~rst & (finish | (drain_busy & ~take_last));
-    wire take_end_nx = rst ? ONE_LANE
-                     : (take ? (take_end ? ONE_LANE : (next_lane == LAST_LANE)) : take_end);
-    wire skid_valid_nx = ~rst & out_hold & (skid_valid | y_ready);
-    // drain_free: the drain can be refilled at this edge (it is empty, or its last lane leaves).
+    wire drain_busy_nx = finish | (drain_busy & ~take_last);
+    wire take_end_nx = take ? (take_end ? ONE_LANE : (next_lane == LAST_LANE)) : take_end;
+    wire skid_valid_nx = out_hold & (skid_valid | y_ready);
+    // drain_free of the next cycle (the drain is empty, or its last lane leaves at that edge).
     wire drain_free_nx = ~drain_busy_nx | (~skid_valid_nx & take_end_nx);
 
     always @(posedge clk) begin
-        s1_valid <= s1_valid_nx;
-        drain_busy <= drain_busy_nx;
-        take_end <= take_end_nx;
-        skid_valid <= skid_valid_nx;
-        advance <= ~(s1_valid_nx & s1_last_nx & ~drain_free_nx);
-        if (rst) take_lane <= {WL{1'b0}};
-        else if (take) take_lane <= take_end ? {WL{1'b0}} : next_lane;
+        if (rst) begin
+            s1_valid <= 1'b0;
+            drain_busy <= 1'b0;
+            take_lane <= {WL{1'b0}};
+            take_end <= ONE_LANE;
+            skid_valid <= 1'b0;
+            advance <= 1'b1;
+        end else begin
+            s1_valid <= s1_valid_nx;
+            if (finish) drain_busy <= 1'b1;  // drain_busy_nx
+            else if (take_last) drain_busy <= 1'b0;
+            if (take) take_lane <= take_end ? {WL{1'b0}} : next_lane;
+            take_end <= take_end_nx;
+            skid_valid <= skid_valid_nx;
+            advance <= ~(s1_valid_nx & s1_last_nx & ~drain_free_nx);
+        end
     end
     always @(posedge clk) begin
         if (load_s1) s1_last <= in_last;
@@ -273,7 +281,8 @@ module winoadder_core #(
     // skid register. The skid register's beat moves to the output register when out_ready takes the
     // output's beat. Each register loads only with a beat.
     wire [4*WO-1:0] q;
-    reg [4*WO-1:0] out_q, skid_q;
+    reg [4*WO-1:0] out_q;
+    reg [4*WO-1:0] skid_q;
     reg [WL-1:0] skid_lane;
     generate
         for (e = 0; e < 4; e = e + 1) begin : g_out
@@ -291,7 +300,10 @@ module winoadder_core #(
     always @(posedge clk) begin
         if (rst) t_valid <= 1'b0;
         else if (advance_out) t_valid <= take;
-        out_valid_r <= ~rst & (out_hold | skid_valid | y_ready);
+    end
+    always @(posedge clk) begin
+        if (rst) out_valid_r <= 1'b0;
+        else out_valid_r <= out_hold | skid_valid | y_ready;
     end
     always @(posedge clk) begin
         if (load_out) begin
