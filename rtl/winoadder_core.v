@@ -19,13 +19,19 @@
 // Throughput: one transaction per cycle while every accumulation has at least P channels and
 // out_ready stays high; a last transaction waits in stage 1 (in_ready = 0) until the drain buffer is
 // free, i.e. until the previous accumulation's P beats have left the drain (docs/rtl.md).
+// Flow control: every enable is a function of registers. in_ready = advance & ~rst, advance a register
+// (next value from the next state of the control registers); the output stage has two entries (the
+// output register and a skid register), so "the output stage can take a beat" (~skid_valid) is a
+// register and the drain's release reads no out_ready: no combinational path from out_ready to
+// in_ready, and no register-to-register path crosses two of the large-fanout enables.
 // Pipeline (register stages):
 //   1 M = neg_abs_diff(in_u, align(input_transform(in_tile)))   (per lane; last, valid)
 //   2 acc = channel_accumulate(acc, M) (Y_ACC = 1: of output_transform(M)); the drain s <= the
 //     finished sums on last   (per lane)
 //   3 T = s of lane take_lane   (shared: the lane multiplexer; lane, valid)
 //   4 Y = output_transform(T)   (Y_ACC = 0 only; shared; lane, valid)
-//   5 out_y = requantize(Y)   (shared; out_lane, out_valid)
+//   5 out_y = requantize(Y)   (shared; out_lane, out_valid; the skid register behind it takes the
+//     beat that arrives while out_valid & ~out_ready, and adds no latency)
 // Latency: the beat of lane p of a last transaction accepted at edge t is presented after edge
 // t + 4 + p (Y_ACC = 1: t + 3 + p) when nothing stalls.
 /* verilator lint_off MULTITOP */  // a top-level design: linting rtl/*.v together sees two tops
@@ -71,10 +77,14 @@ module winoadder_core #(
     localparam ONE_LANE = (P == 1) ? 1'b1 : 1'b0;
 
     // ---- input side: stage 1 (M registers) and stage 2 (accumulators) ----------------------------
+    // Every enable is a function of registers only: `advance` is a register itself (its next value is
+    // computed from the next state of the registers it reads, see the control block below), so no
+    // register-to-register path crosses two of the large-fanout enables (load_s1, acc_en, finish) and
+    // nothing reaches in_ready from out_ready.
     reg s1_valid, s1_last;  // in_first acts on entry (acc_clear)
-    wire drain_free;
-    // The input side moves unless stage 1 holds a last transaction that the drain cannot take yet.
-    wire advance = ~(s1_valid & s1_last & ~drain_free);
+    // The input side moves unless stage 1 holds a last transaction that the drain cannot take yet:
+    // advance == ~(s1_valid & s1_last & ~drain_free) at every cycle, drain_free = ~drain_busy | take_last.
+    reg advance;
     assign in_ready = advance & ~rst;
     wire load_s1 = in_valid & in_ready;
     wire acc_en = advance & s1_valid;
@@ -166,45 +176,51 @@ module winoadder_core #(
         end
     endgenerate
 
+    // ---- control: stage 1's flags, the drain's release and the output stage's occupancy -------------
+    // drain_busy: the drain holds finished sums of which lanes take_lane..P-1 have not been taken.
+    // take_end: take_lane is the last lane (P - 1), a register of its own (no comparator in the release).
+    // The output stage has two entries, the output register and a skid register: skid_valid (a beat
+    // waits in the skid register) is all that stops the stages between the drain and the output
+    // (advance_out), so the drain's release (take, take_last, drain_free) reads registers only.
+    reg drain_busy, take_end, skid_valid;
+    reg [WL-1:0] take_lane;
+    reg t_valid, out_valid_r;
+    reg [WL-1:0] t_lane, out_lane_r;
+    wire advance_out = ~skid_valid;
+    wire take = drain_busy & advance_out;
+    wire take_last = take & take_end;
+    wire [WL-1:0] next_lane = take_lane + 1'b1;
+    wire y_ready;  // a beat waits in front of the output stage
+    wire out_hold = out_valid_r & ~out_ready;  // the output register keeps its beat
+    // The next state (out of reset) of the registers `advance` reads.
+    wire s1_valid_nx = advance ? in_valid : s1_valid;
+    wire s1_last_nx = load_s1 ? in_last : s1_last;
+    wire drain_busy_nx = finish | (drain_busy & ~take_last);
+    wire take_end_nx = take ? (take_end ? ONE_LANE : (next_lane == LAST_LANE)) : take_end;
+    wire skid_valid_nx = out_hold & (skid_valid | y_ready);
+    // drain_free of the next cycle (the drain is empty, or its last lane leaves at that edge).
+    wire drain_free_nx = ~drain_busy_nx | (~skid_valid_nx & take_end_nx);
+
     always @(posedge clk) begin
         if (rst) begin
             s1_valid <= 1'b0;
-        end else if (advance) begin
-            s1_valid <= in_valid;
+            drain_busy <= 1'b0;
+            take_lane <= {WL{1'b0}};
+            take_end <= ONE_LANE;
+            skid_valid <= 1'b0;
+            advance <= 1'b1;
+        end else begin
+            s1_valid <= s1_valid_nx;
+            if (finish) drain_busy <= 1'b1;  // drain_busy_nx
+            else if (take_last) drain_busy <= 1'b0;
+            if (take) take_lane <= take_end ? {WL{1'b0}} : next_lane;
+            take_end <= take_end_nx;
+            skid_valid <= skid_valid_nx;
+            advance <= ~(s1_valid_nx & s1_last_nx & ~drain_free_nx);
         end
     end
     always @(posedge clk) begin
         if (load_s1) s1_last <= in_last;
-    end
-
-    // ---- shared output stage: the drain is served lane by lane ----------------------------------
-    // drain_busy: the drain holds finished sums of which lanes take_lane..P-1 have not been taken.
-    // take_end: take_lane is the last lane (P - 1), held in a register of its own so the drain's
-    // release (drain_free, and through it every lane's enables) reads no comparator and no net of the
-    // lane multiplexer.
-    reg drain_busy, take_end;
-    reg [WL-1:0] take_lane;
-    reg t_valid, out_valid_r;
-    reg [WL-1:0] t_lane, out_lane_r;
-    wire advance_out = ~out_valid_r | out_ready;
-    wire take = drain_busy & advance_out;
-    wire take_last = take & take_end;
-    wire [WL-1:0] next_lane = take_lane + 1'b1;
-    assign drain_free = ~drain_busy | take_last;
-
-    always @(posedge clk) begin
-        if (rst) begin
-            drain_busy <= 1'b0;
-            take_lane <= {WL{1'b0}};
-            take_end <= ONE_LANE;
-        end else begin
-            if (finish) drain_busy <= 1'b1;
-            else if (take_last) drain_busy <= 1'b0;
-            if (take) begin
-                take_lane <= take_end ? {WL{1'b0}} : next_lane;
-                take_end <= take_end ? ONE_LANE : (next_lane == LAST_LANE);
-            end
-        end
     end
 
     // Stage 3: the sums of the lane being taken, registered (T, loaded on take). The lane multiplexer
@@ -226,7 +242,6 @@ module winoadder_core #(
 
     // The beat in front of the output register: Y (4*WY bits), its lane and valid.
     wire [4*WY-1:0] y;
-    wire y_ready;  // a beat waits in front of the output register
     wire [WL-1:0] y_ready_lane;
     generate
         if (Y_ACC == 0) begin : g_wino_out
@@ -260,9 +275,15 @@ module winoadder_core #(
         end
     endgenerate
 
-    // The output register: out_y = requantize(Y), loaded only with a beat.
+    // The output stage, two entries: the output register (out_y = requantize(Y), out_lane, out_valid)
+    // and the skid register behind it. While the skid register is empty (advance_out) the beat in front
+    // of the stage enters it: into the output register when that is free (~out_hold), else into the
+    // skid register. The skid register's beat moves to the output register when out_ready takes the
+    // output's beat. Each register loads only with a beat.
     wire [4*WO-1:0] q;
     reg [4*WO-1:0] out_q;
+    reg [4*WO-1:0] skid_q;
+    reg [WL-1:0] skid_lane;
     generate
         for (e = 0; e < 4; e = e + 1) begin : g_out
             requantize #(
@@ -273,20 +294,25 @@ module winoadder_core #(
             );
         end
     endgenerate
+    wire load_out = ~out_hold & (skid_valid | y_ready);
+    wire load_skid = advance_out & out_hold & y_ready;
 
     always @(posedge clk) begin
-        if (rst) begin
-            t_valid <= 1'b0;
-            out_valid_r <= 1'b0;
-        end else if (advance_out) begin
-            t_valid <= take;
-            out_valid_r <= y_ready;
-        end
+        if (rst) t_valid <= 1'b0;
+        else if (advance_out) t_valid <= take;
     end
     always @(posedge clk) begin
-        if (advance_out & y_ready) begin
-            out_q <= q;
-            out_lane_r <= y_ready_lane;
+        if (rst) out_valid_r <= 1'b0;
+        else out_valid_r <= out_hold | skid_valid | y_ready;
+    end
+    always @(posedge clk) begin
+        if (load_out) begin
+            out_q <= skid_valid ? skid_q : q;
+            out_lane_r <= skid_valid ? skid_lane : y_ready_lane;
+        end
+        if (load_skid) begin
+            skid_q <= q;
+            skid_lane <= y_ready_lane;
         end
     end
 

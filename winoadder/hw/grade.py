@@ -377,6 +377,14 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
        for wider in ("+1", "-0")},
     **{("adder_pe_direct.v", line, line.replace("[WL-1:0]", f"[WL{wider}:0]")): (_LANE_RANGE, None)
        for line in ("reg [WL-1:0] take_lane;", "reg [WL-1:0] t_lane, out_lane_r;") for wider in ("+1", "-0")},
+    **{(name, line, line.replace(part, part.replace("-1", wider))): (argument, None)
+       for name in ("winoadder_core.v", "adder_pe_direct.v")
+       for line, part, argument in (
+           ("reg [WL-1:0] skid_lane;", "[WL-1:0]", _LANE_RANGE),
+           ("reg [4*WO-1:0] skid_q;", "[4*WO-1:0]",
+            "skid_q one or two bits wider: loaded from the 4*WO-bit q (zero-extended), read only by "
+            "out_q <= skid_valid ? skid_q : q, whose assignment keeps the low 4*WO bits"))
+       for wider in ("+1", "-0")},
     **{(name, _LAST_LANE_LINE, mutated): (_LAST_LANE, None)
        for name in ("winoadder_core.v", "adder_pe_direct.v") for wider in ("+1", "-0")
        for mutated in (_LAST_LANE_LINE.replace("[WL-1:0] LAST_LANE", f"[WL{wider}:0] LAST_LANE"),

@@ -836,8 +836,9 @@ def write_json(path: Path, rows: list[dict]) -> None:
 # -------------------------------------------------------------------------------- core handshake
 HANDSHAKE_PEEKS = (("pk_s1_valid", "dut.s1_valid"), ("pk_s1_last", "dut.s1_last"),
                    ("pk_drain_busy", "dut.drain_busy"), ("pk_take_lane", "dut.take_lane"),
-                   ("pk_take_end", "dut.take_end"),
-                   ("pk_t_valid", "dut.t_valid"), ("pk_t_lane", "dut.t_lane"))
+                   ("pk_take_end", "dut.take_end"), ("pk_advance", "dut.advance"),
+                   ("pk_t_valid", "dut.t_valid"), ("pk_t_lane", "dut.t_lane"),
+                   ("pk_skid_valid", "dut.skid_valid"), ("pk_skid_lane", "dut.skid_lane"))
 # The Y register's stage (Y_ACC = 0 only: with Y_ACC = 1 T holds Y and the miter ties these to 0).
 Y_STAGE_PEEKS = (("pk_y_valid", "dut.g_wino_out.y_valid"), ("pk_y_lane", "dut.g_wino_out.y_lane"))
 
@@ -853,9 +854,11 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
 
     Ghost state: ``owed`` = P beats per accepted last transaction minus the beats delivered; ``lane`` =
     the lane the next beat must carry. Asserted: nothing lost or duplicated (``owed`` equals the beats
-    held in the pipeline: a finished accumulation in stage 1, the drain buffer's remaining lanes, the T, Y
-    and output registers), lanes leave in order 0..P−1, a waiting beat is held stable, reset clears every
-    valid and drops in_ready, an empty core accepts input, and into an empty core the beat of lane p of
+    held in the pipeline: a finished accumulation in stage 1, the drain buffer's remaining lanes, the T, Y,
+    output and skid registers), lanes leave in order 0..P−1 (the skid register holds the beat after the
+    output's), a waiting beat is held stable, the registered ``advance`` equals its definition from the
+    registers, reset clears every valid and drops in_ready, an empty core accepts input, and into an
+    empty core the beat of lane p of
     an accepted last transaction is presented exactly CORE_LATENCY + p cycles later while out_ready is
     high (none earlier).
     """
@@ -872,8 +875,9 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
          "        .in_valid(in_valid), .in_ready(in_ready), .in_tile(in_tile), .in_u(in_u),",
          "        .in_first(in_first), .in_last(in_last), .out_valid(out_valid), .out_ready(out_ready),",
          "        .out_lane(out_lane), .out_y(out_y));",
-         "    wire pk_s1_valid, pk_s1_last, pk_drain_busy, pk_take_end, pk_t_valid;  // peeks",
-         f"    wire [{wl - 1}:0] pk_take_lane, pk_t_lane;",
+         "    wire pk_s1_valid, pk_s1_last, pk_drain_busy, pk_take_end, pk_advance, pk_t_valid;  // peeks",
+         "    wire pk_skid_valid;",
+         f"    wire [{wl - 1}:0] pk_take_lane, pk_t_lane, pk_skid_lane;",
          *(["    wire pk_y_valid = 1'b0;  // no Y register (Y_ACC = 1)",
             f"    wire [{wl - 1}:0] pk_y_lane = 0;"]
            if params["Y_ACC"] else ["    wire pk_y_valid;", f"    wire [{wl - 1}:0] pk_y_lane;"]),
@@ -894,7 +898,8 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
          "        end",
          "    end",
          f"    wire [{cw - 1}:0] held = ((pk_s1_valid && pk_s1_last) ? {p} : 0)",
-         f"        + (pk_drain_busy ? {p} - pk_take_lane : 0) + pk_t_valid + pk_y_valid + out_valid;",
+         f"        + (pk_drain_busy ? {p} - pk_take_lane : 0) + pk_t_valid + pk_y_valid + out_valid"
+         "        + pk_skid_valid;",
          "    // the previous cycle, for stability and reset",
          "    reg was_stalled = 1'b0, was_rst = 1'b0;",
          f"    reg [{wl - 1}:0] was_lane;",
@@ -918,19 +923,24 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
          "        if (init) assume(rst);",
          "        if (!init) begin",
          "            assert(owed == held);  // no beat lost or duplicated",
-         f"            assert(owed <= {2 * p + 3});",
+         f"            assert(owed <= {2 * p + 4});",
          "            assert(!out_valid || out_lane == lane);  // lanes in order",
-         "            assert(!pk_y_valid || pk_y_lane == plus(lane, out_valid));",
-         "            assert(!pk_t_valid || pk_t_lane == plus(lane, out_valid + pk_y_valid));",
+         "            assert(!pk_skid_valid || (out_valid && pk_skid_lane == plus(lane, 1)));",
+         "            assert(!pk_y_valid || pk_y_lane == plus(lane, out_valid + pk_skid_valid));",
+         "            assert(!pk_t_valid"
+         " || pk_t_lane == plus(lane, out_valid + pk_skid_valid + pk_y_valid));",
          "            assert(!pk_drain_busy"
-         " || pk_take_lane == plus(lane, out_valid + pk_y_valid + pk_t_valid));",
+         " || pk_take_lane == plus(lane, out_valid + pk_skid_valid + pk_y_valid + pk_t_valid));",
+         "            assert(pk_advance == !(pk_s1_valid && pk_s1_last && pk_drain_busy"
+         " && (pk_skid_valid || !pk_take_end)));  // advance: a register equal to its definition",
          "            assert(pk_drain_busy || pk_take_lane == 0);  // a drain starts at lane 0",
          f"            assert(pk_take_end == (pk_take_lane == {p - 1}));  // the registered last-lane flag",
          f"            assert((lane + owed) % {p} == 0);  // whole accumulations owed, less the lanes sent",
          f"            assert(pk_take_lane < {p} && pk_t_lane < {p} && pk_y_lane < {p} && lane < {p});",
          "            assert(!was_stalled || (out_valid && out_lane == was_lane && out_y == was_y));",
          "            assert(!was_rst"
-         " || (!out_valid && !pk_y_valid && !pk_t_valid && !pk_drain_busy && !pk_s1_valid));",
+         " || (!out_valid && !pk_skid_valid && !pk_y_valid && !pk_t_valid && !pk_drain_busy"
+         " && !pk_s1_valid));",
          "            assert(!rst || !in_ready);",
          "            assert(rst || owed != 0 || in_ready);  // an empty core accepts",
          f"            assert(!timing || age >= {lat} || !out_valid);  // not early",
@@ -943,6 +953,7 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
          f"        cover(beat && out_lane == {p - 1});",
          f"        cover(timing && age == {lat + p - 1} && beat);",
          "        cover(was_stalled && beat);",
+         "        cover(pk_skid_valid && beat);  // the skid register holds a beat while the output's leaves",
          "        cover(!rst && !in_ready);",
          "        cover(was_rst && !init);",
          "    end",
