@@ -125,6 +125,9 @@ _REQ_EXTEND = ("a longer sign or zero extension whose extra high bits are droppe
                "a WR-bit net (the sum modulo 2^WR), so its low WR bits, the same, are all that is kept")
 
 
+_TERM_ROW_LINE = "reg [8*WIN-1:0] term_row [0:0];  // term, zero-extended when one word a term"
+_OT_Y_LINE = ("output reg [4*WY*(STEERED+1)-1:0] y  // STEERED = 0: Y[i][j] at [WY*(2i+j) +: WY]; 1: two "
+              "words a sum")
 _SYM_MIN_LINE = "localparam [WO-1:0] OUT_SYM_MIN = (O_SIGNED != 0) ? -OUT_MAX : OUT_MIN;"
 _WIDE_OUT = ("a top-level output one or two bits wider: it is assigned from the WL-bit (4*WO-bit) output "
              "register, so the extra bits are constant 0, and an instantiation with the contract's width "
@@ -151,19 +154,17 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
     **{key: (_WIDER, None) for key in (
         ("channel_accumulate.v", "output reg [4*WS-1:0] s  // finished sums, entry c at [WS*c +: WS]",
          "output reg [4*WS-0:0] s  // finished sums, entry c at [WS*c +: WS]"),
-        ("channel_accumulate.v", "reg [4*WIN-1:0] term_row [0:0];", "reg [4*WIN+1:0] term_row [0:0];"),
+        ("channel_accumulate.v", _TERM_ROW_LINE, _TERM_ROW_LINE.replace("8*WIN-1:0", "8*WIN+1:0")),
         ("channel_accumulate.v", "reg [2*WS-1:0] acc_pair [0:1];", "reg [2*WS+1:0] acc_pair [0:1];"),
         ("channel_accumulate.v", "reg [4*WS-1:0] next [0:0];", "reg [4*WS-0:0] next [0:0];"),
         ("input_transform.v", "reg [4*WA-1:0] d_row [0:3];", "reg [4*WA-0:0] d_row [0:3];"),
         ("input_transform.v", "output reg [16*WV-1:0] v", "output reg [16*WV+1:0] v"),
         ("neg_abs_diff.v", "reg [4*WVA-1:0] va_row [0:0];", "reg [4*WVA-0:0] va_row [0:0];"),
-        ("output_transform.v", "output reg [4*WY-1:0] y  // Y[i][j] at [WY*(2i+j) +: WY]",
-         "output reg [4*WY+1:0] y  // Y[i][j] at [WY*(2i+j) +: WY]"),
+        ("output_transform.v", _OT_Y_LINE, _OT_Y_LINE.replace("+1)-1:0]", "+1)+1:0]")),
         ("output_transform.v", "reg [WE-1:0] y_e [0:3];", "reg [WE+1:0] y_e [0:3];"),
         ("output_transform.v", "reg [WE-1:0] y_e [0:3];", "reg [WE-0:0] y_e [0:3];"),
         ("winoadder_core.v", "wire [16*WVA-1:0] va;", "wire [16*WVA+1:0] va;"),
-        ("winoadder_core.v", "wire [P*4*WS-1:0] drain0, drain1, drain2, drain3;",
-         "wire [P*4*WS+1:0] drain0, drain1, drain2, drain3;"),
+        ("winoadder_core.v", "wire [P*WDR-1:0] drain;", "wire [P*WDR+1:0] drain;"),
         ("winoadder_core.v", "wire [4*WD-1:0] s1_m;", "wire [4*WD-0:0] s1_m;"),
         ("winoadder_core.v", "wire [4*WY-1:0] y;", "wire [4*WY+1:0] y;"),
         ("winoadder_core.v", "wire [4*WO-1:0] q;", "wire [4*WO-0:0] q;"),
@@ -188,8 +189,7 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
          'reg [4*WS+1:0] acc;'),
         ('channel_accumulate.v', 'reg [4*WS-1:0] acc;',
          'reg [4*WS-0:0] acc;'),
-        ('channel_accumulate.v', 'reg [4*WIN-1:0] term_row [0:0];',
-         'reg [4*WIN-0:0] term_row [0:0];'),
+        ('channel_accumulate.v', _TERM_ROW_LINE, _TERM_ROW_LINE.replace("8*WIN-1:0", "8*WIN-0:0")),
         ('channel_accumulate.v', 'reg [2*WS-1:0] acc_pair [0:1];',
          'reg [2*WS-0:0] acc_pair [0:1];'),
         ('channel_accumulate.v', 'reg [4*WS-1:0] next [0:0];',
@@ -215,8 +215,7 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
          'reg signed [WE+1:0] d_c [0:3];'),
         ('neg_abs_diff.v', 'reg signed [WE-1:0] d_c [0:3];',
          'reg signed [WE-0:0] d_c [0:3];'),
-        ('output_transform.v', 'output reg [4*WY-1:0] y  // Y[i][j] at [WY*(2i+j) +: WY]',
-         'output reg [4*WY-0:0] y  // Y[i][j] at [WY*(2i+j) +: WY]'),
+        ('output_transform.v', _OT_Y_LINE, _OT_Y_LINE.replace("+1)-1:0]", "+1)-0:0]")),
         ('output_transform.v', 'reg [4*WS-1:0] s_row [0:3];',
          'reg [4*WS+1:0] s_row [0:3];'),
         ('output_transform.v', 'reg [4*WS-1:0] s_row [0:3];',
@@ -239,22 +238,15 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
          'input [16*WA-0:0] in_tile,'),
         ('winoadder_core.v', 'input [P*16*WU-1:0] in_u,',
          'input [P*16*WU+1:0] in_u,'),
-        ('winoadder_core.v', 'wire [P*4*WS-1:0] drain0, drain1, drain2, drain3;',
-         'wire [P*4*WS-0:0] drain0, drain1, drain2, drain3;'),
+        ('winoadder_core.v', 'wire [P*WDR-1:0] drain;', 'wire [P*WDR-0:0] drain;'),
         ('winoadder_core.v', 'wire [4*WD-1:0] s1_m;',
          'wire [4*WD+1:0] s1_m;'),
         ('winoadder_core.v', 'wire [4*WS-1:0] s;',
          'wire [4*WS+1:0] s;'),
         ('winoadder_core.v', 'wire [4*WS-1:0] s;',
          'wire [4*WS-0:0] s;'),
-        ('winoadder_core.v', 'reg [4*WS-1:0] take0, take1, take2, take3;',
-         'reg [4*WS+1:0] take0, take1, take2, take3;'),
-        ('winoadder_core.v', 'reg [4*WS-1:0] take0, take1, take2, take3;',
-         'reg [4*WS-0:0] take0, take1, take2, take3;'),
-        ('winoadder_core.v', 'reg [4*WS-1:0] t0, t1, t2, t3;',
-         'reg [4*WS+1:0] t0, t1, t2, t3;'),
-        ('winoadder_core.v', 'reg [4*WS-1:0] t0, t1, t2, t3;',
-         'reg [4*WS-0:0] t0, t1, t2, t3;'),
+        ('winoadder_core.v', 'reg [WDR-1:0] taken, t_sums;', 'reg [WDR+1:0] taken, t_sums;'),
+        ('winoadder_core.v', 'reg [WDR-1:0] taken, t_sums;', 'reg [WDR-0:0] taken, t_sums;'),
         ('winoadder_core.v', 'wire [4*WY-1:0] y;',
          'wire [4*WY-0:0] y;'),
         ('winoadder_core.v', 'wire [4*WO-1:0] q;',
@@ -263,10 +255,8 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
          'reg [4*WO+1:0] out_q;'),
     )},
     **{key: (_SECOND_WORD, None) for key in (
-        ('channel_accumulate.v', 'reg [4*WIN-1:0] term_row [0:0];',
-         'reg [4*WIN-1:0] term_row [1:0];'),
-        ('channel_accumulate.v', 'reg [4*WIN-1:0] term_row [0:0];',
-         'reg [4*WIN-1:0] term_row [0:1];'),
+        ('channel_accumulate.v', _TERM_ROW_LINE, _TERM_ROW_LINE.replace("[0:0];", "[1:0];")),
+        ('channel_accumulate.v', _TERM_ROW_LINE, _TERM_ROW_LINE.replace("[0:0];", "[0:1];")),
         ('channel_accumulate.v', 'reg [4*WS-1:0] next [0:0];',
          'reg [4*WS-1:0] next [1:0];'),
         ('channel_accumulate.v', 'reg [4*WS-1:0] next [0:0];',
@@ -283,10 +273,8 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
          'reg [WL+1:0] take_lane;'),
         ('winoadder_core.v', 'reg [WL-1:0] take_lane;',
          'reg [WL-0:0] take_lane;'),
-        ('winoadder_core.v', 'reg [WL-1:0] t_lane, y_lane, out_lane_r;',
-         'reg [WL+1:0] t_lane, y_lane, out_lane_r;'),
-        ('winoadder_core.v', 'reg [WL-1:0] t_lane, y_lane, out_lane_r;',
-         'reg [WL-0:0] t_lane, y_lane, out_lane_r;'),
+        ('winoadder_core.v', 'reg [WL-1:0] t_lane, out_lane_r;', 'reg [WL+1:0] t_lane, out_lane_r;'),
+        ('winoadder_core.v', 'reg [WL-1:0] t_lane, out_lane_r;', 'reg [WL-0:0] t_lane, out_lane_r;'),
     )},
     **{(name, _NEXT_LANE_LINE, _NEXT_LANE_LINE.replace("WL-1", f"WL{wider}")): (_NEXT_LANE, None)
        for name in ("winoadder_core.v", "adder_pe_direct.v") for wider in ("+1", "-0")},
@@ -428,8 +416,8 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
            ("requantize.v", _OUT_MIN_LINE, "[WO-1:0]",
             "OUT_MIN declared wider: its value is zero-extended; OUT_SYM_MIN and saturated truncate it to WO "
             "bits, and is_min compares it with rounded[WO-1:0] zero-extended"),
-           ("channel_accumulate.v", "input [4*WIN-1:0] term,  // entry c at [WIN*c +: WIN]: M steered "
-            "(NEG_ABS = 1) or M <= 0 signed", "[4*WIN-1:0]", _WIDER))
+           ("channel_accumulate.v", "input [4*WIN*((NEG_ABS == 2) ? 2 : 1)-1:0] term,  // entry c at "
+            "[WIN*c +: WIN] (NEG_ABS = 2: two words a", "1)-1:0]", _WIDER))
        for wider in ("+1", "-0")},
     **{(name, line, line.replace(part, part.replace("-1", wider), 1)): (argument, None)
        for name, line, part, argument in (
