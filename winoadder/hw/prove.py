@@ -325,7 +325,8 @@ def accumulate_miter(cfg: DatapathConfig, params: dict[str, int], lane: bool) ->
     Σ mod 2^WS), and the accumulator equals it at every cycle (the inductive invariant).
     Y_ACC = 1 (the output-domain accumulator): the terms are Z = Za + Zb, two words {Z', c}, each in its
     range over one channel's M (so Z is in the channel's range of AᵀMA), and the rule is exact (no
-    overflow): the step from any value an accumulation of at most max_channels − 1 channels can hold gives acc + Z exactly, and the lane's drain value is Σ Z itself.
+    overflow): the step from any value an accumulation of at most max_channels − 1 channels can hold
+    gives acc + Z exactly, and the lane's drain value is Σ Z itself.
     """
     cp = accumulate_params(params)
     win, ws = cp["WIN"], cp["WS"]
