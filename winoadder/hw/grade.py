@@ -146,6 +146,35 @@ _LAST_LANE = ("LAST_LANE (P - 1, which WL bits hold) declared or selected one or
 _Y_LINE = "y <= {y_e[3][WY-1:0], y_e[2][WY-1:0], y_e[1][WY-1:0], y_e[0][WY-1:0]};"
 _Y_TOP = ("the top element's select one or two bits wider: the concatenation grows at its top, and the "
           "assignment to y (4*WY bits) drops exactly those bits")
+_WDR_LINE = "localparam WDR = (Y_ACC != 0) ? 4*WY : 16*WS;"
+_WDR_WIDE = ("WDR = 16*WS instead of 4*WY with Y_ACC = 1 (16*WS >= 4*WY): each lane's drain slot, taken and "
+             "t_sums are wider; s is zero-extended into its slot (slot p at WDR*p, read back at the same "
+             "offset), and the one reader, y = t_sums, keeps the low 4*WY bits")
+_OTS_KEYS = ("WA", "A_SIGNED", "K", "BT", "WU", "WVA", "WD", "WZ", "WY", "AT")
+# The parameters (_OTS_KEYS) the output_transform miters below were run at: the default config's.
+_OTS_PROVED = {(8, 1, 2, 0xC4341431, 12, 12, 13, 15, 22, 0xD435)}
+_OTS_MITER = ("proved equal for one channel: a miter of the mutant against the original output_transform "
+              "(STEERED = 1), both fed as the core feeds them (any tile d and weights U, Va = "
+              "align(input_transform(d)), each word the steered form of D = U - Va), shows every output's "
+              "Z = Za' + ca + Zb' + cb (the words' values sign-extended) equal modulo 2^WY, which is all the "
+              "exact accumulator adds (yosys synth, ABC iprove: UNSAT, at the default set's parameters)")
+
+
+def _ots_proved(manifest: dict) -> bool:
+    """The set's parameters are those the output_transform miters (``_OTS_MITER``) were proved at."""
+    rp = manifest.get("rtl_parameters", {})
+    return tuple(rp.get(k) for k in _OTS_KEYS) in _OTS_PROVED
+
+
+_ots_proved.parameters_only = True
+
+
+def _output_domain(manifest: dict) -> bool:
+    """The core accumulates in the output domain (Y_ACC = 1)."""
+    return manifest.get("rtl_parameters", {}).get("Y_ACC") == 1
+
+
+_output_domain.parameters_only = True
 
 
 # Survivors argued equivalent: (file, original line, mutated line) (stripped) -> (argument, condition on the
@@ -447,6 +476,162 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
         ("WE = WS instead of WS + 1 when WY == WS: the sums are taken modulo 2^WE, and every "
          "WE >= max(WY, WS) gives the exact Y (it fits WY bits) with S sign-extended (WE - WS + 1 >= 1 "
          "copies of its sign)", None),
+    # the output-domain core (Y_ACC = 1): survivors of the default set's grading (docs/verification.md)
+    **{("winoadder_core.v", _WDR_LINE, mutated): (_WDR_WIDE, _output_domain) for mutated in (
+        "localparam WDR = !((Y_ACC != 0)) ? 4*WY : 16*WS;", "localparam WDR = (Y_ACC == 0) ? 4*WY : 16*WS;",
+        "localparam WDR = (Y_ACC != 1) ? 4*WY : 16*WS;")},
+    **{("winoadder_core.v", line, line.replace("-1:0]", f"{wider}:0]")): (_WIDER, None)
+       for line in ("wire [8*(WZ+1)-1:0] z;", "wire [4*WY-1:0] s;", "wire [WL-1:0] y_ready_lane;")
+       for wider in ("+1", "-0")},
+    ("winoadder_core.v", ".WIN(WZ + 1), .WM(WZ), .WS(WY), .ACC_SAT(0), .NEG_ABS(2)",
+     ".WIN(WZ + 1), .WM(WZ), .WS(WY), .ACC_SAT(1), .NEG_ABS(2)"):
+        ("ACC_SAT = 1 on the output-domain accumulator: its clamp acts only on a sum below -2^(WY-1), and "
+         "every sum it forms (acc + Za + Zb) is the Y of the channels so far, which fits WY bits (Y_ACC = 1: "
+         "the accumulator is exact), so the clamp never acts", None),
+    ("winoadder_core.v", "advance <= 1'b1;", "advance <= 1'b0;"):
+        ("advance reset to 0: in_ready is low in the first cycle after reset only (the next edge sets "
+         "advance = ~(s1_valid_nx & ...) = 1, s1_valid being reset to 0, and nothing is loaded or "
+         "accumulated meanwhile); a transaction waits for in_ready, so only its timing changes", None),
+    **{key: (_OTS_MITER, _ots_proved) for key in (
+        # output_transform-91-abfdbe: arith: '-' -> '+'
+        ('output_transform.v',
+         "localparam WZ = WY - 1;  // the value part of a word {Z', c}",
+         "localparam WZ = WY + 1;  // the value part of a word {Z', c}"),
+        # output_transform-91-4f3d4b: constant: '1' -> '0'
+        ('output_transform.v',
+         "localparam WZ = WY - 1;  // the value part of a word {Z', c}",
+         "localparam WZ = WY - 0;  // the value part of a word {Z', c}"),
+        # output_transform-94-6e4a4e: constant: '0' -> '1'
+        ('output_transform.v',
+         "`define OTS_RANK(i, a) ((((a) > 0) && (`OTS_AT(i, 0) != 2'b00)) + (((a) > 1) && (`OTS_AT(i, 1) !="
+         " 2'b00)) \\",
+         "`define OTS_RANK(i, a) ((((a) > 0) && (`OTS_AT(i, 1) != 2'b00)) + (((a) > 1) && (`OTS_AT(i, 1) !="
+         " 2'b00)) \\"),
+        # output_transform-95-185cd5: compare: '!=' -> '=='
+        ('output_transform.v',
+         "+ (((a) > 2) && (`OTS_AT(i, 2) != 2'b00)))",
+         "+ (((a) > 2) && (`OTS_AT(i, 2) == 2'b00)))"),
+        # output_transform-95-8b1efb: constant: '2'b00' -> '2'b01'
+        ('output_transform.v',
+         "+ (((a) > 2) && (`OTS_AT(i, 2) != 2'b00)))",
+         "+ (((a) > 2) && (`OTS_AT(i, 2) != 2'b01)))"),
+        # output_transform-96-5305f4: condition: '((code) == 2'b11)' -> '!(((code) == 2'b11))'
+        ('output_transform.v',
+         "`define OTS_SIGNED(code, x) (((code) == 2'b11) ? ~(x) : (x))",
+         "`define OTS_SIGNED(code, x) (!(((code) == 2'b11)) ? ~(x) : (x))"),
+        # output_transform-96-02babd: compare: '==' -> '!='
+        ('output_transform.v',
+         "`define OTS_SIGNED(code, x) (((code) == 2'b11) ? ~(x) : (x))",
+         "`define OTS_SIGNED(code, x) (((code) != 2'b11) ? ~(x) : (x))"),
+        # output_transform-97-4ee68c: arith: '-' -> '+'
+        ('output_transform.v',
+         "`define OTS_N(a, j) {{(WZ-WS+1){1'b1}}, m_row[a][WS*(j) +: WS-1]}",
+         "`define OTS_N(a, j) {{(WZ+WS+1){1'b1}}, m_row[a][WS*(j) +: WS-1]}"),
+        # output_transform-101-cf8e1b: constant: '0' -> '1'
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\'),
+        # output_transform-101-d2d250: compare: '!=' -> '=='
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) == 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\'),
+        # output_transform-101-2c3c04: constant: '2'b00' -> '2'b01'
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b01) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\'),
+        # output_transform-101-670d55: arith: '+' -> '-'
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) - (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\'),
+        # output_transform-101-484bb5: constant: '1' -> '0'
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\'),
+        # output_transform-101-4485f2: compare: '!=' -> '=='
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) == 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\'),
+        # output_transform-101-1ca2d2: constant: '2'b00' -> '2'b01'
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b01) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\'),
+        # output_transform-101-3254eb: arith: '+' -> '-'
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) - (`OTS_AT(i, 2) != 2'b00"
+         ') \\'),
+        # output_transform-101-daf788: compare: '!=' -> '=='
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) == 2'b00"
+         ') \\'),
+        # output_transform-101-a1486f: constant: '2'b00' -> '2'b01'
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b01"
+         ') \\'),
+        # output_transform-102-97080b: arith: '+' -> '-'
+        ('output_transform.v',
+         "+ (`OTS_AT(i, 3) != 2'b00))",
+         "- (`OTS_AT(i, 3) != 2'b00))"),
+        # output_transform-102-4f8d89: constant: '3' -> '2'
+        ('output_transform.v',
+         "+ (`OTS_AT(i, 3) != 2'b00))",
+         "+ (`OTS_AT(i, 2) != 2'b00))"),
+        # output_transform-102-ae3800: compare: '!=' -> '=='
+        ('output_transform.v',
+         "+ (`OTS_AT(i, 3) != 2'b00))",
+         "+ (`OTS_AT(i, 3) == 2'b00))"),
+        # output_transform-102-6af6ca: constant: '2'b00' -> '2'b01'
+        ('output_transform.v',
+         "+ (`OTS_AT(i, 3) != 2'b00))",
+         "+ (`OTS_AT(i, 3) != 2'b01))"),
+        # output_transform-103-cf1f76: compare: '!=' -> '=='
+        ('output_transform.v',
+         "`define OTS_LAST(i, a) ((`OTS_AT(i, a) != 2'b00) && (`OTS_RANK(i, a) == `OTS_NNZ(i) - 1))",
+         "`define OTS_LAST(i, a) ((`OTS_AT(i, a) == 2'b00) && (`OTS_RANK(i, a) == `OTS_NNZ(i) - 1))"),
+        # output_transform-103-65a829: arith: '-' -> '+'
+        ('output_transform.v',
+         "`define OTS_LAST(i, a) ((`OTS_AT(i, a) != 2'b00) && (`OTS_RANK(i, a) == `OTS_NNZ(i) - 1))",
+         "`define OTS_LAST(i, a) ((`OTS_AT(i, a) != 2'b00) && (`OTS_RANK(i, a) == `OTS_NNZ(i) + 1))"),
+        # output_transform-103-499dec: constant: '1' -> '0'
+        ('output_transform.v',
+         "`define OTS_LAST(i, a) ((`OTS_AT(i, a) != 2'b00) && (`OTS_RANK(i, a) == `OTS_NNZ(i) - 1))",
+         "`define OTS_LAST(i, a) ((`OTS_AT(i, a) != 2'b00) && (`OTS_RANK(i, a) == `OTS_NNZ(i) - 0))"),
+        # output_transform-135-790dd9: arith: '-' -> '+'
+        ('output_transform.v',
+         'reg [4*WS-1:0] m_row [0:3];',
+         'reg [4*WS+1:0] m_row [0:3];'),
+        # output_transform-135-600460: constant: '1' -> '0'
+        ('output_transform.v',
+         'reg [4*WS-1:0] m_row [0:3];',
+         'reg [4*WS-0:0] m_row [0:3];'),
+        # output_transform-136-a9d0aa: arith: '-' -> '+'
+        ('output_transform.v',
+         'reg [WZ-1:0] t_v [0:7];',
+         'reg [WZ+1:0] t_v [0:7];'),
+        # output_transform-136-79bb91: constant: '1' -> '0'
+        ('output_transform.v',
+         'reg [WZ-1:0] t_v [0:7];',
+         'reg [WZ-0:0] t_v [0:7];'),
+    )},
 }
 # Source paths in a verilated model: quoted file names and "PATH.v:LINE:" in messages (the testbench's path
 # is the grading's work directory: left in, no model would match a cached one from another grading).
