@@ -3,7 +3,7 @@
 The schematized mutants (winoadder.hw.schema) run first on one schema build each, selected at run time
 (``+wa_mutant=k``); a kill there is final. Survivors there and every other mutant are verilated alone
 with the set's parameters. Every Verilator build powers up random (``--x-initial unique``) and a run
-that passes is repeated with the power-up seeds ``SEEDS``. A mutant whose
+that passes is repeated with the power-up seeds ``SEEDS`` (the last: all ones). A mutant whose
 verilated model is identical to the original's is removed by elaboration for this configuration (the
 parameters select other code): **not reached**, as is one in a module the testbench does not
 instantiate or on a block the set never executes (Verilator line coverage of the original run). A
@@ -157,7 +157,8 @@ _OTS_MITER = ("proved equal for one channel: a miter of the mutant against the o
               "(STEERED = 1), both fed as the core feeds them (any tile d and weights U, Va = "
               "align(input_transform(d)), each word the steered form of D = U - Va), shows every output's "
               "Z = Za' + ca + Zb' + cb (the words' values sign-extended) equal modulo 2^WY, which is all the "
-              "exact accumulator adds (yosys synth, ABC iprove: UNSAT, at the default set's parameters)")
+              "exact accumulator adds (tools/ot_mutant_miter.py: yosys synth, ABC iprove, UNSAT, at the "
+              "default set's parameters)")
 
 
 def _ots_proved(manifest: dict) -> bool:
@@ -638,13 +639,16 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
 _PATHS = re.compile(r'/[^"\s:]*\.v\b')
 # Power-up state: every variable without a reset starts random (Verilator --x-initial unique, seeded per
 # run), so a mutant that only works with zero-initialised flops is killed. A mutant that survives the
-# first seed is run with the others.
+# first seed is run with the others, and last with every such variable powering up all ones (ONES): a
+# mutant that needs one flop to power up 1 (s1_valid reset to 1 is wrong only when s1_last, which has no
+# reset, powers up 1) is then killed on any build, not only when a seed happens to set that bit.
 RANDOM_INIT = ("--x-assign", "unique", "--x-initial", "unique")  # as winoadder.hw.hdl.VERILATOR_RANDOM_INIT
 # Verilator 5.006's DFG peephole pass aborts (V3DfgPeephole.cpp:761 OOPS, an internal error) on some
 # legal mutants (an out-of-range take0 select at P = 1) and on schemata holding them: off for every
 # grading build, so a tool bug is not reported as the mutant's compile error.
 GRADE_FLAGS = (*RANDOM_INIT, "-fno-dfg-peephole")
-SEEDS = (1, 2, 3, 4, 5)
+ONES = "ones"
+SEEDS = (1, 2, 3, 4, 5, ONES)
 O0 = ("OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0")
 SCHEMA_MAKE = ("OPT_FAST=-O1", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0")  # built once, run once per mutant
 SCHEMA_OPTIMIZE = 100  # a schema of fewer mutants (a sample) compiles at -O0: fewer runs to amortize -O1
@@ -1160,7 +1164,7 @@ def _simulate(task, tb, name: str) -> dict:
     return result
 
 
-def _simulate_once(task, tb, name: str, seed: int | None) -> dict:
+def _simulate_once(task, tb, name: str, seed: int | str | None) -> dict:
     from winoadder.hw.hdl import power_up
 
     spec = task["inputs"][name]
@@ -1170,7 +1174,7 @@ def _simulate_once(task, tb, name: str, seed: int | None) -> dict:
     try:
         args = {"vectors": task["vectors"], "n_in": spec["n_in"], "n_out": spec["n_out"],
                 "actual": actual_path, "bindir": spec["dir"], "show": 0}
-        init = [] if seed is None else power_up(seed)
+        init = [] if seed is None else ["+verilator+rand+reset+1"] if seed == ONES else power_up(seed)
         proc = tb.run([f"+{k}={v}" for k, v in args.items()] + init, timeout=task["timeout"], check=False)
     except subprocess.TimeoutExpired:
         return {"status": "killed", "detail": "watchdog: the run did not finish",
