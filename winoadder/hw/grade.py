@@ -162,20 +162,17 @@ _OTS_MITER = ("proved equal for one channel: a miter of the mutant against the o
 
 
 def _ots_proved(manifest: dict) -> bool:
-    """The set's parameters are those the output_transform miters (``_OTS_MITER``) were proved at."""
+    """The set's parameters are those the output_transform miters (``_OTS_MITER``) were proved at (a
+    condition on the set, not ``parameters_only``: it does not hold for every configuration the suite
+    draws)."""
     rp = manifest.get("rtl_parameters", {})
     return tuple(rp.get(k) for k in _OTS_KEYS) in _OTS_PROVED
 
-
-_ots_proved.parameters_only = True
 
 
 def _output_domain(manifest: dict) -> bool:
     """The core accumulates in the output domain (Y_ACC = 1)."""
     return manifest.get("rtl_parameters", {}).get("Y_ACC") == 1
-
-
-_output_domain.parameters_only = True
 
 
 # Survivors argued equivalent: (file, original line, mutated line) (stripped) -> (argument, condition on the
