@@ -6,10 +6,12 @@
 // magnitudes folded in (each -|D| = N + k: a window adds its nine negative N and the count of its
 // k once), accumulated over input channels by channel_accumulate (one row: the lane's 4 outputs;
 // NEG_ABS = 0) with the drain buffer of finished sums. One shared output stage: the taken lane's sums
-// are registered (T, as in winoadder_core) and 4 requantize serve the lanes in turn.
+// are registered (T, as in winoadder_core) and 4 requantize serve the lanes in turn, into a two-entry
+// output stage (output and skid register, as winoadder_core).
 // Weights g share the activation grid (signed, WG bits). Same handshake, output port, throughput rule
-// and flow control as winoadder_core. Latency: the beat of lane p of a last transaction accepted at
-// edge t is presented after edge t + 3 + p when nothing stalls.
+// and flow control as winoadder_core (registered advance, every enable a function of registers, no
+// combinational path from out_ready to in_ready). Latency: the beat of lane p of a last transaction
+// accepted at edge t is presented after edge t + 3 + p when nothing stalls.
 // Packing: in_tile as winoadder_core; in_w lane p, g[a][b] at bits [WG*(9p + 3a + b) +: WG].
 /* verilator lint_off MULTITOP */  // a top-level design: linting rtl/*.v together sees two tops
 module adder_pe_direct #(
@@ -47,9 +49,9 @@ module adder_pe_direct #(
     localparam ONE_LANE = (P == 1) ? 1'b1 : 1'b0;
 
     // ---- input side (as winoadder_core) -----------------------------------------------------------
+    // Every enable is a function of registers only; `advance` is a register itself (as winoadder_core).
     reg s1_valid, s1_last;  // in_first acts on entry (acc_clear)
-    wire drain_free;
-    wire advance = ~(s1_valid & s1_last & ~drain_free);
+    reg advance;  // == ~(s1_valid & s1_last & ~drain_free) at every cycle
     assign in_ready = advance & ~rst;
     wire load_s1 = in_valid & in_ready;
     wire acc_en = advance & s1_valid;
@@ -140,43 +142,46 @@ module adder_pe_direct #(
         end
     endgenerate
 
+    // ---- control (as winoadder_core): stage 1's flags, the drain's release, the output stage --------
+    // take_end: take_lane is the last lane (P - 1), a register of its own. The output stage has two
+    // entries (output and skid register); only skid_valid stops the T register (advance_out).
+    reg drain_busy, take_end, skid_valid;
+    reg [WL-1:0] take_lane;
+    reg t_valid, out_valid_r;
+    reg [WL-1:0] t_lane, out_lane_r;
+    wire advance_out = ~skid_valid;
+    wire take = drain_busy & advance_out;
+    wire take_last = take & take_end;
+    wire [WL-1:0] next_lane = take_lane + 1'b1;
+    wire out_hold = out_valid_r & ~out_ready;  // the output register keeps its beat
+    // The next state (out of reset) of the registers `advance` reads.
+    wire s1_valid_nx = advance ? in_valid : s1_valid;
+    wire s1_last_nx = load_s1 ? in_last : s1_last;
+    wire drain_busy_nx = finish | (drain_busy & ~take_last);
+    wire take_end_nx = take ? (take_end ? ONE_LANE : (next_lane == LAST_LANE)) : take_end;
+    wire skid_valid_nx = out_hold & (skid_valid | t_valid);
+    wire drain_free_nx = ~drain_busy_nx | (~skid_valid_nx & take_end_nx);
+
     always @(posedge clk) begin
         if (rst) begin
             s1_valid <= 1'b0;
-        end else if (advance) begin
-            s1_valid <= in_valid;
+            drain_busy <= 1'b0;
+            take_lane <= {WL{1'b0}};
+            take_end <= ONE_LANE;
+            skid_valid <= 1'b0;
+            advance <= 1'b1;
+        end else begin
+            s1_valid <= s1_valid_nx;
+            if (finish) drain_busy <= 1'b1;  // drain_busy_nx
+            else if (take_last) drain_busy <= 1'b0;
+            if (take) take_lane <= take_end ? {WL{1'b0}} : next_lane;
+            take_end <= take_end_nx;
+            skid_valid <= skid_valid_nx;
+            advance <= ~(s1_valid_nx & s1_last_nx & ~drain_free_nx);
         end
     end
     always @(posedge clk) begin
         if (load_s1) s1_last <= in_last;
-    end
-
-    // ---- shared output stage (as winoadder_core, without an output transform) --------------------
-    // take_end: take_lane is the last lane (P - 1), a register of its own (as winoadder_core).
-    reg drain_busy, take_end;
-    reg [WL-1:0] take_lane;
-    reg t_valid, out_valid_r;
-    reg [WL-1:0] t_lane, out_lane_r;
-    reg [4*WO-1:0] out_q;
-    wire advance_out = ~out_valid_r | out_ready;
-    wire take = drain_busy & advance_out;
-    wire take_last = take & take_end;
-    wire [WL-1:0] next_lane = take_lane + 1'b1;
-    assign drain_free = ~drain_busy | take_last;
-
-    always @(posedge clk) begin
-        if (rst) begin
-            drain_busy <= 1'b0;
-            take_lane <= {WL{1'b0}};
-            take_end <= ONE_LANE;
-        end else begin
-            if (finish) drain_busy <= 1'b1;
-            else if (take_last) drain_busy <= 1'b0;
-            if (take) begin
-                take_lane <= take_end ? {WL{1'b0}} : next_lane;
-                take_end <= take_end ? ONE_LANE : (next_lane == LAST_LANE);
-            end
-        end
     end
 
     // Stage 3: the sums of the lane being taken, registered (T, loaded on take; as winoadder_core).
@@ -196,8 +201,12 @@ module adder_pe_direct #(
         end
     end
 
-    // Stage 4: the output register, requantize(T), loaded only with a beat.
+    // The output stage, two entries (as winoadder_core): the output register, requantize(T), and the
+    // skid register behind it; each loads only with a beat.
     wire [4*WO-1:0] q;
+    reg [4*WO-1:0] out_q;
+    reg [4*WO-1:0] skid_q;
+    reg [WL-1:0] skid_lane;
     generate
         for (e = 0; e < 4; e = e + 1) begin : g_out
             requantize #(
@@ -208,20 +217,25 @@ module adder_pe_direct #(
             );
         end
     endgenerate
+    wire load_out = ~out_hold & (skid_valid | t_valid);
+    wire load_skid = advance_out & out_hold & t_valid;
 
     always @(posedge clk) begin
-        if (rst) begin
-            t_valid <= 1'b0;
-            out_valid_r <= 1'b0;
-        end else if (advance_out) begin
-            t_valid <= take;
-            out_valid_r <= t_valid;
-        end
+        if (rst) t_valid <= 1'b0;
+        else if (advance_out) t_valid <= take;
     end
     always @(posedge clk) begin
-        if (advance_out & t_valid) begin
-            out_q <= q;
-            out_lane_r <= t_lane;
+        if (rst) out_valid_r <= 1'b0;
+        else out_valid_r <= out_hold | skid_valid | t_valid;
+    end
+    always @(posedge clk) begin
+        if (load_out) begin
+            out_q <= skid_valid ? skid_q : q;
+            out_lane_r <= skid_valid ? skid_lane : t_lane;
+        end
+        if (load_skid) begin
+            skid_q <= q;
+            skid_lane <= t_lane;
         end
     end
 

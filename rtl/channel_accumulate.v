@@ -6,6 +6,14 @@
 //     M = -2^(WIN-1) + N[WIN-2:0] + k: the entry adds the negative N = {1, N[WIN-2:0]} with carry-in k,
 //     one addition (the magnitude costs no adder of its own).
 //   NEG_ABS = 0 (adder_pe_direct): t is M <= 0 itself (a window sum of -|x - w|) and the entry adds it.
+//   NEG_ABS = 2 (winoadder_core accumulating in the output domain): entry c's term is two words,
+//     2c = {Za', ca} and 2c + 1 = {Zb', cb}, one channel's Z = A^T M A = Za' + ca + Zb' + cb from
+//     output_transform (STEERED = 1): Za', Zb' signed in bits [WIN-1:1], carries in bit 0; the entry adds
+//     ({acc, 1} + {Za', ca}) and then {Zb', cb}, two additions with carry-in (acc + Za is formed while
+//     Zb is, so the lane's path from M crosses one adder less than acc + (Za + Zb)). WM is then the
+//     width of Za' and Zb'; ACC_SAT must be 0 (the output-domain accumulator is exact: every partial sum
+//     of Z is a partial Y, which fits WS = WY; acc + Za alone is computed modulo 2^WX and may wrap,
+//     the final sum is exact).
 // WM: width of M (-|D| or the window sum). M <= 0, so from a cleared accumulator the entries stay in
 // [-2^(WS-1), 0] under SAT and a sum can leave the WS-bit range only below (clamped to -2^(WS-1)); the
 // sum is exact in WX = max(WS, WM) + 1 bits (computed modulo 2^WX: every intermediate wraps, the
@@ -27,7 +35,8 @@ module channel_accumulate #(
     input en,
     input clear,
     input last,
-    input [4*WIN-1:0] term,  // entry c at [WIN*c +: WIN]: M steered (NEG_ABS = 1) or M <= 0 signed
+    input [4*WIN*((NEG_ABS == 2) ? 2 : 1)-1:0] term,  // entry c at [WIN*c +: WIN] (NEG_ABS = 2: two words a
+    // term, [WIN*2c +: 2*WIN]): M steered (NEG_ABS = 1), M <= 0 signed (0), {Zb', cb, Za', ca} (2)
     output reg [4*WS-1:0] s  // finished sums, entry c at [WS*c +: WS]
 );
     localparam WX = ((WS > WM) ? WS : WM) + 1;
@@ -38,9 +47,11 @@ module channel_accumulate #(
 
 // The sum of entry c in WX + 1 bits with the carry-in in bit 0: {acc, 1} + {M operand, carry}, so
 // bits [WX:1] are acc + operand + carry. Signed operands: the assignment sign-extends them.
-`define CA_SUM(c) sum_c[c] = $signed({acc_pair[(c) / 2][WS*((c) % 2) +: WS], 1'b1}) + `CA_OPERAND(c);
-`define CA_OPERAND(c) ((NEG_ABS != 0) ? $signed({1'b1, term_row[0][WIN*(c) +: WIN-1], term_row[0][WIN*(c)+WIN-1]}) \
-                                      : $signed({term_row[0][WIN*(c) +: WIN], 1'b0}))
+`define CA_SUM(c) sum_c[c] = $signed({acc_pair[(c) / 2][WS*((c) % 2) +: WS], 1'b1}) + `CA_OPERAND(c); \
+                  if (NEG_ABS == 2) sum_c[c] = $signed({sum_c[c][WX:1], 1'b1}) + $signed(term_row[0][WIN*(2*(c)+1) +: WIN]);
+`define CA_OPERAND(c) ((NEG_ABS == 2) ? $signed(term_row[0][WIN*2*(c) +: WIN]) : `CA_M_OPERAND(c))
+`define CA_M_OPERAND(c) ((NEG_ABS != 0) ? $signed({1'b1, term_row[0][WIN*(c) +: WIN-1], term_row[0][WIN*(c)+WIN-1]}) \
+                                        : $signed({term_row[0][WIN*(c) +: WIN], 1'b0}))
 // A sum of entry c below the WS-bit range: negative with bits [WX-1 : WS-1] not all ones; when
 // WX = WS + 1 (WS > WM) that is bits [WS : WS-1] = 10, one comparison. The next value of the entry:
 // the minimum for SAT below the range; otherwise, and always for WRAP, the low WS bits.
@@ -49,7 +60,7 @@ module channel_accumulate #(
 `define CA_NEXT(c) (`CA_UNDER(c) ? ACC_MIN : sum_c[c][WS:1])
 
     // Temporaries of the clocked block (written before they are read, no state).
-    reg [4*WIN-1:0] term_row [0:0];
+    reg [8*WIN-1:0] term_row [0:0];  // term, zero-extended when one word a term
     reg [2*WS-1:0] acc_pair [0:1];
     reg [WX:0] sum_c [0:3];
     reg [4*WS-1:0] next [0:0];
@@ -79,5 +90,6 @@ module channel_accumulate #(
 `undef CA_NEXT
 `undef CA_UNDER
 `undef CA_OPERAND
+`undef CA_M_OPERAND
 `undef CA_SUM
 endmodule

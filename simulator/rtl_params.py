@@ -6,12 +6,17 @@ record the parameters without importing the hardware side (docs/datapath.md, doc
 
 from __future__ import annotations
 
+import numpy as np
+
 from fixedpoint.fmt import Fmt
 from fixedpoint.modes import OVERFLOW_CODE, ROUNDING_CODE, Overflow
+from simulator.config import _kron_coefficients, linear_range
 
 # Register stages from an accepted last transaction to the beat of lane 0 (lane p: p cycles later)
-# when nothing stalls (docs/rtl.md).
+# when nothing stalls (docs/rtl.md): the core with a Winograd-domain accumulator (Y_ACC = 0: M, acc,
+# T, Y, out) and with an output-domain one (Y_ACC = 1: M, acc, T, out); the direct PE (M, acc, T, out).
 CORE_LATENCY = 5
+CORE_LATENCY_Y_ACC = 4
 DIRECT_LATENCY = 4
 _SIGN_CODE = {0: 0b00, 1: 0b01, -1: 0b11}
 
@@ -44,6 +49,47 @@ def accumulator_saturates(cfg) -> bool:
     return cfg.acc_overflow == Overflow.SAT and can_overflow
 
 
+def accumulator_exact(cfg) -> bool:
+    """The accumulator holds every partial sum of at most max_channels channels: neither SAT nor WRAP acts.
+
+    Then Y = Aᵀ(Σ_c M_c)A = Σ_c AᵀM_cA in integers, and the core accumulates in the output domain
+    (Y_ACC = 1); a WRAP accumulator narrower than the exact width is not exact (it wraps).
+    """
+    return cfg.max_channels * cfg.ranges["neg_abs_diff"][0] >= cfg.acc_fmt.min_raw
+
+
+def channel_term_split(at) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients on the flattened M (row e = 2i + j) of output_transform's steered words: Za, the
+    term of the first nonzero coefficient of row j of Aᵀ, and Zb = Z − Za, the others (disjoint columns
+    of M, so the range of Z is the sum of theirs)."""
+    at = np.asarray(at, dtype=object)
+    full = _kron_coefficients(at).reshape(2, 2, 4, 4)  # [i, j, a, b] = AT[i, a]·AT[j, b]
+    first = np.argmax(at != 0, axis=1)  # per row j of Aᵀ: its first nonzero column b
+    mask = np.arange(4)[None, None, None, :] == first[None, :, None, None]
+    za = np.where(mask, full, 0)
+    return za.reshape(4, 16), (full - za).reshape(4, 16)
+
+
+def channel_term_ranges(cfg) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Raw (lo, hi) of the steered words Za and Zb over the four outputs, M in neg_abs_diff's range."""
+    mlo, mhi = cfg.ranges["neg_abs_diff"]
+    spans = []
+    for coef in channel_term_split(cfg.transform.AT):
+        lo, hi = linear_range(coef, mlo, mhi)
+        spans.append((int(min(lo)), int(max(hi))))
+    return spans[0], spans[1]
+
+
+def channel_term_width(cfg) -> int:
+    """WZ: the signed width holding Za' = Za − ca and Zb' = Zb − cb exactly (carries c ∈ {0, 1})."""
+    return max(Fmt.signed_width_for(lo - 1, hi) for lo, hi in channel_term_ranges(cfg))
+
+
+def core_latency(params) -> int:
+    """winoadder_core's latency (last transaction accepted -> lane 0's beat) for its parameters."""
+    return CORE_LATENCY_Y_ACC if params.get("Y_ACC") else CORE_LATENCY
+
+
 def rtl_parameters(cfg) -> dict[str, int]:
     """The winoadder_core parameter values for a DatapathConfig (names as in docs/datapath.md)."""
     w = cfg.widths
@@ -68,6 +114,8 @@ def rtl_parameters(cfg) -> dict[str, int]:
         "BT": pack_signs(cfg.transform.BT),
         "AT": pack_signs(cfg.transform.AT),
         "WL": lane_bits(cfg.lanes),
+        "Y_ACC": int(accumulator_exact(cfg)),
+        "WZ": channel_term_width(cfg),
     }
 
 

@@ -70,6 +70,36 @@ def test_acc_sat_is_set_for_a_narrow_saturating_accumulator():
     assert rtl_parameters(DEFAULT)["ACC_SAT"] == 0  # exact width: the clamp can never act
 
 
+def test_y_acc_is_set_exactly_when_the_accumulator_cannot_overflow():
+    """Y_ACC (output-domain accumulation) needs an exact accumulator: not a narrow SAT nor a narrow WRAP."""
+    assert rtl_parameters(DEFAULT)["Y_ACC"] == 1
+    narrow = DEFAULT.replace(acc_width=DEFAULT.exact_acc_width - 1)
+    assert rtl_parameters(narrow)["Y_ACC"] == 0
+    assert rtl_parameters(narrow.replace(acc_overflow=Overflow.WRAP))["Y_ACC"] == 0
+    assert rtl_parameters(DEFAULT.replace(acc_overflow=Overflow.WRAP))["Y_ACC"] == 1
+    assert rtl_parameters(OTHER)["Y_ACC"] == 0
+
+
+@pytest.mark.parametrize("cfg", [DEFAULT, OTHER, TINY], ids=["default", "other", "tiny"])
+def test_wz_holds_both_steered_words_of_every_per_channel_output_transform(cfg):
+    """WZ: Za' = Za − ca and Zb' = Zb − cb (Z = AᵀMA = Za + Zb for one channel, Za the term of the first
+    nonzero coefficient of each row of Aᵀ) fit WZ signed bits, the bound is reached (M at its extremes),
+    and Za + Zb is the simulator's output transform."""
+    from simulator.datapath import output_transform
+    from simulator.rtl_params import channel_term_split
+
+    mlo, mhi = cfg.ranges["neg_abs_diff"]
+    rng = np.random.default_rng(5)
+    m = rng.choice([mlo, mhi], size=(4096, 4, 4))  # the extremes of Σ ±M are at corners of M's box
+    za_coef, zb_coef = (c.astype(np.int64) for c in channel_term_split(cfg.transform.AT))
+    za, zb = m.reshape(-1, 16) @ za_coef.T, m.reshape(-1, 16) @ zb_coef.T
+    np.testing.assert_array_equal(za + zb, output_transform(m, cfg.transform.AT).reshape(-1, 4))
+    wz = rtl_parameters(cfg)["WZ"]
+    lo, hi = min(int(za.min()), int(zb.min())) - 1, max(int(za.max()), int(zb.max()))
+    assert -(1 << (wz - 1)) <= lo and hi < 1 << (wz - 1)
+    assert Fmt.signed_width_for(lo, hi) == wz
+
+
 def test_sign_packing_matches_the_contract_layout():
     # docs/datapath.md: entry [i][j] at bits [2(4i+j)+1 : 2(4i+j)], 0 -> 00, +1 -> 01, -1 -> 11.
     assert pack_signs([[1, 0, -1, 0]]) == 0b00_11_00_01

@@ -17,7 +17,13 @@ from fixedpoint import Fmt, Overflow, Rounding, cast
 from simulator import DatapathConfig
 from simulator import datapath as dp
 from simulator.reference import adder_conv
-from simulator.rtl_params import CORE_LATENCY, DIRECT_LATENCY, direct_pe_parameters, rtl_parameters
+from simulator.rtl_params import (
+    CORE_LATENCY,
+    DIRECT_LATENCY,
+    core_latency,
+    direct_pe_parameters,
+    rtl_parameters,
+)
 from winoadder.hw import hdl
 from winoadder.hw.rtl import pack_words, rtl_sources, unpack_words
 from winoadder.paths import TB_DIR
@@ -297,7 +303,7 @@ def case_winoadder_core(cfg) -> Case:
     want = dp.run_stream(cfg, d, u, first, last).out[last]
     words = pack_words([(d, p["WA"]), (u, p["WU"]), _bits(first), _bits(last)])
     width = 16 * p["WA"] + cfg.lanes * 16 * p["WU"] + 2
-    return Case(p, words, width, _stream_check(want, last, p, CORE_LATENCY), streaming=True)
+    return Case(p, words, width, _stream_check(want, last, p, core_latency(p)), streaming=True)
 
 
 def direct_reference(cfg, d, g, first, last) -> np.ndarray:

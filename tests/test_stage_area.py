@@ -17,12 +17,27 @@ def layer1(**change):
 
 
 def test_stage_instances_follow_the_lanes():
-    one, two = (stage_area.stage_instances(layer1().replace(lanes=p)) for p in (1, 2))
+    """Winograd-domain accumulator (narrower than exact: Y_ACC = 0) and output-domain one (exact)."""
+    from simulator.rtl_params import rtl_parameters
+
+    narrow = layer1().replace(acc_width=layer1().exact_acc_width - 1)
+    one, two = (stage_area.stage_instances(narrow.replace(lanes=p)) for p in (1, 2))
     assert [m for m, _, _ in one] == ["input_transform", "align", "neg_abs_diff", "channel_accumulate",
                                       "output_transform", "requantize"]
     per_lane = {m for (m, _, n1), (_, _, n2) in zip(one, two, strict=True) if n2 == 2 * n1}
     assert per_lane == {"neg_abs_diff", "channel_accumulate"}
-    assert dict((m, p) for m, p, _ in one)["channel_accumulate"]["WS"] == layer1().acc_width
+    assert dict((m, p) for m, p, _ in one)["channel_accumulate"]["WS"] == narrow.acc_width
+    exact = layer1()
+    assert rtl_parameters(exact)["Y_ACC"] == 1
+    one, two = (stage_area.stage_instances(exact.replace(lanes=p)) for p in (1, 2))
+    assert [(m, n) for m, _, n in one] == [("input_transform", 1), ("align", 1), ("neg_abs_diff", 4),
+                                           ("output_transform", 1), ("channel_accumulate", 1),
+                                           ("requantize", 4)]
+    per_lane = {m for (m, _, n1), (_, _, n2) in zip(one, two, strict=True) if n2 == 2 * n1}
+    assert per_lane == {"neg_abs_diff", "output_transform", "channel_accumulate"}
+    params = dict((m, p) for m, p, _ in one)
+    assert params["channel_accumulate"]["WS"] == exact.widths.WY
+    assert params["output_transform"]["STEERED"] == 1
 
 
 def test_stage_sum_orders_two_configs_as_full_synthesis(tmp_path):

@@ -307,3 +307,23 @@ def test_migrate_v1_restores_the_current_set_byte_for_byte(tmp_path):
     in_u.write_text(in_u.read_text().replace("0", "1", 1))
     with pytest.raises(UsageError, match="sha256"):
         migrate_v1(tmp_path / "old")
+
+
+def test_add_rtl_parameters_records_only_the_new_names(tmp_path):
+    from vectors.regressions import add_rtl_parameters
+
+    directory = tmp_path / "set"
+    create_vector_set(directory, SMALL, count=20, seed=3, classes="uniform")
+    before = {p.name: p.read_bytes() for p in directory.iterdir()}
+    manifest = json.loads(before[MANIFEST])
+    for name in ("Y_ACC", "WZ"):  # a set written before the output-domain accumulator
+        del manifest["rtl_parameters"][name]
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    add_rtl_parameters(directory)
+    assert {p.name: p.read_bytes() for p in directory.iterdir()} == before
+    read_vector_set(directory)
+    manifest["rtl_parameters"]["WS"] += 1  # a recorded parameter the config no longer gives
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    with pytest.raises(UsageError, match="rtl_parameters.WS"):
+        add_rtl_parameters(directory)
+    assert json.loads((directory / MANIFEST).read_text()) == manifest

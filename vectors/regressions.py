@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from fixedpoint.errors import UsageError
+from fixedpoint.safeio import write_file
 from vectors.layout import Field, unpack_hex
 from vectors.manifest import MANIFEST, write_transactions
 
@@ -80,6 +81,30 @@ def migrate_v1(directory) -> Path:
     if not np.array_equal(new_out, data["expected_out"]):
         raise UsageError(f"vectors: {directory}: the model no longer gives the set's expected outputs")
     write_transactions(directory, cfg, tx, seed=manifest["seed"], count=manifest["count"], force=True)
+    return directory
+
+
+def add_rtl_parameters(directory) -> Path:
+    """Record in a set's manifest the RTL parameters its top gained since it was written (e.g. Y_ACC, WZ
+    of winoadder_core), derived from its config; the transactions, expected outputs and files stay.
+
+    Every parameter the manifest records must equal the one its config derives now (else UsageError and
+    nothing is written): only new names are added.
+    """
+    from simulator import DatapathConfig
+    from vectors.manifest import top_parameters
+
+    directory = Path(directory)
+    path = directory / MANIFEST
+    manifest = json.loads(path.read_text())
+    derived = top_parameters(DatapathConfig.from_dict(manifest["config"]), manifest["top"])
+    recorded = manifest["rtl_parameters"]
+    for name, value in recorded.items():
+        if derived.get(name) != value:
+            raise UsageError(f"manifest: {directory}: rtl_parameters.{name} = {value} but its config gives "
+                             f"{derived.get(name)}")
+    manifest["rtl_parameters"] = derived
+    write_file(path, json.dumps(manifest, indent=2) + "\n", option="manifest")
     return directory
 
 

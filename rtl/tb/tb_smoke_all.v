@@ -22,6 +22,8 @@ module tb_smoke_all;
     parameter BT = 32'hC4341431;
     parameter AT = 16'hD435;
     parameter WL = 2;
+    parameter Y_ACC = 0;
+    parameter WZ = 16;
     parameter D_WG = 8;
     parameter D_WDIF = 9;
     parameter D_WP = 13;
@@ -41,7 +43,7 @@ module tb_smoke_all;
     tb_smoke_winoadder_core #(
         .P(P), .WA(WA), .A_SIGNED(A_SIGNED), .K(K), .WU(WU), .WV(WV), .WVA(WVA), .WD(WD), .WM(WM),
         .WS(WS), .ACC_SAT(ACC_SAT), .WY(WY), .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT),
-        .ROUND(ROUND), .OVF(OVF), .BT(BT), .AT(AT), .WL(WL), .STANDALONE(0)
+        .ROUND(ROUND), .OVF(OVF), .BT(BT), .AT(AT), .WL(WL), .Y_ACC(Y_ACC), .WZ(WZ), .STANDALONE(0)
     ) u_winoadder_core ();
     tb_smoke_adder_pe_direct #(
         .P(P), .WA(WA), .A_SIGNED(A_SIGNED), .WG(D_WG), .WDIF(D_WDIF), .WP(D_WP), .WS(D_WS),

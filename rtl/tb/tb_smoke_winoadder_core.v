@@ -25,6 +25,8 @@ module tb_smoke_winoadder_core;
     parameter ROUND = 4;
     parameter OVF = 1;
     parameter WL = 2;
+    parameter Y_ACC = 0;
+    parameter WZ = 16;
     parameter BT = 32'hC4341431;
     parameter AT = 16'hD435;
     parameter STANDALONE = 1;  // 0 inside tb_smoke_all: set done instead of $finish
@@ -48,7 +50,7 @@ module tb_smoke_winoadder_core;
     winoadder_core #(
         .P(P), .WA(WA), .A_SIGNED(A_SIGNED), .K(K), .WU(WU), .WV(WV), .WVA(WVA), .WD(WD), .WM(WM),
         .WS(WS), .ACC_SAT(ACC_SAT), .WY(WY), .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT),
-        .ROUND(ROUND), .OVF(OVF), .BT(BT), .AT(AT), .WL(WL)
+        .ROUND(ROUND), .OVF(OVF), .BT(BT), .AT(AT), .WL(WL), .Y_ACC(Y_ACC), .WZ(WZ)
     ) dut (
         .clk(clk),
         .rst(rst),

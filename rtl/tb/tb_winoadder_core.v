@@ -40,6 +40,8 @@ module tb_winoadder_core #(
     parameter [31:0] BT = 32'hC4341431,
     parameter [15:0] AT = 16'hD435,
     parameter WL = 2,
+    parameter Y_ACC = 0,   // winoadder_core only
+    parameter WZ = 16,     // winoadder_core only
     parameter WG = 8,      // adder_pe_direct only
     parameter WDIF = 9,    // adder_pe_direct only
     parameter WP = 13,     // adder_pe_direct only
@@ -113,7 +115,7 @@ module tb_winoadder_core #(
             winoadder_core #(
                 .P(P), .WA(WA), .A_SIGNED(A_SIGNED), .K(K), .WU(WU), .WV(WV), .WVA(WVA), .WD(WD), .WM(WM),
                 .WS(WS), .ACC_SAT(ACC_SAT), .WY(WY), .WO(WO), .O_SIGNED(O_SIGNED), .SHIFT(SHIFT), .ROUND(ROUND),
-                .OVF(OVF), .BT(BT), .AT(AT), .WL(WL)
+                .OVF(OVF), .BT(BT), .AT(AT), .WL(WL), .Y_ACC(Y_ACC), .WZ(WZ)
             ) dut (
                 .clk(clk),
                 .rst(rst),

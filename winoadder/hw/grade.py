@@ -3,7 +3,7 @@
 The schematized mutants (winoadder.hw.schema) run first on one schema build each, selected at run time
 (``+wa_mutant=k``); a kill there is final. Survivors there and every other mutant are verilated alone
 with the set's parameters. Every Verilator build powers up random (``--x-initial unique``) and a run
-that passes is repeated with the power-up seeds ``SEEDS``. A mutant whose
+that passes is repeated with the power-up seeds ``SEEDS`` (the last: all ones). A mutant whose
 verilated model is identical to the original's is removed by elaboration for this configuration (the
 parameters select other code): **not reached**, as is one in a module the testbench does not
 instantiate or on a block the set never executes (Verilator line coverage of the original run). A
@@ -125,6 +125,9 @@ _REQ_EXTEND = ("a longer sign or zero extension whose extra high bits are droppe
                "a WR-bit net (the sum modulo 2^WR), so its low WR bits, the same, are all that is kept")
 
 
+_TERM_ROW_LINE = "reg [8*WIN-1:0] term_row [0:0];  // term, zero-extended when one word a term"
+_OT_Y_LINE = ("output reg [4*WY*(STEERED+1)-1:0] y  // STEERED = 0: Y[i][j] at [WY*(2i+j) +: WY]; 1: two "
+              "words a sum")
 _SYM_MIN_LINE = "localparam [WO-1:0] OUT_SYM_MIN = (O_SIGNED != 0) ? -OUT_MAX : OUT_MIN;"
 _WIDE_OUT = ("a top-level output one or two bits wider: it is assigned from the WL-bit (4*WO-bit) output "
              "register, so the extra bits are constant 0, and an instantiation with the contract's width "
@@ -143,6 +146,33 @@ _LAST_LANE = ("LAST_LANE (P - 1, which WL bits hold) declared or selected one or
 _Y_LINE = "y <= {y_e[3][WY-1:0], y_e[2][WY-1:0], y_e[1][WY-1:0], y_e[0][WY-1:0]};"
 _Y_TOP = ("the top element's select one or two bits wider: the concatenation grows at its top, and the "
           "assignment to y (4*WY bits) drops exactly those bits")
+_WDR_LINE = "localparam WDR = (Y_ACC != 0) ? 4*WY : 16*WS;"
+_WDR_WIDE = ("WDR = 16*WS instead of 4*WY with Y_ACC = 1 (16*WS >= 4*WY): each lane's drain slot, taken and "
+             "t_sums are wider; s is zero-extended into its slot (slot p at WDR*p, read back at the same "
+             "offset), and the one reader, y = t_sums, keeps the low 4*WY bits")
+_OTS_KEYS = ("WA", "A_SIGNED", "K", "BT", "WU", "WVA", "WD", "WZ", "WY", "AT")
+# The parameters (_OTS_KEYS) the output_transform miters below were run at: the default config's.
+_OTS_PROVED = {(8, 1, 2, 0xC4341431, 12, 12, 13, 15, 22, 0xD435)}
+_OTS_MITER = ("proved equal for one channel: a miter of the mutant against the original output_transform "
+              "(STEERED = 1), both fed as the core feeds them (any tile d and weights U, Va = "
+              "align(input_transform(d)), each word the steered form of D = U - Va), shows every output's "
+              "Z = Za' + ca + Zb' + cb (the words' values sign-extended) equal modulo 2^WY, which is all the "
+              "exact accumulator adds (tools/ot_mutant_miter.py: yosys synth, ABC iprove, UNSAT, at the "
+              "default set's parameters)")
+
+
+def _ots_proved(manifest: dict) -> bool:
+    """The set's parameters are those the output_transform miters (``_OTS_MITER``) were proved at (a
+    condition on the set, not ``parameters_only``: it does not hold for every configuration the suite
+    draws)."""
+    rp = manifest.get("rtl_parameters", {})
+    return tuple(rp.get(k) for k in _OTS_KEYS) in _OTS_PROVED
+
+
+
+def _output_domain(manifest: dict) -> bool:
+    """The core accumulates in the output domain (Y_ACC = 1)."""
+    return manifest.get("rtl_parameters", {}).get("Y_ACC") == 1
 
 
 # Survivors argued equivalent: (file, original line, mutated line) (stripped) -> (argument, condition on the
@@ -151,19 +181,17 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
     **{key: (_WIDER, None) for key in (
         ("channel_accumulate.v", "output reg [4*WS-1:0] s  // finished sums, entry c at [WS*c +: WS]",
          "output reg [4*WS-0:0] s  // finished sums, entry c at [WS*c +: WS]"),
-        ("channel_accumulate.v", "reg [4*WIN-1:0] term_row [0:0];", "reg [4*WIN+1:0] term_row [0:0];"),
+        ("channel_accumulate.v", _TERM_ROW_LINE, _TERM_ROW_LINE.replace("8*WIN-1:0", "8*WIN+1:0")),
         ("channel_accumulate.v", "reg [2*WS-1:0] acc_pair [0:1];", "reg [2*WS+1:0] acc_pair [0:1];"),
         ("channel_accumulate.v", "reg [4*WS-1:0] next [0:0];", "reg [4*WS-0:0] next [0:0];"),
         ("input_transform.v", "reg [4*WA-1:0] d_row [0:3];", "reg [4*WA-0:0] d_row [0:3];"),
         ("input_transform.v", "output reg [16*WV-1:0] v", "output reg [16*WV+1:0] v"),
         ("neg_abs_diff.v", "reg [4*WVA-1:0] va_row [0:0];", "reg [4*WVA-0:0] va_row [0:0];"),
-        ("output_transform.v", "output reg [4*WY-1:0] y  // Y[i][j] at [WY*(2i+j) +: WY]",
-         "output reg [4*WY+1:0] y  // Y[i][j] at [WY*(2i+j) +: WY]"),
+        ("output_transform.v", _OT_Y_LINE, _OT_Y_LINE.replace("+1)-1:0]", "+1)+1:0]")),
         ("output_transform.v", "reg [WE-1:0] y_e [0:3];", "reg [WE+1:0] y_e [0:3];"),
         ("output_transform.v", "reg [WE-1:0] y_e [0:3];", "reg [WE-0:0] y_e [0:3];"),
         ("winoadder_core.v", "wire [16*WVA-1:0] va;", "wire [16*WVA+1:0] va;"),
-        ("winoadder_core.v", "wire [P*4*WS-1:0] drain0, drain1, drain2, drain3;",
-         "wire [P*4*WS+1:0] drain0, drain1, drain2, drain3;"),
+        ("winoadder_core.v", "wire [P*WDR-1:0] drain;", "wire [P*WDR+1:0] drain;"),
         ("winoadder_core.v", "wire [4*WD-1:0] s1_m;", "wire [4*WD-0:0] s1_m;"),
         ("winoadder_core.v", "wire [4*WY-1:0] y;", "wire [4*WY+1:0] y;"),
         ("winoadder_core.v", "wire [4*WO-1:0] q;", "wire [4*WO-0:0] q;"),
@@ -188,8 +216,7 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
          'reg [4*WS+1:0] acc;'),
         ('channel_accumulate.v', 'reg [4*WS-1:0] acc;',
          'reg [4*WS-0:0] acc;'),
-        ('channel_accumulate.v', 'reg [4*WIN-1:0] term_row [0:0];',
-         'reg [4*WIN-0:0] term_row [0:0];'),
+        ('channel_accumulate.v', _TERM_ROW_LINE, _TERM_ROW_LINE.replace("8*WIN-1:0", "8*WIN-0:0")),
         ('channel_accumulate.v', 'reg [2*WS-1:0] acc_pair [0:1];',
          'reg [2*WS-0:0] acc_pair [0:1];'),
         ('channel_accumulate.v', 'reg [4*WS-1:0] next [0:0];',
@@ -215,8 +242,7 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
          'reg signed [WE+1:0] d_c [0:3];'),
         ('neg_abs_diff.v', 'reg signed [WE-1:0] d_c [0:3];',
          'reg signed [WE-0:0] d_c [0:3];'),
-        ('output_transform.v', 'output reg [4*WY-1:0] y  // Y[i][j] at [WY*(2i+j) +: WY]',
-         'output reg [4*WY-0:0] y  // Y[i][j] at [WY*(2i+j) +: WY]'),
+        ('output_transform.v', _OT_Y_LINE, _OT_Y_LINE.replace("+1)-1:0]", "+1)-0:0]")),
         ('output_transform.v', 'reg [4*WS-1:0] s_row [0:3];',
          'reg [4*WS+1:0] s_row [0:3];'),
         ('output_transform.v', 'reg [4*WS-1:0] s_row [0:3];',
@@ -239,22 +265,15 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
          'input [16*WA-0:0] in_tile,'),
         ('winoadder_core.v', 'input [P*16*WU-1:0] in_u,',
          'input [P*16*WU+1:0] in_u,'),
-        ('winoadder_core.v', 'wire [P*4*WS-1:0] drain0, drain1, drain2, drain3;',
-         'wire [P*4*WS-0:0] drain0, drain1, drain2, drain3;'),
+        ('winoadder_core.v', 'wire [P*WDR-1:0] drain;', 'wire [P*WDR-0:0] drain;'),
         ('winoadder_core.v', 'wire [4*WD-1:0] s1_m;',
          'wire [4*WD+1:0] s1_m;'),
         ('winoadder_core.v', 'wire [4*WS-1:0] s;',
          'wire [4*WS+1:0] s;'),
         ('winoadder_core.v', 'wire [4*WS-1:0] s;',
          'wire [4*WS-0:0] s;'),
-        ('winoadder_core.v', 'reg [4*WS-1:0] take0, take1, take2, take3;',
-         'reg [4*WS+1:0] take0, take1, take2, take3;'),
-        ('winoadder_core.v', 'reg [4*WS-1:0] take0, take1, take2, take3;',
-         'reg [4*WS-0:0] take0, take1, take2, take3;'),
-        ('winoadder_core.v', 'reg [4*WS-1:0] t0, t1, t2, t3;',
-         'reg [4*WS+1:0] t0, t1, t2, t3;'),
-        ('winoadder_core.v', 'reg [4*WS-1:0] t0, t1, t2, t3;',
-         'reg [4*WS-0:0] t0, t1, t2, t3;'),
+        ('winoadder_core.v', 'reg [WDR-1:0] taken, t_sums;', 'reg [WDR+1:0] taken, t_sums;'),
+        ('winoadder_core.v', 'reg [WDR-1:0] taken, t_sums;', 'reg [WDR-0:0] taken, t_sums;'),
         ('winoadder_core.v', 'wire [4*WY-1:0] y;',
          'wire [4*WY-0:0] y;'),
         ('winoadder_core.v', 'wire [4*WO-1:0] q;',
@@ -263,10 +282,8 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
          'reg [4*WO+1:0] out_q;'),
     )},
     **{key: (_SECOND_WORD, None) for key in (
-        ('channel_accumulate.v', 'reg [4*WIN-1:0] term_row [0:0];',
-         'reg [4*WIN-1:0] term_row [1:0];'),
-        ('channel_accumulate.v', 'reg [4*WIN-1:0] term_row [0:0];',
-         'reg [4*WIN-1:0] term_row [0:1];'),
+        ('channel_accumulate.v', _TERM_ROW_LINE, _TERM_ROW_LINE.replace("[0:0];", "[1:0];")),
+        ('channel_accumulate.v', _TERM_ROW_LINE, _TERM_ROW_LINE.replace("[0:0];", "[0:1];")),
         ('channel_accumulate.v', 'reg [4*WS-1:0] next [0:0];',
          'reg [4*WS-1:0] next [1:0];'),
         ('channel_accumulate.v', 'reg [4*WS-1:0] next [0:0];',
@@ -283,10 +300,8 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
          'reg [WL+1:0] take_lane;'),
         ('winoadder_core.v', 'reg [WL-1:0] take_lane;',
          'reg [WL-0:0] take_lane;'),
-        ('winoadder_core.v', 'reg [WL-1:0] t_lane, y_lane, out_lane_r;',
-         'reg [WL+1:0] t_lane, y_lane, out_lane_r;'),
-        ('winoadder_core.v', 'reg [WL-1:0] t_lane, y_lane, out_lane_r;',
-         'reg [WL-0:0] t_lane, y_lane, out_lane_r;'),
+        ('winoadder_core.v', 'reg [WL-1:0] t_lane, out_lane_r;', 'reg [WL+1:0] t_lane, out_lane_r;'),
+        ('winoadder_core.v', 'reg [WL-1:0] t_lane, out_lane_r;', 'reg [WL-0:0] t_lane, out_lane_r;'),
     )},
     **{(name, _NEXT_LANE_LINE, _NEXT_LANE_LINE.replace("WL-1", f"WL{wider}")): (_NEXT_LANE, None)
        for name in ("winoadder_core.v", "adder_pe_direct.v") for wider in ("+1", "-0")},
@@ -377,6 +392,14 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
        for wider in ("+1", "-0")},
     **{("adder_pe_direct.v", line, line.replace("[WL-1:0]", f"[WL{wider}:0]")): (_LANE_RANGE, None)
        for line in ("reg [WL-1:0] take_lane;", "reg [WL-1:0] t_lane, out_lane_r;") for wider in ("+1", "-0")},
+    **{(name, line, line.replace(part, part.replace("-1", wider))): (argument, None)
+       for name in ("winoadder_core.v", "adder_pe_direct.v")
+       for line, part, argument in (
+           ("reg [WL-1:0] skid_lane;", "[WL-1:0]", _LANE_RANGE),
+           ("reg [4*WO-1:0] skid_q;", "[4*WO-1:0]",
+            "skid_q one or two bits wider: loaded from the 4*WO-bit q (zero-extended), read only by "
+            "out_q <= skid_valid ? skid_q : q, whose assignment keeps the low 4*WO bits"))
+       for wider in ("+1", "-0")},
     **{(name, _LAST_LANE_LINE, mutated): (_LAST_LANE, None)
        for name in ("winoadder_core.v", "adder_pe_direct.v") for wider in ("+1", "-0")
        for mutated in (_LAST_LANE_LINE.replace("[WL-1:0] LAST_LANE", f"[WL{wider}:0] LAST_LANE"),
@@ -420,8 +443,8 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
            ("requantize.v", _OUT_MIN_LINE, "[WO-1:0]",
             "OUT_MIN declared wider: its value is zero-extended; OUT_SYM_MIN and saturated truncate it to WO "
             "bits, and is_min compares it with rounded[WO-1:0] zero-extended"),
-           ("channel_accumulate.v", "input [4*WIN-1:0] term,  // entry c at [WIN*c +: WIN]: M steered "
-            "(NEG_ABS = 1) or M <= 0 signed", "[4*WIN-1:0]", _WIDER))
+           ("channel_accumulate.v", "input [4*WIN*((NEG_ABS == 2) ? 2 : 1)-1:0] term,  // entry c at "
+            "[WIN*c +: WIN] (NEG_ABS = 2: two words a", "1)-1:0]", _WIDER))
        for wider in ("+1", "-0")},
     **{(name, line, line.replace(part, part.replace("-1", wider), 1)): (argument, None)
        for name, line, part, argument in (
@@ -451,19 +474,178 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
         ("WE = WS instead of WS + 1 when WY == WS: the sums are taken modulo 2^WE, and every "
          "WE >= max(WY, WS) gives the exact Y (it fits WY bits) with S sign-extended (WE - WS + 1 >= 1 "
          "copies of its sign)", None),
+    # the output-domain core (Y_ACC = 1): survivors of the default set's grading (docs/verification.md)
+    **{("winoadder_core.v", _WDR_LINE, mutated): (_WDR_WIDE, _output_domain) for mutated in (
+        "localparam WDR = !((Y_ACC != 0)) ? 4*WY : 16*WS;", "localparam WDR = (Y_ACC == 0) ? 4*WY : 16*WS;",
+        "localparam WDR = (Y_ACC != 1) ? 4*WY : 16*WS;")},
+    **{("winoadder_core.v", line, line.replace("-1:0]", f"{wider}:0]")): (_WIDER, None)
+       for line in ("wire [8*(WZ+1)-1:0] z;", "wire [4*WY-1:0] s;", "wire [WL-1:0] y_ready_lane;")
+       for wider in ("+1", "-0")},
+    ("winoadder_core.v", ".WIN(WZ + 1), .WM(WZ), .WS(WY), .ACC_SAT(0), .NEG_ABS(2)",
+     ".WIN(WZ + 1), .WM(WZ), .WS(WY), .ACC_SAT(1), .NEG_ABS(2)"):
+        ("ACC_SAT = 1 on the output-domain accumulator: its clamp acts only on a sum below -2^(WY-1), and "
+         "every sum it forms (acc + Za + Zb) is the Y of the channels so far, which fits WY bits (Y_ACC = 1: "
+         "the accumulator is exact), so the clamp never acts", None),
+    ("winoadder_core.v", "advance <= 1'b1;", "advance <= 1'b0;"):
+        ("advance reset to 0: in_ready is low in the first cycle after reset only (the next edge sets "
+         "advance = ~(s1_valid_nx & ...) = 1, s1_valid being reset to 0, and nothing is loaded or "
+         "accumulated meanwhile); a transaction waits for in_ready, so only its timing changes", None),
+    **{key: (_OTS_MITER, _ots_proved) for key in (
+        # output_transform-91-abfdbe: arith: '-' -> '+'
+        ('output_transform.v',
+         "localparam WZ = WY - 1;  // the value part of a word {Z', c}",
+         "localparam WZ = WY + 1;  // the value part of a word {Z', c}"),
+        # output_transform-91-4f3d4b: constant: '1' -> '0'
+        ('output_transform.v',
+         "localparam WZ = WY - 1;  // the value part of a word {Z', c}",
+         "localparam WZ = WY - 0;  // the value part of a word {Z', c}"),
+        # output_transform-94-6e4a4e: constant: '0' -> '1'
+        ('output_transform.v',
+         "`define OTS_RANK(i, a) ((((a) > 0) && (`OTS_AT(i, 0) != 2'b00)) + (((a) > 1) && (`OTS_AT(i, 1) !="
+         " 2'b00)) \\",
+         "`define OTS_RANK(i, a) ((((a) > 0) && (`OTS_AT(i, 1) != 2'b00)) + (((a) > 1) && (`OTS_AT(i, 1) !="
+         " 2'b00)) \\"),
+        # output_transform-95-185cd5: compare: '!=' -> '=='
+        ('output_transform.v',
+         "+ (((a) > 2) && (`OTS_AT(i, 2) != 2'b00)))",
+         "+ (((a) > 2) && (`OTS_AT(i, 2) == 2'b00)))"),
+        # output_transform-95-8b1efb: constant: '2'b00' -> '2'b01'
+        ('output_transform.v',
+         "+ (((a) > 2) && (`OTS_AT(i, 2) != 2'b00)))",
+         "+ (((a) > 2) && (`OTS_AT(i, 2) != 2'b01)))"),
+        # output_transform-96-5305f4: condition: '((code) == 2'b11)' -> '!(((code) == 2'b11))'
+        ('output_transform.v',
+         "`define OTS_SIGNED(code, x) (((code) == 2'b11) ? ~(x) : (x))",
+         "`define OTS_SIGNED(code, x) (!(((code) == 2'b11)) ? ~(x) : (x))"),
+        # output_transform-96-02babd: compare: '==' -> '!='
+        ('output_transform.v',
+         "`define OTS_SIGNED(code, x) (((code) == 2'b11) ? ~(x) : (x))",
+         "`define OTS_SIGNED(code, x) (((code) != 2'b11) ? ~(x) : (x))"),
+        # output_transform-97-4ee68c: arith: '-' -> '+'
+        ('output_transform.v',
+         "`define OTS_N(a, j) {{(WZ-WS+1){1'b1}}, m_row[a][WS*(j) +: WS-1]}",
+         "`define OTS_N(a, j) {{(WZ+WS+1){1'b1}}, m_row[a][WS*(j) +: WS-1]}"),
+        # output_transform-101-cf8e1b: constant: '0' -> '1'
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\'),
+        # output_transform-101-d2d250: compare: '!=' -> '=='
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) == 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\'),
+        # output_transform-101-2c3c04: constant: '2'b00' -> '2'b01'
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b01) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\'),
+        # output_transform-101-670d55: arith: '+' -> '-'
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) - (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\'),
+        # output_transform-101-484bb5: constant: '1' -> '0'
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\'),
+        # output_transform-101-4485f2: compare: '!=' -> '=='
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) == 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\'),
+        # output_transform-101-1ca2d2: constant: '2'b00' -> '2'b01'
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b01) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\'),
+        # output_transform-101-3254eb: arith: '+' -> '-'
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) - (`OTS_AT(i, 2) != 2'b00"
+         ') \\'),
+        # output_transform-101-daf788: compare: '!=' -> '=='
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) == 2'b00"
+         ') \\'),
+        # output_transform-101-a1486f: constant: '2'b00' -> '2'b01'
+        ('output_transform.v',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
+         ') \\',
+         "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b01"
+         ') \\'),
+        # output_transform-102-97080b: arith: '+' -> '-'
+        ('output_transform.v',
+         "+ (`OTS_AT(i, 3) != 2'b00))",
+         "- (`OTS_AT(i, 3) != 2'b00))"),
+        # output_transform-102-4f8d89: constant: '3' -> '2'
+        ('output_transform.v',
+         "+ (`OTS_AT(i, 3) != 2'b00))",
+         "+ (`OTS_AT(i, 2) != 2'b00))"),
+        # output_transform-102-ae3800: compare: '!=' -> '=='
+        ('output_transform.v',
+         "+ (`OTS_AT(i, 3) != 2'b00))",
+         "+ (`OTS_AT(i, 3) == 2'b00))"),
+        # output_transform-102-6af6ca: constant: '2'b00' -> '2'b01'
+        ('output_transform.v',
+         "+ (`OTS_AT(i, 3) != 2'b00))",
+         "+ (`OTS_AT(i, 3) != 2'b01))"),
+        # output_transform-103-cf1f76: compare: '!=' -> '=='
+        ('output_transform.v',
+         "`define OTS_LAST(i, a) ((`OTS_AT(i, a) != 2'b00) && (`OTS_RANK(i, a) == `OTS_NNZ(i) - 1))",
+         "`define OTS_LAST(i, a) ((`OTS_AT(i, a) == 2'b00) && (`OTS_RANK(i, a) == `OTS_NNZ(i) - 1))"),
+        # output_transform-103-65a829: arith: '-' -> '+'
+        ('output_transform.v',
+         "`define OTS_LAST(i, a) ((`OTS_AT(i, a) != 2'b00) && (`OTS_RANK(i, a) == `OTS_NNZ(i) - 1))",
+         "`define OTS_LAST(i, a) ((`OTS_AT(i, a) != 2'b00) && (`OTS_RANK(i, a) == `OTS_NNZ(i) + 1))"),
+        # output_transform-103-499dec: constant: '1' -> '0'
+        ('output_transform.v',
+         "`define OTS_LAST(i, a) ((`OTS_AT(i, a) != 2'b00) && (`OTS_RANK(i, a) == `OTS_NNZ(i) - 1))",
+         "`define OTS_LAST(i, a) ((`OTS_AT(i, a) != 2'b00) && (`OTS_RANK(i, a) == `OTS_NNZ(i) - 0))"),
+        # output_transform-135-790dd9: arith: '-' -> '+'
+        ('output_transform.v',
+         'reg [4*WS-1:0] m_row [0:3];',
+         'reg [4*WS+1:0] m_row [0:3];'),
+        # output_transform-135-600460: constant: '1' -> '0'
+        ('output_transform.v',
+         'reg [4*WS-1:0] m_row [0:3];',
+         'reg [4*WS-0:0] m_row [0:3];'),
+        # output_transform-136-a9d0aa: arith: '-' -> '+'
+        ('output_transform.v',
+         'reg [WZ-1:0] t_v [0:7];',
+         'reg [WZ+1:0] t_v [0:7];'),
+        # output_transform-136-79bb91: constant: '1' -> '0'
+        ('output_transform.v',
+         'reg [WZ-1:0] t_v [0:7];',
+         'reg [WZ-0:0] t_v [0:7];'),
+    )},
 }
 # Source paths in a verilated model: quoted file names and "PATH.v:LINE:" in messages (the testbench's path
 # is the grading's work directory: left in, no model would match a cached one from another grading).
 _PATHS = re.compile(r'/[^"\s:]*\.v\b')
 # Power-up state: every variable without a reset starts random (Verilator --x-initial unique, seeded per
 # run), so a mutant that only works with zero-initialised flops is killed. A mutant that survives the
-# first seed is run with the others.
+# first seed is run with the others, and last with every such variable powering up all ones (ONES): a
+# mutant that needs one flop to power up 1 (s1_valid reset to 1 is wrong only when s1_last, which has no
+# reset, powers up 1) is then killed on any build, not only when a seed happens to set that bit.
 RANDOM_INIT = ("--x-assign", "unique", "--x-initial", "unique")  # as winoadder.hw.hdl.VERILATOR_RANDOM_INIT
 # Verilator 5.006's DFG peephole pass aborts (V3DfgPeephole.cpp:761 OOPS, an internal error) on some
 # legal mutants (an out-of-range take0 select at P = 1) and on schemata holding them: off for every
 # grading build, so a tool bug is not reported as the mutant's compile error.
 GRADE_FLAGS = (*RANDOM_INIT, "-fno-dfg-peephole")
-SEEDS = (1, 2, 3, 4, 5)
+ONES = "ones"
+SEEDS = (1, 2, 3, 4, 5, ONES)
 O0 = ("OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0")
 SCHEMA_MAKE = ("OPT_FAST=-O1", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0")  # built once, run once per mutant
 SCHEMA_OPTIMIZE = 100  # a schema of fewer mutants (a sample) compiles at -O0: fewer runs to amortize -O1
@@ -979,7 +1161,7 @@ def _simulate(task, tb, name: str) -> dict:
     return result
 
 
-def _simulate_once(task, tb, name: str, seed: int | None) -> dict:
+def _simulate_once(task, tb, name: str, seed: int | str | None) -> dict:
     from winoadder.hw.hdl import power_up
 
     spec = task["inputs"][name]
@@ -989,7 +1171,7 @@ def _simulate_once(task, tb, name: str, seed: int | None) -> dict:
     try:
         args = {"vectors": task["vectors"], "n_in": spec["n_in"], "n_out": spec["n_out"],
                 "actual": actual_path, "bindir": spec["dir"], "show": 0}
-        init = [] if seed is None else power_up(seed)
+        init = [] if seed is None else ["+verilator+rand+reset+1"] if seed == ONES else power_up(seed)
         proc = tb.run([f"+{k}={v}" for k, v in args.items()] + init, timeout=task["timeout"], check=False)
     except subprocess.TimeoutExpired:
         return {"status": "killed", "detail": "watchdog: the run did not finish",

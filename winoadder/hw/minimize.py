@@ -5,7 +5,11 @@ Classes are taken greedily by how many still-unkilled mutants each kills alone; 
 classes, accumulations greedily by how many still-unkilled mutants give a wrong output on them in the
 full-set run. The subset (accumulations in their original order) is written as a new set and the killed
 mutants are graded on it; a mutant it no longer kills (its failure needed state from an accumulation
-left out) brings back the accumulations it failed on, until the kill set is the same.
+left out) brings back the accumulations it failed on, and if that is not enough every accumulation up to
+its first failing one: the subset then starts with the full set's stream up to that output, which the
+testbench replays cycle for cycle (the same input gaps and output stalls, drawn per cycle from its seed),
+so the mutant fails there again. A kill that depends on the flow-control pattern (a mutant of the
+registered handshake) needs that prefix.
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ def minimize(vset, report: dict, out_dir, *, sim: str = "verilator", jobs: int =
     ids = set(killed)
     depth = testbench_depth(vset)  # the full set's: the subset reuses its builds
     full = report["mutants_graded"] == report["mutants_total"]  # then the full grading's schema too
+    given: set = set()  # mutants whose failing outputs were brought back
     for _ in range(rounds):
         with tempfile.TemporaryDirectory(prefix="winoadder-minimize-") as tmp:
             candidate = Path(tmp) / "set"
@@ -90,11 +95,16 @@ def minimize(vset, report: dict, out_dir, *, sim: str = "verilator", jobs: int =
                                seed=vset.manifest.get("seed", 0), count=vset.manifest.get("count", 0))
             again = grade(read_vector_set(candidate), sim=sim, jobs=jobs, only=ids, depth=depth,
                           schema_of_all=full)
-        missed = [r for r in again["mutants"] if r["status"] != "killed"]
+        missed = [r["id"] for r in again["mutants"] if r["status"] != "killed"]
         if not missed:
             break
-        for r in missed:
-            outputs.update(int(k) for k in killed[r["id"]]["_wrong"][:2])
+        for i in missed:
+            wrong = killed[i]["_wrong"]
+            if i in given:  # its failing outputs were not enough: the whole stream up to its first one
+                outputs.update(range(wrong[0] + 1))
+            else:
+                outputs.update(int(k) for k in wrong[:2])
+                given.add(i)
     else:
         raise RuntimeError(f"minimize: {len(missed)} mutants still not killed after {rounds} rounds")
     tx = subset_transactions(vset, sorted(outputs))

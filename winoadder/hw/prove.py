@@ -39,7 +39,7 @@ from fixedpoint.modes import Overflow
 from fixedpoint.safeio import check_out_dir, make_out_dir, resolve_file_target, write_file, write_files
 from simulator import datapath
 from simulator.config import DatapathConfig
-from simulator.rtl_params import CORE_LATENCY, rtl_parameters
+from simulator.rtl_params import channel_term_ranges, core_latency, rtl_parameters
 from winoadder.hw import formal_ref
 from winoadder.paths import RTL_DIR
 
@@ -76,6 +76,8 @@ class Port:
     signed: str | bool = True  # True/False, or the parameter holding the signedness
     domain: str | None = None  # cfg.ranges key bounding each element; None: every value of the word
     steered: bool = False  # word {k, N[W-2:0]} holding M = -2^(W-1) + N[W-2:0] + k (neg_abs_diff's form)
+    carry: bool = False  # word {Z', c} holding Z = Z' + c (output_transform's STEERED = 1 form)
+    words: int = 1  # carry words an element (its value is their sum: Z = Za + Zb)
 
     def is_signed(self, params: dict[str, int]) -> bool:
         return bool(params[self.signed]) if isinstance(self.signed, str) else self.signed
@@ -93,6 +95,13 @@ class Stage:
     reference: Callable  # (cfg, params, width) -> Verilog body statements of the reference
     simulate: Callable  # (cfg, {port: int64 elements}) -> int64 elements of the output
     engines: tuple[str, ...] = ("smtbmc yices",)  # k-induction; PDR where it is the faster (measured)
+    bind: Callable | None = None  # core parameters -> the module's (default: the same names)
+    per_element: bool = False  # one proof per output element (each a smaller problem; all must pass)
+
+
+def module_values(stage: Stage, params: dict[str, int]) -> dict[str, int]:
+    """The parameter values the stage's ports and module read (named as in the module)."""
+    return stage.bind(params) if stage.bind else params
 
 
 def _flat(names_by_port: dict[str, int]) -> list[str]:
@@ -142,6 +151,18 @@ STAGES: dict[str, Stage] = {
         True, _ref_output_transform,
         lambda cfg, x: datapath.output_transform(
             np.stack([x[f"s{a}"] for a in range(4)]), cfg.transform.AT).ravel()),
+    # winoadder_core with Y_ACC = 1: one channel's Z = AᵀMA per lane, combinational, from the steered M
+    # words to two {Z', c} words an output (Z = Za + Zb; channel_accumulate adds (acc + Za) + Zb); one
+    # proof per output (the four together were unknown within 400 s at 8-bit activations)
+    "output_transform.steered": Stage(
+        "output_transform", ("WS", "WY", "AT", "STEERED"),
+        tuple(Port(f"s{a}", 4, "WS", domain="neg_abs_diff", steered=True) for a in range(4)),
+        Port("y", 4, "WY", carry=True, words=2), False, _ref_output_transform,
+        lambda cfg, x: datapath.output_transform(
+            np.stack([x[f"s{a}"] for a in range(4)]), cfg.transform.AT).ravel(),
+        engines=("abc pdr",),
+        bind=lambda p: {"WS": p["WD"], "WY": p["WZ"] + 1, "AT": p["AT"], "STEERED": 1},
+        per_element=True),
     "requantize": Stage(
         "requantize", ("WY", "WO", "O_SIGNED", "SHIFT", "ROUND", "OVF"),
         (Port("y", 1, "WY"),), Port("q", 1, "WO", "O_SIGNED"), False, _ref_requantize,
@@ -175,10 +196,40 @@ def _unsteer(signal: str, lo: int, width: int, target: int) -> str:
     return f"({formal_ref.lit(-(1 << (width - 1)), target)} + {low} + {carry})"
 
 
+def _with_carry(signal: str, lo: int, width: int, target: int) -> str:
+    """The value Z' + c of the word ``signal[lo +: width]`` = {Z', c}, ``target`` bits."""
+    carry = f"$signed({{{target - 1}'b0, {signal}[{lo}]}})"
+    return f"({_extend(signal, lo + 1, width - 1, True, target)} + {carry})"
+
+
+def _decode_element(signal: str, k: int, width: int, port: Port, params: dict[str, int], target: int) -> str:
+    """Element ``k`` of ``port`` in ``signal`` (its ``port.words`` words summed), ``target`` bits."""
+    lo = k * port.words * width
+    return " + ".join(_decode(signal, lo + w * width, width, port, params, target) for w in range(port.words))
+
+
 def _decode(signal: str, lo: int, width: int, port: Port, params: dict[str, int], target: int) -> str:
     if port.steered:
         return _unsteer(signal, lo, width, target)
+    if port.carry:
+        return _with_carry(signal, lo, width, target)
     return _extend(signal, lo, width, port.is_signed(params), target)
+
+
+def decode_element(bits: str, k: int, width: int, port: Port, signed: bool) -> int:
+    """Python twin of ``_decode_element`` on a VCD bit string."""
+    lo = k * port.words * width
+    return sum(decode_word(_word(bits, lo + w * width, width, False), width, port, signed)
+               for w in range(port.words))
+
+
+def decode_word(word: int, width: int, port: Port, signed: bool) -> int:
+    """Python twin of ``_decode`` on an unsigned ``width``-bit word."""
+    if port.steered:
+        return unsteer_word(word, width)
+    if port.carry:
+        return (word >> 1) - ((word >> (width - 1)) << (width - 1)) + (word & 1)
+    return word - (1 << width) if signed and word >> (width - 1) else word
 
 
 def unsteer_word(word: int, width: int) -> int:
@@ -191,13 +242,15 @@ def reference_width(stage: Stage, params: dict[str, int]) -> int:
     return max(params[p.width] for p in (*stage.inputs, stage.output)) + 8
 
 
-def stage_miter(stage: Stage, cfg: DatapathConfig, params: dict[str, int]) -> tuple[str, str]:
-    """(reference module, miter top ``miter``) for one stage.
+def stage_miter(stage: Stage, cfg: DatapathConfig, params: dict[str, int],
+                element: int | None = None) -> tuple[str, str]:
+    """(reference module, miter top ``miter``) for one stage (``element``: only that output compared).
 
     ``stim`` holds the stage inputs the compared output came from (the inputs themselves, or those
     latched at the loading edge of a registered stage), ``got`` the RTL output, ``want_<k>`` the
     reference; inputs are assumed inside the contract's range of the stage producing them.
     """
+    params = module_values(stage, params)
     width = reference_width(stage, params)
     ref_inputs = {p.name: p.count for p in stage.inputs}
     ref = formal_ref.reference_module(f"ref_{stage.module}", ref_inputs, stage.output.count, width,
@@ -211,7 +264,7 @@ def stage_miter(stage: Stage, cfg: DatapathConfig, params: dict[str, int]) -> tu
     lines += [",\n".join(f"    {p}" for p in ports), ");"]
     concat = ", ".join(p.name for p in reversed(stage.inputs))
     lines.append(f"    wire [{stim_bits - 1}:0] stim_now = {{{concat}}};")
-    lines.append(f"    wire [{out.count * ow - 1}:0] got;")
+    lines.append(f"    wire [{out.count * out.words * ow - 1}:0] got;")
     dut_ports = [f".{p.name}({p.name})" for p in stage.inputs] + [f".{out.name}(got)"]
     if stage.clocked:
         dut_ports = [".clk(clk)", ".en(en)", *dut_ports]
@@ -223,12 +276,12 @@ def stage_miter(stage: Stage, cfg: DatapathConfig, params: dict[str, int]) -> tu
                  f"({', '.join(dut_ports)});")
     offset, conns, assumes = 0, [], []
     for p in stage.inputs:
-        w, signed = params[p.width], p.is_signed(params)
+        w = params[p.width]
         lo, hi = cfg.ranges[p.domain] if p.domain else (None, None)
         for k in range(p.count):
             for source, name in (("stim", f"{p.name}_{k}"), ("stim_now", f"in_{p.name}_{k}")):
                 lines.append(f"    wire signed [{width - 1}:0] {name} = "
-                             f"{_extend(source, offset + k * w, w, signed, width)};")
+                             f"{_decode(source, offset + k * w, w, p, params, width)};")
             conns.append(f".{p.name}_{k}({p.name}_{k})")
             if p.domain:
                 assumes.append(f"in_{p.name}_{k} >= {formal_ref.lit(lo, width)} && "
@@ -239,9 +292,8 @@ def stage_miter(stage: Stage, cfg: DatapathConfig, params: dict[str, int]) -> tu
     conns += [f".want_{k}(want_{k})" for k in range(out.count)]
     lines.append(f"    ref_{stage.module} reference ({', '.join(conns)});")
     checks = []
-    for k in range(out.count):
-        got = _decode("got", k * ow, ow, out, params, width)
-        checks.append(f"({got} == want_{k})")
+    for k in range(out.count) if element is None else (element,):
+        checks.append(f"({_decode_element('got', k, ow, out, params, width)} == want_{k})")
     lines.append(f"    wire agree = {' && '.join(checks)};")
     lines.append("    always @* begin")
     lines += [f"        assume({a});" for a in assumes]
@@ -251,7 +303,11 @@ def stage_miter(stage: Stage, cfg: DatapathConfig, params: dict[str, int]) -> tu
 
 # ------------------------------------------------------------------------------- channel_accumulate
 def accumulate_params(params: dict[str, int]) -> dict[str, int]:
-    """channel_accumulate as winoadder_core instantiates it: term = M in neg_abs_diff's steered form."""
+    """channel_accumulate as winoadder_core instantiates it: term = M in neg_abs_diff's steered form, or
+    with Y_ACC = 1 one channel's Z = AᵀMA as two {Z', c} words (output_transform's steered form) into WY
+    bits."""
+    if params["Y_ACC"]:
+        return {"WIN": params["WZ"] + 1, "WM": params["WZ"], "WS": params["WY"], "ACC_SAT": 0, "NEG_ABS": 2}
     return {"WIN": params["WD"], "WM": params["WM"], "WS": params["WS"], "ACC_SAT": params["ACC_SAT"],
             "NEG_ABS": 1}
 
@@ -267,29 +323,41 @@ def accumulate_miter(cfg: DatapathConfig, params: dict[str, int], lane: bool) ->
     Lane: a ghost exact sum Σ M per entry since the last clear, at most max_channels terms (flag
     discipline); the drain value written on ``last`` is the closed form (SAT: max(Σ, min); WRAP:
     Σ mod 2^WS), and the accumulator equals it at every cycle (the inductive invariant).
+    Y_ACC = 1 (the output-domain accumulator): the terms are Z = Za + Zb, two words {Z', c}, each in its
+    range over one channel's M (so Z is in the channel's range of AᵀMA), and the rule is exact (no
+    overflow): the step from any value an accumulation of at most max_channels − 1 channels can hold
+    gives acc + Z exactly, and the lane's drain value is Σ Z itself.
     """
     cp = accumulate_params(params)
     win, ws = cp["WIN"], cp["WS"]
-    mlo, mhi = cfg.ranges["neg_abs_diff"]
+    y_acc = bool(params["Y_ACC"])
+    words = 2 if y_acc else 1
+    if y_acc:
+        word_ranges = channel_term_ranges(cfg)  # Za, Zb (disjoint columns of M: Z's range is their sum)
+        mlo, mhi = (sum(r[i] for r in word_ranges) for i in (0, 1))
+    else:
+        mlo, mhi = cfg.ranges["neg_abs_diff"]
     cmax = cfg.max_channels
-    wr = max(Fmt.signed_width_for(cmax * mlo, 0), ws, win) + 4  # the exact sum and its bounds
+    wr = max(Fmt.signed_width_for(cmax * mlo, cmax * max(mhi, 0)), ws, win) + 4  # the exact sum and bounds
     lit = formal_ref.lit
     amin, amax = -(1 << (ws - 1)), (1 << (ws - 1)) - 1
-    sat = cfg.acc_overflow is Overflow.SAT
+    sat = cfg.acc_overflow is Overflow.SAT and not y_acc
     cw = max(1, cmax.bit_length()) + 1
 
     def ovf(name: str, expr: str) -> list[str]:
-        """Wires ``name`` = the contract's overflow rule (SAT clamp / WRAP low WS bits) on ``expr``."""
+        """Wires ``name`` = the contract's overflow rule (SAT clamp / WRAP low WS bits; Y_ACC: exact)."""
         raw = [f"    wire signed [{wr - 1}:0] {name}_x = {expr};"]
         x = f"{name}_x"
-        if sat:
+        if y_acc:
+            rule = x
+        elif sat:
             rule = f"{x} < {lit(amin, wr)} ? {lit(amin, wr)} : {x} > {lit(amax, wr)} ? {lit(amax, wr)} : {x}"
         else:
             rule = _extend(x, 0, ws, True, wr)
         return [*raw, f"    wire signed [{wr - 1}:0] {name} = {rule};"]
 
     L = ["module miter (input clk, input rst, input en, input clear, input last,",
-         f"              input [{4 * win - 1}:0] term);",
+         f"              input [{4 * words * win - 1}:0] term);",
          f"    wire [{4 * ws - 1}:0] s;",
          f"    wire [{4 * ws - 1}:0] peek;  // the instance's accumulator (connected after flatten)",
          f"    channel_accumulate #({_verilog_params(cp)}) dut (.clk(clk), .rst(rst), .en(en), .clear(clear),"
@@ -300,10 +368,18 @@ def accumulate_miter(cfg: DatapathConfig, params: dict[str, int], lane: bool) ->
          "    always @(posedge clk) count <= (rst || clear) ? 0 : en ? count + 1 : count;"]
     asserts, assumes = [], [f"!en || count < {cmax}"] if lane else []
     for c in range(4):
-        L += [f"    wire signed [{wr - 1}:0] m{c} = {_unsteer('term', win * c, win, wr)};",
+        if y_acc:
+            parts = [_with_carry("term", win * (2 * c + w), win, wr) for w in range(2)]
+            L += [f"    wire signed [{wr - 1}:0] z{c}_{w} = {part};" for w, part in enumerate(parts)]
+            assumes += [f"z{c}_{w} >= {lit(lo, wr)} && z{c}_{w} <= {lit(hi, wr)}"
+                        for w, (lo, hi) in enumerate(word_ranges)]
+            term = f"z{c}_0 + z{c}_1"
+        else:
+            term = _unsteer("term", win * c, win, wr)
+            assumes.append(f"m{c} >= {lit(mlo, wr)} && m{c} <= {lit(mhi, wr)}")
+        L += [f"    wire signed [{wr - 1}:0] m{c} = {term};",
               f"    wire signed [{wr - 1}:0] a{c} = {_extend('peek', ws * c, ws, True, wr)};",
               f"    wire signed [{wr - 1}:0] s{c} = {_extend('s', ws * c, ws, True, wr)};"]
-        assumes.append(f"m{c} >= {lit(mlo, wr)} && m{c} <= {lit(mhi, wr)}")
         if not lane:
             L += ovf(f"step{c}", f"a{c} + m{c}")
             L += [f"    reg signed [{wr - 1}:0] a{c}_next, s{c}_next;",
@@ -315,6 +391,9 @@ def accumulate_miter(cfg: DatapathConfig, params: dict[str, int], lane: bool) ->
             asserts += [f"!past || a{c} == a{c}_next", f"!s{c}_set || s{c} == s{c}_next"]
             if sat:  # from every value an accumulation of at most max_channels can hold before its step
                 assumes.append(f"a{c} >= {lit(max(amin, (cmax - 1) * mlo), wr)} && a{c} <= 0")
+            if y_acc:
+                lo, hi = lit((cmax - 1) * mlo, wr), lit((cmax - 1) * max(mhi, 0), wr)
+                assumes.append(f"a{c} >= {lo} && a{c} <= {hi}")
         else:
             L += [f"    reg signed [{wr - 1}:0] sum{c} = 0;  // ghost: exact Σ M since the last clear",
                   f"    reg signed [{wr - 1}:0] want{c};",
@@ -325,8 +404,10 @@ def accumulate_miter(cfg: DatapathConfig, params: dict[str, int], lane: bool) ->
                   f"        if (rst) want{c}_set <= 1'b0;",
                   f"        else if (en && last) begin want{c} <= final{c}; want{c}_set <= 1'b1; end",
                   "    end"]
+            n = "$signed({1'b0, count})"
+            upper = f"sum{c} <= {n} * {lit(mhi, wr)}" if y_acc else f"sum{c} <= 0"
             asserts += [f"!past || a{c} == closed{c}", f"!want{c}_set || s{c} == want{c}",
-                        f"sum{c} <= 0 && sum{c} >= $signed({{1'b0, count}}) * {lit(mlo, wr)}"]
+                        f"{upper} && sum{c} >= {n} * {lit(mlo, wr)}"]
     if lane:
         asserts.append(f"count <= {cmax}")
         assumes.append("past || rst")  # the lane starts from reset
@@ -358,14 +439,16 @@ def build_proofs(name: str, cfg: DatapathConfig, stages, depth: int | None) -> l
     for stage_name in stages:
         if stage_name in STAGES:
             stage = STAGES[stage_name]
-            ref, miter = stage_miter(stage, cfg, params)
-            files = {"ref.v": ref, "miter.v": miter}
-            jobs.append(Proof(name, stage_name, files, (stage.module,), depth or 2, engines=stage.engines))
+            for element in range(stage.output.count) if stage.per_element else (None,):
+                ref, miter = stage_miter(stage, cfg, params, element)
+                label = stage_name if element is None else f"{stage_name}[{element}]"
+                jobs.append(Proof(name, label, {"ref.v": ref, "miter.v": miter}, (stage.module,), depth or 2,
+                                  engines=stage.engines))
         elif stage_name in HANDSHAKE:
             cover = stage_name.endswith(".cover")
             jobs.append(Proof(name, stage_name, {"miter.v": handshake_miter(cfg, params)}, CORE_MODULES,
-                              depth or (CORE_LATENCY + cfg.lanes + 6 if cover else CORE_LATENCY + 2),
-                              engines=("smtbmc yices",), peeks=HANDSHAKE_PEEKS,
+                              depth or core_latency(params) + (cfg.lanes + 6 if cover else 2),
+                              engines=("smtbmc yices",), peeks=handshake_peeks(params),
                               mode="cover" if cover else "prove"))
         else:
             lane = stage_name.endswith(".lane")
@@ -551,20 +634,17 @@ def replay_stage(stage: Stage, cfg: DatapathConfig, trace: Path) -> dict:
     The stimulus (the inputs the compared output came from) is decoded per port; the simulator's stage
     function gives the contract's output, compared element by element with the RTL's.
     """
-    params = rtl_parameters(cfg)
+    params = module_values(stage, rtl_parameters(cfg))
     _, steps = read_vcd(trace)
     last = steps[-1]
     inputs, offset = {}, 0
     for p in stage.inputs:
         w = params[p.width]
-        inputs[p.name] = np.array([_word(last["stim"], offset + k * w, w, p.is_signed(params))
-                                   for k in range(p.count)], dtype=np.int64)
+        inputs[p.name] = np.array([decode_word(_word(last["stim"], offset + k * w, w, False), w, p,
+                                               p.is_signed(params)) for k in range(p.count)], dtype=np.int64)
         offset += p.count * w
     out, ow = stage.output, params[stage.output.width]
-    signed = out.is_signed(params) and not out.steered
-    rtl = [_word(last["got"], k * ow, ow, signed) for k in range(out.count)]
-    if out.steered:
-        rtl = [unsteer_word(w, ow) for w in rtl]
+    rtl = [decode_element(last["got"], k, ow, out, out.is_signed(params)) for k in range(out.count)]
     sim = [int(v) for v in np.ravel(stage.simulate(cfg, inputs))]
     return {"stage": stage.module, "inputs": {k: v.tolist() for k, v in inputs.items()},
             "rtl": rtl, "simulator": sim,
@@ -577,10 +657,15 @@ def replay_accumulate(cfg: DatapathConfig, trace: Path, lane: bool) -> dict:
     Step: the accumulator before the last transaction and its M give the contract's next value
     (``datapath.accumulator_result`` of acc + M). Lane: the transactions since the last clear give
     the closed form (``datapath.channel_accumulate``); both are compared with the RTL's accumulator and
-    drain value after the failing step.
+    drain value after the failing step. Y_ACC = 1: the terms are one channel's Z = Za + Zb (key ``z``) and
+    the contract's value is the exact sum (the output-domain partial sum AᵀS_kA never overflows).
     """
-    params = accumulate_params(rtl_parameters(cfg))
+    core = rtl_parameters(cfg)
+    params = accumulate_params(core)
     win, ws = params["WIN"], params["WS"]
+    y_acc = bool(core["Y_ACC"])
+    key = "z" if y_acc else "m"
+    term_port = Port(key, 4, "WIN", carry=y_acc, steered=not y_acc, words=2 if y_acc else 1)
     _, steps = read_vcd(trace)
 
     def words(state, name, width):
@@ -593,18 +678,20 @@ def replay_accumulate(cfg: DatapathConfig, trace: Path, lane: bool) -> dict:
             continue
         if state["en"] == "1":
             acc_before = words(state, "peek", ws)
-            m = [unsteer_word(_word(state["term"], c * win, win, False), win) for c in range(4)]
-            transactions.append({"m": m, "last": state["last"] == "1", "clear": state["clear"] == "1"})
+            m = [decode_element(state["term"], c, win, term_port, True) for c in range(4)]
+            transactions.append({key: m, "last": state["last"] == "1", "clear": state["clear"] == "1"})
             if state["clear"] == "1":
                 transactions = transactions[-1:]
         elif state["clear"] == "1":
             transactions = []
     final = steps[-1]
-    m = np.array([t["m"] for t in transactions] or [[0] * 4], dtype=np.int64)
-    if lane:
+    m = np.array([t[key] for t in transactions] or [[0] * 4], dtype=np.int64)
+    before = acc_before if acc_before is not None else np.zeros(4, dtype=np.int64)
+    if y_acc:
+        sim = m.sum(axis=0) if lane else before + m[-1]
+    elif lane:
         sim = datapath.channel_accumulate(m, cfg.acc_fmt, cfg.acc_overflow)
     else:
-        before = acc_before if acc_before is not None else np.zeros(4, dtype=np.int64)
         sim = datapath.accumulator_result(before + m[-1], cfg.acc_fmt, cfg.acc_overflow)
     ends = bool(transactions) and transactions[-1]["last"]
     rtl = words(final, "s" if ends else "peek", ws)  # a finished accumulation is read from the drain
@@ -622,7 +709,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"a shipped config ({', '.join(shipped_configs())}) or a DatapathConfig JSON; "
                              "repeatable (default: every shipped config)")
     parser.add_argument("--stages", metavar="LIST",
-                        help=f"comma-separated stages (default: all: {', '.join(STAGE_NAMES)})")
+                        help=f"comma-separated stages (default: all of {', '.join(STAGE_NAMES)})")
     parser.add_argument("--depth", type=int, metavar="N",
                         help="k-induction (or cover) depth of every proof (default: 2 for the stages, "
                              "CORE_LATENCY + 2 for the handshake, CORE_LATENCY + P + 6 for its covers)")
@@ -677,7 +764,7 @@ def save_counterexample(row: dict, cfg: DatapathConfig, cex_dir: Path) -> None:
     trace = Path(row.pop("trace") or "")
     if not trace.is_file():
         return
-    stage = row["stage"]
+    stage = row["stage"].split("[")[0]  # a per-element proof: "<stage>[k]"
     if stage in HANDSHAKE:
         vector = {"stage": "winoadder_core", "mismatch": ["handshake property"]}
     elif stage in STAGES:
@@ -685,7 +772,7 @@ def save_counterexample(row: dict, cfg: DatapathConfig, cex_dir: Path) -> None:
     else:
         vector = replay_accumulate(cfg, trace, stage.endswith(".lane"))
     make_out_dir(cex_dir, "--cex-dir")
-    stem = f"{row['config']}_{stage}"
+    stem = f"{row['config']}_{row['stage']}"
     vcd, vector_path = cex_dir / f"{stem}.vcd", cex_dir / f"{stem}.json"
     write_files({vcd: trace.read_bytes(),
                  vector_path: json.dumps({"config": cfg.to_dict(), **vector}, indent=1) + "\n"},
@@ -750,9 +837,16 @@ def write_json(path: Path, rows: list[dict]) -> None:
 # -------------------------------------------------------------------------------- core handshake
 HANDSHAKE_PEEKS = (("pk_s1_valid", "dut.s1_valid"), ("pk_s1_last", "dut.s1_last"),
                    ("pk_drain_busy", "dut.drain_busy"), ("pk_take_lane", "dut.take_lane"),
-                   ("pk_take_end", "dut.take_end"),
+                   ("pk_take_end", "dut.take_end"), ("pk_advance", "dut.advance"),
                    ("pk_t_valid", "dut.t_valid"), ("pk_t_lane", "dut.t_lane"),
-                   ("pk_y_valid", "dut.y_valid"), ("pk_y_lane", "dut.y_lane"))
+                   ("pk_skid_valid", "dut.skid_valid"), ("pk_skid_lane", "dut.skid_lane"))
+# The Y register's stage (Y_ACC = 0 only: with Y_ACC = 1 T holds Y and the miter ties these to 0).
+Y_STAGE_PEEKS = (("pk_y_valid", "dut.g_wino_out.y_valid"), ("pk_y_lane", "dut.g_wino_out.y_lane"))
+
+
+def handshake_peeks(params: dict[str, int]) -> tuple[tuple[str, str], ...]:
+    """The internal registers the handshake invariants read, for the core's parameters."""
+    return HANDSHAKE_PEEKS + (() if params["Y_ACC"] else Y_STAGE_PEEKS)
 
 
 def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
@@ -761,15 +855,17 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
 
     Ghost state: ``owed`` = P beats per accepted last transaction minus the beats delivered; ``lane`` =
     the lane the next beat must carry. Asserted: nothing lost or duplicated (``owed`` equals the beats
-    held in the pipeline: a finished accumulation in stage 1, the drain buffer's remaining lanes, the T, Y
-    and output registers), lanes leave in order 0..P−1, a waiting beat is held stable, reset clears every
-    valid and drops in_ready, an empty core accepts input, and into an empty core the beat of lane p of
+    held in the pipeline: a finished accumulation in stage 1, the drain buffer's remaining lanes, the T, Y,
+    output and skid registers), lanes leave in order 0..P−1 (the skid register holds the beat after the
+    output's), a waiting beat is held stable, the registered ``advance`` equals its definition from the
+    registers, reset clears every valid and drops in_ready, an empty core accepts input, and into an
+    empty core the beat of lane p of
     an accepted last transaction is presented exactly CORE_LATENCY + p cycles later while out_ready is
     high (none earlier).
     """
     p, wl, wo = params["P"], params["WL"], params["WO"]
     cw = (4 * p + 4).bit_length() + 1
-    lat = CORE_LATENCY
+    lat = core_latency(params)
     L = ["module miter (input clk, input rst, input in_valid, input in_first, input in_last,",
          f"    input out_ready, input [{16 * params['WA'] - 1}:0] in_tile,",
          f"    input [{p * 16 * params['WU'] - 1}:0] in_u);",
@@ -780,8 +876,12 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
          "        .in_valid(in_valid), .in_ready(in_ready), .in_tile(in_tile), .in_u(in_u),",
          "        .in_first(in_first), .in_last(in_last), .out_valid(out_valid), .out_ready(out_ready),",
          "        .out_lane(out_lane), .out_y(out_y));",
-         "    wire pk_s1_valid, pk_s1_last, pk_drain_busy, pk_take_end, pk_t_valid, pk_y_valid;  // peeks",
-         f"    wire [{wl - 1}:0] pk_take_lane, pk_t_lane, pk_y_lane;",
+         "    wire pk_s1_valid, pk_s1_last, pk_drain_busy, pk_take_end, pk_advance, pk_t_valid;  // peeks",
+         "    wire pk_skid_valid;",
+         f"    wire [{wl - 1}:0] pk_take_lane, pk_t_lane, pk_skid_lane;",
+         *(["    wire pk_y_valid = 1'b0;  // no Y register (Y_ACC = 1)",
+            f"    wire [{wl - 1}:0] pk_y_lane = 0;"]
+           if params["Y_ACC"] else ["    wire pk_y_valid;", f"    wire [{wl - 1}:0] pk_y_lane;"]),
          "    reg init = 1'b1;",
          "    always @(posedge clk) init <= 1'b0;",
          "    wire accept = in_valid && in_ready;",
@@ -799,7 +899,8 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
          "        end",
          "    end",
          f"    wire [{cw - 1}:0] held = ((pk_s1_valid && pk_s1_last) ? {p} : 0)",
-         f"        + (pk_drain_busy ? {p} - pk_take_lane : 0) + pk_t_valid + pk_y_valid + out_valid;",
+         f"        + (pk_drain_busy ? {p} - pk_take_lane : 0) + pk_t_valid + pk_y_valid + out_valid"
+         "        + pk_skid_valid;",
          "    // the previous cycle, for stability and reset",
          "    reg was_stalled = 1'b0, was_rst = 1'b0;",
          f"    reg [{wl - 1}:0] was_lane;",
@@ -823,19 +924,24 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
          "        if (init) assume(rst);",
          "        if (!init) begin",
          "            assert(owed == held);  // no beat lost or duplicated",
-         f"            assert(owed <= {2 * p + 3});",
+         f"            assert(owed <= {2 * p + 4});",
          "            assert(!out_valid || out_lane == lane);  // lanes in order",
-         "            assert(!pk_y_valid || pk_y_lane == plus(lane, out_valid));",
-         "            assert(!pk_t_valid || pk_t_lane == plus(lane, out_valid + pk_y_valid));",
+         "            assert(!pk_skid_valid || (out_valid && pk_skid_lane == plus(lane, 1)));",
+         "            assert(!pk_y_valid || pk_y_lane == plus(lane, out_valid + pk_skid_valid));",
+         "            assert(!pk_t_valid"
+         " || pk_t_lane == plus(lane, out_valid + pk_skid_valid + pk_y_valid));",
          "            assert(!pk_drain_busy"
-         " || pk_take_lane == plus(lane, out_valid + pk_y_valid + pk_t_valid));",
+         " || pk_take_lane == plus(lane, out_valid + pk_skid_valid + pk_y_valid + pk_t_valid));",
+         "            assert(pk_advance == !(pk_s1_valid && pk_s1_last && pk_drain_busy"
+         " && (pk_skid_valid || !pk_take_end)));  // advance: a register equal to its definition",
          "            assert(pk_drain_busy || pk_take_lane == 0);  // a drain starts at lane 0",
          f"            assert(pk_take_end == (pk_take_lane == {p - 1}));  // the registered last-lane flag",
          f"            assert((lane + owed) % {p} == 0);  // whole accumulations owed, less the lanes sent",
          f"            assert(pk_take_lane < {p} && pk_t_lane < {p} && pk_y_lane < {p} && lane < {p});",
          "            assert(!was_stalled || (out_valid && out_lane == was_lane && out_y == was_y));",
          "            assert(!was_rst"
-         " || (!out_valid && !pk_y_valid && !pk_t_valid && !pk_drain_busy && !pk_s1_valid));",
+         " || (!out_valid && !pk_skid_valid && !pk_y_valid && !pk_t_valid && !pk_drain_busy"
+         " && !pk_s1_valid));",
          "            assert(!rst || !in_ready);",
          "            assert(rst || owed != 0 || in_ready);  // an empty core accepts",
          f"            assert(!timing || age >= {lat} || !out_valid);  // not early",
@@ -848,6 +954,7 @@ def handshake_miter(cfg: DatapathConfig, params: dict[str, int]) -> str:
          f"        cover(beat && out_lane == {p - 1});",
          f"        cover(timing && age == {lat + p - 1} && beat);",
          "        cover(was_stalled && beat);",
+         "        cover(pk_skid_valid && beat);  // the skid register holds a beat while the output's leaves",
          "        cover(!rst && !in_ready);",
          "        cover(was_rst && !init);",
          "    end",

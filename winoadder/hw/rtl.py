@@ -19,7 +19,7 @@ DIRECT_TOP = "adder_pe_direct"
 STAGE_MODULES = ("input_transform", "align", "neg_abs_diff", "channel_accumulate", "output_transform",
                  "requantize")
 CORE_PARAMETERS = ("P", "WA", "A_SIGNED", "K", "WU", "WV", "WVA", "WD", "WM", "WS", "ACC_SAT", "WY", "WO",
-                   "O_SIGNED", "SHIFT", "ROUND", "OVF", "BT", "AT", "WL")
+                   "O_SIGNED", "SHIFT", "ROUND", "OVF", "BT", "AT", "WL", "Y_ACC", "WZ")
 DIRECT_PARAMETERS = ("P", "WA", "A_SIGNED", "WG", "WDIF", "WP", "WS", "ACC_SAT", "WO", "O_SIGNED", "SHIFT",
                      "ROUND", "OVF", "WL")
 TOPS = (CORE_TOP, DIRECT_TOP)

@@ -1,9 +1,11 @@
 """iCE40 LUT4 of ``winoadder_core`` as the sum of its stage modules, each synthesized alone: tune's lut4
 objective (docs/tune.md).
 
-At P lanes the core instantiates ``input_transform`` and ``align`` once, ``neg_abs_diff`` and
-``channel_accumulate`` 4·P times (one per tile row and lane), ``output_transform`` once and ``requantize``
-4 times, with the parameters ``simulator.rtl_params.rtl_parameters`` derives from the DatapathConfig. The
+At P lanes the core instantiates ``input_transform`` and ``align`` once, ``neg_abs_diff`` 4·P times
+(one per tile row and lane) and ``requantize`` 4 times; with a Winograd-domain accumulator (Y_ACC = 0)
+``channel_accumulate`` 4·P times and ``output_transform`` once, with an output-domain one (Y_ACC = 1)
+``output_transform`` (STEERED) and ``channel_accumulate`` once per lane; all with the parameters
+``simulator.rtl_params.rtl_parameters`` derives from the DatapathConfig. The
 estimate is Σ instances × LUT4 of that module synthesized alone (``synth_ice40``, its own file only); the
 lane multiplexer, the T register and the control logic of the core are not counted, and cross-module
 optimization of the flattened core is not seen (the measured gap to full-core synthesis is in
@@ -29,12 +31,22 @@ def stage_instances(cfg) -> list[tuple[str, dict[str, int], int]]:
         return {n: p[n] for n in names}
 
     rows = 4 * p["P"]
+    if p["Y_ACC"]:  # output domain: per lane one transform of M and one row of 4 accumulators of WY bits
+        accumulate = [
+            ("output_transform", {"WS": p["WD"], "WY": p["WZ"] + 1, "AT": p["AT"], "STEERED": 1}, p["P"]),
+            ("channel_accumulate", {"WIN": p["WZ"] + 1, "WM": p["WZ"], "WS": p["WY"], "ACC_SAT": 0,
+                                    "NEG_ABS": 2}, p["P"]),
+        ]
+    else:  # Winograd domain: 4 accumulator rows per lane, one shared output transform
+        accumulate = [
+            ("channel_accumulate", {"WIN": p["WD"], **pick("WM", "WS", "ACC_SAT"), "NEG_ABS": 1}, rows),
+            ("output_transform", pick("WS", "WY", "AT"), 1),
+        ]
     return [
         ("input_transform", pick("WA", "A_SIGNED", "WV", "BT"), 1),
         ("align", pick("WV", "K", "WVA"), 1),
         ("neg_abs_diff", pick("WU", "WVA", "WD"), rows),
-        ("channel_accumulate", {"WIN": p["WD"], **pick("WM", "WS", "ACC_SAT"), "NEG_ABS": 1}, rows),
-        ("output_transform", pick("WS", "WY", "AT"), 1),
+        *accumulate,
         ("requantize", pick("WY", "WO", "O_SIGNED", "SHIFT", "ROUND", "OVF"), 4),
     ]
 
