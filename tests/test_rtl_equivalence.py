@@ -3,7 +3,8 @@ bit-exact models (simulator.datapath.run_stream; simulator.direct.run_direct_str
 
 Hypothesis draws configurations (activation widths 2..16 signed/unsigned, K, accumulator widths down to
 too-narrow ones with WRAP and SAT, every rounding and output overflow mode, both presets, P 1..4,
-1..64 channels) and transaction batches (random classes plus one directed class). Every example is
+1..64 channels) and transaction batches (random classes plus one directed class; the
+whole transform_extremes class on the output-domain core). Every example is
 simulated on Icarus (a build per parameter set, cached by content); Verilator runs a bounded set of two
 parameter sets. The direct PE gets the same treatment with its own vector classes (its configurations
 need out.frac <= act.frac).
@@ -124,6 +125,18 @@ def test_icarus_matches_model_on_random_configs(data):
     cfg = data.draw(configs(), label="config")
     tx = data.draw(batches(cfg), label="transactions")
     _assert_rtl_equals_model(cfg, tx, "iverilog", "icarus")
+
+
+@settings(max_examples=6)
+@given(st.data())
+def test_icarus_output_domain_core_meets_every_transform_bound(data):
+    """The whole transform_extremes class on the output-domain core (exact accumulator): its later
+    patterns drive each Y bound, which the steered transform's words Za and Zb must hold exactly; the
+    directed prefix of the batches above ends before them."""
+    cfg = data.draw(configs(), label="config")
+    cfg = cfg.replace(acc_width=cfg.exact_acc_width)
+    tx = generate(cfg, 1, data.draw(st.integers(0, 2**16), label="seed"), ["transform_extremes"])
+    _assert_rtl_equals_model(cfg, tx, "iverilog", "icarus-transform-extremes")
 
 
 @settings(max_examples=4)
