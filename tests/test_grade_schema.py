@@ -341,6 +341,33 @@ def test_every_equivalent_argument_names_a_mutant_of_the_rtl():
     assert not set(EQUIVALENT) - keys
 
 
+def test_carry_arguments_hold_for_every_transform_of_the_pattern():
+    """Every mutant argued with the carry argument (_OTS_CARRY) passes tools/ot_mutant_tables.py for all
+    64 sign assignments of the shipped transforms' nonzero pattern: ZA and ZB kept, at most one LAST a
+    row, on a nonzero term. The check is not vacuous: OTS_RANK's || mutant, which moves all of Z into
+    Zb (killed by the suite), fails it."""
+    import importlib.util
+    from pathlib import Path
+
+    from winoadder.hw.grade import _OTS_CARRY, EQUIVALENT
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "ot_mutant_tables.py"
+    spec = importlib.util.spec_from_file_location("ot_mutant_tables", path)
+    tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tables)
+    text = (RTL_DIR / "output_transform.v").read_text()
+    argued = []
+    for m in rtl_mutants(RTL_DIR, files=["output_transform.v"]):
+        line = m.line - 1
+        key = (m.file, text.splitlines()[line].strip(), m.apply(text).splitlines()[line].strip())
+        if EQUIVALENT.get(key, (None,))[0] == _OTS_CARRY:
+            argued.append(m.id)
+    assert len(argued) == 19
+    verdicts = tables.check([*argued, "output_transform-94-a8f746"])
+    assert verdicts.pop("output_transform-94-a8f746") is False
+    assert all(verdicts.values()), [mid for mid, holds in verdicts.items() if not holds]
+
+
 def test_suite_runs_the_icarus_tests_before_the_verilator_tests():
     """The suite's pytest order under winoadder.hw.suite_order: every test of the suite, the Verilator ones
     last (a mutant an Icarus test kills builds nothing with Verilator)."""

@@ -185,7 +185,12 @@ _at_nonzero_pattern.parameters_only = True
 _OTS_ELABORATED = ("the steered output_transform elaborates to the same expressions at every width when "
                    "row 0 of Aᵀ is nonzero in columns 0..2 and row 1 in columns 1..3 (ranks 0, 1, 2 and "
                    "-, 0, 1, 2; last nonzero columns 2 and 3; Za the rank-0 column): ")
-_OTS_CARRY = ("a different nonzero term of a row counts as last, or none does; with Aᵀ nonzero in columns "
+_OTS_NEGATED = ("OTS_SIGNED's condition inverted (it is applied to nonzero codes only): +1 terms enter as "
+                "(~N, ~k) = -M and -1 terms as (N, k) = +M, so every T' = -T; Y's terms are inverted the same "
+                "way, so each word's total is AT[j][b] T[b] summed as before, and its value is still that "
+                "total minus one carry in {0, 1}, which WZ holds (any AT)")
+_OTS_CARRY = ("a different nonzero term of a row counts as last, or none does (checked for every AT of the "
+              "pattern by tools/ot_mutant_tables.py, tested); with Aᵀ nonzero in columns "
               "0..2 (row 0) and 1..3 (row 1) the ranks that choose Za (rank 0) and Zb (rank > 0) do not "
               "change, so the same terms with the same signs enter each word, and every carry is still "
               "counted once: added into the word's value, or its one pending carry (none: the value is "
@@ -520,19 +525,12 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
          "`define OTS_RANK(i, a) ((((a) > 0) && (`OTS_AT(i, 0) != 2'b00)) + (((a) > 1) && (`OTS_AT(i, 1) !="
          " 2'b00)) \\",
          "`define OTS_RANK(i, a) ((((a) > 0) && (`OTS_AT(i, 1) != 2'b00)) + (((a) > 1) && (`OTS_AT(i, 1) !="
-         " 2'b00)) \\"),
+         " 2'b00)) \\"),    )},
+    **{key: (_OTS_CARRY, _at_nonzero_pattern) for key in (
         # output_transform-95-8b1efb: constant: '2'b00' -> '2'b01'
         ('output_transform.v',
          "+ (((a) > 2) && (`OTS_AT(i, 2) != 2'b00)))",
          "+ (((a) > 2) && (`OTS_AT(i, 2) != 2'b01)))"),
-        # output_transform-96-5305f4: condition: '((code) == 2'b11)' -> '!(((code) == 2'b11))'
-        ('output_transform.v',
-         "`define OTS_SIGNED(code, x) (((code) == 2'b11) ? ~(x) : (x))",
-         "`define OTS_SIGNED(code, x) (!(((code) == 2'b11)) ? ~(x) : (x))"),
-        # output_transform-96-02babd: compare: '==' -> '!='
-        ('output_transform.v',
-         "`define OTS_SIGNED(code, x) (((code) == 2'b11) ? ~(x) : (x))",
-         "`define OTS_SIGNED(code, x) (((code) != 2'b11) ? ~(x) : (x))"),
         # output_transform-101-d2d250: compare: '!=' -> '=='
         ('output_transform.v',
          "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00"
@@ -603,6 +601,17 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
         ('output_transform.v',
          "`define OTS_LAST(i, a) ((`OTS_AT(i, a) != 2'b00) && (`OTS_RANK(i, a) == `OTS_NNZ(i) - 1))",
          "`define OTS_LAST(i, a) ((`OTS_AT(i, a) != 2'b00) && (`OTS_RANK(i, a) == `OTS_NNZ(i) - 0))"),
+
+    )},
+    **{key: (_OTS_NEGATED, None) for key in (
+        # output_transform-96-5305f4: condition: '((code) == 2'b11)' -> '!(((code) == 2'b11))'
+        ('output_transform.v',
+         "`define OTS_SIGNED(code, x) (((code) == 2'b11) ? ~(x) : (x))",
+         "`define OTS_SIGNED(code, x) (!(((code) == 2'b11)) ? ~(x) : (x))"),
+        # output_transform-96-02babd: compare: '==' -> '!='
+        ('output_transform.v',
+         "`define OTS_SIGNED(code, x) (((code) == 2'b11) ? ~(x) : (x))",
+         "`define OTS_SIGNED(code, x) (((code) != 2'b11) ? ~(x) : (x))"),
     )},
     # the steered transform's survivors of the grade --suite campaign on the output-domain core (seed 4):
     # argued for every configuration the suite draws (the miters above hold at the default set's only)
