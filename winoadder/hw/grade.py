@@ -187,8 +187,8 @@ _OTS_ELABORATED = ("the steered output_transform elaborates to the same expressi
                    "-, 0, 1, 2; last nonzero columns 2 and 3; Za the rank-0 column): ")
 _OTS_NEGATED = ("OTS_SIGNED's condition inverted (it is applied to nonzero codes only): +1 terms enter as "
                 "(~N, ~k) = -M and -1 terms as (N, k) = +M, so every T' = -T; Y's terms are inverted the "
-                "same way, so each word's total is AT[j][b] T[b] summed as before, and its value is still that "
-                "total minus one carry in {0, 1}, which WZ holds (any AT)")
+                "same way, so each word's total is AT[j][b] T[b] summed as before, and its value is still "
+                "that total minus one carry in {0, 1}, which WZ holds (any AT)")
 _OTS_CARRY = ("a different nonzero term of a row counts as last, or none does (checked for every AT of the "
               "pattern by tools/ot_mutant_tables.py, tested); with Aᵀ nonzero in columns "
               "0..2 (row 0) and 1..3 (row 1) the ranks that choose Za (rank 0) and Zb (rank > 0) do not "
