@@ -362,7 +362,7 @@ def test_carry_arguments_hold_for_every_transform_of_the_pattern():
         key = (m.file, text.splitlines()[line].strip(), m.apply(text).splitlines()[line].strip())
         if EQUIVALENT.get(key, (None,))[0] == _OTS_CARRY:
             argued.append(m.id)
-    assert len(argued) == 19
+    assert len(argued) == 22
     verdicts = tables.check([*argued, "output_transform-94-a8f746"])
     assert verdicts.pop("output_transform-94-a8f746") is False
     assert all(verdicts.values()), [mid for mid, holds in verdicts.items() if not holds]

@@ -199,6 +199,24 @@ _OTS_CARRY = ("a different nonzero term of a row counts as last, or none does (c
               "ca + Zb' + cb is unchanged modulo 2^WY")
 
 
+def _wy_exceeds_ws(manifest: dict) -> bool:
+    """WY > WS: the Winograd-domain output_transform never takes its WE's else arm."""
+    rp = manifest.get("rtl_parameters", {})
+    return {"WY", "WS"} <= rp.keys() and rp["WY"] > rp["WS"]
+
+
+_wy_exceeds_ws.parameters_only = True
+
+
+def _at_column1_shared(manifest: dict) -> bool:
+    """Aᵀ's rows have the same coefficient in column 1 (both shipped transforms: +1)."""
+    at = manifest.get("rtl_parameters", {}).get("AT")
+    return at is not None and (at >> 2) & 3 == (at >> 10) & 3
+
+
+_at_column1_shared.parameters_only = True
+
+
 def _output_domain(manifest: dict) -> bool:
     """The core accumulates in the output domain (Y_ACC = 1)."""
     return manifest.get("rtl_parameters", {}).get("Y_ACC") == 1
@@ -613,6 +631,176 @@ EQUIVALENT: dict[tuple[str, str, str], tuple[str, object]] = {
          "`define OTS_SIGNED(code, x) (((code) == 2'b11) ? ~(x) : (x))",
          "`define OTS_SIGNED(code, x) (((code) != 2'b11) ? ~(x) : (x))"),
     )},
+    # the survivors of the whole grade --suite campaign (seed 4, all mutants) on the output-domain core
+    ('output_transform.v',
+     't_c[4*(i)+(j)] = `OTS_TC(i, 0, j) | `OTS_TC(i, 1, j) | `OTS_TC(i, 2, j) | `OTS_TC(i, 3, j);',
+     't_c[4*(i)+(j)] = `OTS_TC(i, 1, j) | `OTS_TC(i, 1, j) | `OTS_TC(i, 2, j) | `OTS_TC(i, 3, j);'):
+        (_OTS_ELABORATED + "`OTS_TC(i, 0, j) and `OTS_TC(i, 1, j) are both 0 (neither column is a row's "
+                           "last nonzero one)", _at_nonzero_pattern),
+    ('output_transform.v',
+     't_c[4*(i)+(j)] = `OTS_TC(i, 0, j) | `OTS_TC(i, 1, j) | `OTS_TC(i, 2, j) | `OTS_TC(i, 3, j);',
+     't_c[4*(i)+(j)] = `OTS_TC(i, 0, j) & `OTS_TC(i, 1, j) | `OTS_TC(i, 2, j) | `OTS_TC(i, 3, j);'):
+        (_OTS_ELABORATED + "`OTS_TC(i, 0, j) and `OTS_TC(i, 1, j) a"
+                           "re both 0, so & gives the 0 that | gave", _at_nonzero_pattern),
+    ('output_transform.v',
+     '| `OTS_YV(j, 2, i, `OTS_ZA(j, 2)) | `OTS_YV(j, 3, i, `OTS_ZA(j, 3)), \\',
+     '| `OTS_YV(j, 2, i, `OTS_ZA(j, 2)) & `OTS_YV(j, 3, i, `OTS_ZA(j, 3)), \\'):
+        (_OTS_ELABORATED + "`OTS_ZA(j, 2) and `OTS_ZA(j, 3) are false in both rows: both terms are 0, so & "
+                           "gives the 0 that | gave", _at_nonzero_pattern),
+    ('output_transform.v',
+     '| `OTS_YV(j, 2, i, `OTS_ZA(j, 2)) | `OTS_YV(j, 3, i, `OTS_ZA(j, 3)), \\',
+     '| `OTS_YV(j, 2, i, `OTS_ZA(j, 2)) | `OTS_YV(j, 2, i, `OTS_ZA(j, 3)), \\'):
+        (_OTS_ELABORATED + "`OTS_ZA(j, 3) is false in both rows, "
+                           "so the term is 0 whichever T it names", _at_nonzero_pattern),
+    ('output_transform.v',
+     '| `OTS_YV(j, 2, i, `OTS_ZA(j, 2)) | `OTS_YV(j, 3, i, `OTS_ZA(j, 3)), \\',
+     '| `OTS_YV(j, 2, i, `OTS_ZA(j, 2)) | `OTS_YV(j, 3, i, `OTS_ZA(j, 2)), \\'):
+        (_OTS_ELABORATED + "`OTS_ZA(j, 2) and `OTS_ZA(j, 3) are "
+                           "false in both rows: the term stays 0", _at_nonzero_pattern),
+    ('output_transform.v',
+     '| `OTS_YC(j, 2, i, `OTS_ZA(j, 2)) | `OTS_YC(j, 3, i, `OTS_ZA(j, 3))}; \\',
+     '| `OTS_YC(j, 2, i, `OTS_ZA(j, 2)) & `OTS_YC(j, 3, i, `OTS_ZA(j, 3))}; \\'):
+        (_OTS_ELABORATED + "`OTS_ZA(j, 2) and `OTS_ZA(j, 3) are fal"
+                           "se in both rows: both carry terms are 0", _at_nonzero_pattern),
+    ('output_transform.v',
+     '| `OTS_YC(j, 2, i, `OTS_ZA(j, 2)) | `OTS_YC(j, 3, i, `OTS_ZA(j, 3))}; \\',
+     '| `OTS_YC(j, 2, i, `OTS_ZA(j, 2)) | `OTS_YC(j, 3, i, `OTS_ZA(j, 2))}; \\'):
+        (_OTS_ELABORATED + "`OTS_ZA(j, 2) and `OTS_ZA(j, 3) are fal"
+                           "se in both rows: the carry term stays 0", _at_nonzero_pattern),
+    ('output_transform.v',
+     '+ `OTS_YK(j, 0, i) + `OTS_YK(j, 1, i) + `OTS_YK(j, 2, i) + `OTS_YK(j, 3, i), \\',
+     '- `OTS_YK(j, 0, i) + `OTS_YK(j, 1, i) + `OTS_YK(j, 2, i) + `OTS_YK(j, 3, i), \\'):
+        (_OTS_ELABORATED + "`OTS_YK(j, 0, i) is 0 in both rows ("
+                           "`OTS_ZB(j, 0) is false), so - 0 = + 0", _at_nonzero_pattern),
+    ('output_transform.v',
+     '+ `OTS_YK(j, 0, i) + `OTS_YK(j, 1, i) + `OTS_YK(j, 2, i) + `OTS_YK(j, 3, i), \\',
+     '+ `OTS_YK(j, 0, i) + `OTS_YK(j, 1, i) + `OTS_YK(j, 2, i) - `OTS_YK(j, 3, i), \\'):
+        (_OTS_ELABORATED + "`OTS_YK(j, 3, i) is 0 in both rows (column 3 is zero in row 0 and last in row "
+                           "1), so - 0 = + 0", _at_nonzero_pattern),
+    ('output_transform.v',
+     '`OTS_YC(j, 0, i, `OTS_ZB(j, 0) && `OTS_LAST(j, 0)) \\',
+     '`OTS_YC(j, 0, i, `OTS_ZB(j, 1) && `OTS_LAST(j, 0)) \\'):
+        (_OTS_ELABORATED + "`OTS_LAST(j, 0) is false in bot"
+                           "h rows, so the guard stays false", _at_nonzero_pattern),
+    ('output_transform.v',
+     '`OTS_YC(j, 0, i, `OTS_ZB(j, 0) && `OTS_LAST(j, 0)) \\',
+     '`OTS_YC(j, 0, i, `OTS_ZB(j, 0) || `OTS_LAST(j, 0)) \\'):
+        (_OTS_ELABORATED + "`OTS_ZB(j, 0) and `OTS_LAST(j, 0) are both false in both rows, so || gives the "
+                           "false that && gave", _at_nonzero_pattern),
+    ('output_transform.v',
+     '| `OTS_YC(j, 1, i, `OTS_ZB(j, 1) && `OTS_LAST(j, 1)) \\',
+     '& `OTS_YC(j, 1, i, `OTS_ZB(j, 1) && `OTS_LAST(j, 1)) \\'):
+        (_OTS_ELABORATED + "the carry terms of columns 0 and 1 are 0 (`OTS_ZB(j, 0), `OTS_LAST(j, 1) "
+                           "false), so & gives the 0 that | gave", _at_nonzero_pattern),
+    ('output_transform.v',
+     '| `OTS_YC(j, 1, i, `OTS_ZB(j, 1) && `OTS_LAST(j, 1)) \\',
+     '| `OTS_YC(j, 1, i, `OTS_ZB(j, 0) && `OTS_LAST(j, 1)) \\'):
+        (_OTS_ELABORATED + "`OTS_LAST(j, 1) is false in bot"
+                           "h rows, so the guard stays false", _at_nonzero_pattern),
+    ('output_transform.v',
+     '| `OTS_YC(j, 2, i, `OTS_ZB(j, 2) && `OTS_LAST(j, 2)) \\',
+     '| `OTS_YC(j, 2, i, `OTS_ZB(j, 1) && `OTS_LAST(j, 2)) \\'):
+        (_OTS_ELABORATED + "`OTS_ZB(j, 1) equals `OTS_ZB(j, 2) where `OTS_LAST(j, 2) holds (row 0: both "
+                           "ranks > 0), and row 1's LAST(1, 2) is false", _at_nonzero_pattern),
+    ('output_transform.v',
+     "+ (((a) > 2) && (`OTS_AT(i, 2) != 2'b00)))",
+     "+ (((a) > 2) && (`OTS_AT(i, 1) != 2'b00)))"):
+        (_OTS_CARRY, _at_nonzero_pattern),
+    ('output_transform.v',
+     "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 2) != 2'b00) \\",
+     "`define OTS_NNZ(i) ((`OTS_AT(i, 0) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) + (`OTS_AT(i, 1) != 2'b00) \\"):
+        (_OTS_CARRY, _at_nonzero_pattern),
+    ('output_transform.v',
+     "`define OTS_LAST(i, a) ((`OTS_AT(i, a) != 2'b00) && (`OTS_RANK(i, a) == `OTS_NNZ(i) - 1))",
+     "`define OTS_LAST(i, a) ((`OTS_AT(i, a) != 2'b01) && (`OTS_RANK(i, a) == `OTS_NNZ(i) - 1))"):
+        (_OTS_CARRY, _at_nonzero_pattern),
+    ('output_transform.v',
+     ": {{(WZ-1){1'b0}}, `OTS_SIGNED(`OTS_AT(i, a), `OTS_K(a, j))})",
+     ": {{(WZ-0){1'b0}}, `OTS_SIGNED(`OTS_AT(i, a), `OTS_K(a, j))})"):
+        ("a one-bit carry zero-extended to WZ bits instead of WZ - 1 + 1: the same value, in a sum assigned"
+         " to the WZ-bit t_v", None),
+    ('output_transform.v',
+     "? {{(WZ-1){1'b0}}, `OTS_SIGNED(`OTS_AT(j, b), t_c[4*(i)+(b)])} : {WZ{1'b0}})",
+     "? {{(WZ-0){1'b0}}, `OTS_SIGNED(`OTS_AT(j, b), t_c[4*(i)+(b)])} : {WZ{1'b0}})"):
+        ("a one-bit carry zero-extended one bit further: the same value, in a sum whose WY-bit y_w word "
+         "{value, carry} keeps its low WZ bits", None),
+    ('winoadder_core.v',
+     ".en(1'b0),",
+     ".en(1'b1),"):
+        ("en of the per-lane output_transform tied to 1 instead of 0: its STEERED = 1 branch is "
+         "combinational and never reads en", None),
+    ('winoadder_core.v',
+     'if (take_lane == lane[WL-1:0]) taken = drain[WDR*lane +: WDR];',
+     'if (take_lane == lane[WL+1:0]) taken = drain[WDR*lane +: WDR];'):
+        ("a wider select of the loop's lane (< P <= 2^WL, so the extra bits are 0) compared with take_lane,"
+         " zero-extended: the same comparison", None),
+    ('winoadder_core.v',
+     'if (take_lane == lane[WL-1:0]) taken = drain[WDR*lane +: WDR];',
+     'if (take_lane == lane[WL-0:0]) taken = drain[WDR*lane +: WDR];'):
+        ("a wider select of the loop's lane (< P <= 2^WL, so the extra bit is 0) compared with take_lane, "
+         "zero-extended: the same comparison", None),
+    ('requantize.v',
+     'wire [WR-1:0] y_ext = {{(WR-WY+1){y[WY-1]}}, y[WY-2:0]};',
+     'wire [WR-1:0] y_ext = {{(WR-WY+1){y[WY-1]}}, y[WY-1:0]};'):
+        ("y_ext from WR - WY + 1 sign copies and all WY bits of y (WR + 1 bits): the assignment to the "
+         "WR-bit y_ext drops the top copy, leaving y sign-extended to WR bits, as before", None),
+    ('channel_accumulate.v',
+     "if (rst | clear) acc <= {(4*WS){1'b0}};",
+     "if (rst | clear) acc <= {(3*WS){1'b0}};"):
+        ('a 3*WS-bit zero assigned to the 4*WS-bit acc is zero-extended: acc is cleared all the same', None),
+    ('channel_accumulate.v',
+     "acc <= {(4*WS){1'b0}};",
+     "acc <= {(3*WS){1'b0}};"):
+        ('a 3*WS-bit zero assigned to the 4*WS-bit acc is zero-extended: acc is cleared all the same', None),
+    ('channel_accumulate.v',
+     "`define CA_UNDER(c) ((ACC_SAT == 0) ? 1'b0 : (WX == WS + 1) ? (sum_c[c][WX:WS] == TOP_UNDER) \\",
+     "`define CA_UNDER(c) ((ACC_SAT == 0) ? 1'b0 : (WX == WS - 1) ? (sum_c[c][WX:WS] == TOP_UNDER) \\"):
+        ("the general test (sum[WX] and not all of sum[WX:WS] ones) is used also when WX = WS + 1, where it"
+         " reads sum[WS+1] & ~sum[WS]: the comparison with TOP_UNDER = 10", None),
+    ('channel_accumulate.v',
+     "`define CA_UNDER(c) ((ACC_SAT == 0) ? 1'b0 : (WX == WS + 1) ? (sum_c[c][WX:WS] == TOP_UNDER) \\",
+     "`define CA_UNDER(c) ((ACC_SAT == 0) ? 1'b0 : (WX == WS + 0) ? (sum_c[c][WX:WS] == TOP_UNDER) \\"):
+        ("the general test (sum[WX] and not all of sum[WX:WS] ones) is used also when WX = WS + 1, where it"
+         " reads sum[WS+1] & ~sum[WS]: the comparison with TOP_UNDER = 10", None),
+    ('neg_abs_diff.v',
+     'localparam WE = (WD > WMAX_IN) ? WD : WMAX_IN;',
+     'localparam WE = (WD >= WMAX_IN) ? WD : WMAX_IN;'):
+        ("WE = max(WD, WMAX_IN) either way: the arms diff"
+         "er only when WD == WMAX_IN, where they are equal", None),
+    ('adder_pe_direct.v',
+     "m_k = m_k + {{(WP-WDIF+1){1'b1}}, unit[WDIF-2:0]};",
+     "m_k = m_k + {{(WP+WDIF+1){1'b1}}, unit[WDIF-2:0]};"):
+        ("N sign-extended further (its top bits are ones: N is negative); the sum is assigned to the WP-bit"
+         " m_k, which keeps the same low bits", None),
+    ('neg_abs_diff.v',
+     'input [4*WU-1:0] u,  // unit c at [WU*c +: WU], signed',
+     'input [4*WU+1:0] u,  // unit c at [WU*c +: WU], signed'):
+        (_WIDER, None),
+    ('winoadder_core.v',
+     'reg [WL-1:0] y_lane;',
+     'reg [WL+1:0] y_lane;'):
+        (_WIDER, None),
+    ('winoadder_core.v',
+     'reg [WL-1:0] y_lane;',
+     'reg [WL-0:0] y_lane;'):
+        (_WIDER, None),
+    ('output_transform.v',
+     'localparam WE = (WY > WS) ? WY : WS + 1;',
+     'localparam WE = (WY > WS) ? WY : WS - 1;'):
+        ("WE's else arm changed: it is taken only when WY <= WS, and WY > WS for every configuration (Y "
+         "sums at least two S terms a row, so its range is at least 4 times S's)", _wy_exceeds_ws),
+    ('output_transform.v',
+     'localparam WE = (WY > WS) ? WY : WS + 1;',
+     'localparam WE = (WY > WS) ? WY : WS + 0;'):
+        ("WE's else arm changed: it is taken only when WY <= WS, and WY > WS for every configuration (Y "
+         "sums at least two S terms a row, so its range is at least 4 times S's)", _wy_exceeds_ws),
+    ('output_transform.v',
+     '`define OT_Y(e) (`OT_TERM(`OT_AT((e) % 2, 0), t[4*((e) / 2)]) + '
+     '`OT_TERM(`OT_AT((e) % 2, 1), t[4*((e) / 2)+1]) \\',
+     '`define OT_Y(e) (`OT_TERM(`OT_AT((e) % 2, 0), t[4*((e) / 2)]) + '
+     '`OT_TERM(`OT_AT((e) % 1, 1), t[4*((e) / 2)+1]) \\'):
+        ("(e) % 1 = 0 for (e) % 2 in column 1's coefficient: row 0's instead of row 1's for odd e, and the "
+         "two are equal (+1) in both shipped transforms", _at_column1_shared),
     # the steered transform's survivors of the grade --suite campaign on the output-domain core (seed 4):
     # argued for every configuration the suite draws (the miters above hold at the default set's only)
     ('output_transform.v',
