@@ -138,13 +138,17 @@ def resolve_file_target(path, option: str) -> Path:
     if not parent.is_dir():
         raise UsageError(f"{option}: directory does not exist: {parent}")
     _check_not_input(target, path, option, inside=False)
-    probe = _tmp_name(target)  # the only sure test: create (and remove) a file where the temp will go
+    _check_writable(_tmp_name(target), parent, option)  # where the temp file will go
+    return target
+
+
+def _check_writable(probe: Path, directory: Path, option: str) -> None:
+    """Create (and remove) ``probe`` in ``directory``: the only sure test that a file can be written there."""
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         os.unlink(probe)
     except OSError as exc:
-        raise UsageError(f"{option}: cannot write into {parent}: {_why(exc)}") from None
-    return target
+        raise UsageError(f"{option}: cannot write into {directory}: {_why(exc)}") from None
 
 
 def write_file(path, data: bytes | str | Callable[[Path], None], *, option: str) -> Path:
@@ -296,12 +300,7 @@ def check_out_dir(path, option: str) -> Path:
         existing = existing.parent
     if not existing.is_dir():
         raise UsageError(f"{option}: {existing} is not a directory, so {path} cannot be created")
-    probe = _tmp_name(existing / "probe")
-    try:
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        os.unlink(probe)
-    except OSError as exc:
-        raise UsageError(f"{option}: cannot write into {existing}: {_why(exc)}") from None
+    _check_writable(_tmp_name(existing / "probe"), existing, option)
     return path
 
 

@@ -12,7 +12,7 @@ import pytest
 from simulator import DatapathConfig
 from vectors.manifest import create_vector_set, read_vector_set
 from winoadder.cli import main
-from winoadder.hw.grade import grade
+from winoadder.hw.grade import equivalence_key, grade
 from winoadder.hw.mutate import OPERATORS, rtl_mutants
 from winoadder.hw.schema import CONSTANT_POSITION, SELECTOR, write_schema
 from winoadder.paths import RTL_DIR
@@ -243,8 +243,7 @@ def test_suite_skips_only_unconditionally_argued_mutants(tmp_path, monkeypatch):
     everyone = rtl_mutants(RTL_DIR)
     unconditional, on_parameters, conditional = {}, set(), set()
     for m in everyone:
-        text = (RTL_DIR / m.file).read_text()
-        key = (m.file, text.splitlines()[m.line - 1].strip(), m.apply(text).splitlines()[m.line - 1].strip())
+        key = equivalence_key((RTL_DIR / m.file).read_text(), m)
         if key in EQUIVALENT and EQUIVALENT[key][1] is None:
             unconditional[m.id] = EQUIVALENT[key][0]
         elif key in EQUIVALENT and getattr(EQUIVALENT[key][1], "parameters_only", False):
@@ -280,8 +279,7 @@ def test_suite_rescore_applies_arguments_written_after_the_run(tmp_path, monkeyp
     by_id = {m.id: m for m in rtl_mutants(RTL_DIR)}
     for row in (first, second):
         m = by_id[row["id"]]
-        text = (RTL_DIR / m.file).read_text()
-        key = (m.file, text.splitlines()[m.line - 1].strip(), m.apply(text).splitlines()[m.line - 1].strip())
+        key = equivalence_key((RTL_DIR / m.file).read_text(), m)
         monkeypatch.setitem(EQUIVALENT, key, ("argued in this test", None))
     for row in report["mutants"]:
         if row["id"] == second["id"]:
@@ -335,9 +333,7 @@ def test_every_equivalent_argument_names_a_mutant_of_the_rtl():
 
     keys = set()
     for m in rtl_mutants(RTL_DIR):
-        text = (RTL_DIR / m.file).read_text()
-        line = m.line - 1
-        keys.add((m.file, text.splitlines()[line].strip(), m.apply(text).splitlines()[line].strip()))
+        keys.add(equivalence_key((RTL_DIR / m.file).read_text(), m))
     assert not set(EQUIVALENT) - keys
 
 
@@ -358,9 +354,7 @@ def test_carry_arguments_hold_for_every_transform_of_the_pattern():
     text = (RTL_DIR / "output_transform.v").read_text()
     argued = []
     for m in rtl_mutants(RTL_DIR, files=["output_transform.v"]):
-        line = m.line - 1
-        key = (m.file, text.splitlines()[line].strip(), m.apply(text).splitlines()[line].strip())
-        if EQUIVALENT.get(key, (None,))[0] == _OTS_CARRY:
+        if EQUIVALENT.get(equivalence_key(text, m), (None,))[0] == _OTS_CARRY:
             argued.append(m.id)
     assert len(argued) == 22
     verdicts = tables.check([*argued, "output_transform-94-a8f746"])

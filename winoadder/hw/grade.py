@@ -1538,14 +1538,18 @@ def build_report(vset, sim, mutants, results, *, total, sample, seed, seconds, r
     }
 
 
+def equivalence_key(text: str, m) -> tuple[str, str, str]:
+    """The ``EQUIVALENT`` key of mutant ``m`` of the file whose text is ``text``: its file name and the
+    mutated line before and after the edit, stripped."""
+    return m.file, text.splitlines()[m.line - 1].strip(), m.apply(text).splitlines()[m.line - 1].strip()
+
+
 def _equivalent(rtl_dir, m, manifest: dict | None) -> str | None:
     """The argument of an equivalent survivor (``EQUIVALENT``, its condition holding for the set), or None.
     ``manifest`` None (grade --suite): the arguments without a condition, and those whose condition reads
     the RTL parameters only and holds for every configuration the RTL tests draw."""
-    text = (Path(rtl_dir) / m.file).read_text()
-    before = text.splitlines()[m.line - 1].strip()
-    after = m.apply(text).splitlines()[m.line - 1].strip()
-    argument, condition = EQUIVALENT.get((m.file, before, after), (None, None))
+    key = equivalence_key((Path(rtl_dir) / m.file).read_text(), m)
+    argument, condition = EQUIVALENT.get(key, (None, None))
     if not argument or condition is None:
         return argument
     if manifest is not None:
